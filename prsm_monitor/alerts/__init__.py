@@ -1,0 +1,20 @@
+"""Alerting: rules as data, a pure evaluator, and the log that consumes its transitions."""
+
+from .evaluator import INACTIVE, RuleState, Transition, evaluate, step, target_level
+from .log import AlertLog
+from .rules import ABOVE, BELOW, LEVELS, Rule, default_rules
+
+__all__ = [
+    "ABOVE",
+    "BELOW",
+    "INACTIVE",
+    "LEVELS",
+    "AlertLog",
+    "Rule",
+    "RuleState",
+    "Transition",
+    "default_rules",
+    "evaluate",
+    "step",
+    "target_level",
+]

@@ -1,0 +1,122 @@
+"""The alert log: active alerts, a bounded history of events, acknowledgement."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import deque
+
+from .rules import LEVELS
+
+# Event kinds that open (or change the level of) an active alert, and those that close one.
+OPENING = frozenset({"fired", "escalated", "de-escalated", "error", "asserted"})
+CLOSING = frozenset({"resolved", "recovered"})
+NOTICE = frozenset({"changed"})  # history only: settings changes and the like
+KINDS = OPENING | CLOSING | NOTICE
+
+
+class AlertLog:
+    """Consumes alert events. Each event gets an increasing ``id``; readers that remember
+    the last id they saw (``events(since_id=...)``) get each event exactly once.
+
+    Thread-safe; every read returns copies.
+    """
+
+    def __init__(self, history: int = 1000):
+        self._events: deque[dict] = deque(maxlen=history)
+        self._active: dict[str, dict] = {}
+        self._next_id = 1
+        self._lock = threading.Lock()
+
+    def record(
+        self,
+        key: str,
+        kind: str,
+        level: str,
+        component: str,
+        message: str,
+        details: dict | None = None,
+        timestamp: float = 0.0,
+    ) -> dict:
+        """Log one event. ``key`` names the alert (a rule, a source, a custom message)."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {sorted(KINDS)}, not {kind!r}")
+        if level not in LEVELS:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+        with self._lock:
+            event_id = self._next_id
+            self._next_id += 1
+            active = self._active.get(key)
+            if kind in OPENING:
+                if active is None:
+                    active = {"id": event_id, "key": key, "started": timestamp}
+                    self._active[key] = active
+                if kind in ("fired", "escalated", "error") or active.get("level") != level:
+                    active.update(acknowledged=False, acknowledged_at=None)
+                active.update(
+                    level=level, component=component, message=message, details=dict(details or {}), updated=timestamp
+                )
+            elif kind in CLOSING and active is not None:
+                del self._active[key]
+            event = {
+                "id": event_id,
+                "alert_id": active["id"] if active else None,
+                "kind": kind,
+                "timestamp": timestamp,
+                "level": level,
+                "component": component,
+                "message": message,
+                "details": dict(details or {}),
+            }
+            self._events.append(event)
+            return copy.deepcopy(event)
+
+    def is_active(self, key: str) -> bool:
+        with self._lock:
+            return key in self._active
+
+    def active_keys(self, prefix: str = "") -> list[str]:
+        with self._lock:
+            return [k for k in self._active if k.startswith(prefix)]
+
+    def active(self) -> list[dict]:
+        """Active alerts, most severe first, then newest first."""
+        with self._lock:
+            alerts = copy.deepcopy(list(self._active.values()))
+        return sorted(alerts, key=lambda a: (-LEVELS.index(a["level"]), -a["started"]))
+
+    def acknowledge(self, alert_id: int, timestamp: float) -> bool:
+        """Mark an active alert as seen. False when no active alert has that id."""
+        with self._lock:
+            for alert in self._active.values():
+                if alert["id"] == alert_id:
+                    alert.update(acknowledged=True, acknowledged_at=timestamp)
+                    return True
+        return False
+
+    def events(
+        self,
+        *,
+        since_id: int = 0,
+        limit: int | None = None,
+        level: str | None = None,
+        component: str | None = None,
+        since: float | None = None,
+    ) -> list[dict]:
+        """Logged events, oldest first, filtered; ``limit`` keeps the newest ones."""
+        with self._lock:
+            selected = [
+                e
+                for e in self._events
+                if e["id"] > since_id
+                and (level is None or e["level"] == level)
+                and (component is None or e["component"] == component)
+                and (since is None or e["timestamp"] >= since)
+            ]
+            if limit is not None:
+                selected = selected[-limit:] if limit > 0 else []
+            return copy.deepcopy(selected)
+
+    def resize(self, history: int) -> None:
+        with self._lock:
+            self._events = deque(self._events, maxlen=history)

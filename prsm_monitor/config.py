@@ -1,0 +1,186 @@
+"""Settings read from ``PRSM_*`` environment variables, validated once.
+
+Every variable is optional. A bad value raises :class:`ConfigError`, whose message
+names the variable, the value it had and what is expected, in one line.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+class ConfigError(ValueError):
+    """A setting has a value we cannot use. ``str(error)`` is one line for the user."""
+
+    def __init__(self, variable: str, value: object, expected: str):
+        self.variable = variable
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{variable}={value!r} is invalid: expected {expected}")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Warning and critical levels of one alert rule, in the rule's unit."""
+
+    warning: float
+    critical: float
+    direction: str  # "above" or "below"
+
+
+@dataclass(frozen=True)
+class ThresholdSpec:
+    """How one rule's thresholds are read from the environment."""
+
+    rule: str
+    warning_var: str
+    critical_var: str
+    warning: float
+    critical: float
+    direction: str
+    low: float
+    high: float
+    unit: str
+
+
+THRESHOLD_SPECS: tuple[ThresholdSpec, ...] = (
+    ThresholdSpec("cpu", "PRSM_CPU_THRESHOLD", "PRSM_CPU_CRITICAL", 80.0, 95.0, "above", 0.0, 100.0, "%"),
+    ThresholdSpec("memory", "PRSM_MEMORY_THRESHOLD", "PRSM_MEMORY_CRITICAL", 85.0, 95.0, "above", 0.0, 100.0, "%"),
+    ThresholdSpec("disk", "PRSM_DISK_THRESHOLD", "PRSM_DISK_CRITICAL", 90.0, 98.0, "above", 0.0, 100.0, "%"),
+    ThresholdSpec(
+        "latency", "PRSM_LATENCY_THRESHOLD", "PRSM_LATENCY_CRITICAL", 100.0, 500.0, "above", 0.0, math.inf, "ms"
+    ),
+    ThresholdSpec(
+        "confidence", "PRSM_CONFIDENCE_THRESHOLD", "PRSM_CONFIDENCE_CRITICAL", 0.70, 0.50, "below", 0.0, 1.0, ""
+    ),
+    ThresholdSpec(
+        "inference_time",
+        "PRSM_INFERENCE_TIME_THRESHOLD",
+        "PRSM_INFERENCE_TIME_CRITICAL",
+        3.0,
+        5.0,
+        "above",
+        0.0,
+        math.inf,
+        "s",
+    ),
+    ThresholdSpec(
+        "success_rate",
+        "PRSM_SUCCESS_RATE_THRESHOLD",
+        "PRSM_SUCCESS_RATE_CRITICAL",
+        0.90,
+        0.75,
+        "below",
+        0.0,
+        1.0,
+        "",
+    ),
+)
+SPECS_BY_RULE = {spec.rule: spec for spec in THRESHOLD_SPECS}
+
+
+def default_thresholds() -> dict[str, Threshold]:
+    return {s.rule: Threshold(s.warning, s.critical, s.direction) for s in THRESHOLD_SPECS}
+
+
+def check_threshold(
+    rule: str, warning: float, critical: float, *, warning_name: str | None = None, critical_name: str | None = None
+) -> Threshold:
+    """Validate one rule's pair of thresholds; the names default to the env variables."""
+    spec = SPECS_BY_RULE.get(rule)
+    if spec is None:
+        raise ConfigError("rule", rule, f"one of {', '.join(SPECS_BY_RULE)}")
+    wname = warning_name or spec.warning_var
+    cname = critical_name or spec.critical_var
+    for name, value in ((wname, warning), (cname, critical)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not spec.low <= value <= spec.high:
+            raise ConfigError(name, value, f"a number from {spec.low:g} to {spec.high:g}")
+    if spec.direction == "above" and warning > critical:
+        raise ConfigError(wname, warning, f"a warning level at or below the critical level {critical:g}")
+    if spec.direction == "below" and warning < critical:
+        raise ConfigError(wname, warning, f"a warning level at or above the critical level {critical:g}")
+    return Threshold(float(warning), float(critical), spec.direction)
+
+
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    low: float,
+    high: float = math.inf,
+    *,
+    integer: bool = False,
+    low_open: bool = False,
+) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    kind = "a whole number" if integer else "a number"
+    bound = f"greater than {low:g}" if low_open else f"at least {low:g}"
+    expected = f"{kind} {bound}" + ("" if high == math.inf else f" and at most {high:g}")
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        raise ConfigError(name, raw, expected) from None
+    if math.isnan(value) or value < low or (low_open and value == low) or value > high:
+        raise ConfigError(name, raw, expected)
+    return value
+
+
+def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(name, raw, "one of true/false, yes/no, on/off, 1/0")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the product guide's defaults."""
+
+    host: str = "localhost"
+    port: int = 8501
+    debug: bool = False
+    interval: float = 1.0
+    history: int = 1000
+    demo: bool = True
+    demo_nodes: int = 5
+    demo_rate: float = 5.0
+    demo_peers: int = 3
+    thresholds: dict[str, Threshold] = field(default_factory=default_thresholds)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every ``PRSM_*`` variable; raise :class:`ConfigError` on the first bad one."""
+        env = os.environ if env is None else env
+        host = env.get("PRSM_DASHBOARD_HOST", "").strip() or cls.host
+        if any(c.isspace() for c in host):
+            raise ConfigError("PRSM_DASHBOARD_HOST", host, "a host name or address without spaces")
+        thresholds = {}
+        for spec in THRESHOLD_SPECS:
+            warning = _number(env, spec.warning_var, spec.warning, spec.low, spec.high)
+            critical = _number(env, spec.critical_var, spec.critical, spec.low, spec.high)
+            thresholds[spec.rule] = check_threshold(spec.rule, warning, critical)
+        return cls(
+            host=host,
+            port=int(_number(env, "PRSM_DASHBOARD_PORT", cls.port, 1, 65535, integer=True)),
+            debug=_boolean(env, "PRSM_DASHBOARD_DEBUG", cls.debug),
+            interval=_number(env, "PRSM_METRICS_INTERVAL", cls.interval, 0.0, 3600.0, low_open=True),
+            history=int(_number(env, "PRSM_METRICS_HISTORY", cls.history, 10, 10_000_000, integer=True)),
+            demo=_boolean(env, "PRSM_DEMO", cls.demo),
+            demo_nodes=int(_number(env, "PRSM_DEMO_NODES", cls.demo_nodes, 2, 200, integer=True)),
+            demo_rate=_number(env, "PRSM_DEMO_RATE", cls.demo_rate, 0.0, 10_000.0),
+            demo_peers=int(_number(env, "PRSM_DEMO_PEERS", cls.demo_peers, 1, 50, integer=True)),
+            thresholds=thresholds,
+        )
