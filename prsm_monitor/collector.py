@@ -44,14 +44,21 @@ class MetricsCollector:
 
     ``MetricsCollector(max_history=1000)`` reads its other settings from ``PRSM_*``
     environment variables (see :class:`~prsm_monitor.config.Settings`) unless
-    ``settings`` is given; ``sources`` replaces the default sources. Every read method is
+    ``settings`` is given; ``sources`` replaces the default sources; ``clock`` gives the
+    wall time stamped on alerts and used for rules' ``for`` durations. Every read method is
     thread-safe and returns copies.
     """
 
     def __init__(
-        self, max_history: int | None = None, *, settings: Settings | None = None, sources: Iterable | None = None
+        self,
+        max_history: int | None = None,
+        *,
+        settings: Settings | None = None,
+        sources: Iterable | None = None,
+        clock: Callable[[], float] = time.time,
     ):
         self.settings = settings if settings is not None else Settings.from_env()
+        self._clock = clock  # wall time for records and alerts (tests pass a fake one)
         history = self.settings.history if max_history is None else max_history
         self._check_history(history)
         self._interval = self.settings.interval
@@ -211,7 +218,7 @@ class MetricsCollector:
                         },
                     )
                 )
-            now = time.time()
+            now = self._clock()
             for key, component, message, details in changes:
                 self.log.record(key, "changed", "info", component, message, details, now)
         if collection_interval is not None:
@@ -232,7 +239,7 @@ class MetricsCollector:
             self._asserted.add(key)
             if self.log.is_active(key):
                 return None
-            return self.log.record(key, "fired", level, component, message, details, time.time())
+            return self.log.record(key, "fired", level, component, message, details, self._clock())
 
     async def _create_alert(self, level: str, component: str, message: str, details: dict | None = None):
         """The product guide's spelling: ``await collector._create_alert(...)``."""
@@ -240,7 +247,7 @@ class MetricsCollector:
 
     def acknowledge(self, alert_id: int) -> bool:
         """Acknowledge an active alert by its id; False if no active alert has it."""
-        return self.log.acknowledge(alert_id, time.time())
+        return self.log.acknowledge(alert_id, self._clock())
 
     def get_alerts(self, **filters) -> list[dict]:
         """Alert events, oldest first; see :meth:`AlertLog.events` for the filters."""
@@ -289,7 +296,7 @@ class MetricsCollector:
 
     def _tick(self) -> None:
         started = time.perf_counter()
-        now = time.time()
+        now = self._clock()
         with self._lock:
             sources = list(self._sources)
             plugins = list(self._plugins)

@@ -1,0 +1,22 @@
+import time
+
+import pytest
+
+from prsm_monitor.config import Settings
+
+
+def wait_until(predicate, timeout=5.0, interval=0.01):
+    """Poll ``predicate`` until it returns something truthy, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def no_demo():
+    return Settings(demo=False)

@@ -1,0 +1,285 @@
+import asyncio
+import threading
+import time
+
+import pytest
+
+from prsm_monitor import MetricsCollector
+from prsm_monitor.config import ConfigError
+from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
+from prsm_monitor.sources.system import SystemSource
+
+from .conftest import wait_until
+
+REFERENCE_SYSTEM = {
+    "timestamp": float,
+    "cpu_percent": float,
+    "memory_percent": float,
+    "memory_used_gb": float,
+    "memory_total_gb": float,
+    "disk_percent": float,
+    "network_sent_mb": float,
+    "network_recv_mb": float,
+    "active_connections": int,
+}
+
+
+class Scripted:
+    """A source whose next value the test sets; it raises while ``failing`` is set."""
+
+    components = ("system",)
+    fields = {"system": (TIMESTAMP, Field("cpu_percent", "%", GAUGE, "test value"))}
+
+    def __init__(self, value=10.0, delay=0.0):
+        self.value = value
+        self.failing = None
+        self.delay = delay
+        self.calls = 0
+
+    def collect(self):
+        self.calls += 1
+        if self.delay:
+            time.sleep(self.delay)  # the workload of a slow source, not synchronisation
+        if self.failing:
+            raise self.failing
+        return {"system": {"timestamp": time.time(), "cpu_percent": self.value}}
+
+
+class FakeClock:
+    def __init__(self, now=1000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def make(no_demo, source=None, **kwargs):
+    return MetricsCollector(settings=no_demo, sources=[source or Scripted()], **kwargs)
+
+
+def collector_threads():
+    return [t for t in threading.enumerate() if t.name == "prsm-collector"]
+
+
+def test_latest_metrics_have_every_reference_field_with_its_type(no_demo):
+    collector = MetricsCollector(settings=no_demo, sources=[SystemSource()])
+    metrics = collector.collect_once()
+    assert set(metrics) >= {"system", "network", "ai", "alerts"}
+    for name, kind in REFERENCE_SYSTEM.items():
+        assert isinstance(metrics["system"][name], kind), name
+    assert 0 <= metrics["system"]["cpu_percent"] <= 100
+    assert metrics["system"]["memory_used_gb"] < metrics["system"]["memory_total_gb"]
+    assert metrics["network"] is None and metrics["ai"] is None  # no source: None, not invented
+    assert metrics["alerts"] == []
+    assert metrics["collector"]["ticks_total"] == 1
+
+
+def test_reads_are_copies(no_demo):
+    collector = make(no_demo)
+    metrics = collector.collect_once()
+    metrics["system"]["cpu_percent"] = -1
+    assert collector.get_latest_metrics()["system"]["cpu_percent"] == 10.0
+
+
+def test_start_twice_runs_one_thread_and_stop_leaves_none(no_demo):
+    collector = make(no_demo)
+    collector.configure(collection_interval=0.05)
+    collector.start()
+    collector.start()
+    assert len(collector_threads()) == 1
+    wait_until(lambda: collector.get_latest_metrics()["collector"])
+    collector.stop()
+    collector.stop()
+    assert collector_threads() == [] and not collector.running
+    collector.start()  # and it can start again
+    assert len(collector_threads()) == 1
+    collector.close()
+    assert collector_threads() == []
+
+
+def test_stop_returns_within_two_intervals_even_mid_wait(no_demo):
+    collector = make(no_demo)
+    collector.configure(collection_interval=60)
+    collector.start()
+    wait_until(lambda: collector.get_latest_metrics()["collector"])
+    started = time.monotonic()
+    collector.stop()
+    assert time.monotonic() - started < 2 * 60
+    assert collector_threads() == []
+
+
+def test_interval_change_takes_effect_while_running(no_demo):
+    source = Scripted()
+    collector = make(no_demo, source)
+    collector.configure(collection_interval=3600)
+    collector.start()
+    try:
+        wait_until(lambda: source.calls == 1)
+        collector.collection_interval = 0.02  # with an hour's interval, no second tick would come
+        wait_until(lambda: source.calls >= 5, timeout=5)
+        assert collector.collection_interval == 0.02
+    finally:
+        collector.stop()
+
+
+def test_an_overrunning_tick_skips_slots_instead_of_bunching(no_demo):
+    source = Scripted(delay=0.2)
+    collector = make(no_demo, source)
+    collector.configure(collection_interval=0.05)
+    collector.start()
+    try:
+        wait_until(lambda: source.calls >= 3, timeout=5)
+    finally:
+        collector.stop()
+    own = collector.get_latest_metrics()["collector"]
+    assert own["missed_ticks_total"] >= 2 * (own["ticks_total"] - 1)  # ~3 slots lost per 0.2 s tick
+    assert own["tick_duration_ms"] >= 200
+
+
+def test_a_raising_source_gives_one_error_and_one_recovery(no_demo):
+    source = Scripted()
+    collector = make(no_demo, source)
+    collector.collect_once()
+    source.failing = OSError("sensor unplugged")
+    for _ in range(5):
+        metrics = collector.collect_once()
+    errors = collector.get_alerts(level="error")
+    assert len(errors) == 1 and errors[0]["component"] == "system"
+    assert "sensor unplugged" in errors[0]["message"]
+    assert metrics["errors"] == {"system": errors[0]["message"]}
+    assert collector.get_latest_metrics()["collector"]["ticks_total"] == 6  # it kept ticking
+    source.failing = None
+    collector.collect_once()
+    collector.collect_once()
+    recovered = [e for e in collector.get_alerts() if e["kind"] == "recovered"]
+    assert len(recovered) == 1 and recovered[0]["level"] == "info"
+    assert collector.get_active_alerts() == [] and collector.get_latest_metrics()["errors"] == {}
+
+
+def test_threshold_rule_fires_once_and_threshold_change_applies_next_tick(no_demo):
+    clock = FakeClock()
+    collector = MetricsCollector(settings=no_demo, sources=[Scripted(value=50.0)], clock=clock)
+    collector.collect_once()
+    collector.configure(thresholds={"cpu": (40, 90)})
+    assert [(e["kind"], e["level"]) for e in collector.get_alerts()] == [("changed", "info")]
+    assert collector.rules["cpu"].warning == 40
+    collector.collect_once()  # the next tick sees the new threshold: pending for the CPU rule's 5 s
+    assert collector.get_active_alerts() == []
+    for _ in range(20):
+        clock.now += 1
+        collector.collect_once()
+    fired = [e for e in collector.get_alerts() if e["kind"] == "fired"]
+    assert len(fired) == 1 and fired[0]["level"] == "warning" and fired[0]["details"]["threshold"] == 40
+    assert fired[0]["timestamp"] == 1005.0  # after the 5 s "for" duration, once
+
+
+def test_bad_settings_change_is_rejected_whole(no_demo):
+    collector = make(no_demo)
+    with pytest.raises(ConfigError, match="thresholds.cpu.warning"):
+        collector.configure(collection_interval=2.0, thresholds={"cpu": (99, 90)})
+    assert collector.collection_interval == no_demo.interval  # nothing applied
+    with pytest.raises(ConfigError, match="collection_interval"):
+        collector.collection_interval = -1
+    with pytest.raises(ConfigError, match="thresholds"):
+        collector.configure(thresholds={"gpu": (1, 2)})
+    with pytest.raises(ConfigError, match="max_history"):
+        MetricsCollector(5, settings=no_demo, sources=[])
+
+
+def test_custom_rule_alert_is_logged_once_while_active_then_resolved(no_demo):
+    source = Scripted(value=10.0)
+    collector = make(no_demo, source)
+
+    def low_cpu(metrics):
+        if metrics["system"]["cpu_percent"] < 20:
+            collector.create_alert(
+                "warning", "system", "CPU suspiciously idle", {"cpu": metrics["system"]["cpu_percent"]}
+            )
+
+    async def guide_style(metrics):  # the product guide's snippet
+        if metrics["system"]["cpu_percent"] < 20:
+            await collector._create_alert("critical", "system", "Async rule", {})
+
+    collector.add_alert_rule(low_cpu)
+    collector.add_alert_rule(guide_style)
+    for _ in range(10):
+        collector.collect_once()
+    fired = [e for e in collector.get_alerts() if e["kind"] == "fired"]
+    assert sorted(e["message"] for e in fired) == ["Async rule", "CPU suspiciously idle"]
+    assert len(collector.get_active_alerts()) == 2
+    source.value = 50.0
+    collector.collect_once()
+    collector.collect_once()
+    assert collector.get_active_alerts() == []
+    assert len([e for e in collector.get_alerts() if e["kind"] == "resolved"]) == 2
+    collector.close()
+
+
+def test_plugin_runs_each_tick_and_its_errors_are_isolated(no_demo):
+    collector = make(no_demo)
+    seen = []
+
+    class Recorder:
+        def process(self, metrics):
+            seen.append(metrics["system"]["cpu_percent"])
+
+    class Broken:
+        def process(self, metrics):
+            raise RuntimeError("boom")
+
+    collector.add_plugin(Broken())
+    collector.add_plugin(Recorder())
+    for _ in range(3):
+        collector.collect_once()
+    assert seen == [10.0, 10.0, 10.0]
+    errors = collector.get_alerts(level="error")
+    assert len(errors) == 1 and "plugin Broken failed: RuntimeError: boom" in errors[0]["message"]
+
+
+def test_create_alert_rejects_unknown_level_and_component(no_demo):
+    collector = make(no_demo)
+    with pytest.raises(ValueError, match="level='fatal'"):
+        collector.create_alert("fatal", "system", "x")
+    with pytest.raises(ValueError, match="component='gpu'"):
+        collector.create_alert("info", "gpu", "x")
+
+
+def test_historical_data_and_history_frames(no_demo):
+    collector = make(no_demo)
+    for value in (1.0, 2.0, 3.0):
+        collector._sources[0][1].value = value
+        collector.collect_once()
+    records = collector.get_historical_data("system", duration_minutes=5)
+    assert [r["cpu_percent"] for r in records] == [1.0, 2.0, 3.0]
+    assert collector.get_historical_data("network") == []
+    assert list(collector.history("collector")["ticks_total"]) == [1, 2, 3]
+    with pytest.raises(ValueError, match="component='gpu'"):
+        collector.history("gpu")
+
+
+def test_history_size_changes_at_run_time(no_demo):
+    collector = make(no_demo, max_history=10)
+    for _ in range(15):
+        collector.collect_once()
+    assert len(collector.history("system", None)) == 10
+    collector.configure(max_history=20)
+    for _ in range(15):
+        collector.collect_once()
+    assert len(collector.history("system", None)) == 20
+
+
+def test_async_start_collection_runs_until_stop_collection(no_demo):
+    source = Scripted()
+    collector = make(no_demo, source)
+    collector.configure(collection_interval=0.02)
+
+    async def main():
+        task = asyncio.create_task(collector.start_collection())
+        while source.calls < 3:
+            await asyncio.sleep(0.01)
+        assert not task.done()
+        collector.stop_collection()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(main())
+    assert collector_threads() == []
