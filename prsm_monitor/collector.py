@@ -100,6 +100,11 @@ class MetricsCollector:
         with self._lock:
             self._plugins.append(plugin)
 
+    def remove_plugin(self, plugin) -> None:
+        """Remove a plugin added with :meth:`add_plugin` (no-op if it is not there)."""
+        with self._lock:
+            self._plugins = [p for p in self._plugins if p is not plugin]
+
     def add_alert_rule(self, rule: Callable) -> None:
         """Add a custom rule: ``rule(metrics)`` (plain or ``async``) runs after each tick and
         may call :meth:`create_alert`. Its alerts stay active while it keeps asserting them."""
@@ -376,10 +381,10 @@ class MetricsCollector:
                 self._isolated(f"conditions:{name}", f"{name} checks", assert_conditions, now)
         for i, rule in enumerate(custom_rules):
             name = getattr(rule, "__name__", f"rule {i}")
-            self._isolated(f"custom-rule:{i}", f"custom rule {name}", lambda rule=rule: rule(metrics), now)
-        for i, plugin in enumerate(plugins):
+            self._isolated(f"custom-rule:{id(rule)}", f"custom rule {name}", lambda rule=rule: rule(metrics), now)
+        for plugin in plugins:
             name = type(plugin).__name__
-            self._isolated(f"plugin:{i}", f"plugin {name}", lambda plugin=plugin: plugin.process(metrics), now)
+            self._isolated(f"plugin:{id(plugin)}", f"plugin {name}", lambda plugin=plugin: plugin.process(metrics), now)
         with self._lock:
             for key in self.log.active_keys("custom:"):
                 if key not in self._asserted:

@@ -1,0 +1,47 @@
+"""The one collector of this process, shared by every dashboard session and the API.
+
+Plain Python, lock-guarded, so that code outside a Streamlit script run (the API's
+routes) reaches the same object that ``st.cache_resource`` hands to pages.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .collector import MetricsCollector
+from .config import Settings
+
+_lock = threading.Lock()
+_collector: MetricsCollector | None = None
+
+
+def get_collector(settings: Settings | None = None) -> MetricsCollector:
+    """The running process-wide collector, created and started on first use.
+
+    ``settings`` only matter for the call that creates it; the default reads the
+    ``PRSM_*`` variables (a bad one raises :class:`~prsm_monitor.config.ConfigError`).
+    A collector that was stopped is replaced by a new one.
+    """
+    global _collector
+    with _lock:
+        if _collector is None or not _collector.running:
+            if _collector is not None:
+                _collector.close()
+            _collector = MetricsCollector(settings=settings if settings is not None else Settings.from_env())
+            _collector.start()
+        return _collector
+
+
+def current_collector() -> MetricsCollector | None:
+    """The process-wide collector if one was created (running or not), without creating one."""
+    return _collector
+
+
+def release_collector(collector: MetricsCollector | None = None) -> None:
+    """Stop and forget the process-wide collector (only if it is ``collector``, when given)."""
+    global _collector
+    with _lock:
+        if _collector is None or (collector is not None and collector is not _collector):
+            return
+        _collector.close()
+        _collector = None
