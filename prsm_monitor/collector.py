@@ -370,7 +370,7 @@ class MetricsCollector:
             self.log.record(key, "recovered", "info", "system", f"{what} recovered", {"source": what}, now)
 
     def _run_checks(self, sources, records, plugins, custom_rules, now) -> None:
-        metrics = self.get_latest_metrics()
+        metrics = self.get_latest_metrics() if plugins or custom_rules else None
         for name, source in sources:
             if hasattr(source, "conditions"):
 

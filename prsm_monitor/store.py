@@ -71,6 +71,29 @@ class Ring:
         return ring
 
 
+def _extreme_indices(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per bucket of ``size`` consecutive values: index of the minimum and of the maximum.
+
+    NaN is skipped (an all-NaN bucket points at a NaN). Whole buckets are reshaped
+    views; only the last, shorter bucket and columns that hold NaN cost a copy."""
+    n = len(values)
+    full = n // size
+    parts = [values[: full * size].reshape(full, size)]
+    if full * size < n:
+        parts.append(values[full * size :][None, :])
+    lows, highs = [], []
+    for part in parts:
+        if np.isnan(part).any():
+            missing = np.isnan(part)
+            lows.append(np.where(missing, np.inf, part).argmin(axis=1))
+            highs.append(np.where(missing, -np.inf, part).argmax(axis=1))
+        else:
+            lows.append(part.argmin(axis=1))
+            highs.append(part.argmax(axis=1))
+    offsets = np.arange(len(parts[0]) + (len(parts) - 1)) * size
+    return np.concatenate(lows) + offsets, np.concatenate(highs) + offsets
+
+
 def downsample(block: np.ndarray, max_points: int, ts_index: int) -> np.ndarray:
     """Reduce a (fields, rows) block to at most ``max_points`` rows, keeping peaks.
 
@@ -82,27 +105,18 @@ def downsample(block: np.ndarray, max_points: int, ts_index: int) -> np.ndarray:
     n = block.shape[1]
     if n <= max_points:
         return block
-    buckets = max(1, max_points // 2)
-    size = -(-n // buckets)  # ceil
+    size = -(-n // max(1, max_points // 2))  # rows per bucket, rounded up
     buckets = -(-n // size)
-    pad = buckets * size - n
-    padded = np.pad(block, ((0, 0), (0, pad)), constant_values=np.nan).reshape(block.shape[0], buckets, size)
-    low = np.where(np.isnan(padded), np.inf, padded)
-    high = np.where(np.isnan(padded), -np.inf, padded)
-    i_min = low.argmin(axis=2)
-    i_max = high.argmax(axis=2)
-    first = np.minimum(i_min, i_max)
-    second = np.maximum(i_min, i_max)
-    v_first = np.take_along_axis(padded, first[..., None], axis=2)[..., 0]
-    v_second = np.take_along_axis(padded, second[..., None], axis=2)[..., 0]
     out = np.empty((block.shape[0], buckets * 2))
-    out[:, 0::2] = v_first
-    out[:, 1::2] = v_second
+    for i, values in enumerate(block):
+        if i == ts_index:
+            continue
+        low, high = _extreme_indices(values, size)
+        out[i, 0::2] = values[np.minimum(low, high)]
+        out[i, 1::2] = values[np.maximum(low, high)]
     starts = np.arange(buckets) * size
-    ends = np.minimum(starts + size, n) - 1
-    ts = block[ts_index]
-    out[ts_index, 0::2] = ts[starts]
-    out[ts_index, 1::2] = ts[ends]
+    out[ts_index, 0::2] = block[ts_index, starts]
+    out[ts_index, 1::2] = block[ts_index, np.minimum(starts + size, n) - 1]
     return out
 
 
