@@ -16,6 +16,7 @@ import psutil
 from .alerts import AlertLog, RuleState, default_rules, evaluate
 from .alerts.rules import LEVELS
 from .config import ConfigError, Settings, Threshold, check_threshold
+from .faults import apply_fault
 from .fields import COUNTER, GAUGE, TIMESTAMP, Field
 from .sources.system import SystemSource
 from .store import HistoryStore
@@ -23,6 +24,7 @@ from .store import HistoryStore
 log = logging.getLogger(__name__)
 
 COMPONENTS = ("system", "network", "ai")
+DETAIL_HISTORY = 3600  # rows kept per drill-down series (one per node or model): an hour at 1 Hz
 COLLECTOR_FIELDS: tuple[Field, ...] = (
     TIMESTAMP,
     Field("tick_duration_ms", "ms", GAUGE, "Time the last tick took (sources, store, alerts)"),
@@ -36,7 +38,12 @@ COLLECTOR_FIELDS: tuple[Field, ...] = (
 
 def default_sources(settings: Settings) -> list:
     """The sources a collector starts with: this machine, and the demo network when enabled."""
-    return [SystemSource()]
+    sources = [SystemSource()]
+    if settings.demo:
+        from .sources.prsm import PrsmSource  # starts a thread and sockets: only when asked for
+
+        sources.append(PrsmSource.from_settings(settings))
+    return sources
 
 
 class MetricsCollector:
@@ -92,6 +99,8 @@ class MetricsCollector:
         name = name or type(source).__name__
         for component in source.components:
             self.store.declare(component, [f.name for f in source.fields[component]])
+        for component, fields in getattr(source, "detail_fields", {}).items():
+            self.store.declare(component, [f.name for f in fields], max_capacity=DETAIL_HISTORY)
         with self._lock:
             self._sources.append((name, source))
 
@@ -150,12 +159,13 @@ class MetricsCollector:
         collection_interval: float | None = None,
         max_history: int | None = None,
         thresholds: Mapping[str, Threshold | tuple[float, float] | Mapping] | None = None,
+        fault: Mapping | None = None,
     ) -> None:
         """Change settings while running: the one way the UI and API write.
 
         Everything is validated before anything changes (a :class:`ConfigError` names the
         bad field and value). Changes apply from the next tick and each is logged as an
-        ``info`` event.
+        ``info`` event. ``fault`` injects or clears a demo fault (see :mod:`prsm_monitor.faults`).
         """
         changes: list[tuple[str, str, str, dict]] = []  # (key, component, message, details)
         new_rules = {}
@@ -228,6 +238,20 @@ class MetricsCollector:
                 self.log.record(key, "changed", "info", component, message, details, now)
         if collection_interval is not None:
             self._wake.set()
+        if fault is not None:
+            component, message, details = apply_fault(self.demo_network, fault)
+            self.log.record(
+                f"setting:fault:{details['fault']}", "changed", "info", component, message, details, self._clock()
+            )
+
+    @property
+    def demo_network(self):
+        """The demo network one of the sources runs, if any (the target of demo faults)."""
+        for source in self.sources:
+            network = getattr(source, "network", None)
+            if network is not None and hasattr(network, "clear_faults"):
+                return network
+        return None
 
     # -- alerts ---------------------------------------------------------------------------
     def create_alert(self, level: str, component: str, message: str, details: dict | None = None) -> dict | None:
@@ -316,8 +340,10 @@ class MetricsCollector:
                     failures[component] = (name, exc)
         with self._lock:
             for component, record in records.items():
-                self.store.append(component, record)
-                self._latest[component] = record
+                if self.store.fields(component):
+                    self.store.append(component, record)
+                if component in self._latest:
+                    self._latest[component] = record
             self._note_source_health(records, failures, now)
             self._rule_states, transitions = evaluate(self._rules, records, self._rule_states, now)
             for t in transitions:

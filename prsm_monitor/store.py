@@ -133,19 +133,28 @@ class HistoryStore:
             raise ValueError(f"capacity must be at least 1, not {capacity}")
         self._capacity = int(capacity)
         self._rings: dict[str, Ring] = {}
+        self._caps: dict[str, int] = {}
         self._lock = threading.Lock()
 
     @property
     def capacity(self) -> int:
         return self._capacity
 
-    def declare(self, component: str, names: Iterable[str]) -> None:
-        """Set the fields kept for ``component`` (re-declaring the same fields is a no-op)."""
+    def declare(self, component: str, names: Iterable[str], max_capacity: int | None = None) -> None:
+        """Set the fields kept for ``component`` (re-declaring the same fields is a no-op).
+
+        ``max_capacity`` caps this component's rows below the store's capacity (drill-down
+        series of many nodes need not keep as much as the main components)."""
         names = tuple(names)
         with self._lock:
+            if max_capacity is not None:
+                self._caps[component] = max_capacity
             ring = self._rings.get(component)
             if ring is None or ring.names != names:
-                self._rings[component] = Ring(names, self._capacity)
+                self._rings[component] = Ring(names, self._rows(component))
+
+    def _rows(self, component: str) -> int:
+        return min(self._capacity, self._caps.get(component, self._capacity))
 
     def append(self, component: str, record: Mapping[str, object]) -> None:
         with self._lock:
@@ -167,7 +176,7 @@ class HistoryStore:
             raise ValueError(f"capacity must be at least 1, not {capacity}")
         with self._lock:
             self._capacity = int(capacity)
-            self._rings = {c: ring.resized(self._capacity) for c, ring in self._rings.items()}
+            self._rings = {c: ring.resized(self._rows(c)) for c, ring in self._rings.items()}
 
     def query(
         self, component: str, start: float | None = None, end: float | None = None, max_points: int | None = None

@@ -5,7 +5,7 @@ import pytest
 from prsm_monitor.config import Settings
 
 
-def wait_until(predicate, timeout=5.0, interval=0.01):
+def wait_until(predicate, timeout=15.0, interval=0.01):
     """Poll ``predicate`` until it returns something truthy, or fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -13,7 +13,7 @@ def wait_until(predicate, timeout=5.0, interval=0.01):
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"not reached within {timeout} s: {getattr(predicate, '__name__', predicate)}")
         time.sleep(interval)
 
 

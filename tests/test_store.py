@@ -91,3 +91,19 @@ def test_query_with_max_points_downsamples():
 def test_ring_requires_a_timestamp():
     with pytest.raises(ValueError, match="timestamp"):
         Ring(("a",), 5)
+
+
+def test_a_component_can_keep_fewer_rows_than_the_store():
+    store = HistoryStore(10)
+    store.declare("main", NAMES)
+    store.declare("detail", NAMES, max_capacity=4)
+    for i in range(12):
+        for component in ("main", "detail"):
+            store.append(component, {"timestamp": float(i), "a": 1, "b": 2})
+    assert (store.count("main"), store.count("detail")) == (10, 4)
+    store.resize(3)
+    assert (store.count("main"), store.count("detail")) == (3, 3)
+    store.resize(100)
+    for i in range(12, 20):
+        store.append("detail", {"timestamp": float(i), "a": 1, "b": 2})
+    assert store.count("detail") == 4 and list(store.query("detail")["timestamp"]) == [16.0, 17.0, 18.0, 19.0]

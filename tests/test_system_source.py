@@ -39,11 +39,11 @@ def test_rates_come_from_counter_deltas():
 def test_slow_values_are_reread_only_on_their_cadence():
     source = SystemSource(slow_seconds=3600)
     first = source.collect()["system"]
-    sockets = [socket.create_server(("127.0.0.1", 0)) for _ in range(10)]
+    sockets = [socket.create_server(("127.0.0.1", 0)) for _ in range(50)]
     try:
         assert source.collect()["system"]["active_connections"] == first["active_connections"]
         fresh = SystemSource(slow_seconds=0)
-        assert fresh.collect()["system"]["active_connections"] >= first["active_connections"] + 10
+        assert fresh.collect()["system"]["active_connections"] >= first["active_connections"] + 40
     finally:
         for s in sockets:
             s.close()

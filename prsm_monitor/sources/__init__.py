@@ -9,7 +9,10 @@ A source is any object with:
   that is shown as the latest value but not kept in history. Raising is allowed: the
   collector turns it into one ``error`` alert per component and keeps ticking.
 
-Optional: ``conditions(records)`` yields ``(level, component, message, details)`` for
+Optional: ``detail_fields`` (``{component: [Field, ...]}``) declares drill-down series, such
+as one per node, that ``collect()`` may also return: they are kept in history but are not
+components of ``get_latest_metrics()`` and raise no alerts of their own.
+``conditions(records)`` yields ``(level, component, message, details)`` for
 alerts the source asserts this tick (active while asserted, resolved when not), and
 ``close()`` releases what the source holds.
 """

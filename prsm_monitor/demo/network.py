@@ -1,0 +1,424 @@
+"""DemoNetwork: N real nodes on loopback, in one background thread running one asyncio loop.
+
+``DemoNetwork(nodes=5, peers=3, rate=5.0).start()`` trains the models, starts every node's
+server on 127.0.0.1 (OS-assigned ports), links them in a connected random topology (a
+random ring plus random links until each node has ``peers`` of them, where possible), waits
+until every link has said hello and measured its first round trip and routes have
+converged, then starts the traffic: heartbeats on every link (each node, every
+``heartbeat`` s), one gossip ``announce`` every ``gossip_period`` s and one consensus round
+every ``consensus_period`` s (nodes take turns), and the inference workload at ``rate``
+requests/s. Every ``stats_period`` s the loop publishes an immutable
+:class:`~.stats.NetworkReport`; :meth:`report` hands out the latest from any thread.
+
+Faults are one call each, reversible, and thread-safe (they run on the loop and return when
+applied): :meth:`stop_node`/:meth:`start_node`, :meth:`add_delay`/:meth:`clear_delay`,
+:meth:`drift`/:meth:`clear_drift`, :meth:`set_rate`, :meth:`overload`/:meth:`clear_overload`,
+:meth:`partition`/:meth:`heal`, and :meth:`clear_faults` for all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Iterable
+
+from .models import build_catalog
+from .node import Directory, Node, NodeConfig
+from .protocol import MAX_FRAME
+from .stats import NetworkReport, NodeInfo
+from .workload import Workload
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def random_topology(names: list[str], peers: int, rng: random.Random) -> list[tuple[str, str]]:
+    """Undirected links: a random ring (or a single link for two nodes), then random extra
+    links for nodes with fewer than ``peers``. Connected by construction."""
+    order = names[:]
+    rng.shuffle(order)
+    edges: set[tuple[str, str]] = set()
+    if len(order) > 1:
+        pairs = zip(order, order[1:] + order[:1], strict=True) if len(order) > 2 else [(order[0], order[1])]
+        edges = {tuple(sorted(p)) for p in pairs}
+    degree = {n: 0 for n in names}
+    for a, b in edges:
+        degree[a] += 1
+        degree[b] += 1
+    for a in order:
+        candidates = [b for b in names if b != a and tuple(sorted((a, b))) not in edges]
+        rng.shuffle(candidates)
+        candidates.sort(key=degree.__getitem__)  # prefer peers that need links too
+        while degree[a] < peers and candidates:
+            b = candidates.pop(0)
+            edges.add(tuple(sorted((a, b))))
+            degree[a] += 1
+            degree[b] += 1
+    return sorted(edges)
+
+
+def assign_models(names: list[str], models: list[str], rng: random.Random) -> dict[str, tuple[str, ...]]:
+    """1 to 3 models per node; every model is hosted somewhere when there are enough nodes."""
+    hosted = {}
+    for i, name in enumerate(names):
+        chosen = {models[i % len(models)]}
+        extra = [m for m in models if m not in chosen]
+        rng.shuffle(extra)
+        chosen.update(extra[: rng.randint(0, 2)])
+        hosted[name] = tuple(sorted(chosen))
+    return hosted
+
+
+class DemoNetwork:
+    """A demo PRSM network. Times are in seconds; ``None`` timings derive from ``heartbeat``:
+    ``link_timeout`` 3x, ``gossip_period`` and ``stats_period`` 1x, ``consensus_period`` 5x,
+    ``consensus_timeout`` 2x."""
+
+    def __init__(
+        self,
+        nodes: int = 5,
+        peers: int = 3,
+        rate: float = 5.0,
+        *,
+        seed: int = 0,
+        heartbeat: float = 1.0,
+        link_timeout: float | None = None,
+        gossip_period: float | None = None,
+        consensus_period: float | None = None,
+        consensus_timeout: float | None = None,
+        inference_timeout: float = 5.0,
+        queue_limit: int = 100,
+        service_scale: float = 1.0,
+        stats_period: float | None = None,
+        max_frame: int = MAX_FRAME,
+    ):
+        if nodes < 1 or peers < 1 or rate < 0 or heartbeat <= 0:
+            raise ValueError("need nodes >= 1, peers >= 1, rate >= 0 and heartbeat > 0")
+        self.size = nodes
+        self.peers = peers
+        self.base_rate = float(rate)
+        self.seed = seed
+        self.config = NodeConfig(
+            heartbeat=heartbeat,
+            link_timeout=link_timeout or 3 * heartbeat,
+            consensus_timeout=consensus_timeout or 2 * heartbeat,
+            inference_timeout=inference_timeout,
+            queue_limit=queue_limit,
+            service_scale=service_scale,
+            max_frame=max_frame,
+        )
+        self.gossip_period = gossip_period or heartbeat
+        self.consensus_period = consensus_period or 5 * heartbeat
+        self.stats_period = stats_period or heartbeat
+        width = len(str(nodes - 1))
+        self.names = [f"node-{i:0{width}d}" for i in range(nodes)]
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[tuple[str, str]] = []
+        self.startup_seconds: float | None = None  # start(): models trained to first heartbeat round done
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._report: NetworkReport | None = None
+        self._workload: Workload | None = None
+        self._partition: tuple[list[str], list[str]] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self, timeout: float = 60.0) -> DemoNetwork:
+        """Build, start and wait until ready (see the module doc). Idempotent."""
+        if self._thread is not None:
+            return self
+        started = time.perf_counter()
+        rng = random.Random(self.seed)
+        tasks, trained = build_catalog(self.seed)
+        self.edges = random_topology(self.names, self.peers, rng)
+        hosted = assign_models(self.names, sorted(trained), rng)
+        directory = Directory()
+        for name in self.names:
+            linked = {b for a, b in self.edges if a == name} | {a for a, b in self.edges if b == name}
+            directory.peers[name] = tuple(sorted(linked))
+            directory.models[name] = hosted[name]
+        self.directory = directory
+        self.nodes = {
+            name: Node(name, {m: trained[m] for m in hosted[name]}, directory, self.config, seed=self.seed * 7919 + i)
+            for i, name in enumerate(self.names)
+        }
+        self._workload = Workload(self.nodes, tasks, self.base_rate, self.seed + 1)
+        self._ready.clear()
+        self._error = None
+        self._thread = threading.Thread(target=self._run, name="prsm-demo-network", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout) or self._error is not None:
+            error = self._error
+            self.stop()
+            raise RuntimeError(f"the demo network did not start: {error or 'timeout'}") from error
+        self.startup_seconds = time.perf_counter() - started
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop every node and task, close every socket and the loop, join the thread. Idempotent."""
+        thread, loop = self._thread, self._loop
+        if thread is None:
+            return
+        if loop is not None and thread.is_alive():
+            try:
+                loop.call_soon_threadsafe(self._stopping.set)
+            except RuntimeError:  # the loop already closed
+                pass
+        thread.join(timeout)
+        self._thread = None
+        self._loop = None
+
+    close = stop
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and self._ready.is_set()
+
+    def __enter__(self) -> DemoNetwork:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # noqa: BLE001 - reported to start()
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        self._background: list[asyncio.Task] = []
+        try:
+            await self._boot()
+            self._ready.set()
+            await self._stopping.wait()
+        finally:
+            for task in self._background:
+                task.cancel()
+            await asyncio.gather(*self._background, return_exceptions=True)
+            await asyncio.gather(*(node.stop() for node in self.nodes.values()), return_exceptions=True)
+
+    async def _boot(self) -> None:
+        nodes = list(self.nodes.values())
+        for node in nodes:
+            await node.listen()
+        for node in nodes:
+            node.activate(first_heartbeat=False)
+        await self._until(lambda: all(link.up for n in nodes for link in n.links.values()), "links up")
+        for node in nodes:
+            node.heartbeat()
+        await self._until(lambda: all(link.rtt_count for n in nodes for link in n.links.values()), "first heartbeats")
+        hosted = set(self._workload.models)
+        await self._until(lambda: all(set(n.routing.best) >= hosted for n in nodes), "routes")
+        self._publish()
+        loop = self._loop
+        for coro in (self._publisher(), self._gossip(), self._consensus(), self._workload.run()):
+            self._background.append(loop.create_task(coro))
+
+    async def _until(self, predicate, what: str, timeout: float = 30.0) -> None:
+        deadline = self._loop.time() + timeout
+        while not predicate():
+            if self._loop.time() > deadline:
+                raise TimeoutError(f"start-up: {what} not reached in {timeout:g} s")
+            await asyncio.sleep(0.002)
+
+    # -- periodic work --------------------------------------------------------------------
+    def _turns(self):
+        """The running nodes in turn, forever (None while no node runs)."""
+        i = 0
+        while True:
+            live = [n for n in self.nodes.values() if n.running]
+            yield live[i % len(live)] if live else None
+            i += 1
+
+    async def _gossip(self) -> None:
+        turns = self._turns()
+        while True:
+            await asyncio.sleep(self.gossip_period)
+            node = next(turns)
+            if node is not None:
+                node.flood("announce", {"load": len(node.host_service.queue)})
+
+    async def _consensus(self) -> None:
+        turns = self._turns()
+        while True:
+            await asyncio.sleep(self.consensus_period)
+            node = next(turns)
+            if node is not None:
+                node.consensus.propose()
+
+    async def _publisher(self) -> None:
+        while True:
+            await asyncio.sleep(self.stats_period)
+            self._publish()
+
+    def _publish(self) -> None:
+        directory = {
+            name: NodeInfo(name, f"{node.host}:{node.port}", self.directory.peers[name], tuple(node.models))
+            for name, node in self.nodes.items()
+        }
+        stats = {name: node.stats() for name, node in self.nodes.items() if node.running}
+        self._report = NetworkReport(time.time(), directory, stats, self._faults())
+
+    # -- reading --------------------------------------------------------------------------
+    def report(self) -> NetworkReport | None:
+        """The latest published report (at most ``stats_period`` old), or None when the network
+        is not running; cheap, from any thread."""
+        return self._report if self.running else None
+
+    def refresh(self, timeout: float = 5.0) -> NetworkReport:
+        """Publish a report now and return it (waits for the loop)."""
+        self._call(self._publish, timeout=timeout)
+        return self._report
+
+    def node(self, name: str) -> Node:
+        if name not in self.nodes:
+            raise KeyError(f"no node {name!r}: expected one of {', '.join(self.names)}")
+        return self.nodes[name]
+
+    def address(self, name: str) -> tuple[str, int]:
+        node = self.node(name)
+        return node.host, node.port
+
+    @property
+    def models(self) -> list[str]:
+        """Names of the models some node hosts."""
+        return list(self._workload.models) if self._workload else []
+
+    # -- faults ---------------------------------------------------------------------------
+    def _call(self, fn, *args, timeout: float = 30.0):
+        if not self.running:
+            raise RuntimeError("the demo network is not running")
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("call DemoNetwork methods from another thread than its loop's")
+
+        async def apply():
+            result = fn(*args)
+            return await result if asyncio.iscoroutine(result) else result
+
+        return asyncio.run_coroutine_threadsafe(apply(), self._loop).result(timeout)
+
+    def stop_node(self, name: str) -> None:
+        """Crash-stop a node: its server and connections close, its peers notice."""
+        self._call(self.node(name).stop)
+
+    def start_node(self, name: str) -> None:
+        """Bring a stopped node back (a new incarnation, counters from zero)."""
+        node = self.node(name)
+        if not node.running:
+            self._call(node.start)
+
+    def add_delay(self, name: str, ms: float) -> None:
+        """Delay every frame ``name`` sends by ``ms`` milliseconds (a slow interface): each of
+        its links' round trips grows by ``ms``."""
+        if not (_number(ms) and 0 <= ms <= 60_000):
+            raise ValueError(f"ms={ms!r}: expected 0 to 60000 milliseconds")
+        node = self.node(name)
+        self._call(setattr, node, "delay", ms / 1000.0)
+
+    def clear_delay(self, name: str | None = None) -> None:
+        for node in [self.node(name)] if name else self.nodes.values():
+            self._call(setattr, node, "delay", 0.0)
+
+    def drift(self, model: str | None = None, amount: float = 1.0) -> None:
+        """Shift the input distribution the workload samples for ``model`` (None: every model)
+        by ``amount`` in [0, 1] (see :mod:`.models`)."""
+        if not (_number(amount) and 0 <= amount <= 1):
+            raise ValueError(f"amount={amount!r}: expected a number from 0 to 1")
+        for name in self._model_names(model):
+            self._call(self._workload.drift.__setitem__, name, float(amount))
+
+    def clear_drift(self, model: str | None = None) -> None:
+        for name in self._model_names(model):
+            self._call(self._workload.drift.pop, name, None)
+
+    def _model_names(self, model: str | None) -> list[str]:
+        if model is None:
+            return self.models
+        if model not in self.models:
+            raise KeyError(f"no model {model!r}: expected one of {', '.join(self.models)}")
+        return [model]
+
+    def set_rate(self, rate: float) -> None:
+        """Inference requests per second from now on."""
+        if not (_number(rate) and 0 <= rate <= 10_000):
+            raise ValueError(f"rate={rate!r}: expected 0 to 10000 requests/s")
+        self._call(setattr, self._workload, "rate", float(rate))
+
+    def overload(self, factor: float = 20.0) -> None:
+        """Raise the request rate to ``factor`` times the base rate. With the 5-node default,
+        20x (100 requests/s) saturates the accelerators: queues grow, requests time out and
+        the success rate, then the average inference time, cross their alert thresholds."""
+        if not (_number(factor) and factor >= 0):
+            raise ValueError(f"factor={factor!r}: expected a number at least 0")
+        self.set_rate(self.base_rate * factor)
+
+    def clear_overload(self) -> None:
+        self.set_rate(self.base_rate)
+
+    def partition(self, group: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
+        """Cut the network in two: ``group`` (default: the first half of the nodes by name) and
+        the rest. Frames between the sides are dropped silently, both ways."""
+        if isinstance(group, str):
+            group = [group]
+        side_a = sorted(group) if group is not None else self.names[: self.size // 2]
+        for name in side_a:
+            self.node(name)
+        side_b = [n for n in self.names if n not in side_a]
+        if not side_a or not side_b:
+            raise ValueError("a partition needs nodes on both sides")
+
+        def cut():
+            for name in side_a:
+                self.nodes[name].blocked = set(side_b)
+            for name in side_b:
+                self.nodes[name].blocked = set(side_a)
+            self._partition = (side_a, side_b)
+
+        self._call(cut)
+        return side_a, side_b
+
+    def heal(self) -> None:
+        """Undo a partition."""
+
+        def mend():
+            for node in self.nodes.values():
+                node.blocked = set()
+            self._partition = None
+
+        self._call(mend)
+
+    def clear_faults(self) -> None:
+        """Undo every fault: heal, no delays, no drift, base rate, every node running."""
+        self.heal()
+        self.clear_delay()
+        self.clear_drift()
+        self.clear_overload()
+        for name, node in self.nodes.items():
+            if not node.running:
+                self.start_node(name)
+
+    def _faults(self) -> dict:
+        """What is injected now (settings, not measurements)."""
+        w = self._workload
+        return {
+            "stopped": [n for n, node in self.nodes.items() if not node.running],
+            "delay_ms": {n: node.delay * 1000.0 for n, node in self.nodes.items() if node.delay},
+            "drift": dict(w.drift),
+            "rate": w.rate,
+            "base_rate": self.base_rate,
+            "partition": [list(side) for side in self._partition] if self._partition else None,
+        }
+
+    def faults(self) -> dict:
+        """What is injected now: stopped nodes, delays (ms), drift per model, request rate and
+        base rate (requests/s), the partition's two sides or None."""
+        return self._call(self._faults) if self.running else self._faults()
