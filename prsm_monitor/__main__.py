@@ -1,12 +1,14 @@
-"""Command line: ``python -m prsm_monitor collect|demo ...``."""
+"""Command line: ``python -m prsm_monitor serve|collect|demo ...``."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import threading
+from pathlib import Path
 
 from .config import ConfigError, Settings
 
@@ -14,6 +16,11 @@ from .config import ConfigError, Settings
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m prsm_monitor", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the dashboard and its HTTP API (streamlit run streamlit_app.py)")
+    serve.add_argument("--host", help="address to listen on (default: PRSM_DASHBOARD_HOST, localhost)")
+    serve.add_argument("--port", help="port to listen on (default: PRSM_DASHBOARD_PORT, 8501)")
+    serve.add_argument("--no-demo", action="store_true", help="do not start the demo PRSM network")
+    serve.add_argument("--debug", action="store_true", help="debug logging (default: PRSM_DASHBOARD_DEBUG)")
     collect = commands.add_parser("collect", help="collect metrics and print them each tick")
     collect.add_argument("--once", action="store_true", help="collect one tick, print it and exit")
     collect.add_argument("--interval", type=float, help="seconds between ticks (default: PRSM_METRICS_INTERVAL)")
@@ -98,6 +105,49 @@ def collect(settings: Settings, args) -> int:
     return 0
 
 
+ENTRY = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+
+
+def serve_command(settings: Settings, args, entry: Path = ENTRY) -> tuple[list[str], dict[str, str]]:
+    """The ``streamlit run`` command line and environment that ``serve`` runs."""
+    host = settings.host if args.host is None else args.host.strip()
+    if not host or any(c.isspace() for c in host):
+        raise ConfigError("--host", args.host, "a host name or address without spaces")
+    port = settings.port
+    if args.port is not None:
+        try:
+            port = int(args.port)
+        except ValueError:
+            raise ConfigError("--port", args.port, "a whole number from 1 to 65535") from None
+        if not 1 <= port <= 65535:
+            raise ConfigError("--port", args.port, "a whole number from 1 to 65535")
+    if not entry.is_file():
+        raise ConfigError("entry", str(entry), "streamlit_app.py beside the prsm_monitor package (run from the repo)")
+    debug = args.debug or settings.debug
+    command = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.address", host]
+    command += ["--server.port", str(port)]
+    env = dict(os.environ)
+    if args.no_demo:
+        env["PRSM_DEMO"] = "false"
+    if debug:
+        env["PRSM_DASHBOARD_DEBUG"] = "true"
+        command += ["--logger.level", "debug"]
+    return command, env
+
+
+def serve(settings: Settings, args) -> int:
+    """Replace this process with ``streamlit run streamlit_app.py`` (the dashboard and the API)."""
+    command, env = serve_command(settings, args)
+    if os.name == "posix":
+        os.execve(sys.executable, command, env)  # signals reach Streamlit directly; no orphan
+    import subprocess
+
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
 def _replace(settings: Settings, **changes) -> Settings:
     return dataclasses.replace(settings, **changes)
 
@@ -108,12 +158,19 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "demo":
             if args.nodes is not None:
-                settings = _replace(settings, demo_nodes=args.nodes)
+                if not 2 <= args.nodes <= 200:
+                    raise ConfigError("--nodes", args.nodes, "a whole number from 2 to 200")
+                names = settings.demo_names if len(settings.demo_names) == args.nodes else ()
+                settings = _replace(settings, demo_nodes=args.nodes, demo_names=names)
             if args.rate is not None:
+                if not 0 <= args.rate <= 10_000:
+                    raise ConfigError("--rate", args.rate, "requests per second from 0 to 10000")
                 settings = _replace(settings, demo_rate=args.rate)
             from .demo.cli import run as run_demo
 
             return run_demo(settings)
+        if args.command == "serve":
+            return serve(settings, args)
         return collect(settings, args)
     except ConfigError as error:
         print(f"prsm_monitor: {error}", file=sys.stderr)

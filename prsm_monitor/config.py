@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
 
 class ConfigError(ValueError):
@@ -23,6 +25,18 @@ class ConfigError(ValueError):
         self.value = value
         self.expected = expected
         super().__init__(f"{variable}={value!r} is invalid: expected {expected}")
+
+
+class Hidden:
+    """Stands for a secret in messages: its repr never shows the value."""
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+    __str__ = __repr__
+
+
+HIDDEN = Hidden()
 
 
 @dataclass(frozen=True)
@@ -133,6 +147,41 @@ def _number(
     return value
 
 
+def _secret(env: Mapping[str, str], name: str, *, token: bool = False) -> str | None:
+    """A token or password; unset or blank is None. Its value never appears in an error."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    if token and (len(raw) < 16 or any(not 33 <= ord(c) <= 126 for c in raw)):
+        raise ConfigError(name, HIDDEN, "at least 16 visible ASCII characters, no spaces (value not shown)")
+    return raw
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name, "")
+    origins = tuple(o.strip() for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.match(origin):
+            raise ConfigError(
+                name, origin, "comma-separated origins like https://grafana.example.com:3000 (scheme and host, no path)"
+            )
+    return origins
+
+
+def _names(env: Mapping[str, str], name: str, nodes: str | None) -> tuple[str, ...]:
+    """Comma-separated node names: 2 to 200, unique, 1 to 64 characters each. They set the
+    node count, so PRSM_DEMO_NODES, if also given, must agree."""
+    raw = env.get(name, "")
+    if raw.strip() == "":
+        return ()
+    names = tuple(n.strip() for n in raw.split(","))
+    if not 2 <= len(names) <= 200 or any(not 1 <= len(n) <= 64 for n in names) or len(set(names)) != len(names):
+        raise ConfigError(name, raw, "2 to 200 different comma-separated names of 1 to 64 characters")
+    if nodes and nodes.strip() and nodes.strip() != str(len(names)):
+        raise ConfigError(name, raw, f"as many names as PRSM_DEMO_NODES={nodes.strip()}, or leave one of them unset")
+    return names
+
+
 def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -158,7 +207,12 @@ class Settings:
     demo_nodes: int = 5
     demo_rate: float = 5.0
     demo_peers: int = 3
+    demo_names: tuple[str, ...] = ()  # names of the demo nodes; empty: node-0, node-1, ...
     thresholds: dict[str, Threshold] = field(default_factory=default_thresholds)
+    api_token: str | None = field(default=None, repr=False)  # Bearer token for /api/* and /metrics
+    health_auth: bool = False  # /health needs the token too
+    cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
+    dashboard_password: str | None = field(default=None, repr=False)  # password form on every page
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -182,5 +236,10 @@ class Settings:
             demo_nodes=int(_number(env, "PRSM_DEMO_NODES", cls.demo_nodes, 2, 200, integer=True)),
             demo_rate=_number(env, "PRSM_DEMO_RATE", cls.demo_rate, 0.0, 10_000.0),
             demo_peers=int(_number(env, "PRSM_DEMO_PEERS", cls.demo_peers, 1, 50, integer=True)),
+            demo_names=_names(env, "PRSM_DEMO_NODE_NAMES", env.get("PRSM_DEMO_NODES")),
             thresholds=thresholds,
+            api_token=_secret(env, "PRSM_API_TOKEN", token=True),
+            health_auth=_boolean(env, "PRSM_HEALTH_AUTH", cls.health_auth),
+            cors_origins=_origins(env, "PRSM_CORS_ORIGINS"),
+            dashboard_password=_secret(env, "PRSM_DASHBOARD_PASSWORD"),
         )

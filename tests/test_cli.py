@@ -78,3 +78,9 @@ def test_console_line_shows_what_is_there_and_dashes_for_none():
         }
     )
     assert line == "cpu 12.3% mem 50.0% disk -% conn 7 | alerts 1 (worst critical)"
+
+
+@pytest.mark.parametrize("option, value", [("--nodes", "1"), ("--rate", "-3")])
+def test_bad_demo_options_exit_2_with_one_line(option, value):
+    result = run_cli("demo", option, value)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and option in result.stderr

@@ -72,3 +72,14 @@ def test_bad_values_name_the_variable_value_and_expectation(variable, value, exp
 
 def test_empty_values_mean_default():
     assert Settings.from_env({"PRSM_DASHBOARD_PORT": "", "PRSM_DEMO": " "}).port == 8501
+
+
+def test_demo_node_names_set_the_node_count_and_are_checked():
+    s = Settings.from_env({"PRSM_DEMO_NODE_NAMES": "eu-west, us-east ,<script>x</script>"})
+    assert s.demo_names == ("eu-west", "us-east", "<script>x</script>")
+    assert Settings.from_env({"PRSM_DEMO_NODE_NAMES": "a,b", "PRSM_DEMO_NODES": "2"}).demo_names == ("a", "b")
+    for bad in ("a,a", "only-one", "a,,b"):
+        with pytest.raises(ConfigError, match="PRSM_DEMO_NODE_NAMES"):
+            Settings.from_env({"PRSM_DEMO_NODE_NAMES": bad})
+    with pytest.raises(ConfigError, match="as many names as PRSM_DEMO_NODES=5"):
+        Settings.from_env({"PRSM_DEMO_NODE_NAMES": "a,b", "PRSM_DEMO_NODES": "5"})

@@ -41,7 +41,7 @@ def run(settings) -> int:
     from ..sources.prsm import PrsmSource
 
     try:
-        network = DemoNetwork(settings.demo_nodes, settings.demo_peers, settings.demo_rate)
+        network = DemoNetwork.from_settings(settings)
     except ValueError as error:
         print(f"prsm_monitor demo: {error}", file=sys.stderr)
         return 2

@@ -94,6 +94,7 @@ class DemoNetwork:
         service_scale: float = 1.0,
         stats_period: float | None = None,
         max_frame: int = MAX_FRAME,
+        names: list[str] | tuple[str, ...] | None = None,
     ):
         if nodes < 1 or peers < 1 or rate < 0 or heartbeat <= 0:
             raise ValueError("need nodes >= 1, peers >= 1, rate >= 0 and heartbeat > 0")
@@ -114,7 +115,9 @@ class DemoNetwork:
         self.consensus_period = consensus_period or 5 * heartbeat
         self.stats_period = stats_period or heartbeat
         width = len(str(nodes - 1))
-        self.names = [f"node-{i:0{width}d}" for i in range(nodes)]
+        self.names = list(names) if names else [f"node-{i:0{width}d}" for i in range(nodes)]
+        if len(self.names) != nodes or len(set(self.names)) != nodes:
+            raise ValueError(f"names={names!r}: expected {nodes} different names")
         self.nodes: dict[str, Node] = {}
         self.edges: list[tuple[str, str]] = []
         self.startup_seconds: float | None = None  # start(): models trained to first heartbeat round done
@@ -125,6 +128,12 @@ class DemoNetwork:
         self._report: NetworkReport | None = None
         self._workload: Workload | None = None
         self._partition: tuple[list[str], list[str]] | None = None
+
+    @classmethod
+    def from_settings(cls, settings, **options) -> DemoNetwork:
+        """A network (not started yet) as the ``PRSM_DEMO_*`` settings describe it."""
+        nodes = len(settings.demo_names) or settings.demo_nodes
+        return cls(nodes, settings.demo_peers, settings.demo_rate, names=settings.demo_names or None, **options)
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> DemoNetwork:

@@ -173,7 +173,7 @@ class PrsmSource:
         ``demo_rate`` requests/s, and watch it."""
         from ..demo.network import DemoNetwork
 
-        network = DemoNetwork(settings.demo_nodes, settings.demo_peers, settings.demo_rate, **network_options)
+        network = DemoNetwork.from_settings(settings, **network_options)
         return cls(network.start(), window=window)
 
     # -- the source protocol --------------------------------------------------------------

@@ -1,0 +1,199 @@
+"""Benchmark of the HTTP API: prints figures, asserts nothing.
+
+1. Throughput and p99 latency of ``/api/metrics`` and ``/metrics`` on a real ``streamlit run``
+   server (the st.App wiring of streamlit_app.py, via tests/fixtures/api_app.py), side by side
+   with Streamlit's own endpoints on the same server (``/_stcore/health``, ``/_stcore/metrics``),
+   interleaved in rounds, with ``wrk`` (Debian package ``wrk``) or, when it is missing, a
+   Python keep-alive load generator (said so in the output). Also whether the collector
+   missed ticks during the load (``missed_ticks_total`` before and after).
+2. Server time of a ``/metrics`` scrape with 100 demo nodes: ``generate_latest`` on the
+   API's registry, in-process, for ``detail=basic`` (the default) and ``detail=full``.
+
+Run from the repo root: ``python bench/bench_api.py [--seconds 10] [--rounds 3] [--nodes 100]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+
+from tests.fixtures.server import StreamlitServer  # noqa: E402
+
+CONNECTIONS = 32
+
+
+def wrk(url: str, seconds: float) -> tuple[float, float]:
+    """(requests/s, p99 ms) from one wrk run."""
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()
+    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    if "Non-2xx" in out:
+        raise RuntimeError(f"non-2xx answers from {url}:\n{out}")
+    return rate, p99
+
+
+def python_load(url: str, seconds: float) -> tuple[float, float]:
+    """Fallback: CONNECTIONS keep-alive threads with http.client; (requests/s, p99 ms)."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    path = "/" + url.split("//")[1].split("/", 1)[1]
+    latencies: list[float] = []
+    stop = time.monotonic() + seconds
+
+    def worker():
+        conn = http.client.HTTPConnection(host, int(port))
+        mine = []
+        while time.monotonic() < stop:
+            t = time.perf_counter()
+            conn.request("GET", path)
+            conn.getresponse().read()
+            mine.append((time.perf_counter() - t) * 1000)
+        latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies.sort()
+    return len(latencies) / seconds, latencies[int(len(latencies) * 0.99)]
+
+
+def missed(url: str) -> int:
+    return requests.get(url + "/api/metrics", timeout=10).json()["collector"]["missed_ticks_total"]
+
+
+def http_bench(seconds: float, rounds: int, demo: bool) -> None:
+    load = wrk if shutil.which("wrk") else python_load
+    tool = "wrk -t1 -c32" if load is wrk else "Python http.client, 32 keep-alive threads (wrk not installed)"
+    env = {"PRSM_METRICS_INTERVAL": "1", "PRSM_DEMO": "true" if demo else "false"}
+    server = StreamlitServer(env=env).wait()
+    try:
+        base = server.url
+        for path in ("/api/metrics", "/metrics", "/_stcore/health", "/_stcore/metrics"):
+            requests.get(base + path, timeout=10)  # warm up
+        size = len(requests.get(base + "/api/metrics", timeout=10).content)
+        pairs = [("/api/metrics", "/_stcore/health"), ("/metrics", "/_stcore/metrics")]
+        print(f"\n## HTTP on one `streamlit run` server, demo {'on (5 nodes)' if demo else 'off'}; load: {tool}")
+        print(f"/api/metrics body: {size} bytes; {rounds} rounds of {seconds:g} s per endpoint, interleaved\n")
+        results: dict[str, list[tuple[float, float]]] = {p: [] for pair in pairs for p in pair}
+        missed_during: dict[str, int] = {p: 0 for p in results}
+        for _ in range(rounds):
+            for pair in pairs:
+                for path in pair:
+                    before = missed(base)
+                    results[path].append(load(base + path, seconds))
+                    missed_during[path] += missed(base) - before
+        print("| endpoint | requests/s (median) | p99 ms (median) | runs (req/s) | collector ticks missed |")
+        print("|---|---|---|---|---|")
+        for path, runs in results.items():
+            rate = statistics.median(r for r, _ in runs)
+            p99 = statistics.median(p for _, p in runs)
+            each = ", ".join(f"{r:.0f}" for r, _ in runs)
+            print(f"| `{path}` | {rate:,.0f} | {p99:.1f} | {each} | {missed_during[path]} |")
+    finally:
+        server.stop()
+
+
+def scrape_bench(nodes: int, repeats: int) -> None:
+    from prometheus_client import generate_latest
+
+    from prsm_monitor.collector import MetricsCollector
+    from prsm_monitor.config import Settings
+    from prsm_monitor.prometheus import LatestSnapshot, make_registry
+
+    print(f"\n## /metrics server time with {nodes} demo nodes (in-process generate_latest)\n")
+    try:
+        collector = MetricsCollector(settings=Settings(demo=True, demo_nodes=nodes, interval=1.0))
+    except ImportError as error:
+        print(f"demo network not available: {error}")
+        return
+    collector.start()
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            network = collector.get_latest_metrics()["network"]
+            if network and network["active_nodes"] == nodes:
+                break
+            if time.monotonic() > deadline:
+                print(f"the demo network did not come up: {network and network['active_nodes']} of {nodes} nodes")
+                return
+            time.sleep(0.2)
+        snapshot = LatestSnapshot(lambda: collector)
+        registries = {
+            "basic": make_registry(lambda: collector, snapshot=snapshot),
+            "full": make_registry(lambda: collector, full=True, snapshot=snapshot),
+        }
+        generate_latest(registries["basic"])  # attaches the snapshot plugin
+        ticks = collector.get_latest_metrics()["collector"]["ticks_total"]
+        while collector.get_latest_metrics()["collector"]["ticks_total"] < ticks + 2:
+            time.sleep(0.05)
+        print("| what | median ms | p95 ms | samples | bytes |")
+        print("|---|---|---|---|---|")
+        for name, registry in registries.items():
+            times = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                body = generate_latest(registry)
+                times.append((time.perf_counter() - t) * 1000)
+            samples = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
+            times.sort()
+            print(
+                f"| `/metrics?detail={name}` generate_latest | {statistics.median(times):.2f} | "
+                f"{times[int(len(times) * 0.95)]:.2f} | {samples} | {len(body)} |"
+            )
+        times = []
+        for _ in range(max(10, repeats // 5)):
+            t = time.perf_counter()
+            collector.get_latest_metrics()
+            times.append((time.perf_counter() - t) * 1000)
+        times.sort()
+        print(
+            f"| for reference: `collector.get_latest_metrics()` (its deep copy) | {statistics.median(times):.2f} | "
+            f"{times[int(len(times) * 0.95)]:.2f} | | |"
+        )
+    finally:
+        collector.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds per load run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per endpoint")
+    parser.add_argument("--nodes", type=int, default=100, help="demo nodes for the scrape timing")
+    parser.add_argument("--repeats", type=int, default=200, help="scrapes timed")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--demo-http", action="store_true", help="also load a server running the 5-node demo")
+    args = parser.parse_args()
+    print(f"# bench_api: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}")
+    load = os.getloadavg()
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (other processes share this machine)")
+    if not args.skip_http:
+        http_bench(args.seconds, args.rounds, demo=False)
+        if args.demo_http:
+            http_bench(args.seconds, args.rounds, demo=True)
+    scrape_bench(args.nodes, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
