@@ -28,6 +28,7 @@ def get_collector(settings: Settings | None = None) -> MetricsCollector:
             if _collector is not None:
                 _collector.close()
             _collector = MetricsCollector(settings=settings if settings is not None else Settings.from_env())
+            _collector.collect_once()  # the first page view has data to show
             _collector.start()
         return _collector
 

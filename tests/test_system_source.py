@@ -56,3 +56,22 @@ def test_socket_count_sees_sockets_open_and_close():
     for s in sockets:
         s.close()
     wait_until(lambda: count_inet_sockets() <= before + 2)
+
+
+def test_busy_percent_counts_idle_and_iowait_as_not_busy():
+    from collections import namedtuple
+
+    from prsm_monitor.sources.system import _busy_percent
+
+    Times = namedtuple("Times", "user system idle iowait guest")
+    before = Times(user=10.0, system=5.0, idle=80.0, iowait=5.0, guest=2.0)
+    after = Times(user=25.0, system=10.0, idle=100.0, iowait=10.0, guest=4.0)  # 20 busy of 45 s (guest is in user)
+    assert _busy_percent(before, after) == round(100 * 20 / 45, 1)
+    assert _busy_percent(after, after) == 0.0
+
+
+def test_quick_readings_are_none_until_a_meaningful_span_has_passed():
+    source = SystemSource()
+    assert source.collect()["system"]["cpu_percent"] is None
+    record = wait_until(lambda: (r := source.collect()["system"])["cpu_percent"] is not None and r)
+    assert 0 <= record["cpu_percent"] <= 100 and all(0 <= c <= 100 for c in record["cpu_per_core"])

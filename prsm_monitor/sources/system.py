@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 
 import psutil
@@ -11,6 +12,7 @@ import psutil
 from ..fields import COUNTER, GAUGE, TIMESTAMP, Field
 
 GB = 1024**3
+MIN_CPU_SPAN = 0.1  # seconds: CPU use over a shorter span than this is reported as None
 MB = 1024**2
 
 SYSTEM_FIELDS: tuple[Field, ...] = (
@@ -63,6 +65,22 @@ def count_inet_sockets() -> int:
     return len(psutil.net_connections(kind="inet"))
 
 
+def _busy_percent(before, after) -> float:
+    """CPU busy percent between two ``psutil.cpu_times()`` readings (psutil's own formula:
+    guest time is already counted in user time, and idle and iowait are not busy)."""
+
+    def total(t):
+        return sum(t) - getattr(t, "guest", 0.0) - getattr(t, "guest_nice", 0.0)
+
+    def busy(t):
+        return total(t) - t.idle - getattr(t, "iowait", 0.0)
+
+    busy_delta, total_delta = busy(after) - busy(before), total(after) - total(before)
+    if busy_delta <= 0 or total_delta <= 0:
+        return 0.0
+    return round(min(100.0, 100.0 * busy_delta / total_delta), 1)
+
+
 def _rate(now_value: float, then_value: float | None, seconds: float) -> float | None:
     if then_value is None or seconds <= 0 or now_value < then_value:
         return None  # first reading, or a counter reset: no honest rate
@@ -77,7 +95,8 @@ class SystemSource:
     space, disk I/O counters, process count, open sockets) are re-read on a slower
     cadence, every ``slow_seconds`` (default 5 s), and repeated in between; the disk
     I/O rates are then averages over that period. psutil's first, meaningless
-    ``cpu_percent`` reading is taken and discarded here, at construction.
+    ``cpu_percent`` reading is avoided: CPU use is computed from ``psutil.cpu_times()``
+    deltas over at least 0.1 s (a quicker reading is ``None``, not a noisy number).
     """
 
     components = ("system",)
@@ -90,7 +109,7 @@ class SystemSource:
             "system": SYSTEM_FIELDS
             + tuple(Field(f"cpu_core_{i}_percent", "%", GAUGE, f"CPU use of core {i}") for i in range(self.cores))
         }
-        psutil.cpu_percent(percpu=True)  # the meaningless first reading
+        self._cpu_ref = (time.monotonic(), psutil.cpu_times(percpu=True))  # what the first reading compares to
         self._net: tuple[float, int, int] | None = None
         self._disk_io: tuple[float, int, int] | None = None
         self._slow_at = -float("inf")
@@ -99,12 +118,12 @@ class SystemSource:
     def collect(self) -> dict[str, dict]:
         now = time.time()
         mono = time.monotonic()
-        cores = psutil.cpu_percent(percpu=True)
+        cores = self._cpu_cores(mono)
         mem = psutil.virtual_memory()
         net = psutil.net_io_counters(nowrap=False)
         record: dict[str, object] = {
             "timestamp": now,
-            "cpu_percent": round(sum(cores) / len(cores), 2),
+            "cpu_percent": None if cores[0] is None else round(sum(cores) / len(cores), 2),
             "memory_percent": mem.percent,
             "memory_used_gb": (mem.total - mem.available) / GB,
             "memory_total_gb": mem.total / GB,
@@ -126,6 +145,17 @@ class SystemSource:
             self._slow_at = mono
         record.update(self._slow)
         return {"system": record}
+
+    def _cpu_cores(self, mono: float) -> list[float | None]:
+        """Busy percent of each core since the reference reading, as psutil.cpu_percent computes
+        it. A span under 0.1 s gives None and keeps the reference, so that readings taken in
+        quick succession wait for a meaningful span instead of each reporting noise."""
+        then, before = self._cpu_ref
+        if mono - then < MIN_CPU_SPAN:
+            return [None] * len(before)
+        now = psutil.cpu_times(percpu=True)
+        self._cpu_ref = (mono, now)
+        return [_busy_percent(a, b) for a, b in zip(before, now, strict=True)]
 
     def _read_slow(self, mono: float) -> dict[str, float | None]:
         slow: dict[str, float | None] = {
@@ -153,3 +183,45 @@ class SystemSource:
                 slow["disk_write_bytes_per_s"] = _rate(disk.write_bytes, written, mono - then)
             self._disk_io = (mono, disk.read_bytes, disk.write_bytes)
         return slow
+
+
+_process_cache: dict[int, psutil.Process] = {}
+_process_lock = threading.Lock()
+
+
+def top_processes(limit: int = 10) -> list[dict]:
+    """The processes using the most CPU since the previous call, then memory.
+
+    Costs 10-25 ms on this machine (one /proc walk), so it is not part of the tick: the
+    System page calls it at most every few seconds. ``Process`` objects are kept between
+    calls so that ``cpu_percent`` measures the time since the last call (the first call
+    reports 0.0 for every process, as psutil does)."""
+    with _process_lock:
+        return _top_processes(limit)
+
+
+def _top_processes(limit: int) -> list[dict]:
+    rows = []
+    alive = set()
+    for proc in psutil.process_iter(["pid", "name", "memory_info", "num_threads"]):
+        cached = _process_cache.setdefault(proc.pid, proc)
+        alive.add(proc.pid)
+        try:
+            cpu = cached.cpu_percent()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        info = proc.info
+        rss = info["memory_info"].rss if info["memory_info"] else None
+        rows.append(
+            {
+                "pid": proc.pid,
+                "name": info["name"] or "",
+                "cpu_percent": cpu,
+                "memory_mb": None if rss is None else rss / MB,
+                "threads": info["num_threads"],
+            }
+        )
+    for pid in set(_process_cache) - alive:
+        del _process_cache[pid]
+    rows.sort(key=lambda r: (r["cpu_percent"], r["memory_mb"] or 0), reverse=True)
+    return rows[:limit]

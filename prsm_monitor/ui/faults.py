@@ -1,0 +1,77 @@
+"""Sidebar controls that inject demo faults into the shared collector's demo network."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..collector import MetricsCollector
+from ..config import ConfigError
+
+
+def _apply(collector: MetricsCollector, fault: dict) -> None:
+    try:
+        collector.configure(fault=fault)
+    except ConfigError as error:
+        st.session_state["faults_error"] = str(error)
+
+
+def _button(collector: MetricsCollector, label: str, fault: dict, key: str, **kwargs) -> None:
+    st.button(label, key=key, on_click=_apply, args=(collector, fault), width="stretch", **kwargs)
+
+
+def fault_controls(collector: MetricsCollector, network) -> None:
+    """One control per fault; every viewer sees the same network, and each action is logged."""
+    faults = network.faults()
+    st.caption("Break the demo network on purpose; the metrics and alerts show it within a few heartbeats.")
+    error = st.session_state.pop("faults_error", None)
+    if error:
+        st.error(error, icon=":material/error:")
+    names = list(network.names)
+    stopped = set(faults["stopped"])
+    node = st.selectbox("Node", names, key="faults_node")
+    if node in stopped:
+        _button(collector, f"Start {node}", {"action": "start_node", "name": node}, "faults_start", type="primary")
+    else:
+        _button(collector, f"Stop {node}", {"action": "stop_node", "name": node}, "faults_stop")
+    delay = st.slider(
+        "Added link delay (ms)", 0, 1000, int(faults["delay_ms"].get(node, 0)), 50, key=f"faults_delay_{node}"
+    )
+    _button(
+        collector,
+        f"Set delay on {node}",
+        {"action": "add_delay", "name": node, "ms": float(delay)},
+        "faults_delay_apply",
+    )
+    models = ["every model", *network.models]
+    model = st.selectbox("Model", models, key="faults_model")
+    amount = st.slider("Input drift", 0.0, 1.0, 0.8, 0.1, key="faults_drift_amount")
+    drift = {"action": "drift", "amount": amount}
+    if model != "every model":
+        drift["model"] = model
+    _button(collector, "Apply drift", drift, "faults_drift_apply")
+    factor = st.slider(
+        "Request rate (× normal)",
+        1,
+        50,
+        max(1, round(faults["rate"] / max(faults["base_rate"], 1e-9))),
+        key="faults_rate",
+    )
+    _button(collector, "Set request rate", {"action": "overload", "factor": float(factor)}, "faults_rate_apply")
+    if faults["partition"]:
+        _button(collector, "Heal partition", {"action": "heal"}, "faults_heal", type="primary")
+    else:
+        _button(collector, "Partition in two", {"action": "partition"}, "faults_partition")
+    active = _describe(faults)
+    st.caption("Injected now: " + (", ".join(active) if active else "nothing"))
+    _button(collector, "Clear all faults", {"action": "clear_faults"}, "faults_clear", disabled=not active)
+
+
+def _describe(faults: dict) -> list[str]:
+    parts = [f"{n} stopped" for n in faults["stopped"]]
+    parts += [f"{ms:g} ms on {n}" for n, ms in faults["delay_ms"].items()]
+    parts += [f"drift {a:g} on {m}" for m, a in faults["drift"].items()]
+    if faults["rate"] != faults["base_rate"]:
+        parts.append(f"rate {faults['rate']:g}/s")
+    if faults["partition"]:
+        parts.append("partitioned")
+    return parts

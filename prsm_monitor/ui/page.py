@@ -1,0 +1,36 @@
+"""The frame every page shares: page config, access gate, collector, sidebar and the live fragment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from ..collector import MetricsCollector
+from . import state
+from .gate import require_access
+from .notify import toast_new_alerts
+from .sidebar import Prefs, sidebar
+
+View = Callable[[MetricsCollector, Prefs], None]
+
+
+def setup(title: str, icon: str) -> tuple[MetricsCollector, Prefs]:
+    """Configure the page and draw the shared sidebar; returns the collector and the viewer's choices."""
+    st.set_page_config(page_title=f"{title} · PRSM Monitor", page_icon=icon, layout="wide")
+    require_access()
+    collector = state.collector()
+    prefs = sidebar(collector)
+    st.title(title)
+    return collector, prefs
+
+
+def live(view: View, collector: MetricsCollector, prefs: Prefs) -> None:
+    """Run ``view`` in a fragment that re-reads the collector every ``prefs.refresh`` seconds."""
+
+    @st.fragment(run_every=prefs.refresh)
+    def live_view():
+        toast_new_alerts(collector)
+        view(collector, prefs)
+
+    live_view()

@@ -1,0 +1,98 @@
+"""Alerts page: active alerts with acknowledgement, history with filters, counts over time by level."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from ...alerts.rules import LEVELS
+from ...collector import COMPONENTS, MetricsCollector
+from .. import charts
+from ..sidebar import Prefs
+from ..style import LEVEL_BADGES, LEVEL_COLORS
+from .common import chart
+
+
+def _clock(timestamp: float) -> str:
+    return time.strftime("%H:%M:%S UTC", time.gmtime(timestamp))
+
+
+def _acknowledge(collector: MetricsCollector, alert_id: int) -> None:
+    collector.acknowledge(alert_id)
+
+
+def active_alerts(collector: MetricsCollector) -> None:
+    active = collector.get_active_alerts()
+    st.subheader(f"Active ({len(active)})")
+    if not active:
+        st.success("No alert is active.", icon=":material/check_circle:")
+        return
+    for alert in active[:25]:
+        with st.container(border=True):
+            badge, where, message, action = st.columns([1.1, 1.4, 6, 1.6], vertical_alignment="center")
+            badge.markdown(f":{LEVEL_BADGES[alert['level']]}-badge[{alert['level'].upper()}]")
+            where.caption(f"{alert['component']} · since {_clock(alert['started'])}")
+            message.text(alert["message"])  # untrusted text: shown as text
+            if alert["acknowledged"]:
+                action.caption(f"Acknowledged {_clock(alert['acknowledged_at'])}")
+            else:
+                action.button(
+                    "Acknowledge",
+                    key=f"ack_{alert['id']}",
+                    on_click=_acknowledge,
+                    args=(collector, alert["id"]),
+                    width="stretch",
+                )
+    if len(active) > 25:
+        st.caption(f"{len(active) - 25} more active alerts are not shown; see the history below.")
+
+
+def _level_style(level: str) -> str:
+    return f"background-color: {LEVEL_COLORS[level]}33; font-weight: 600"
+
+
+def history(collector: MetricsCollector, prefs: Prefs) -> None:
+    st.subheader("History")
+    left, right = st.columns(2)
+    levels = left.multiselect("Level", LEVELS, default=list(LEVELS), key="alerts_levels")
+    components = right.multiselect("Component", COMPONENTS, default=list(COMPONENTS), key="alerts_components")
+    now = time.time()
+    events = [
+        e
+        for e in collector.get_alerts(since=now - prefs.minutes * 60)
+        if e["level"] in levels and e["component"] in components
+    ]
+    chart(
+        charts.alert_counts(events, minutes=prefs.minutes, now=now),
+        f"No alert events in the last {prefs.range_label} for this filter.",
+    )
+    if not events:
+        return
+    table = pd.DataFrame(
+        {
+            "time": pd.to_datetime([e["timestamp"] for e in events], unit="s", utc=True),
+            "level": [e["level"] for e in events],
+            "component": [e["component"] for e in events],
+            "event": [e["kind"] for e in events],
+            "message": [e["message"] for e in events],
+        }
+    ).iloc[::-1]
+    st.dataframe(
+        table.style.map(_level_style, subset=["level"]),
+        hide_index=True,
+        column_config={
+            "time": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "level": st.column_config.TextColumn("Level"),
+            "component": st.column_config.TextColumn("Component"),
+            "event": st.column_config.TextColumn("Event"),
+            "message": st.column_config.TextColumn("Message", width="large"),
+        },
+    )
+    st.caption(f"{len(events)} events, newest first. The log keeps the last 1,000.")
+
+
+def render(collector: MetricsCollector, prefs: Prefs) -> None:
+    active_alerts(collector)
+    history(collector, prefs)

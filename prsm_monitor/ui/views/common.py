@@ -1,0 +1,35 @@
+"""Pieces several views use."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ...collector import MetricsCollector
+from ..style import MAX_POINTS
+
+
+def chart(spec, empty: str) -> None:
+    """Draw an Altair chart, or say in words why there is none (never an empty frame)."""
+    if spec is None:
+        st.caption(empty)
+    else:
+        st.altair_chart(spec, width="stretch")
+
+
+def thresholds(collector: MetricsCollector, rule: str) -> tuple[float | None, float | None]:
+    r = collector.rules[rule]
+    return r.warning, r.critical
+
+
+def frame(collector: MetricsCollector, component: str, minutes: float):
+    """History of the range, downsampled for charts with peaks kept."""
+    return collector.history(component, minutes, max_points=MAX_POINTS)
+
+
+def source_error(metrics: dict, component: str) -> None:
+    error = metrics.get("errors", {}).get(component)
+    if error:
+        st.error(f"The {component} source failed on the last tick: {error}", icon=":material/error:")
+
+
+NO_DATA = "No data in this time range yet."

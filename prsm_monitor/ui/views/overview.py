@@ -1,0 +1,114 @@
+"""Overview page: health of system, network and AI at a glance, active alerts, trends, the monitor's own health."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import streamlit as st
+
+from ...collector import COMPONENTS, MetricsCollector
+from .. import charts, kpi
+from ..kpi import Kpi
+from ..sidebar import Prefs
+from ..style import LEVEL_BADGES, LEVEL_ORDER
+from .common import NO_DATA, chart, frame, thresholds
+
+TITLES = {"system": "System", "network": "Network", "ai": "AI models"}
+TRENDS = {
+    "system": ("cpu_percent", "CPU", "%", "cpu"),
+    "network": ("average_latency", "Latency", "ms", "latency"),
+    "ai": ("success_rate", "Success rate", "ratio", "success_rate"),
+}
+SELF_KPIS = (
+    Kpi("tick_duration_ms", "Tick time", kpi.ms, "Time the last collection tick took", inverse=True),
+    Kpi("missed_ticks_total", "Missed ticks", kpi.count, "Ticks skipped because one overran", inverse=True),
+    Kpi("process_cpu_percent", "Monitor CPU", kpi.pct, "CPU used by this process (100 = one core)", inverse=True),
+    Kpi("process_rss_mb", "Monitor memory", lambda v: f"{v:.0f} MB", "Resident memory of this process", inverse=True),
+    Kpi("ticks_total", "Ticks", kpi.count, delta=False),
+)
+
+
+def worst_level(alerts: list[dict]) -> str | None:
+    levels = {a["level"] for a in alerts}
+    return next((level for level in LEVEL_ORDER if level in levels), None)
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{value:.1f}%"
+
+
+def headline(component: str, record: dict | None) -> str:
+    """One line of the component's key figures (our own numbers, safe as Markdown)."""
+    if record is None:
+        return "No source is running for this component."
+    if component == "system":
+        return (
+            f"CPU {_pct(record.get('cpu_percent'))} · memory {_pct(record.get('memory_percent'))} · "
+            f"disk {_pct(record.get('disk_percent'))}"
+        )
+    if component == "network":
+        latency = record.get("average_latency")
+        return f"{record['active_nodes']}/{record['total_nodes']} nodes up · " + (
+            "latency –" if latency is None else f"latency {latency:.1f} ms"
+        )
+    rate = record.get("success_rate")
+    return f"{record['active_models']}/{record['total_models']} models · " + (
+        "success –" if rate is None else f"success {_pct(100 * rate)}"
+    )
+
+
+def render(collector: MetricsCollector, prefs: Prefs) -> None:
+    metrics = collector.get_latest_metrics()
+    active = metrics["active_alerts"]
+    for column, component in zip(st.columns(3), COMPONENTS, strict=True):
+        mine = [a for a in active if a["component"] == component]
+        level = worst_level(mine)
+        record = metrics[component]
+        with column.container(border=True):
+            if component in metrics["errors"]:
+                status, color = "Source failing", "orange"
+            elif record is None:
+                status, color = "No source", "gray"
+            else:
+                status, color = ("Healthy" if level is None else level.capitalize()), LEVEL_BADGES[level]
+            st.markdown(f"**{TITLES[component]}** :{color}-badge[{status}]")
+            st.caption(headline(component, record))
+            st.caption(f"{len(mine)} active alert{'s' if len(mine) != 1 else ''}")
+            field, label, unit, rule = TRENDS[component]
+            if record is not None:
+                st.caption(f"{label} ({unit}), last {prefs.range_label}")
+                data = frame(collector, component, prefs.minutes)
+                chart(
+                    charts.timeseries(
+                        data,
+                        {field: label},
+                        unit=unit,
+                        title=label,
+                        height=130,
+                        compact=True,
+                        thresholds=thresholds(collector, rule),
+                    ),
+                    NO_DATA,
+                )
+    st.subheader("Active alerts")
+    counts = Counter(a["level"] for a in active)
+    for column, level in zip(st.columns(4), LEVEL_ORDER, strict=True):
+        column.metric(level.capitalize(), counts.get(level, 0), border=True)
+    if active:
+        st.dataframe(
+            [
+                {
+                    "level": a["level"],
+                    "component": a["component"],
+                    "message": a["message"],
+                    "acknowledged": a["acknowledged"],
+                }
+                for a in active[:10]
+            ],
+            hide_index=True,
+            column_config={"message": st.column_config.TextColumn("Message", width="large")},
+        )
+    else:
+        st.caption("No alert is active.")
+    st.subheader("Monitor health")
+    kpi.kpi_row(collector, "collector", metrics["collector"], SELF_KPIS)
