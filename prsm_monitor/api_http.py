@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 
 from starlette.responses import Response
 
-from .config import FALSE_WORDS, TRUE_WORDS
+from .config import parse_boolean
 
 MAX_ECHO = 200  # characters of a bad value repeated in an error body
 
@@ -160,9 +160,7 @@ class Query:
         raw = self.raw(name)
         if raw is None:
             return default
-        word = raw.strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-        raise bad_parameter(name, raw, "true or false")
+        value = parse_boolean(raw)
+        if value is None:
+            raise bad_parameter(name, raw, "true or false")
+        return value

@@ -182,16 +182,20 @@ def _names(env: Mapping[str, str], name: str, nodes: str | None) -> tuple[str, .
     return names
 
 
+def parse_boolean(raw: str) -> bool | None:
+    """True or False for a yes/no word (true/false, yes/no, on/off, 1/0); None for anything else."""
+    word = raw.strip().lower()
+    return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
+
+
 def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
-    word = raw.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise ConfigError(name, raw, "one of true/false, yes/no, on/off, 1/0")
+    value = parse_boolean(raw)
+    if value is None:
+        raise ConfigError(name, raw, "one of true/false, yes/no, on/off, 1/0")
+    return value
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from ...collector import MetricsCollector
 from .. import charts, kpi
 from ..kpi import Kpi
 from ..sidebar import Prefs
-from ..style import MAX_POINTS
-from .common import NO_DATA, chart, frame, source_error, thresholds
+from .common import NO_DATA, chart, detail_charts, figure_row, frame, source_error, thresholds
 from .network import NO_SOURCE
 
 KPIS = (
@@ -120,44 +119,26 @@ def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> Non
         return
     name = st.selectbox("Model", names, key="ai_model")
     row = next(m for m in summary if m["model"] == name)
-    cols = st.columns(5)
-    cols[0].metric("Hosts up", f"{row['live_hosts']}/{row['hosts']}", border=True)
-    cols[1].metric("Success", "–" if row["success_rate"] is None else kpi.ratio_pct(row["success_rate"]), border=True)
-    cols[2].metric("Time", "–" if row["average_time_s"] is None else kpi.seconds(row["average_time_s"]), border=True)
-    if row["type"] == "regressor":
-        mae = row.get("mean_absolute_error")
-        cols[3].metric("Mean abs. error", "–" if mae is None else kpi.plain(mae), border=True)
-    else:
-        conf = row["mean_confidence"]
-        cols[3].metric("Confidence", "–" if conf is None else kpi.plain(conf), border=True)
-    cols[4].metric("Input drift", kpi.plain(row["drift"]), border=True, help="Injected by a demo fault")
-    component = f"model:{name}"
-    if collector.store.count(component) == 0:
-        st.caption("No history of this model yet.")
-        return
-    history = collector.history(component, prefs.minutes, max_points=MAX_POINTS)
-    left, right = st.columns(2)
-    with left:
-        chart(
-            charts.timeseries(
-                history,
-                {"average_time_s": "Inference time"},
-                unit="s",
-                title="Inference time",
-                thresholds=thresholds(collector, "inference_time"),
-                height=180,
-            ),
-            NO_DATA,
+    regressor = row["type"] == "regressor"
+    figure_row(
+        (
+            ("Hosts up", row["live_hosts"], lambda v: f"{v}/{row['hosts']}"),
+            ("Success", row["success_rate"], kpi.ratio_pct),
+            ("Time", row["average_time_s"], kpi.seconds),
+            ("Mean abs. error", row.get("mean_absolute_error"), kpi.plain)
+            if regressor
+            else ("Confidence", row["mean_confidence"], kpi.plain),
+            ("Input drift", row["drift"], kpi.plain),
         )
-    with right:
-        chart(
-            charts.timeseries(
-                history,
-                {"mean_confidence": "Confidence"},
-                unit="ratio",
-                title="Confidence",
-                thresholds=thresholds(collector, "confidence"),
-                height=180,
-            ),
-            NO_DATA,
-        )
+    )
+    quality = (
+        ("mean_absolute_error", "Mean abs. error", "", None)
+        if regressor
+        else ("mean_confidence", "Confidence", "ratio", "confidence")
+    )
+    detail_charts(
+        collector,
+        f"model:{name}",
+        prefs.minutes,
+        (("average_time_s", "Inference time", "s", "inference_time"), quality),
+    )

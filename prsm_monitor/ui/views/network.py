@@ -11,8 +11,7 @@ from ...collector import MetricsCollector
 from .. import charts, kpi
 from ..kpi import Kpi
 from ..sidebar import Prefs
-from ..style import MAX_POINTS
-from .common import NO_DATA, chart, frame, source_error, thresholds
+from .common import NO_DATA, chart, detail_charts, figure_row, frame, source_error, thresholds
 
 KPIS = (
     Kpi("active_nodes", "Nodes up", kpi.count, "Nodes that answered in the latest report"),
@@ -158,37 +157,18 @@ def node_detail(collector: MetricsCollector, nodes: list[dict], prefs: Prefs) ->
             icon=":material/cloud_off:",
         )
     else:
-        figures = (
-            ("Latency", row.get("latency_ms"), kpi.ms),
-            ("Messages/s", row.get("message_rate"), kpi.rate),
-            ("Links up", row.get("links_up"), lambda v: f"{v:.0f}/{row['links_total']}"),
-            ("Queue", row.get("queue_length"), kpi.count),
-            ("Uptime", row.get("uptime_s"), lambda v: f"{v:,.0f} s"),
+        figure_row(
+            (
+                ("Latency", row.get("latency_ms"), kpi.ms),
+                ("Messages/s", row.get("message_rate"), kpi.rate),
+                ("Links up", row.get("links_up"), lambda v: f"{v:.0f}/{row['links_total']}"),
+                ("Queue", row.get("queue_length"), kpi.count),
+                ("Uptime", row.get("uptime_s"), lambda v: f"{v:,.0f} s"),
+            )
         )
-        for column, (label, value, fmt) in zip(st.columns(len(figures)), figures, strict=True):
-            column.metric(label, "–" if value is None else fmt(value), border=True)
-    component = f"node:{name}"
-    if collector.store.count(component) == 0:
-        st.caption("No history of this node yet.")
-        return
-    history = collector.history(component, prefs.minutes, max_points=MAX_POINTS)
-    left, right = st.columns(2)
-    with left:
-        chart(
-            charts.timeseries(
-                history,
-                {"latency_ms": "Latency"},
-                unit="ms",
-                title="Latency",
-                thresholds=thresholds(collector, "latency"),
-                height=180,
-            ),
-            NO_DATA,
-        )
-    with right:
-        chart(
-            charts.timeseries(
-                history, {"message_rate": "Messages/s"}, unit="messages/s", title="Message rate", height=180
-            ),
-            NO_DATA,
-        )
+    detail_charts(
+        collector,
+        f"node:{name}",
+        prefs.minutes,
+        (("latency_ms", "Latency", "ms", "latency"), ("message_rate", "Messages/s", "messages/s", None)),
+    )
