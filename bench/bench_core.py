@@ -29,7 +29,12 @@ from naive import NaiveCollector, SystemMetrics  # noqa: E402
 
 from prsm_monitor.collector import MetricsCollector  # noqa: E402
 from prsm_monitor.config import Settings  # noqa: E402
+from prsm_monitor.sources import system  # noqa: E402
 from prsm_monitor.sources.system import SystemSource  # noqa: E402
+
+# Ticks here come faster than 0.1 s apart, where the source would skip the CPU reading (too
+# short a span to mean anything): make it read CPU on every tick, as it does at 1 Hz.
+system.MIN_CPU_SPAN = 0.0
 from prsm_monitor.store import HistoryStore  # noqa: E402
 
 REF9 = [f.name for f in SystemMetrics.__dataclass_fields__.values()]

@@ -1,18 +1,34 @@
-"""Altair charts shared by the pages. Every function returns a chart, or None when
-there is nothing to draw (the caller then says so in words)."""
+"""Charts shared by the pages, as Vega-Lite specs with their data.
+
+Specs are plain dicts, not Altair objects: Altair builds and validates a chart in 30 to 60
+ms, which on a page of seven charts was most of a refresh tick; a dict costs well under a
+millisecond and draws the same. Every function returns a :class:`Chart`, or None when there
+is nothing to draw (the caller then says so in words).
+"""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-import altair as alt
 import pandas as pd
 import pyarrow as pa
 
 from .style import LEVEL_COLORS, LEVEL_ORDER, series_color
 
-TIME_AXIS = alt.Axis(title="Local time", format="%H:%M:%S", labelOverlap=True, tickCount=6)
+TIME_AXIS = {"title": "Local time", "format": "%H:%M:%S", "labelOverlap": True, "tickCount": 6}
+COMPACT_TIME_AXIS = {"title": None, "format": "%H:%M", "tickCount": 4}
+NO_AXIS = {"title": None, "labels": False, "ticks": False, "grid": False, "domain": False}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Vega-Lite ``spec`` and the table it draws (``None`` when the spec names its datasets)."""
+
+    spec: dict
+    data: pa.Table | None = None
 
 
 def _arrow(frame: pd.DataFrame) -> pa.Table:
@@ -20,9 +36,9 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
 
 
-def _local_time(timestamps: pd.Series) -> pd.Series:
-    # tz-aware UTC; Vega-Lite shows it in the viewer's local time zone
-    return pd.to_datetime(timestamps, unit="s", utc=True)
+def _time_from_offset(base_ms: int) -> dict:
+    """Rebuild epoch milliseconds from the float32 second offsets sent on the wire."""
+    return {"calculate": f"datum.t * 1000 + {base_ms}", "as": "time"}
 
 
 def timeseries(
@@ -35,11 +51,11 @@ def timeseries(
     height: int = 220,
     zero: bool = True,
     compact: bool = False,
-) -> alt.Chart | None:
+) -> Chart | None:
     """Lines of ``series`` (``{field: label}``) over time, with warning and critical rule lines.
 
-    The frame is sent wide (one row per time, values as float32) and folded in the
-    browser, so each point costs 8 bytes of time and 4 per series on the wire. ``compact``
+    The table is sent wide (one row per time) as float32: 4 bytes for the time (seconds
+    after the first point) and 4 per series, folded into lines in the browser. ``compact``
     drops the axis titles (small trend charts; the caller names the chart)."""
     fields = [f for f in series if f in frame.columns and frame[f].notna().any()]
     if frame.empty or not fields:
@@ -47,46 +63,46 @@ def timeseries(
     labels = [series[f] for f in fields]
     data = frame[fields].astype("float32").rename(columns=series)  # 7 significant digits is plenty on screen
     data_max = float(data.max().max())
-    data.insert(0, "time", _local_time(frame["timestamp"]))
-    data = _arrow(data)
-    y_title = f"{title} ({unit})" if unit else title
-    lines = (
-        alt.Chart()
-        .transform_fold(labels, as_=["series", "value"])
-        .mark_line(strokeWidth=1.6)
-        .encode(
-            x=alt.X("time:T", axis=alt.Axis(title=None, format="%H:%M", tickCount=4) if compact else TIME_AXIS),
-            y=alt.Y(
-                "value:Q",
-                title=None if compact else y_title,
-                scale=alt.Scale(domain=[0, 1]) if unit == "ratio" else alt.Scale(zero=zero),
-                axis=alt.Axis(format="~s") if unit.endswith("/s") else alt.Axis(),
-            ),
-            color=alt.Color(
-                "series:N",
-                scale=alt.Scale(domain=labels, range=[series_color(label, i) for i, label in enumerate(labels)]),
-                legend=alt.Legend(title=None, orient="top", direction="horizontal") if len(labels) > 1 else None,
-            ),
-            tooltip=[
-                alt.Tooltip("time:T", title="Time", format="%H:%M:%S"),
-                alt.Tooltip("series:N", title="Series"),
-                alt.Tooltip("value:Q", title=unit or "value", format=",.3~f"),
+    base = float(frame["timestamp"].iloc[0])
+    data.insert(0, "t", (frame["timestamp"] - base).astype("float32"))
+    y_axis = {"title": None if compact else (f"{title} ({unit})" if unit else title)}
+    if unit.endswith("/s"):
+        y_axis["format"] = "~s"
+    lines = {
+        "transform": [{"fold": labels, "as": ["series", "value"]}, _time_from_offset(round(base * 1000))],
+        "mark": {"type": "line", "strokeWidth": 1.6},
+        "encoding": {
+            "x": {"field": "time", "type": "temporal", "axis": COMPACT_TIME_AXIS if compact else TIME_AXIS},
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "axis": y_axis,
+                "scale": {"domain": [0, 1]} if unit == "ratio" else {"zero": zero},
+            },
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "scale": {"domain": labels, "range": [series_color(label, i) for i, label in enumerate(labels)]},
+                "legend": {"title": None, "orient": "top", "direction": "horizontal"} if len(labels) > 1 else None,
+            },
+            "tooltip": [
+                {"field": "time", "type": "temporal", "title": "Time", "format": "%H:%M:%S"},
+                {"field": "series", "type": "nominal", "title": "Series"},
+                {"field": "value", "type": "quantitative", "title": unit or "value", "format": ",.3~f"},
             ],
-        )
-    )
+        },
+    }
     shown, off_chart = _split_thresholds(thresholds, data_max, unit)
-    chart = alt.layer(lines, *_threshold_rules(shown), data=data).properties(height=height)
+    spec = {"height": height, "layer": [lines, *_threshold_rules(shown)]}
     if off_chart and not compact:
-        chart = chart.properties(
-            title=alt.TitleParams(
-                f"{' and '.join(off_chart)} above the chart",
-                fontSize=11,
-                fontWeight="normal",
-                color="#6b7280",
-                anchor="end",
-            )
-        )
-    return chart
+        spec["title"] = {
+            "text": f"{' and '.join(off_chart)} above the chart",
+            "fontSize": 11,
+            "fontWeight": "normal",
+            "color": "#6b7280",
+            "anchor": "end",
+        }
+    return Chart(spec, _arrow(data))
 
 
 def _split_thresholds(thresholds, data_max: float, unit: str):
@@ -104,7 +120,7 @@ def _split_thresholds(thresholds, data_max: float, unit: str):
     return tuple(shown), off_chart
 
 
-def _threshold_rules(thresholds) -> list[alt.Chart]:
+def _threshold_rules(thresholds) -> list[dict]:
     """Dashed rule lines at the warning and critical levels, in the alert levels' colours.
 
     They take the layer's data, aggregated to one row, and a constant y: a dataset of their
@@ -114,67 +130,75 @@ def _threshold_rules(thresholds) -> list[alt.Chart]:
         if value is None:
             continue
         rules.append(
-            alt.Chart()
-            .transform_aggregate(rows="count()")
-            .transform_calculate(threshold=f"'{level} at {value:g}'")
-            .mark_rule(strokeDash=[6, 4], strokeWidth=1.5, color=LEVEL_COLORS[level])
-            .encode(y=alt.datum(value), tooltip=[alt.Tooltip("threshold:N", title="Threshold")])
+            {
+                "transform": [
+                    {"aggregate": [{"op": "count", "as": "rows"}]},
+                    {"calculate": json.dumps(f"{level} at {value:g}"), "as": "threshold"},
+                ],
+                "mark": {"type": "rule", "strokeDash": [6, 4], "strokeWidth": 1.5, "color": LEVEL_COLORS[level]},
+                "encoding": {
+                    "y": {"datum": value, "type": "quantitative"},
+                    "tooltip": [{"field": "threshold", "type": "nominal", "title": "Threshold"}],
+                },
+            }
         )
     return rules
 
 
-def distribution(counts: Mapping[str, int], *, title: str, height: int = 180) -> alt.Chart | None:
+def distribution(counts: Mapping[str, int], *, title: str, height: int = 180) -> Chart | None:
     """Horizontal bars of ``{name: count}``."""
     if not counts:
         return None
     data = pd.DataFrame({"name": list(counts), "count": list(counts.values())})
-    return (
-        alt.Chart(data)
-        .mark_bar(cornerRadiusEnd=3)
-        .encode(
-            y=alt.Y("name:N", title=None, sort="-x"),
-            x=alt.X("count:Q", title=title, axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color("name:N", legend=None),
-            tooltip=[alt.Tooltip("name:N", title="Name"), alt.Tooltip("count:Q", title="Count")],
-        )
-        .properties(height=height)
-    )
+    spec = {
+        "height": height,
+        "mark": {"type": "bar", "cornerRadiusEnd": 3},
+        "encoding": {
+            "y": {"field": "name", "type": "nominal", "title": None, "sort": "-x"},
+            "x": {"field": "count", "type": "quantitative", "title": title, "axis": {"tickMinStep": 1}},
+            "color": {"field": "name", "type": "nominal", "legend": None},
+            "tooltip": [
+                {"field": "name", "type": "nominal", "title": "Name"},
+                {"field": "count", "type": "quantitative", "title": "Count"},
+            ],
+        },
+    }
+    return Chart(spec, _arrow(data))
 
 
-def alert_counts(events: list[dict], *, minutes: float, now: float, height: int = 200) -> alt.Chart | None:
+def alert_counts(events: list[dict], *, minutes: float, now: float, height: int = 200) -> Chart | None:
     """Stacked bars of alert events per level over time (about 30 buckets over the range)."""
     if not events:
         return None
     bucket = max(10.0, minutes * 60 / 30)
     frame = pd.DataFrame({"timestamp": [e["timestamp"] for e in events], "level": [e["level"] for e in events]})
-    frame["bucket"] = (frame["timestamp"] // bucket) * bucket
+    frame["bucket"] = (frame["timestamp"] // bucket) * bucket * 1000
     counts = frame.groupby(["bucket", "level"]).size().reset_index(name="count")
-    counts["time"] = _local_time(counts["bucket"])
-    return (
-        alt.Chart(counts)
-        .mark_bar()
-        .encode(
-            x=alt.X(
-                "time:T",
-                axis=TIME_AXIS,
-                scale=alt.Scale(
-                    domain=[
-                        pd.Timestamp(now - minutes * 60, unit="s", tz="UTC").isoformat(),
-                        pd.Timestamp(now, unit="s", tz="UTC").isoformat(),
-                    ]
-                ),
-            ),
-            y=alt.Y("count:Q", title="Alert events", axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color(
-                "level:N",
-                scale=alt.Scale(domain=LEVEL_ORDER, range=[LEVEL_COLORS[lv] for lv in LEVEL_ORDER]),
-                legend=alt.Legend(title=None, orient="top"),
-            ),
-            order=alt.Order("level:N"),
-            tooltip=[alt.Tooltip("time:T", title="From", format="%H:%M:%S"), "level:N", "count:Q"],
-        )
-        .properties(height=height)
-    )
+    spec = {
+        "height": height,
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {
+                "field": "bucket",
+                "type": "temporal",
+                "axis": TIME_AXIS,
+                "scale": {"domain": [(now - minutes * 60) * 1000, now * 1000]},
+            },
+            "y": {"field": "count", "type": "quantitative", "title": "Alert events", "axis": {"tickMinStep": 1}},
+            "color": {
+                "field": "level",
+                "type": "nominal",
+                "scale": {"domain": LEVEL_ORDER, "range": [LEVEL_COLORS[lv] for lv in LEVEL_ORDER]},
+                "legend": {"title": None, "orient": "top"},
+            },
+            "tooltip": [
+                {"field": "bucket", "type": "temporal", "title": "From", "format": "%H:%M:%S"},
+                {"field": "level", "type": "nominal"},
+                {"field": "count", "type": "quantitative"},
+            ],
+        },
+    }
+    return Chart(spec, _arrow(counts[["bucket", "level", "count"]]))
 
 
 def circle_layout(names: list[str]) -> dict[str, tuple[float, float]]:
@@ -186,7 +210,7 @@ def circle_layout(names: list[str]) -> dict[str, tuple[float, float]]:
     }
 
 
-def topology(nodes: list[dict], edges: list[dict], *, height: int = 420) -> alt.Chart | None:
+def topology(nodes: list[dict], edges: list[dict], *, height: int = 420) -> Chart | None:
     """Node-link drawing: links coloured by measured latency (grey when down), down nodes in red."""
     if not nodes:
         return None
@@ -215,61 +239,80 @@ def topology(nodes: list[dict], edges: list[dict], *, height: int = 420) -> alt.
                 "node": n["name"],
                 "status": n["status"],
                 "latency": n.get("latency_ms"),
-                "links": f"{n.get('links_up', 0)}/{n['links_total']}",
+                "links": f"{n.get('links_up') or 0}/{n['links_total']}",
             }
             for n in nodes
         ]
     )
-    axis = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
-    scale = alt.Scale(domain=[-1.35, 1.35])
-    x, y = alt.X("x:Q", axis=axis, scale=scale), alt.Y("y:Q", axis=axis, scale=scale)
-    links, points = _arrow(links), _arrow(points)
+    scale = {"domain": [-1.35, 1.35]}
+    xy = {
+        "x": {"field": "x", "type": "quantitative", "axis": NO_AXIS, "scale": scale},
+        "y": {"field": "y", "type": "quantitative", "axis": NO_AXIS, "scale": scale},
+    }
+    ends = {"x2": {"field": "x2"}, "y2": {"field": "y2"}}
     link_tooltip = [
-        alt.Tooltip("link:N", title="Link"),
-        alt.Tooltip("up:N", title="State"),
-        alt.Tooltip("latency:Q", title="Latency (ms)", format=".2f"),
+        {"field": "link", "type": "nominal", "title": "Link"},
+        {"field": "up", "type": "nominal", "title": "State"},
+        {"field": "latency", "type": "quantitative", "title": "Latency (ms)", "format": ".2f"},
     ]
-    layers = [
-        alt.Chart(links)
-        .transform_filter("datum.up == 'down'")
-        .mark_rule(strokeDash=[4, 4], color="#bbbbbb", strokeWidth=1.5)
-        .encode(x=x, y=y, x2="x2", y2="y2", tooltip=link_tooltip),
-        alt.Chart(links)
-        .transform_filter("datum.up == 'up'")
-        .mark_rule(strokeWidth=3)
-        .encode(
-            x=x,
-            y=y,
-            x2="x2",
-            y2="y2",
-            tooltip=link_tooltip,
-            color=alt.Color(
-                "latency:Q", title="Link latency (ms)", scale=alt.Scale(scheme="yelloworangered", domainMin=0)
-            ),
-        ),
-        alt.Chart(points)
-        .mark_circle(size=420, opacity=1, stroke="white", strokeWidth=2)
-        .encode(
-            x=x,
-            y=y,
-            fill=alt.Fill(
-                "status:N",
-                scale=alt.Scale(domain=["up", "down"], range=[LEVEL_COLORS["info"], LEVEL_COLORS["critical"]]),
-                legend=alt.Legend(title="Node"),
-            ),
-            tooltip=[
-                alt.Tooltip("node:N", title="Node"),
-                alt.Tooltip("status:N", title="Status"),
-                alt.Tooltip("links:N", title="Links up"),
-                alt.Tooltip("latency:Q", title="Latency (ms)", format=".2f"),
-            ],
-        ),
-        alt.Chart(points).mark_text(dy=-20, fontSize=12, fontWeight="bold").encode(x=x, y=y, text="node:N"),
-    ]
-    return alt.layer(*layers).resolve_scale(color="independent").properties(height=height).configure_view(strokeWidth=0)
+    spec = {
+        "height": height,
+        "datasets": {"links": _arrow(links), "points": _arrow(points)},
+        "layer": [
+            {
+                "data": {"name": "links"},
+                "transform": [{"filter": "datum.up == 'down'"}],
+                "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#bbbbbb", "strokeWidth": 1.5},
+                "encoding": {**xy, **ends, "tooltip": link_tooltip},
+            },
+            {
+                "data": {"name": "links"},
+                "transform": [{"filter": "datum.up == 'up'"}],
+                "mark": {"type": "rule", "strokeWidth": 3},
+                "encoding": {
+                    **xy,
+                    **ends,
+                    "tooltip": link_tooltip,
+                    "color": {
+                        "field": "latency",
+                        "type": "quantitative",
+                        "title": "Link latency (ms)",
+                        "scale": {"scheme": "yelloworangered", "domainMin": 0},
+                    },
+                },
+            },
+            {
+                "data": {"name": "points"},
+                "mark": {"type": "circle", "size": 420, "opacity": 1, "stroke": "white", "strokeWidth": 2},
+                "encoding": {
+                    **xy,
+                    "fill": {
+                        "field": "status",
+                        "type": "nominal",
+                        "scale": {"domain": ["up", "down"], "range": [LEVEL_COLORS["info"], LEVEL_COLORS["critical"]]},
+                        "legend": {"title": "Node"},
+                    },
+                    "tooltip": [
+                        {"field": "node", "type": "nominal", "title": "Node"},
+                        {"field": "status", "type": "nominal", "title": "Status"},
+                        {"field": "links", "type": "nominal", "title": "Links up"},
+                        {"field": "latency", "type": "quantitative", "title": "Latency (ms)", "format": ".2f"},
+                    ],
+                },
+            },
+            {
+                "data": {"name": "points"},
+                "mark": {"type": "text", "dy": -20, "fontSize": 12, "fontWeight": "bold"},
+                "encoding": {**xy, "text": {"field": "node", "type": "nominal"}},
+            },
+        ],
+        "resolve": {"scale": {"color": "independent"}},
+        "config": {"view": {"strokeWidth": 0}},
+    }
+    return Chart(spec)
 
 
-def latency_matrix(edges: list[dict], names: list[str], *, height: int = 360) -> alt.Chart | None:
+def latency_matrix(edges: list[dict], names: list[str], *, height: int = 360) -> Chart | None:
     """Node × node heatmap of measured link latency; pairs without a link stay blank."""
     cells = []
     for e in edges:
@@ -279,19 +322,24 @@ def latency_matrix(edges: list[dict], names: list[str], *, height: int = 360) ->
             cells.append({"from": a, "to": b, "latency": e["latency_ms"], "state": "up" if e["up"] else "down"})
     if not cells:
         return None
-    return (
-        alt.Chart(pd.DataFrame(cells))
-        .mark_rect()
-        .encode(
-            x=alt.X("to:N", title="Peer", sort=names),
-            y=alt.Y("from:N", title="Node", sort=names),
-            color=alt.Color("latency:Q", title="Latency (ms)", scale=alt.Scale(scheme="yelloworangered", domainMin=0)),
-            tooltip=[
-                alt.Tooltip("from:N", title="Node"),
-                alt.Tooltip("to:N", title="Peer"),
-                alt.Tooltip("latency:Q", title="Latency (ms)", format=".2f"),
-                alt.Tooltip("state:N", title="Link"),
+    spec = {
+        "height": height,
+        "mark": {"type": "rect"},
+        "encoding": {
+            "x": {"field": "to", "type": "nominal", "title": "Peer", "sort": names},
+            "y": {"field": "from", "type": "nominal", "title": "Node", "sort": names},
+            "color": {
+                "field": "latency",
+                "type": "quantitative",
+                "title": "Latency (ms)",
+                "scale": {"scheme": "yelloworangered", "domainMin": 0},
+            },
+            "tooltip": [
+                {"field": "from", "type": "nominal", "title": "Node"},
+                {"field": "to", "type": "nominal", "title": "Peer"},
+                {"field": "latency", "type": "quantitative", "title": "Latency (ms)", "format": ".2f"},
+                {"field": "state", "type": "nominal", "title": "Link"},
             ],
-        )
-        .properties(height=height)
-    )
+        },
+    }
+    return Chart(spec, _arrow(pd.DataFrame(cells)))

@@ -9,12 +9,12 @@ from .. import charts
 from ..style import MAX_POINTS
 
 
-def chart(spec, empty: str) -> None:
-    """Draw an Altair chart, or say in words why there is none (never an empty frame)."""
+def chart(spec: charts.Chart | None, empty: str) -> None:
+    """Draw a chart, or say in words why there is none (never an empty frame)."""
     if spec is None:
         st.caption(empty)
     else:
-        st.altair_chart(spec, width="stretch")
+        st.vega_lite_chart(spec.data, spec.spec, width="stretch")
 
 
 def thresholds(collector: MetricsCollector, rule: str) -> tuple[float | None, float | None]:

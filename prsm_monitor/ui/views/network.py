@@ -64,11 +64,6 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     with right:
         st.subheader("Latency between nodes")
         chart(charts.latency_matrix(edges, [n["name"] for n in nodes]), "No link has measured a round trip yet.")
-        st.subheader("Nodes up")
-        chart(
-            charts.timeseries(data, {"active_nodes": "Active nodes"}, unit="nodes", title="Nodes up", height=160),
-            NO_DATA,
-        )
     consensus(collector, record, data)
     node_detail(collector, nodes, prefs)
 
