@@ -15,7 +15,7 @@ from .conftest import wait_until
 
 PAGES = {
     "streamlit_app.py": ("Overview", ["Critical", "Error", "Warning", "Info", "Tick time", "Missed ticks"]),
-    "pages/1_System.py": ("System", ["CPU", "Memory", "Disk", "Swap", "Load (1 min)", "Open sockets"]),
+    "pages/1_System.py": ("System", ["CPU", "Memory", "Disk", "Swap", "Load 1 min", "Sockets"]),
     "pages/2_Network.py": ("Network", []),
     "pages/3_AI_Models.py": ("AI Models", []),
     "pages/4_Alerts.py": ("Alerts", []),

@@ -36,6 +36,10 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
 
 
+def _iso(timestamp: float) -> str:
+    return pd.Timestamp(timestamp, unit="s", tz="UTC").isoformat()
+
+
 def _time_from_offset(base_ms: int) -> dict:
     """Rebuild epoch milliseconds from the float32 second offsets sent on the wire."""
     return {"calculate": f"datum.t * 1000 + {base_ms}", "as": "time"}
@@ -172,8 +176,9 @@ def alert_counts(events: list[dict], *, minutes: float, now: float, height: int 
         return None
     bucket = max(10.0, minutes * 60 / 30)
     frame = pd.DataFrame({"timestamp": [e["timestamp"] for e in events], "level": [e["level"] for e in events]})
-    frame["bucket"] = (frame["timestamp"] // bucket) * bucket * 1000
+    frame["bucket"] = (frame["timestamp"] // bucket) * bucket
     counts = frame.groupby(["bucket", "level"]).size().reset_index(name="count")
+    counts["bucket"] = pd.to_datetime(counts["bucket"], unit="s", utc=True)
     spec = {
         "height": height,
         "mark": {"type": "bar"},
@@ -182,7 +187,7 @@ def alert_counts(events: list[dict], *, minutes: float, now: float, height: int 
                 "field": "bucket",
                 "type": "temporal",
                 "axis": TIME_AXIS,
-                "scale": {"domain": [(now - minutes * 60) * 1000, now * 1000]},
+                "scale": {"domain": [_iso(now - minutes * 60), _iso(now)]},
             },
             "y": {"field": "count", "type": "quantitative", "title": "Alert events", "axis": {"tickMinStep": 1}},
             "color": {

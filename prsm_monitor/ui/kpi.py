@@ -41,7 +41,8 @@ def _number(value) -> float | None:
 
 
 def kpi_row(collector: MetricsCollector, component: str, record: dict | None, kpis: Sequence[Kpi]) -> None:
-    """One column per KPI. Missing values read "–", never an invented number."""
+    """One column per KPI, with its change against one minute ago (said in each KPI's help).
+    Missing values read "–", never an invented number."""
     recent = collector.history(component, minutes=1.5)
     now = record.get("timestamp") if record else None
     for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
@@ -51,13 +52,13 @@ def kpi_row(collector: MetricsCollector, component: str, record: dict | None, kp
             before = value_a_minute_ago(recent, kpi.field, now)
             if before is not None:
                 change = value - before
-                delta = f"{'+' if change >= 0 else '−'}{kpi.fmt(abs(change))} vs 1 min ago"
+                delta = f"{'+' if change >= 0 else '−'}{kpi.fmt(abs(change))}"
         column.metric(
             kpi.label,
             "–" if value is None else kpi.fmt(value),
             delta=delta,
             delta_color="inverse" if kpi.inverse else "normal",
-            help=kpi.help,
+            help=f"{kpi.help + '. ' if kpi.help else ''}The small figure is the change against one minute ago.",
             border=True,
         )
 

@@ -20,7 +20,6 @@ KPIS = (
     Kpi("p95_latency", "Latency p95", kpi.ms, "95th percentile heartbeat round trip", inverse=True),
     Kpi("message_rate", "Messages/s", kpi.rate, "Frames delivered between nodes per second"),
     Kpi("consensus_commits", "Commits", kpi.count, "Proposals committed at quorum"),
-    Kpi("consensus_rejections", "Rejections", kpi.count, "Proposals rejected at timeout", inverse=True),
 )
 NO_SOURCE = (
     "No PRSM network source is running: the demo network is off (PRSM_DEMO=false) and no network "

@@ -17,9 +17,8 @@ KPIS = (
     Kpi("memory_percent", "Memory", kpi.pct, "Physical memory in use", inverse=True),
     Kpi("disk_percent", "Disk", kpi.pct, "Space used on the root file system", inverse=True),
     Kpi("swap_percent", "Swap", kpi.pct, "Swap in use (– when the machine has none)", inverse=True),
-    Kpi("load_1m", "Load (1 min)", kpi.plain, "Runnable processes, averaged over a minute", inverse=True),
-    Kpi("active_connections", "Open sockets", kpi.count, "Open TCP and UDP sockets, IPv4 and IPv6"),
-    Kpi("process_count", "Processes", kpi.count),
+    Kpi("load_1m", "Load 1 min", kpi.plain, "Runnable processes, averaged over a minute", inverse=True),
+    Kpi("active_connections", "Sockets", kpi.count, "Open TCP and UDP sockets, IPv4 and IPv6"),
 )
 
 
@@ -108,6 +107,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         "This platform reports no load average.",
     )
     st.subheader("Top processes")
+    st.caption(f"{record.get('process_count') or '–'} processes; the ten using the most CPU, re-read every 5 s.")
     st.dataframe(
         _processes(),
         hide_index=True,
