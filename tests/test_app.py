@@ -22,17 +22,21 @@ PAGES = {
 }
 
 
+def fresh_app(monkeypatch, **env):
+    """A fresh AppTest of the dashboard with a fast collector, and the shared collector released after."""
+    for name, value in {"PRSM_METRICS_INTERVAL": "0.2", **env}.items():
+        monkeypatch.setenv(name, value)
+    st.cache_resource.clear()
+    shared.release_collector()
+    yield AppTest.from_file("../streamlit_app.py", default_timeout=30)
+    st.cache_resource.clear()
+    shared.release_collector()
+
+
 @pytest.fixture
 def app(monkeypatch):
-    """A fresh AppTest of the dashboard with no demo network and a fast collector."""
-    monkeypatch.setenv("PRSM_DEMO", "false")
-    monkeypatch.setenv("PRSM_METRICS_INTERVAL", "0.2")
-    st.cache_resource.clear()
-    shared.release_collector()
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=30)
-    yield at
-    st.cache_resource.clear()
-    shared.release_collector()
+    """The dashboard with no demo network."""
+    yield from fresh_app(monkeypatch, PRSM_DEMO="false")
 
 
 def open_page(at, path):
@@ -165,15 +169,7 @@ def test_export_buttons_and_their_files(app):
 @pytest.fixture
 def demo_app(monkeypatch):
     """The dashboard with a small demo network running."""
-    monkeypatch.setenv("PRSM_DEMO", "true")
-    monkeypatch.setenv("PRSM_DEMO_NODES", "4")
-    monkeypatch.setenv("PRSM_METRICS_INTERVAL", "0.2")
-    st.cache_resource.clear()
-    shared.release_collector()
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=30)
-    yield at
-    st.cache_resource.clear()
-    shared.release_collector()
+    yield from fresh_app(monkeypatch, PRSM_DEMO="true", PRSM_DEMO_NODES="4")
 
 
 def test_network_and_ai_pages_show_the_demo_network(demo_app):

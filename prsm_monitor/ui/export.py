@@ -41,25 +41,16 @@ def download_buttons(collector: MetricsCollector, minutes: float, components=COM
     targets = [(c, lambda c=c: history_frame(collector, c, minutes)) for c in components]
     if alerts:
         targets.append(("alerts", lambda: alerts_frame(collector, minutes)))
+    formats = (("CSV", "csv", "text/csv", to_csv), ("JSON", "json", "application/json", to_json))
     for name, build in targets:
-        left, right = st.columns(2)
-        left.download_button(
-            f"{name.capitalize()} CSV",
-            lambda build=build: to_csv(build()),
-            file_name=f"prsm-{name}-{stamp}.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            on_click="ignore",
-            key=f"export_{name}_csv",
-            width="stretch",
-        )
-        right.download_button(
-            f"{name.capitalize()} JSON",
-            lambda build=build: to_json(build()),
-            file_name=f"prsm-{name}-{stamp}.json",
-            mime="application/json",
-            icon=":material/download:",
-            on_click="ignore",
-            key=f"export_{name}_json",
-            width="stretch",
-        )
+        for column, (label, ext, mime, encode) in zip(st.columns(2), formats, strict=True):
+            column.download_button(
+                f"{name.capitalize()} {label}",
+                lambda build=build, encode=encode: encode(build()),
+                file_name=f"prsm-{name}-{stamp}.{ext}",
+                mime=mime,
+                icon=":material/download:",
+                on_click="ignore",
+                key=f"export_{name}_{ext}",
+                width="stretch",
+            )
