@@ -106,7 +106,12 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
                 for a in active[:10]
             ],
             hide_index=True,
-            column_config={"message": st.column_config.TextColumn("Message", width="large")},
+            column_config={
+                "level": st.column_config.TextColumn("Level"),
+                "component": st.column_config.TextColumn("Component"),
+                "message": st.column_config.TextColumn("Message", width="large"),
+                "acknowledged": st.column_config.CheckboxColumn("Acknowledged"),
+            },
         )
     else:
         st.caption("No alert is active.")
