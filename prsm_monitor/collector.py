@@ -163,9 +163,10 @@ class MetricsCollector:
     ) -> None:
         """Change settings while running: the one way the UI and API write.
 
-        Everything is validated before anything changes (a :class:`ConfigError` names the
-        bad field and value). Changes apply from the next tick and each is logged as an
-        ``info`` event. ``fault`` injects or clears a demo fault (see :mod:`prsm_monitor.faults`).
+        Interval, history and thresholds are all validated before any of them changes (a
+        :class:`ConfigError` names the bad field and value); they apply from the next tick
+        and each change is logged as an ``info`` event. ``fault`` then injects or clears a
+        demo fault (see :mod:`prsm_monitor.faults`), also logged.
         """
         changes: list[tuple[str, str, str, dict]] = []  # (key, component, message, details)
         new_rules = {}
@@ -185,7 +186,10 @@ class MetricsCollector:
             elif isinstance(value, Threshold):
                 warning, critical = value.warning, value.critical
             else:
-                warning, critical = value
+                try:
+                    warning, critical = value
+                except (TypeError, ValueError):
+                    raise ConfigError(f"thresholds.{name}", value, "a (warning, critical) pair") from None
             threshold = check_threshold(
                 name,
                 warning,

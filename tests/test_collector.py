@@ -183,6 +183,8 @@ def test_bad_settings_change_is_rejected_whole(no_demo):
         collector.collection_interval = -1
     with pytest.raises(ConfigError, match="thresholds"):
         collector.configure(thresholds={"gpu": (1, 2)})
+    with pytest.raises(ConfigError, match="thresholds.cpu"):
+        collector.configure(thresholds={"cpu": 90})
     with pytest.raises(ConfigError, match="max_history"):
         MetricsCollector(5, settings=no_demo, sources=[])
 
