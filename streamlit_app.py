@@ -1,20 +1,11 @@
 """PRSM Monitor: the entry file and the Overview page.
 
-`streamlit run streamlit_app.py` serves the dashboard (this file plus pages/) and, through
-`app` below, the HTTP API on the same port: /api/..., /health and /metrics.
+`streamlit run streamlit_app.py` imports this file to find `app` (the HTTP API on the same
+port: /api/..., /health, /metrics) and runs it as a script (`__main__`) for every page view
+of the Overview; the API is built once, on the import, not on every rerun.
 """
 
 import streamlit as st
-
-from prsm_monitor import api
-from prsm_monitor.config import ConfigError
-
-try:
-    app = st.App(__file__, routes=api.routes(), middleware=api.middleware())
-except ConfigError:
-    # A bad PRSM_* setting: serve no API (never one without its access control); every
-    # page shows the error with st.error until the setting is fixed.
-    app = st.App(__file__)
 
 if __name__ == "__main__":
     from prsm_monitor.ui import page
@@ -22,3 +13,13 @@ if __name__ == "__main__":
 
     collector, prefs = page.setup("Overview", ":material/dashboard:")
     page.live(overview.render, collector, prefs)
+else:
+    from prsm_monitor import api
+    from prsm_monitor.config import ConfigError
+
+    try:
+        app = st.App(__file__, routes=api.routes(), middleware=api.middleware())
+    except ConfigError:
+        # A bad PRSM_* setting: serve no API (never one without its access control); every
+        # page shows the error with st.error until the setting is fixed.
+        app = st.App(__file__)

@@ -148,9 +148,8 @@ class Connection(asyncio.Protocol):
 
     def write(self, data: bytes) -> None:
         """Send a frame unless the connection is closing (then it is silently dropped)."""
-        transport = self.transport
-        if transport is not None and not transport.is_closing():
-            transport.write(data)
+        if self.is_open:
+            self.transport.write(data)
 
     def close(self) -> None:
         if self.transport is not None:

@@ -87,10 +87,6 @@ def rate(value: float) -> str:
     return f"{value:,.1f}/s"
 
 
-def gb(value: float) -> str:
-    return f"{value:.2f} GB"
-
-
 def plain(value: float) -> str:
     return f"{value:.2f}"
 
