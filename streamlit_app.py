@@ -11,7 +11,7 @@ if __name__ == "__main__":
     from prsm_monitor.ui import page
     from prsm_monitor.ui.views import overview
 
-    collector, prefs = page.setup("Overview", ":material/dashboard:")
+    collector, prefs = page.setup(__file__)
     page.live(overview.render, collector, prefs)
 else:
     from prsm_monitor import api

@@ -118,9 +118,9 @@ def http_bench(seconds: float, rounds: int, demo: bool) -> None:
 def scrape_bench(nodes: int, repeats: int) -> None:
     from prometheus_client import generate_latest
 
+    from prsm_monitor.api.exposition import LatestSnapshot, make_registry
     from prsm_monitor.collector import MetricsCollector
     from prsm_monitor.config import Settings
-    from prsm_monitor.prometheus import LatestSnapshot, make_registry
 
     print(f"\n## /metrics server time with {nodes} demo nodes (in-process generate_latest)\n")
     try:

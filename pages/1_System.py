@@ -4,5 +4,5 @@ from prsm_monitor.ui import page
 from prsm_monitor.ui.views import system
 
 if __name__ == "__main__":
-    collector, prefs = page.setup("System", ":material/memory:")
+    collector, prefs = page.setup(__file__)
     page.live(system.render, collector, prefs)

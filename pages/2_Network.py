@@ -4,5 +4,5 @@ from prsm_monitor.ui import page
 from prsm_monitor.ui.views import network
 
 if __name__ == "__main__":
-    collector, prefs = page.setup("Network", ":material/hub:")
+    collector, prefs = page.setup(__file__)
     page.live(network.render, collector, prefs)

@@ -4,5 +4,5 @@ from prsm_monitor.ui import page
 from prsm_monitor.ui.views import ai
 
 if __name__ == "__main__":
-    collector, prefs = page.setup("AI Models", ":material/psychology:")
+    collector, prefs = page.setup(__file__)
     page.live(ai.render, collector, prefs)

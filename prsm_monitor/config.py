@@ -122,6 +122,59 @@ def check_threshold(
     return Threshold(float(warning), float(critical), spec.direction)
 
 
+INTERVAL_MAX = 3600.0  # seconds between ticks, at most (more than 0)
+HISTORY_MIN = 10  # points kept per component, at least
+HISTORY_MAX = 1_000_000  # points per component settable while running (more: PRSM_METRICS_HISTORY at start)
+HISTORY_MAX_AT_START = 10_000_000
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_interval(value, name: str = "collection_interval") -> float:
+    """Seconds between collection ticks: more than 0, at most :data:`INTERVAL_MAX`."""
+    if not _is_number(value) or not 0 < value <= INTERVAL_MAX:
+        raise ConfigError(name, value, f"seconds, more than 0 and at most {INTERVAL_MAX:g}")
+    return float(value)
+
+
+def check_history(value, name: str = "max_history", high: int = HISTORY_MAX) -> int:
+    """Points kept per component: a whole number from :data:`HISTORY_MIN` to ``high``."""
+    if not _is_number(value) or value != int(value) or not HISTORY_MIN <= value <= high:
+        raise ConfigError(name, value, f"a whole number of points from {HISTORY_MIN} to {high}")
+    return int(value)
+
+
+def check_thresholds(changes: Mapping, current: Mapping, prefix: str = "thresholds") -> dict[str, Threshold]:
+    """Validate new thresholds for some rules; ``current`` maps every rule name to an object with
+    ``warning`` and ``critical`` (the levels a partial change keeps). A change is a
+    :class:`Threshold`, a ``(warning, critical)`` pair, or a mapping with ``warning`` and/or
+    ``critical``. Errors name ``<prefix>.<rule>.<level>``."""
+    if not isinstance(changes, Mapping):
+        raise ConfigError(prefix, changes, 'a mapping like {"cpu": {"warning": 70, "critical": 90}}')
+    result = {}
+    for name, value in changes.items():
+        if name not in current:
+            raise ConfigError(prefix, name, f"a rule name, one of {', '.join(current)}")
+        where = f"{prefix}.{name}"
+        if isinstance(value, Threshold):
+            value = {"warning": value.warning, "critical": value.critical}
+        elif isinstance(value, (list, tuple)) and len(value) == 2:
+            value = {"warning": value[0], "critical": value[1]}
+        if not isinstance(value, Mapping) or not value or set(value) - {"warning", "critical"}:
+            raise ConfigError(where, value, 'a mapping with "warning" and/or "critical", or a (warning, critical) pair')
+        for level in ("warning", "critical"):
+            if level in value and not (_is_number(value[level]) and not math.isnan(value[level])):
+                raise ConfigError(f"{where}.{level}", value[level], "a number")
+        warning = value.get("warning", current[name].warning)
+        critical = value.get("critical", current[name].critical)
+        result[name] = check_threshold(
+            name, warning, critical, warning_name=f"{where}.warning", critical_name=f"{where}.critical"
+        )
+    return result
+
+
 def _number(
     env: Mapping[str, str],
     name: str,
@@ -200,7 +253,7 @@ def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable, with the product guide's defaults."""
+    """Everything configurable, with its defaults."""
 
     host: str = "localhost"
     port: int = 8501
@@ -234,8 +287,10 @@ class Settings:
             host=host,
             port=int(_number(env, "PRSM_DASHBOARD_PORT", cls.port, 1, 65535, integer=True)),
             debug=_boolean(env, "PRSM_DASHBOARD_DEBUG", cls.debug),
-            interval=_number(env, "PRSM_METRICS_INTERVAL", cls.interval, 0.0, 3600.0, low_open=True),
-            history=int(_number(env, "PRSM_METRICS_HISTORY", cls.history, 10, 10_000_000, integer=True)),
+            interval=_number(env, "PRSM_METRICS_INTERVAL", cls.interval, 0.0, INTERVAL_MAX, low_open=True),
+            history=int(
+                _number(env, "PRSM_METRICS_HISTORY", cls.history, HISTORY_MIN, HISTORY_MAX_AT_START, integer=True)
+            ),
             demo=_boolean(env, "PRSM_DEMO", cls.demo),
             demo_nodes=int(_number(env, "PRSM_DEMO_NODES", cls.demo_nodes, 2, 200, integer=True)),
             demo_rate=_number(env, "PRSM_DEMO_RATE", cls.demo_rate, 0.0, 10_000.0),

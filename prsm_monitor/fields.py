@@ -33,3 +33,34 @@ class Field:
 
 
 TIMESTAMP = Field("timestamp", "s", GAUGE, "Time of the reading, seconds since the Unix epoch")
+
+COMPONENTS = ("system", "network", "ai")  # the components of get_latest_metrics(), in order
+LEVELS = ("info", "warning", "error", "critical")  # alert levels, least severe first
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A list of rows in a component's record (one per node, link, model...), declared by its
+    source so that exporters can label them: ``key`` is the record key of the list, ``scope``
+    the metric stem (``network_node``), ``labels`` maps label names to row keys, ``fields`` are
+    the numeric row values. A field named ``up`` reads a row's ``up`` or ``status == "up"``.
+    ``full`` rows are exported only on request (high cardinality)."""
+
+    component: str
+    key: str
+    scope: str
+    labels: tuple[tuple[str, str], ...]
+    fields: tuple[Field, ...]
+    full: bool = False
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A ``{label value: count}`` mapping in a component's record, e.g. model instances by framework."""
+
+    component: str
+    key: str
+    scope: str
+    label: str
+    help: str
+    full: bool = False

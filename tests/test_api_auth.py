@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from prsm_monitor.api_auth import authorized
+from prsm_monitor.api.auth import authorized
 from prsm_monitor.config import ConfigError, Settings
 
 from .fixtures.server import StreamlitServer

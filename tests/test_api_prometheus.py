@@ -9,16 +9,19 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from prsm_monitor.api.exposition import make_registry, metric_name
 from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
 from prsm_monitor.fields import COUNTER, GAUGE, TIMESTAMP, Field
-from prsm_monitor.prometheus import make_registry, metric_name
+from prsm_monitor.sources.prsm.fields import DISTRIBUTIONS, ROWS
 
 
 class FakePrsm:
     """Network and AI records of the demo source's shape, with two nodes and two model instances."""
 
     components = ("network", "ai")
+    rows = ROWS  # the rows and distributions the PRSM source declares
+    distributions = DISTRIBUTIONS
     fields = {
         "network": (
             TIMESTAMP,

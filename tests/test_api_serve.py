@@ -63,7 +63,7 @@ def test_serve_command_honours_the_environment_and_options():
     assert command[command.index("--server.address") + 1] == "0.0.0.0"
     assert command[command.index("--server.port") + 1] == "8080"
     args = _parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "8080", "--no-demo", "--debug"])
-    command, env = serve_command(Settings(), args)  # the guide's spelling, as written
+    command, env = serve_command(Settings(), args)
     assert command[command.index("--server.port") + 1] == "8080"
     assert env["PRSM_DEMO"] == "false" and env["PRSM_DASHBOARD_DEBUG"] == "true"
     assert command[command.index("--logger.level") + 1] == "debug"

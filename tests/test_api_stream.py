@@ -11,7 +11,7 @@ import requests
 from starlette.applications import Starlette
 
 from prsm_monitor.api import Api, FixedCollector, middleware
-from prsm_monitor.api_stream import EventHub
+from prsm_monitor.api.stream import EventHub
 from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
 

@@ -98,6 +98,8 @@ def test_lowering_the_cpu_threshold_to_zero_raises_a_cpu_alert(server, page):
     active = page.get_by_test_id("stText").filter(has_text="CPU usage")  # messages of active alerts
     # out of reach first, so that a busy test machine has no CPU alert firing already
     set_cpu_thresholds(page, "100", "100")
+    # the rerun after Apply redraws the inputs under new keys: wait for it before typing again
+    expect(page.get_by_text("CPU usage (alert when above) · changed")).to_be_visible(timeout=30_000)
     expect(active).to_have_count(0, timeout=30_000)
     set_cpu_thresholds(page, "0", "100")
     try:  # the CPU rule waits 5 s before firing; the collector ticks every 0.5 s here

@@ -3,7 +3,7 @@ import pytest
 from prsm_monitor.config import THRESHOLD_SPECS, ConfigError, Settings
 
 
-def test_defaults_are_the_guides():
+def test_defaults_without_any_variable():
     s = Settings.from_env({})
     assert (s.host, s.port, s.debug, s.interval, s.history, s.demo) == ("localhost", 8501, False, 1.0, 1000, True)
     t = s.thresholds

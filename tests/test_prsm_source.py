@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from prsm_monitor.__main__ import metrics_line
 from prsm_monitor.collector import MetricsCollector, default_sources
 from prsm_monitor.config import Settings
-from prsm_monitor.demo.cli import metrics_line
-from prsm_monitor.demo.stats import (
+from prsm_monitor.sources.prsm import PrsmSource
+from prsm_monitor.sources.prsm.report import (
     RTT_BUCKETS_MS,
     TIME_BUCKETS_S,
     ConsensusRecord,
@@ -28,7 +29,6 @@ from prsm_monitor.demo.stats import (
     NodeInfo,
     NodeStats,
 )
-from prsm_monitor.sources.prsm import PrsmSource
 from prsm_monitor.sources.system import SystemSource
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")

@@ -6,10 +6,10 @@ import copy
 import threading
 from collections import deque
 
-from .rules import LEVELS
+from ..fields import LEVELS
 
 # Event kinds that open (or change the level of) an active alert, and those that close one.
-OPENING = frozenset({"fired", "escalated", "de-escalated", "error", "asserted"})
+OPENING = frozenset({"fired", "escalated", "de-escalated", "error"})
 CLOSING = frozenset({"resolved", "recovered"})
 NOTICE = frozenset({"changed"})  # history only: settings changes and the like
 KINDS = OPENING | CLOSING | NOTICE
@@ -26,6 +26,7 @@ class AlertLog:
         self._events: deque[dict] = deque(maxlen=history)
         self._active: dict[str, dict] = {}
         self._next_id = 1
+        self.revision = 0  # grows with every event and acknowledgement: readers can cache per revision
         self._lock = threading.Lock()
 
     def record(
@@ -69,7 +70,20 @@ class AlertLog:
                 "details": dict(details or {}),
             }
             self._events.append(event)
+            self.revision += 1
             return copy.deepcopy(event)
+
+    def record_transitions(self, transitions, timestamp: float) -> None:
+        """Log the evaluator's transitions (:class:`~.evaluator.Transition`), one event each."""
+        for t in transitions:
+            details = {
+                "rule": t.rule.name,
+                "field": t.rule.field,
+                "value": t.value,
+                "threshold": t.threshold,
+                "transition": t.kind,
+            }
+            self.record(f"rule:{t.rule.name}", t.kind, t.level, t.rule.component, t.message, details, timestamp)
 
     def is_active(self, key: str) -> bool:
         with self._lock:
@@ -91,6 +105,7 @@ class AlertLog:
             for alert in self._active.values():
                 if alert["id"] == alert_id:
                     alert.update(acknowledged=True, acknowledged_at=timestamp)
+                    self.revision += 1
                     return True
         return False
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import SPECS_BY_RULE, Threshold, default_thresholds
+from ..fields import LEVELS  # noqa: F401 - re-exported: alerts.rules.LEVELS
 
-LEVELS = ("info", "warning", "error", "critical")
 ABOVE = "above"
 BELOW = "below"
 
@@ -68,7 +68,7 @@ _DEFAULT_RULES = {
 
 
 def default_rules(thresholds: dict[str, Threshold] | None = None) -> dict[str, Rule]:
-    """The built-in rules, with thresholds from the settings (or the guide's defaults)."""
+    """The built-in rules, with thresholds from the settings (or the defaults)."""
     thresholds = thresholds or default_thresholds()
     rules = {}
     for name, (component, field, label, for_seconds, margin) in _DEFAULT_RULES.items():

@@ -15,8 +15,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..sources.prsm.report import ConsensusRecord
 from .models import CATALOG
-from .stats import ConsensusRecord
 
 CATALOG_NAMES = frozenset(s.name for s in CATALOG)
 

@@ -19,8 +19,8 @@ import math
 import time
 from collections import deque
 
+from ..sources.prsm.report import TIME_BUCKETS_S, GatewayModelStats, GatewayStats, Histogram, ModelStats
 from .models import FRAMEWORK, Model
-from .stats import TIME_BUCKETS_S, GatewayModelStats, GatewayStats, Histogram, ModelStats
 
 FAILURES = ("timeout", "rejected", "expired", "no_route", "error")
 MAX_HOPS = 16

@@ -24,10 +24,10 @@ import threading
 import time
 from collections.abc import Iterable
 
+from ..sources.prsm.report import NetworkReport, NodeInfo
 from .models import build_catalog
 from .node import Directory, Node, NodeConfig
 from .protocol import MAX_FRAME
-from .stats import NetworkReport, NodeInfo
 from .workload import Workload
 
 

@@ -23,12 +23,12 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from ..sources.prsm.report import RTT_BUCKETS_MS, FloodRecord, Histogram, LinkStats, NodeStats
 from .consensus import Consensus
 from .inference import Gateway, Host
 from .models import Model
 from .protocol import ANONYMOUS_OK, FLOODS, MAX_FRAME, Connection, FrameError, encode
 from .routing import RoutingTable
-from .stats import RTT_BUCKETS_MS, FloodRecord, Histogram, LinkStats, NodeStats
 
 
 @dataclass(frozen=True)

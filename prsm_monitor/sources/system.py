@@ -52,7 +52,7 @@ def _sockstat_inuse(paths=("/proc/net/sockstat", "/proc/net/sockstat6")) -> int:
 
 
 def count_inet_sockets() -> int:
-    """Open inet sockets, the meaning of the guide's ``active_connections``.
+    """Open inet sockets of this machine (its network namespace): ``active_connections``.
 
     On Linux this reads the kernel's own counters in ``/proc/net/sockstat`` and
     ``sockstat6`` (about 50 µs), instead of listing every connection with
@@ -101,15 +101,16 @@ class SystemSource:
 
     components = ("system",)
 
-    def __init__(self, disk_path: str | None = None, slow_seconds: float = 5.0):
+    def __init__(self, disk_path: str | None = None, slow_seconds: float = 5.0, clock=time.monotonic):
         self.disk_path = disk_path or os.path.abspath(os.sep)
+        self._clock = clock  # monotonic seconds: spans of rates and the slow cadence (tests pass a fake one)
         self.slow_seconds = slow_seconds
         self.cores = psutil.cpu_count() or 1
         self.fields = {
             "system": SYSTEM_FIELDS
             + tuple(Field(f"cpu_core_{i}_percent", "%", GAUGE, f"CPU use of core {i}") for i in range(self.cores))
         }
-        self._cpu_ref = (time.monotonic(), psutil.cpu_times(percpu=True))  # what the first reading compares to
+        self._cpu_ref = (clock(), psutil.cpu_times(percpu=True))  # what the first reading compares to
         self._net: tuple[float, int, int] | None = None
         self._disk_io: tuple[float, int, int] | None = None
         self._slow_at = -float("inf")
@@ -117,7 +118,7 @@ class SystemSource:
 
     def collect(self) -> dict[str, dict]:
         now = time.time()
-        mono = time.monotonic()
+        mono = self._clock()
         cores = self._cpu_cores(mono)
         mem = psutil.virtual_memory()
         net = psutil.net_io_counters(nowrap=False)

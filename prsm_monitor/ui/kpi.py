@@ -89,11 +89,3 @@ def rate(value: float) -> str:
 
 def plain(value: float) -> str:
     return f"{value:.2f}"
-
-
-def bytes_rate(value: float) -> str:
-    for unit in ("B/s", "KB/s", "MB/s", "GB/s"):
-        if abs(value) < 1024 or unit == "GB/s":
-            return f"{value:,.0f} {unit}" if unit == "B/s" else f"{value:,.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB/s"

@@ -10,18 +10,22 @@ from ..collector import MetricsCollector
 from . import state
 from .gate import require_access
 from .notify import toast_new_alerts
-from .sidebar import Prefs, sidebar
+from .pages import page_of
+from .sidebar import sidebar
+from .state import Prefs
 
 View = Callable[[MetricsCollector, Prefs], None]
 
 
-def setup(title: str, icon: str) -> tuple[MetricsCollector, Prefs]:
-    """Configure the page and draw the shared sidebar; returns the collector and the viewer's choices."""
-    st.set_page_config(page_title=f"{title} · PRSM Monitor", page_icon=icon, layout="wide")
+def setup(script: str) -> tuple[MetricsCollector, Prefs]:
+    """Configure the page of ``script`` (its ``__file__``) and draw the shared sidebar; returns
+    the collector and the viewer's choices."""
+    page = page_of(script)
+    st.set_page_config(page_title=f"{page.title} · PRSM Monitor", page_icon=page.icon, layout="wide")
     require_access()
     collector = state.collector()
     prefs = sidebar(collector)
-    st.title(title)
+    st.title(page.title)
     return collector, prefs
 
 

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import streamlit as st
 
 from ..collector import MetricsCollector
-from ..config import SPECS_BY_RULE, ConfigError, check_threshold
+from ..config import SPECS_BY_RULE, ConfigError
 from .export import download_buttons
 from .faults import fault_controls
+from .gate import logout_button
+from .pages import PAGES
+from .state import Prefs
 from .style import RANGES, REFRESH
 
-PAGES = (
-    ("streamlit_app.py", "Overview", ":material/dashboard:"),
-    ("pages/1_System.py", "System", ":material/memory:"),
-    ("pages/2_Network.py", "Network", ":material/hub:"),
-    ("pages/3_AI_Models.py", "AI Models", ":material/psychology:"),
-    ("pages/4_Alerts.py", "Alerts", ":material/notifications:"),
-)
 RULE_GROUPS = {
     "System": ("cpu", "memory", "disk"),
     "Network": ("latency",),
@@ -30,18 +25,6 @@ DEFAULT_REFRESH = "2 s"
 STEPS = {"%": 1.0, "ms": 10.0, "s": 0.1, "": 0.01}
 
 
-@dataclass(frozen=True)
-class Prefs:
-    """What this viewer chose: refresh period in seconds (None: off) and time range in minutes."""
-
-    refresh: float | None
-    range_label: str
-
-    @property
-    def minutes(self) -> float:
-        return RANGES[self.range_label]
-
-
 def _remembered(widget_key: str, store_key: str):
     st.session_state[store_key] = st.session_state[widget_key]
 
@@ -50,11 +33,11 @@ def sidebar(collector: MetricsCollector) -> Prefs:
     with st.sidebar:
         st.markdown("### PRSM Monitor")
         range_label = st.session_state.get("range", DEFAULT_RANGE)
-        for path, label, icon in PAGES:
+        for page in PAGES:
             st.page_link(
-                path,
-                label=label,
-                icon=icon,
+                page.path,
+                label=page.title,
+                icon=page.icon,
                 query_params={"range": range_label} if range_label != DEFAULT_RANGE else None,
             )
         st.divider()
@@ -82,6 +65,7 @@ def sidebar(collector: MetricsCollector) -> Prefs:
         with st.expander("Export", icon=":material/download:"):
             st.caption(f"History of the last {range_label}, at full resolution.")
             download_buttons(collector, RANGES[range_label])
+        logout_button()
     return Prefs(REFRESH[refresh_label], range_label)
 
 
@@ -125,22 +109,22 @@ def threshold_controls(collector: MetricsCollector) -> None:
             apply = st.form_submit_button("Apply to all viewers", type="primary", width="stretch")
         if apply:
             try:
-                for name, (w, c) in values.items():
-                    check_threshold(
-                        name,
-                        w,
-                        c,
-                        warning_name=f"{rules[name].label} warning",
-                        critical_name=f"{rules[name].label} critical",
-                    )
                 collector.configure(thresholds=values)
             except ConfigError as error:
-                st.error(str(error), icon=":material/error:")
+                st.error(labelled(error, rules), icon=":material/error:")
             else:
                 st.rerun()
         if st.button("Reset to defaults", width="stretch", key="thr_reset"):
             collector.configure(thresholds=dict(defaults))
             st.rerun()
+
+
+def labelled(error: ConfigError, rules) -> str:
+    """The error in the form's words: ``thresholds.cpu.warning`` reads "CPU usage warning"."""
+    parts = str(error.variable).split(".")
+    if len(parts) == 3 and parts[1] in rules:
+        return str(ConfigError(f"{rules[parts[1]].label} {parts[2]}", error.value, error.expected))
+    return str(error)
 
 
 def demo_controls(collector: MetricsCollector) -> None:

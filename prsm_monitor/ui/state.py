@@ -1,12 +1,27 @@
-"""The collector as the dashboard sees it: one per process, handed out by st.cache_resource."""
+"""What a page reads: the one collector (handed out by st.cache_resource) and the viewer's choices."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import streamlit as st
 
 from .. import shared
 from ..collector import MetricsCollector
 from ..config import ConfigError
+from .style import RANGES
+
+
+@dataclass(frozen=True)
+class Prefs:
+    """What this viewer chose: refresh period in seconds (None: off) and time range in minutes."""
+
+    refresh: float | None
+    range_label: str
+
+    @property
+    def minutes(self) -> float:
+        return RANGES[self.range_label]
 
 
 def _release(collector: MetricsCollector) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# The product guide's level colours: info green, warning yellow, error orange, critical red.
+# Level colours: info green, warning yellow, error orange, critical red.
 LEVEL_COLORS = {"info": "#2e9e4f", "warning": "#e6b400", "error": "#f07c00", "critical": "#d62728"}
 LEVEL_ORDER = ["critical", "error", "warning", "info"]
 # Streamlit's markdown colour names for the same levels (badges on the health cards).

@@ -9,7 +9,7 @@ import streamlit as st
 from ...collector import MetricsCollector
 from .. import charts, kpi
 from ..kpi import Kpi
-from ..sidebar import Prefs
+from ..state import Prefs
 from .common import NO_DATA, chart, detail_charts, figure_row, frame, source_error, thresholds
 from .network import NO_SOURCE
 

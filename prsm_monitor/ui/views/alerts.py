@@ -10,7 +10,7 @@ import streamlit as st
 from ...alerts.rules import LEVELS
 from ...collector import COMPONENTS, MetricsCollector
 from .. import charts
-from ..sidebar import Prefs
+from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_COLORS
 from .common import chart
 

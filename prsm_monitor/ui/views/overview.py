@@ -9,7 +9,7 @@ import streamlit as st
 from ...collector import COMPONENTS, MetricsCollector
 from .. import charts, kpi
 from ..kpi import Kpi
-from ..sidebar import Prefs
+from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_ORDER
 from .common import NO_DATA, chart, frame, thresholds
 

@@ -9,7 +9,7 @@ from ...collector import MetricsCollector
 from ...sources.system import top_processes
 from .. import charts, kpi
 from ..kpi import Kpi
-from ..sidebar import Prefs
+from ..state import Prefs
 from .common import NO_DATA, chart, frame, source_error, thresholds
 
 KPIS = (

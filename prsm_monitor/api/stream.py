@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from starlette.types import Receive, Scope, Send
 
-from .api_http import ApiError, dumps
-from .api_tcp import uvicorn_server
+from .http import ApiError, dumps
+from .tcp import uvicorn_server
 
 QUEUE_SIZE = 64  # frames buffered per client
 MAX_CLIENTS = 256

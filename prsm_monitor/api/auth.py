@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .api_http import ApiError
+from .http import ApiError
 
 log = logging.getLogger(__name__)
 

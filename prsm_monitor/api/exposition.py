@@ -16,15 +16,15 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from starlette.concurrency import run_in_threadpool
 
-from .alerts.rules import LEVELS
-from .collector import COMPONENTS
-from .fields import COUNTER, GAUGE, Field
+from ..fields import COMPONENTS, COUNTER, LEVELS, Distribution, Field, Rows
+from .cache import PerVersion
 
 PREFIX = "prsm"
 GIB = 1024.0**3
@@ -43,125 +43,6 @@ _UNITS: dict[str, tuple[tuple[str, ...], str, float, str]] = {
 
 # numbered fields that become one metric with a label: cpu_core_3_percent -> cpu_core_percent{core="3"}
 _INDEXED = re.compile(r"^(cpu)_(core)_(\d+)(_percent)$")
-
-
-@dataclass(frozen=True)
-class Detail:
-    """A per-node / per-model list in a component's record, exposed with labels.
-
-    ``rows`` is the record key of the list, ``scope`` the metric name stem, ``labels`` maps
-    label names to row keys. The field ``up`` reads a row's ``up`` or ``status == "up"``."""
-
-    component: str
-    rows: str
-    scope: str
-    labels: tuple[tuple[str, str], ...]
-    fields: tuple[Field, ...]
-    full: bool = False  # only with ``/metrics?detail=full``
-
-
-_UP = "1 while it is up (answered the latest report), else 0"
-DETAILS: tuple[Detail, ...] = (
-    Detail(
-        "network",
-        "nodes",
-        "network_node",
-        (("node", "name"),),
-        (
-            Field("up", "1", GAUGE, f"Node: {_UP}"),
-            Field("latency_ms", "ms", GAUGE, "Node: mean heartbeat round trip of its links, windowed"),
-            Field("message_rate", "messages/s", GAUGE, "Node: frames received per second, windowed"),
-            Field("queue_length", "1", GAUGE, "Node: inference requests waiting in its queue"),
-            Field("inferences_served", "1", COUNTER, "Node: inference requests its models served"),
-        ),
-    ),
-    Detail(
-        "network",
-        "nodes",
-        "network_node",
-        (("node", "name"),),
-        (
-            Field("uptime_s", "s", GAUGE, "Node: time since it (re)started"),
-            Field("links_up", "1", GAUGE, "Node: its links that are up"),
-            Field("links_total", "1", GAUGE, "Node: its configured links"),
-            Field("latency_p95_ms", "ms", GAUGE, "Node: 95th percentile heartbeat round trip, windowed"),
-            Field("messages_in", "1", COUNTER, "Node: frames received since it started"),
-            Field("messages_out", "1", COUNTER, "Node: frames sent since it started"),
-            Field("bad_frames", "1", COUNTER, "Node: malformed or oversized frames received"),
-            Field("dropped_frames", "1", COUNTER, "Node: frames its firewall dropped"),
-            Field("routes", "1", GAUGE, "Node: models it knows a route to"),
-            Field("delay_ms", "ms", GAUGE, "Node: injected network delay (demo fault)"),
-        ),
-        full=True,
-    ),
-    Detail(
-        "network",
-        "edges",
-        "network_link",
-        (("source", "source"), ("target", "target")),
-        (
-            Field("up", "1", GAUGE, "Link: 1 while both ends are up and hear each other, else 0"),
-            Field("latency_ms", "ms", GAUGE, "Link: mean heartbeat round trip from both ends, windowed"),
-        ),
-        full=True,
-    ),
-    Detail(
-        "ai",
-        "models",
-        "ai_model_instance",
-        (("node", "node"), ("model", "model")),
-        (
-            Field("up", "1", GAUGE, f"Model instance: {_UP}"),
-            Field("parameters", "1", GAUGE, "Model instance: number of parameters"),
-            Field("inferences", "1", COUNTER, "Model instance: requests served since its host started"),
-            Field("success_rate", "1", GAUGE, "Model instance: served share of its requests, windowed (0..1)"),
-            Field("p50_time_s", "s", GAUGE, "Model instance: median request time, windowed"),
-            Field("p95_time_s", "s", GAUGE, "Model instance: 95th percentile request time, windowed"),
-            Field("mean_confidence", "1", GAUGE, "Model instance: mean top-class probability, windowed (0..1)"),
-        ),
-        full=True,
-    ),
-    Detail(
-        "ai",
-        "model_summary",
-        "ai_model",
-        (("model", "model"),),
-        (
-            Field("live_hosts", "1", GAUGE, "Model: hosts that are up"),
-            Field("success_rate", "1", GAUGE, "Model: successful share of requests seen by clients, windowed (0..1)"),
-            Field("average_time_s", "s", GAUGE, "Model: mean time of successful requests, windowed"),
-            Field("mean_confidence", "1", GAUGE, "Model: mean top-class probability, windowed (0..1)"),
-        ),
-    ),
-    Detail(
-        "ai",
-        "model_summary",
-        "ai_model",
-        (("model", "model"),),
-        (
-            Field("hosts", "1", GAUGE, "Model: nodes that host it"),
-            Field("accuracy", "1", GAUGE, "Model: classifier answers equal to the true label, windowed (0..1)"),
-            Field("mean_absolute_error", "1", GAUGE, "Model: regressor answers' mean absolute error, windowed"),
-            Field("drift", "1", GAUGE, "Model: injected input drift (demo fault)"),
-        ),
-        full=True,
-    ),
-)
-
-# {label value: count} maps in a record -> (component, key, metric stem, label name, help, full only)
-DISTRIBUTIONS: tuple[tuple[str, str, str, str, str, bool], ...] = (
-    ("ai", "model_distribution", "ai_model_instances", "model", "Model instances deployed, by model", False),
-    ("ai", "distribution_by_framework", "ai_framework_instances", "framework", "Model instances, by framework", True),
-    ("ai", "distribution_by_type", "ai_type_instances", "type", "Model instances, by type", True),
-    (
-        "ai",
-        "distribution_by_architecture",
-        "ai_architecture_instances",
-        "architecture",
-        "Model instances, by architecture",
-        True,
-    ),
-)
 
 
 @lru_cache(maxsize=4096)
@@ -248,20 +129,23 @@ class SnapshotCollector:
     ``snapshot`` is a :class:`LatestSnapshot`; ``full`` adds the high-cardinality detail
     (per link, per model instance, more per node and per model)."""
 
-    def __init__(self, snapshot: LatestSnapshot, full: bool = False):
+    def __init__(self, snapshot: LatestSnapshot, full: bool = False, live: bool = True):
         self.snapshot = snapshot
         self.full = full
+        self.live = live  # with the collector's up and last-tick age (see LiveCollector)
 
     def collect(self):
         collector, latest, at = self.snapshot.read()
         declared = collector.fields
+        rows, distributions = collector.rows
         for component in (*COMPONENTS, "collector"):
             record = latest.get(component)
             if not record:
                 continue
             yield from self._record(component, record, declared.get(component, ()))
-            yield from self._details(component, record)
-        yield from self._health(collector, latest, at)
+            yield from self._details(component, record, rows, distributions)
+        if self.live:
+            yield from LiveCollector(self.snapshot.get).collect(at)
         yield from self._alerts(latest.get("active_alerts") or [])
 
     def _record(self, component: str, record: Mapping, fields: Iterable[Field]):
@@ -287,17 +171,17 @@ class SnapshotCollector:
             yield family
         yield from indexed.values()
 
-    def _details(self, component: str, record: Mapping):
-        """Per-node / per-model lists (:data:`DETAILS`) and distributions, labelled."""
-        for detail in DETAILS:
+    def _details(self, component: str, record: Mapping, rows: Iterable[Rows], distributions: Iterable[Distribution]):
+        """Per-node / per-model lists and distributions, as their sources declared them, labelled."""
+        for detail in rows:
             if detail.full and not self.full:
                 continue
-            rows = record.get(detail.rows) if detail.component == component else None
-            if not isinstance(rows, list) or not rows:
+            listed = record.get(detail.key) if detail.component == component else None
+            if not isinstance(listed, list) or not listed:
                 continue
             label_names = [name for name, _ in detail.labels]
             labelled = [
-                (row, [str(row.get(key, "")) for _, key in detail.labels]) for row in rows if isinstance(row, Mapping)
+                (row, [str(row.get(key, "")) for _, key in detail.labels]) for row in listed if isinstance(row, Mapping)
             ]
             for field in detail.fields:
                 name, factor, note = metric_name(detail.scope, field.name, field.unit)
@@ -311,26 +195,14 @@ class SnapshotCollector:
                     family.add_metric(labels, value * factor)
                 if family is not None:
                     yield family
-        for owner, key, stem, label, help_text, full in DISTRIBUTIONS:
-            counts = record.get(key) if owner == component and (self.full or not full) else None
+        for dist in distributions:
+            counts = record.get(dist.key) if dist.component == component and (self.full or not dist.full) else None
             if isinstance(counts, Mapping) and counts:
-                family = GaugeMetricFamily(f"{PREFIX}_{stem}", help_text, labels=[label])
+                family = GaugeMetricFamily(f"{PREFIX}_{dist.scope}", dist.help, labels=[dist.label])
                 for value, count in counts.items():
                     if _number(count) is not None:
                         family.add_metric([str(value)], float(count))
                 yield family
-
-    def _health(self, collector, latest: Mapping, at: float | None):
-        up = GaugeMetricFamily(f"{PREFIX}_collector_up", "1 while the collector thread runs, else 0")
-        up.add_metric([], 1.0 if collector.running else 0.0)
-        yield up
-        record = latest.get("collector")
-        if at is None and record and record.get("timestamp") is not None:
-            at = record["timestamp"]
-        if at is not None:
-            age = GaugeMetricFamily(f"{PREFIX}_collector_last_tick_age_seconds", "Seconds since the last tick")
-            age.add_metric([], max(0.0, time.time() - at))
-            yield age
 
     def _alerts(self, active: Iterable[Mapping]):
         counts = {(level, component): 0 for level in LEVELS for component in COMPONENTS}
@@ -354,8 +226,63 @@ def _row_value(row: Mapping, name: str) -> float | None:
     return _number(row.get(name))
 
 
+class LiveCollector:
+    """What changes between two ticks: whether the collector thread runs, and the age of its
+    last tick (the series that shows a stall)."""
+
+    def __init__(self, get: Callable):
+        self.get = get
+
+    def collect(self, at: float | None = None):
+        collector = self.get()
+        up = GaugeMetricFamily(f"{PREFIX}_collector_up", "1 while the collector thread runs, else 0")
+        up.add_metric([], 1.0 if collector.running else 0.0)
+        yield up
+        record = collector.latest("collector")
+        if at is None and record and record.get("timestamp") is not None:
+            at = record["timestamp"]
+        if at is not None:
+            age = GaugeMetricFamily(f"{PREFIX}_collector_last_tick_age_seconds", "Seconds since the last tick")
+            age.add_metric([], max(0.0, time.time() - at))
+            yield age
+
+
+def _registry(collector) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    return registry
+
+
 def make_registry(get: Callable, full: bool = False, snapshot: LatestSnapshot | None = None) -> CollectorRegistry:
     """A new registry holding only a :class:`SnapshotCollector` over ``get()``'s collector."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(snapshot or LatestSnapshot(get), full))
-    return registry
+    return _registry(SnapshotCollector(snapshot or LatestSnapshot(get), full))
+
+
+OPENMETRICS_EOF = b"# EOF\n"
+
+
+class Exposition:
+    """``/metrics`` bodies. The snapshot part (every record, row and alert count) is rendered
+    once per collector version, off the event loop; the live part (:class:`LiveCollector`) is
+    rendered on every scrape and appended, so a stalled collector still shows as one."""
+
+    def __init__(self, get: Callable):
+        snapshot = LatestSnapshot(get)
+        self._registries = {full: _registry(SnapshotCollector(snapshot, full, live=False)) for full in (False, True)}
+        self._live = _registry(LiveCollector(get))
+        self._bodies: dict[tuple[bool, str], PerVersion] = {}
+
+    async def render(self, collector, full: bool, accept: str) -> tuple[bytes, str]:
+        """``(body, content type)`` for a scrape that sent ``accept``."""
+        encoder, content_type = choose_encoder(accept)
+        key = (full, content_type)
+        cache = self._bodies.get(key)
+        if cache is None:
+            registry = self._registries[full]
+            cache = self._bodies.setdefault(key, PerVersion(lambda _collector: encoder(registry)))
+        body = cache.cached(collector)
+        if body is None:
+            body = await run_in_threadpool(cache.get, collector)
+        if body.endswith(OPENMETRICS_EOF):
+            body = body[: -len(OPENMETRICS_EOF)]
+        return body + encoder(self._live), content_type

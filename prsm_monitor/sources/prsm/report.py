@@ -1,4 +1,7 @@
-"""Statistics of one PRSM node: the one schema, written down here.
+"""The report schema of the PRSM source: what each PRSM node reports, written down once.
+
+The demo network (:mod:`prsm_monitor.demo`) produces it; an adapter to a real network would
+produce the same, without importing the demo.
 
 A node reports a :class:`NodeStats`. Its numbers are **cumulative** counters since that
 node's start (its ``incarnation``; a restart is a new incarnation counting from zero) unless

@@ -5,7 +5,7 @@
 benchmarks, embedding). Routes reach the one process-wide collector through
 :mod:`prsm_monitor.shared`, never through ``st.cache_resource``.
 
-Endpoints (all JSON unless said otherwise; errors are JSON, see :mod:`.api_http`):
+Endpoints (all JSON unless said otherwise; errors are JSON, see :mod:`.http`):
 
 - ``GET /api``: this list.
 - ``GET /api/metrics``: ``get_latest_metrics()``.
@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping
 
-from prometheus_client.exposition import choose_encoder
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -34,15 +32,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 
-from . import shared
-from .alerts.rules import LEVELS
-from .api_auth import ApiCORS, TokenAuth, TokenSource
-from .api_http import ApiError, JSONResponse, Query, bad_parameter, dumps, echo
-from .api_stream import EventHub, EventStream, frame
-from .api_tcp import NoDelay
-from .collector import COMPONENTS, MetricsCollector
-from .config import ConfigError, Settings
-from .prometheus import LatestSnapshot, make_registry
+from .. import shared
+from ..collector import MetricsCollector
+from ..config import ConfigError, Settings
+from ..fields import COMPONENTS, LEVELS
+from ..health import health_report
+from .auth import ApiCORS, TokenAuth, TokenSource
+from .cache import PerVersion
+from .exposition import Exposition
+from .http import ApiError, JSONResponse, Query, bad_parameter, dumps, echo
+from .stream import EventHub, EventStream, frame
+from .tcp import NoDelay
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ MAX_MINUTES = 366 * 24 * 60  # a year and a day
 MAX_POINTS = 100_000  # rows in one historical answer; longer windows are downsampled
 MAX_EPOCH = 253_402_300_799  # 9999-12-31
 MAX_BODY = 64 * 1024
-MAX_HISTORY = 1_000_000  # points per component settable through the API (more: PRSM_METRICS_HISTORY at start)
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 ENDPOINTS = {
@@ -115,11 +114,8 @@ class Api:
     def __init__(self, provider=None):
         self.provider = provider or SharedCollector()
         self.hub = EventHub(self.provider.get)
-        snapshot = LatestSnapshot(self.provider.get)
-        self.registries = {
-            "basic": make_registry(self.provider.get, snapshot=snapshot),
-            "full": make_registry(self.provider.get, full=True, snapshot=snapshot),
-        }
+        self.exposition = Exposition(self.provider.get)
+        self.latest_body = PerVersion(lambda collector: dumps(collector.get_latest_metrics()))
         self.routes: list[BaseRoute] = [
             Route("/api", _endpoint(self.index), methods=["GET"]),
             Route("/api/metrics", _endpoint(self.metrics), methods=["GET"]),
@@ -160,7 +156,10 @@ class Api:
     async def metrics(self, request: Request) -> Response:
         Query(request.query_params, ())
         collector = await self.collector()
-        return Response(dumps(collector.get_latest_metrics()), media_type="application/json")
+        body = self.latest_body.cached(collector)
+        if body is None:  # once per tick or alert: encode off the event loop
+            body = await run_in_threadpool(self.latest_body.get, collector)
+        return Response(body, media_type="application/json")
 
     async def historical(self, request: Request) -> Response:
         component = request.path_params["component"]
@@ -213,7 +212,7 @@ class Api:
         Query(request.query_params, ())
         collector = await self.collector()
         if request.method == "POST":
-            changes = _settings_changes(collector, await _json_body(request))
+            changes = _settings_changes(await _json_body(request))
             try:
                 collector.configure(**changes)
             except ConfigError as error:
@@ -238,85 +237,11 @@ class Api:
 
     async def prometheus(self, request: Request) -> Response:
         detail = Query(request.query_params, ("detail",)).choice("detail", "basic", ("basic", "full"))
-        await self.collector()
-        encoder, content_type = choose_encoder(request.headers.get("accept", ""))
-        return Response(encoder(self.registries[detail]), headers={"Content-Type": content_type})
-
-
-# -- health ---------------------------------------------------------------------------------
-def stall_seconds(interval: float) -> float:
-    """How long without a tick before the collector counts as stalled."""
-    return 3 * interval + 1.0
-
-
-def health_report(collector: MetricsCollector, now: float, strict: bool = False) -> tuple[int, dict]:
-    """``(HTTP status, body)`` of ``/health``.
-
-    ``status`` is ``unhealthy`` (503) when the collector stopped or has not ticked for
-    :func:`stall_seconds`; ``starting`` before its first tick; ``degraded`` while a
-    critical alert fires (503 only with ``strict``); else ``healthy``. ``*_ok`` is None
-    for a component without readings, False while its rule fires at critical level (or
-    its source fails), True otherwise."""
-    latest = collector.get_latest_metrics()
-    record = latest["collector"]
-    interval = collector.collection_interval
-    running = collector.running
-    age = None if record is None else max(0.0, now - record["timestamp"])
-    problems = []
-    if not running:
-        problems.append("the collector is not running")
-    elif age is not None and age > stall_seconds(interval):
-        problems.append(f"the collector has not ticked for {age:.1f} s (interval {interval:g} s)")
-    active = latest["active_alerts"]
-    counts = {level: 0 for level in LEVELS}
-    for alert in active:
-        counts[alert["level"]] = counts.get(alert["level"], 0) + 1
-    errors = latest.get("errors") or {}
-
-    def ok(component: str, rule: str | None = None) -> bool | None:
-        if latest.get(component) is None:
-            return None
-        if component in errors:
-            return False
-        return not any(
-            a["level"] == "critical" and (a.get("key") == f"rule:{rule}" if rule else a["component"] == component)
-            for a in active
+        collector = await self.collector()
+        body, content_type = await self.exposition.render(
+            collector, detail == "full", request.headers.get("accept", "")
         )
-
-    network = latest.get("network")
-    network_ok = ok("network")
-    if network_ok and network.get("active_nodes") is not None:
-        network_ok = network["active_nodes"] > 0
-    if problems:
-        status, code = "unhealthy", 503
-    elif record is None:
-        status, code = "starting", 200
-    elif counts["critical"]:
-        status, code = "degraded", 503 if strict else 200
-    else:
-        status, code = "healthy", 200
-    body = {
-        "status": status,
-        "timestamp": now,
-        "cpu_ok": ok("system", "cpu"),
-        "memory_ok": ok("system", "memory"),
-        "disk_ok": ok("system", "disk"),
-        "network_ok": network_ok,
-        "ai_ok": ok("ai"),
-        "problems": problems,
-        "collector": {
-            "running": running,
-            "last_tick_age_seconds": age,
-            "stalled_after_seconds": stall_seconds(interval),
-            "interval_seconds": interval,
-            "ticks_total": record and record.get("ticks_total"),
-            "missed_ticks_total": record and record.get("missed_ticks_total"),
-            "tick_duration_ms": record and record.get("tick_duration_ms"),
-        },
-        "active_alerts": counts,
-        "strict": strict,
-    }
-    return code, body
+        return Response(body, headers={"Content-Type": content_type})
 
 
 # -- settings -------------------------------------------------------------------------------
@@ -358,50 +283,17 @@ async def _json_body(request: Request):
         raise ApiError(400, "bad_body", f"the body is not valid JSON: {error}") from None
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+SETTINGS = ("collection_interval", "max_history", "thresholds")
 
 
-def _settings_changes(collector: MetricsCollector, body) -> dict:
-    """Validate a settings body's shape; ``configure`` checks the values."""
-    allowed = ("collection_interval", "max_history", "thresholds")
+def _settings_changes(body) -> dict:
+    """The settings a body changes, by name; ``configure`` validates the values."""
     if not isinstance(body, Mapping):
-        raise bad_parameter("body", echo(json.dumps(body)), f"a JSON object with any of {', '.join(allowed)}")
+        raise bad_parameter("body", echo(json.dumps(body)), f"a JSON object with any of {', '.join(SETTINGS)}")
     for key in body:
-        if key not in allowed:
-            raise bad_parameter(key, body[key], f"a setting, one of {', '.join(allowed)}")
-    changes = {}
-    interval = body.get("collection_interval")
-    if interval is not None:
-        if not _is_number(interval):
-            raise bad_parameter("collection_interval", interval, "seconds, more than 0 and at most 3600")
-        changes["collection_interval"] = interval
-    history = body.get("max_history")
-    if history is not None:
-        if not _is_number(history) or not 10 <= history <= MAX_HISTORY or history != int(history):
-            raise bad_parameter("max_history", history, f"a whole number of points from 10 to {MAX_HISTORY}")
-        changes["max_history"] = int(history)
-    thresholds = body.get("thresholds")
-    if thresholds is not None:
-        rules = collector.rules
-        if not isinstance(thresholds, Mapping):
-            raise bad_parameter("thresholds", thresholds, 'an object like {"cpu": {"warning": 70, "critical": 90}}')
-        pairs = {}
-        for name, value in thresholds.items():
-            if name not in rules:
-                raise bad_parameter("thresholds", name, f"a rule name, one of {', '.join(rules)}")
-            where = f"thresholds.{name}"
-            if isinstance(value, list) and len(value) == 2:
-                value = {"warning": value[0], "critical": value[1]}
-            if not isinstance(value, Mapping) or not value or set(value) - {"warning", "critical"}:
-                raise bad_parameter(where, value, 'an object with "warning" and/or "critical", or [warning, critical]')
-            for level in ("warning", "critical"):
-                if level in value and not (_is_number(value[level]) and not math.isnan(value[level])):
-                    raise bad_parameter(f"{where}.{level}", value[level], "a number")
-            rule = rules[name]
-            pairs[name] = (value.get("warning", rule.warning), value.get("critical", rule.critical))
-        changes["thresholds"] = pairs
-    return changes
+        if key not in SETTINGS:
+            raise bad_parameter(key, body[key], f"a setting, one of {', '.join(SETTINGS)}")
+    return {key: value for key, value in body.items() if value is not None}
 
 
 # -- wiring ---------------------------------------------------------------------------------

@@ -1,0 +1,18 @@
+"""The HTTP wing, served on the dashboard's own port (see ``streamlit_app.py``): the JSON
+routes (:mod:`.routes`), token auth and CORS (:mod:`.auth`), JSON errors and query parsing
+(:mod:`.http`), Server-Sent Events (:mod:`.stream`), the TCP_NODELAY fix (:mod:`.tcp`) and
+the Prometheus exposition (:mod:`.exposition`)."""
+
+from ..health import health_report, stall_seconds
+from .routes import Api, FixedCollector, SharedCollector, build_app, middleware, routes
+
+__all__ = [
+    "Api",
+    "FixedCollector",
+    "SharedCollector",
+    "build_app",
+    "health_report",
+    "middleware",
+    "routes",
+    "stall_seconds",
+]
