@@ -16,6 +16,7 @@ report (at most one heartbeat old).
 
 from __future__ import annotations
 
+import threading
 import time
 
 from .ai import ai_record
@@ -25,6 +26,7 @@ from .report import NetworkReport
 from .window import CounterWindow
 
 CONSENSUS_KEPT = 50  # recent proposals remembered; the record shows the last 20
+PREFETCH_SECONDS = 0.05  # how often the prefetch thread looks for a new report
 
 
 class PrsmSource:
@@ -33,6 +35,12 @@ class PrsmSource:
     ``network`` is anything with ``report() -> NetworkReport | None``; with ``owns_network``
     (the default) :meth:`close` also stops it. ``window`` is the averaging window in seconds;
     floods younger than ``flood_settle`` seconds are not judged for propagation yet.
+
+    Each report is taken in and turned into records once. With ``prefetch`` (seconds between
+    looks, e.g. 0.05) a thread of the source's own does that as soon as a report is
+    published, so the collector's tick finds the records ready (with 100 nodes that work is
+    5 to 10 ms of CPU per report); :meth:`collect` still processes a newer report itself if
+    the thread has not yet, so what it returns never lags behind ``report()``.
     """
 
     components = ("network", "ai")
@@ -40,7 +48,15 @@ class PrsmSource:
     rows = ROWS
     distributions = DISTRIBUTIONS
 
-    def __init__(self, network, *, window: float = 10.0, flood_settle: float = 1.0, owns_network: bool = True):
+    def __init__(
+        self,
+        network,
+        *,
+        window: float = 10.0,
+        flood_settle: float = 1.0,
+        owns_network: bool = True,
+        prefetch: float | None = None,
+    ):
         self.network = network
         self.window = window
         self.flood_settle = flood_settle
@@ -48,12 +64,18 @@ class PrsmSource:
         self._counters = CounterWindow(window)
         self._consensus: dict[str, dict] = {}  # proposal id -> latest record
         self._down_since: dict[str, float] = {}
+        self._lock = threading.Lock()  # one report processed at a time
+        self._records: dict[str, dict] | None = None  # of the report with timestamp self._counters.seen
+        self._stop = threading.Event()
+        self._prefetcher: threading.Thread | None = None
         report = network.report()
         directory = report.directory if report else {}
         models = sorted({m for info in directory.values() for m in info.models})
         self.detail_fields = {f"node:{n}": NODE_SERIES for n in directory} | {
             f"model:{m}": MODEL_SERIES for m in models
         }
+        if prefetch:
+            self.start_prefetch(prefetch)
 
     @classmethod
     def from_settings(cls, settings, *, window: float = 10.0, **network_options) -> PrsmSource:
@@ -62,7 +84,7 @@ class PrsmSource:
         from ...demo.network import DemoNetwork
 
         network = DemoNetwork.from_settings(settings, **network_options)
-        return cls(network.start(), window=window)
+        return cls(network.start(), window=window, prefetch=PREFETCH_SECONDS)
 
     # -- the source protocol --------------------------------------------------------------
     def collect(self) -> dict[str, dict]:
@@ -73,22 +95,40 @@ class PrsmSource:
         age = time.time() - report.timestamp
         if period is not None and age > max(5.0, 5 * period):  # a stalled loop: never show stale numbers
             raise RuntimeError(f"the PRSM network's latest report is {age:.0f} s old")
-        if report.timestamp != self._counters.seen:
-            self._take(report)
-        now = time.time()
-        history = sorted(self._consensus.values(), key=lambda r: r["started"])[-20:]
-        records = {
-            "network": network_record(
-                self._counters,
-                report,
-                now,
-                down_since=self._down_since,
-                consensus=history,
-                flood_settle=self.flood_settle,
-            ),
-            "ai": ai_record(self._counters, report, now),
-        }
-        return records | self._details(records, now)
+        records = self._process(report)
+        now = time.time()  # stamped when read, as every source's records are
+        return {component: {**record, "timestamp": now} for component, record in records.items()}
+
+    def _process(self, report: NetworkReport) -> dict[str, dict]:
+        """The records of ``report``, computed once per report."""
+        with self._lock:
+            if self._records is None or report.timestamp != self._counters.seen:
+                self._take(report)
+                now = time.time()
+                history = sorted(self._consensus.values(), key=lambda r: r["started"])[-20:]
+                records = {
+                    "network": network_record(
+                        self._counters,
+                        report,
+                        now,
+                        down_since=self._down_since,
+                        consensus=history,
+                        flood_settle=self.flood_settle,
+                    ),
+                    "ai": ai_record(self._counters, report, now),
+                }
+                self._records = records | self._details(records, now)
+            return self._records
+
+    def _prefetch(self, every: float) -> None:
+        failed = None  # a report that failed is left to collect(), which reports the error
+        while not self._stop.wait(every):
+            report = self.network.report()
+            if report is not None and report.timestamp not in (self._counters.seen, failed):
+                try:
+                    self._process(report)
+                except Exception:  # noqa: BLE001
+                    failed = report.timestamp
 
     def _details(self, records: dict, now: float) -> dict[str, dict]:
         """The drill-down series' records, from the rows of the network and ai records."""
@@ -108,7 +148,17 @@ class PrsmSource:
                 details = {"node": row["name"], "address": row["address"], "down_since": row["down_since"]}
                 yield ("error", "network", f"Node {row['name']} is down", details)
 
+    def start_prefetch(self, every: float) -> None:
+        """Start the prefetch thread (see the class doc); :meth:`close` stops it."""
+        if self._prefetcher is None:
+            self._prefetcher = threading.Thread(target=self._prefetch, args=(every,), name="prsm-prefetch", daemon=True)
+            self._prefetcher.start()
+
     def close(self) -> None:
+        self._stop.set()
+        if self._prefetcher is not None:
+            self._prefetcher.join()
+            self._prefetcher = None
         if self.owns_network:
             self.network.stop()
 
