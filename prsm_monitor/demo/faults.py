@@ -1,12 +1,19 @@
-"""Demo faults as data: what a presenter may inject into the demo network, and how it is logged.
+"""Demo faults: what a presenter may inject into the demo network, and how it is logged.
 
-A fault is a mapping such as ``{"action": "stop_node", "name": "node-3"}``. The action names a
-:class:`~prsm_monitor.demo.network.DemoNetwork` method; the other keys are its arguments.
+:class:`NetworkFaults` holds the fault methods of
+:class:`~prsm_monitor.demo.network.DemoNetwork`: one call each, reversible, thread-safe:
+:meth:`~NetworkFaults.stop_node`/``start_node``, ``add_delay``/``clear_delay``,
+``drift``/``clear_drift``, ``set_rate``, ``overload``/``clear_overload``,
+``partition``/``heal``, and ``clear_faults`` for all of them.
+
+A fault as data is a mapping such as ``{"action": "stop_node", "name": "node-3"}``: the action
+names one of those methods, the other keys are its arguments (:data:`FAULTS`,
+:func:`apply_fault`, used by ``collector.configure(fault=...)``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..config import ConfigError
@@ -59,3 +66,128 @@ def apply_fault(network, fault: Mapping) -> tuple[str, str, dict]:
         raise ConfigError(f"fault.{field}", args.get(field, action), str(error).strip("'\"")) from None
     message = spec.message.format(**{"model": "every model", **args})
     return spec.component, message, {"fault": action, **args}
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class NetworkFaults:
+    """Mixed into DemoNetwork, whose ``_call(fn, *args)`` runs ``fn`` on the network's loop."""
+
+    def stop_node(self, name: str) -> None:
+        """Crash-stop a node: its server and connections close, its peers notice."""
+        self._call(self.node(name).stop)
+
+    def start_node(self, name: str) -> None:
+        """Bring a stopped node back (a new incarnation, counters from zero)."""
+        node = self.node(name)
+        if not node.running:
+            self._call(node.start)
+
+    def add_delay(self, name: str, ms: float) -> None:
+        """Delay every frame ``name`` sends by ``ms`` milliseconds (a slow interface): each of
+        its links' round trips grows by ``ms``."""
+        if not (_number(ms) and 0 <= ms <= 60_000):
+            raise ValueError(f"ms={ms!r}: expected 0 to 60000 milliseconds")
+        node = self.node(name)
+        self._call(setattr, node, "delay", ms / 1000.0)
+
+    def clear_delay(self, name: str | None = None) -> None:
+        for node in [self.node(name)] if name else self.nodes.values():
+            self._call(setattr, node, "delay", 0.0)
+
+    def drift(self, model: str | None = None, amount: float = 1.0) -> None:
+        """Shift the input distribution the workload samples for ``model`` (None: every model)
+        by ``amount`` in [0, 1] (see :mod:`.models`)."""
+        if not (_number(amount) and 0 <= amount <= 1):
+            raise ValueError(f"amount={amount!r}: expected a number from 0 to 1")
+        for name in self._model_names(model):
+            self._call(self._workload.drift.__setitem__, name, float(amount))
+
+    def clear_drift(self, model: str | None = None) -> None:
+        for name in self._model_names(model):
+            self._call(self._workload.drift.pop, name, None)
+
+    def _model_names(self, model: str | None) -> list[str]:
+        if model is None:
+            return self.models
+        if model not in self.models:
+            raise KeyError(f"no model {model!r}: expected one of {', '.join(self.models)}")
+        return [model]
+
+    def set_rate(self, rate: float) -> None:
+        """Inference requests per second from now on."""
+        if not (_number(rate) and 0 <= rate <= 10_000):
+            raise ValueError(f"rate={rate!r}: expected 0 to 10000 requests/s")
+        self._call(setattr, self._workload, "rate", float(rate))
+
+    def overload(self, factor: float = 20.0) -> None:
+        """Raise the request rate to ``factor`` times the base rate. With the 5-node default,
+        20x (100 requests/s) saturates the accelerators: queues grow, requests time out and
+        the success rate, then the average inference time, cross their alert thresholds."""
+        if not (_number(factor) and factor >= 0):
+            raise ValueError(f"factor={factor!r}: expected a number at least 0")
+        self.set_rate(self.base_rate * factor)
+
+    def clear_overload(self) -> None:
+        self.set_rate(self.base_rate)
+
+    def partition(self, group: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
+        """Cut the network in two: ``group`` (default: the first half of the nodes by name) and
+        the rest. Frames between the sides are dropped silently, both ways."""
+        if isinstance(group, str):
+            group = [group]
+        side_a = sorted(group) if group is not None else self.names[: self.size // 2]
+        for name in side_a:
+            self.node(name)
+        side_b = [n for n in self.names if n not in side_a]
+        if not side_a or not side_b:
+            raise ValueError("a partition needs nodes on both sides")
+
+        def cut():
+            for name in side_a:
+                self.nodes[name].blocked = set(side_b)
+            for name in side_b:
+                self.nodes[name].blocked = set(side_a)
+            self._partition = (side_a, side_b)
+
+        self._call(cut)
+        return side_a, side_b
+
+    def heal(self) -> None:
+        """Undo a partition."""
+
+        def mend():
+            for node in self.nodes.values():
+                node.blocked = set()
+            self._partition = None
+
+        self._call(mend)
+
+    def clear_faults(self) -> None:
+        """Undo every fault: heal, no delays, no drift, base rate, every node running."""
+        self.heal()
+        self.clear_delay()
+        self.clear_drift()
+        self.clear_overload()
+        for name, node in self.nodes.items():
+            if not node.running:
+                self.start_node(name)
+
+    def _faults(self) -> dict:
+        """What is injected now (settings, not measurements)."""
+        w = self._workload
+        return {
+            "stopped": [n for n, node in self.nodes.items() if not node.running],
+            "delay_ms": {n: node.delay * 1000.0 for n, node in self.nodes.items() if node.delay},
+            "drift": dict(w.drift),
+            "rate": w.rate,
+            "base_rate": self.base_rate,
+            "partition": [list(side) for side in self._partition] if self._partition else None,
+        }
+
+    def faults(self) -> dict:
+        """What is injected now: stopped nodes, delays (ms), drift per model, request rate and
+        base rate (requests/s), the partition's two sides or None."""
+        return self._call(self._faults) if self.running else self._faults()

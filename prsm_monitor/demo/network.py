@@ -8,12 +8,10 @@ converged, then starts the traffic: heartbeats on every link (each node, every
 ``heartbeat`` s), one gossip ``announce`` every ``gossip_period`` s and one consensus round
 every ``consensus_period`` s (nodes take turns), and the inference workload at ``rate``
 requests/s. Every ``stats_period`` s the loop publishes an immutable
-:class:`~.stats.NetworkReport`; :meth:`report` hands out the latest from any thread.
+:class:`~prsm_monitor.sources.prsm.report.NetworkReport`; :meth:`report` hands out the latest from any thread.
 
-Faults are one call each, reversible, and thread-safe (they run on the loop and return when
-applied): :meth:`stop_node`/:meth:`start_node`, :meth:`add_delay`/:meth:`clear_delay`,
-:meth:`drift`/:meth:`clear_drift`, :meth:`set_rate`, :meth:`overload`/:meth:`clear_overload`,
-:meth:`partition`/:meth:`heal`, and :meth:`clear_faults` for all of them.
+Faults (:class:`~.faults.NetworkFaults`) are one call each, reversible, and thread-safe
+(they run on the loop through :meth:`DemoNetwork._call` and return when applied).
 """
 
 from __future__ import annotations
@@ -22,17 +20,13 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Iterable
 
 from ..sources.prsm.report import NetworkReport, NodeInfo
+from .faults import NetworkFaults
 from .models import build_catalog
 from .node import Directory, Node, NodeConfig
 from .protocol import MAX_FRAME
 from .workload import Workload
-
-
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def random_topology(names: list[str], peers: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -72,7 +66,7 @@ def assign_models(names: list[str], models: list[str], rng: random.Random) -> di
     return hosted
 
 
-class DemoNetwork:
+class DemoNetwork(NetworkFaults):
     """A demo PRSM network. Times are in seconds; ``None`` timings derive from ``heartbeat``:
     ``link_timeout`` 3x, ``gossip_period`` and ``stats_period`` 1x, ``consensus_period`` 5x,
     ``consensus_timeout`` 2x."""
@@ -314,120 +308,3 @@ class DemoNetwork:
             return await result if asyncio.iscoroutine(result) else result
 
         return asyncio.run_coroutine_threadsafe(apply(), self._loop).result(timeout)
-
-    def stop_node(self, name: str) -> None:
-        """Crash-stop a node: its server and connections close, its peers notice."""
-        self._call(self.node(name).stop)
-
-    def start_node(self, name: str) -> None:
-        """Bring a stopped node back (a new incarnation, counters from zero)."""
-        node = self.node(name)
-        if not node.running:
-            self._call(node.start)
-
-    def add_delay(self, name: str, ms: float) -> None:
-        """Delay every frame ``name`` sends by ``ms`` milliseconds (a slow interface): each of
-        its links' round trips grows by ``ms``."""
-        if not (_number(ms) and 0 <= ms <= 60_000):
-            raise ValueError(f"ms={ms!r}: expected 0 to 60000 milliseconds")
-        node = self.node(name)
-        self._call(setattr, node, "delay", ms / 1000.0)
-
-    def clear_delay(self, name: str | None = None) -> None:
-        for node in [self.node(name)] if name else self.nodes.values():
-            self._call(setattr, node, "delay", 0.0)
-
-    def drift(self, model: str | None = None, amount: float = 1.0) -> None:
-        """Shift the input distribution the workload samples for ``model`` (None: every model)
-        by ``amount`` in [0, 1] (see :mod:`.models`)."""
-        if not (_number(amount) and 0 <= amount <= 1):
-            raise ValueError(f"amount={amount!r}: expected a number from 0 to 1")
-        for name in self._model_names(model):
-            self._call(self._workload.drift.__setitem__, name, float(amount))
-
-    def clear_drift(self, model: str | None = None) -> None:
-        for name in self._model_names(model):
-            self._call(self._workload.drift.pop, name, None)
-
-    def _model_names(self, model: str | None) -> list[str]:
-        if model is None:
-            return self.models
-        if model not in self.models:
-            raise KeyError(f"no model {model!r}: expected one of {', '.join(self.models)}")
-        return [model]
-
-    def set_rate(self, rate: float) -> None:
-        """Inference requests per second from now on."""
-        if not (_number(rate) and 0 <= rate <= 10_000):
-            raise ValueError(f"rate={rate!r}: expected 0 to 10000 requests/s")
-        self._call(setattr, self._workload, "rate", float(rate))
-
-    def overload(self, factor: float = 20.0) -> None:
-        """Raise the request rate to ``factor`` times the base rate. With the 5-node default,
-        20x (100 requests/s) saturates the accelerators: queues grow, requests time out and
-        the success rate, then the average inference time, cross their alert thresholds."""
-        if not (_number(factor) and factor >= 0):
-            raise ValueError(f"factor={factor!r}: expected a number at least 0")
-        self.set_rate(self.base_rate * factor)
-
-    def clear_overload(self) -> None:
-        self.set_rate(self.base_rate)
-
-    def partition(self, group: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
-        """Cut the network in two: ``group`` (default: the first half of the nodes by name) and
-        the rest. Frames between the sides are dropped silently, both ways."""
-        if isinstance(group, str):
-            group = [group]
-        side_a = sorted(group) if group is not None else self.names[: self.size // 2]
-        for name in side_a:
-            self.node(name)
-        side_b = [n for n in self.names if n not in side_a]
-        if not side_a or not side_b:
-            raise ValueError("a partition needs nodes on both sides")
-
-        def cut():
-            for name in side_a:
-                self.nodes[name].blocked = set(side_b)
-            for name in side_b:
-                self.nodes[name].blocked = set(side_a)
-            self._partition = (side_a, side_b)
-
-        self._call(cut)
-        return side_a, side_b
-
-    def heal(self) -> None:
-        """Undo a partition."""
-
-        def mend():
-            for node in self.nodes.values():
-                node.blocked = set()
-            self._partition = None
-
-        self._call(mend)
-
-    def clear_faults(self) -> None:
-        """Undo every fault: heal, no delays, no drift, base rate, every node running."""
-        self.heal()
-        self.clear_delay()
-        self.clear_drift()
-        self.clear_overload()
-        for name, node in self.nodes.items():
-            if not node.running:
-                self.start_node(name)
-
-    def _faults(self) -> dict:
-        """What is injected now (settings, not measurements)."""
-        w = self._workload
-        return {
-            "stopped": [n for n, node in self.nodes.items() if not node.running],
-            "delay_ms": {n: node.delay * 1000.0 for n, node in self.nodes.items() if node.delay},
-            "drift": dict(w.drift),
-            "rate": w.rate,
-            "base_rate": self.base_rate,
-            "partition": [list(side) for side in self._partition] if self._partition else None,
-        }
-
-    def faults(self) -> dict:
-        """What is injected now: stopped nodes, delays (ms), drift per model, request rate and
-        base rate (requests/s), the partition's two sides or None."""
-        return self._call(self._faults) if self.running else self._faults()

@@ -10,6 +10,10 @@ link and de-duplicated by id; the peer a flood first came from is remembered, so
 other replies can travel the reverse path. Consensus and inference live in
 :mod:`.consensus` and :mod:`.inference`; this module moves frames and keeps the counters.
 
+It is longer than most modules (~470 lines) on purpose: :class:`Node` is one protocol state
+machine whose frame handlers, links and counters share its state; split across files, each
+handler would reach back into the others' attributes.
+
 Faults are properties of the node: ``delay`` (seconds added to every frame it sends, like
 ``tc netem`` on its interface) and ``blocked`` (peers its firewall cuts off, both ways:
 frames are dropped silently, so the links time out as in a real partition).
