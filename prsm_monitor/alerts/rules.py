@@ -58,6 +58,7 @@ _DEFAULT_RULES = {
     "memory": ("system", "memory_percent", "Memory usage", 0.0, 2.0, 0.0),
     "disk": ("system", "disk_percent", "Disk usage", 0.0, 1.0, 0.0),
     "latency": ("network", "average_latency", "Average latency", 3.0, 10.0, 0.0),
+    "consensus_rejections": ("network", "consensus_rejection_rate", "Proposal rejection rate", 0.0, 0.1, 0.0),
     "confidence": ("ai", "average_confidence", "Average confidence", 3.0, 0.03, 0.0),
     "inference_time": ("ai", "average_inference_time", "Average inference time", 3.0, 0.25, 0.0),
     "success_rate": ("ai", "success_rate", "Inference success rate", 3.0, 0.03, 0.0),
