@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
 
-from .alerts import AlertLog, RuleState, default_rules, evaluate
+from .alerts import AlertLog, RuleState, default_rules, evaluate, firing
 from .alerts.custom import CustomAlerts
 from .compat import CollectorCompat
 from .config import Settings, Threshold, check_history, check_interval, check_thresholds
@@ -307,6 +307,7 @@ class MetricsCollector(CollectorCompat):
             self.custom.note_sources(records, failures, now)
             self._rule_states, transitions = evaluate(self._rules, records, self._rule_states, now)
             self.log.record_transitions(transitions, now)
+            self.log.refresh_rules(firing(self._rules, self._rule_states))  # messages say what holds now
             self.custom.begin_tick()
         self._run_checks(sources, records, plugins, custom_rules, now)
         with self._lock:

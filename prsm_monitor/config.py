@@ -71,6 +71,17 @@ THRESHOLD_SPECS: tuple[ThresholdSpec, ...] = (
         "latency", "PRSM_LATENCY_THRESHOLD", "PRSM_LATENCY_CRITICAL", 100.0, 500.0, "above", 0.0, math.inf, "ms"
     ),
     ThresholdSpec(
+        "consensus_rejections",
+        "PRSM_CONSENSUS_REJECTIONS_THRESHOLD",
+        "PRSM_CONSENSUS_REJECTIONS_CRITICAL",
+        0.25,
+        0.75,
+        "above",
+        0.0,
+        1.0,
+        "",
+    ),
+    ThresholdSpec(
         "confidence", "PRSM_CONFIDENCE_THRESHOLD", "PRSM_CONFIDENCE_CRITICAL", 0.70, 0.50, "below", 0.0, 1.0, ""
     ),
     ThresholdSpec(

@@ -62,7 +62,7 @@ def test_every_page_renders_its_key_elements(app, path):
     assert all(label in labels for label in metrics), labels
     sidebar_links = [link.label for link in app.sidebar.get("page_link")]
     assert sidebar_links == ["Overview", "System", "Network", "AI Models", "Alerts"]
-    assert len(app.sidebar.number_input) == 14  # warning and critical of 7 rules
+    assert len(app.sidebar.number_input) == 16  # warning and critical of 8 rules
 
 
 def test_network_and_ai_pages_say_plainly_that_no_network_source_runs(app):

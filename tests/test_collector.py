@@ -165,14 +165,15 @@ def test_threshold_rule_fires_once_and_threshold_change_applies_next_tick(no_dem
     collector.configure(thresholds={"cpu": (40, 90)})
     assert [(e["kind"], e["level"]) for e in collector.get_alerts()] == [("changed", "info")]
     assert collector.rules["cpu"].warning == 40
-    collector.collect_once()  # the next tick sees the new threshold: pending for the CPU rule's 5 s
+    collector.collect_once()  # the next tick sees the new threshold: pending for the CPU rule's "for" duration
     assert collector.get_active_alerts() == []
-    for _ in range(20):
+    wait = collector.rules["cpu"].for_seconds
+    for _ in range(int(wait) + 20):
         clock.now += 1
         collector.collect_once()
     fired = [e for e in collector.get_alerts() if e["kind"] == "fired"]
     assert len(fired) == 1 and fired[0]["level"] == "warning" and fired[0]["details"]["threshold"] == 40
-    assert fired[0]["timestamp"] == 1005.0  # after the 5 s "for" duration, once
+    assert fired[0]["timestamp"] == 1000.0 + wait  # after the "for" duration, once
 
 
 def test_bad_settings_change_is_rejected_whole(no_demo):

@@ -64,7 +64,21 @@ def histogram(bounds, values) -> Histogram:
     return h
 
 
-def node_stats(name, t, *, incarnation=1, frames=0, rtts=(), ok=0, failed=0, times=(), confidences=(), peers=()):
+def node_stats(
+    name,
+    t,
+    *,
+    incarnation=1,
+    frames=0,
+    rtts=(),
+    ok=0,
+    failed=0,
+    times=(),
+    confidences=(),
+    peers=(),
+    commits=1,
+    rejected=0,
+):
     """A report of one node with the given cumulative counters."""
     gw_time = histogram(TIME_BUCKETS_S, times)
     model = ModelStats(
@@ -107,10 +121,10 @@ def node_stats(name, t, *, incarnation=1, frames=0, rtts=(), ok=0, failed=0, tim
         floods_received=0,
         flood_duplicates=0,
         recent_floods=(),
-        proposals=1,
+        proposals=commits + rejected,
         votes_cast=0,
-        commits=1,
-        rejections=0,
+        commits=commits,
+        rejections=rejected,
         commit_time_ms_sum=5.0,
         commits_applied=1,
         consensus=(ConsensusRecord(f"{name}/p1", name, 1.0, 2, 2, 2, "committed", 5.0),),
@@ -218,6 +232,24 @@ def test_windowed_averages_counter_resets_and_conditions():
     assert later["network"]["message_rate"] == pytest.approx(20 / 17.0)
     source.close()
     assert net.stopped
+
+
+def test_rejection_rate_is_the_rejected_share_of_the_proposals_decided_in_the_window():
+    net = FakeNetwork()
+    source = PrsmSource(net, window=10.0)
+
+    def rate(t, a, b):
+        """``a`` and ``b``: (commits, rejections) so far of nodes a and b."""
+        stats = [node_stats(n, t, commits=c, rejected=r) for n, (c, r) in (("a", a), ("b", b))]
+        net.current = NetworkReport(t, DIRECTORY, {s.name: s for s in stats})
+        network = source.collect()["network"]
+        return network["consensus_rejection_rate"], network["consensus_rejections"]
+
+    assert rate(1000.0, (1, 0), (1, 0)) == (None, 0)  # the baseline: nothing decided in a window yet
+    assert rate(1002.0, (2, 0), (1, 1)) == (0.5, 1)  # one commit, one rejection
+    assert rate(1004.0, (2, 1), (1, 2)) == (0.75, 3)  # one commit, three rejections in the window
+    assert rate(1015.0, (2, 2), (1, 2)) == (1.0, 4)  # the window holds only the last rejection: quorum lost
+    assert rate(1030.0, (2, 2), (1, 2)) == (None, 4)  # nothing decided in the window: no value, not 0
 
 
 def test_default_sources_start_the_demo_only_when_asked():

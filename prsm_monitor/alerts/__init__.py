@@ -1,6 +1,6 @@
 """Alerting: rules as data, a pure evaluator, and the log that consumes its transitions."""
 
-from .evaluator import INACTIVE, RuleState, Transition, evaluate, step, target_level
+from .evaluator import INACTIVE, RuleState, Status, Transition, describe, evaluate, firing, step, target_level
 from .log import AlertLog
 from .rules import ABOVE, BELOW, LEVELS, Rule, default_rules
 
@@ -12,9 +12,12 @@ __all__ = [
     "AlertLog",
     "Rule",
     "RuleState",
+    "Status",
     "Transition",
     "default_rules",
+    "describe",
     "evaluate",
+    "firing",
     "step",
     "target_level",
 ]

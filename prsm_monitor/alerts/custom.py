@@ -1,8 +1,9 @@
 """Alerts raised by code rather than by threshold rules: custom rules, plugins, sources.
 
 - A custom alert (:meth:`CustomAlerts.assert_alert`) is logged once and stays active while
-  something keeps asserting it; :meth:`CustomAlerts.end_tick` resolves (an ``info`` event)
-  every custom alert that nothing asserted since :meth:`CustomAlerts.begin_tick`.
+  something keeps asserting it, each assertion refreshing its details in place;
+  :meth:`CustomAlerts.end_tick` resolves (an ``info`` event) every custom alert that nothing
+  asserted since :meth:`CustomAlerts.begin_tick`.
 - :meth:`CustomAlerts.isolated` runs a rule or plugin (plain or ``async``): an exception
   becomes one ``error`` alert, and one ``info`` when it recovers.
 - :meth:`CustomAlerts.note_sources` does the same for sources that failed on a tick and
@@ -37,7 +38,7 @@ class CustomAlerts:
         key = f"custom:{component}:{level}:{message}"
         with self._lock:
             self._asserted.add(key)
-            if self.log.is_active(key):
+            if self.log.refresh(key, message, details):  # already active: its details say what holds now
                 return None
             return self.log.record(key, "fired", level, component, message, details, now)
 

@@ -76,14 +76,28 @@ class AlertLog:
     def record_transitions(self, transitions, timestamp: float) -> None:
         """Log the evaluator's transitions (:class:`~.evaluator.Transition`), one event each."""
         for t in transitions:
-            details = {
-                "rule": t.rule.name,
-                "field": t.rule.field,
-                "value": t.value,
-                "threshold": t.threshold,
-                "transition": t.kind,
-            }
-            self.record(f"rule:{t.rule.name}", t.kind, t.level, t.rule.component, t.message, details, timestamp)
+            self.record(f"rule:{t.rule.name}", t.kind, t.level, t.rule.component, t.message, t.details, timestamp)
+
+    def refresh(self, key: str, message: str, details: dict | None = None, *, merge: bool = False) -> bool:
+        """Re-render an active alert in place (its message and details say what holds now), as
+        Prometheus re-renders an active alert's annotations: no event is logged, and the
+        history keeps what each event said when it happened. ``merge`` updates the details
+        rather than replacing them. False when ``key`` is not active."""
+        with self._lock:
+            active = self._active.get(key)
+            if active is None:
+                return False
+            new = {**active["details"], **(details or {})} if merge else dict(details or {})
+            if (active["message"], active["details"]) != (message, new):
+                active.update(message=message, details=new)
+                self.revision += 1
+            return True
+
+    def refresh_rules(self, statuses) -> None:
+        """Re-render the active alerts of firing rules (:class:`~.evaluator.Status`, from
+        :func:`~.evaluator.firing`) with their current values."""
+        for status in statuses:
+            self.refresh(f"rule:{status.rule.name}", status.message, status.details, merge=True)
 
     def is_active(self, key: str) -> bool:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ..config import SPECS_BY_RULE, Threshold, default_thresholds
@@ -20,6 +21,10 @@ class Rule:
     it fires once the breach has lasted ``for_seconds``. A firing rule
     steps down only once the value is back by more than ``clear_margin`` (hysteresis),
     so a value hovering at a threshold does not flap. Either threshold may be ``None``.
+
+    With ``smooth_seconds`` the rule judges a moving average of the field rather than each
+    sample: an exponentially weighted mean with that time constant (as the load average is),
+    so a burst shorter than that moves it only part of the way.
     """
 
     name: str
@@ -32,38 +37,31 @@ class Rule:
     critical: float | None
     for_seconds: float = 0.0
     clear_margin: float = 0.0
+    smooth_seconds: float = 0.0
 
     def __post_init__(self):
         if self.direction not in (ABOVE, BELOW):
             raise ValueError(f"Rule {self.name!r}: direction must be 'above' or 'below', not {self.direction!r}")
-        if self.for_seconds < 0 or self.clear_margin < 0:
-            raise ValueError(f"Rule {self.name!r}: for_seconds and clear_margin must not be negative")
+        if self.for_seconds < 0 or self.clear_margin < 0 or self.smooth_seconds < 0:
+            raise ValueError(f"Rule {self.name!r}: for_seconds, clear_margin and smooth_seconds must not be negative")
 
     def with_threshold(self, threshold: Threshold) -> Rule:
-        return Rule(
-            self.name,
-            self.component,
-            self.field,
-            self.label,
-            self.unit,
-            self.direction,
-            threshold.warning,
-            threshold.critical,
-            self.for_seconds,
-            self.clear_margin,
-        )
+        return dataclasses.replace(self, warning=threshold.warning, critical=threshold.critical)
 
 
-# name: (component, field, label, for_seconds, clear_margin). Units and direction come
-# from the settings table in config.py, so a rule and its variables cannot disagree.
+# name: (component, field, label, for_seconds, clear_margin, smooth_seconds). Units and direction
+# come from the settings table in config.py, so a rule and its variables cannot disagree.
+# CPU is tuned for a small (2-core) host that also runs builds and tests: it judges the 1-minute
+# mean and waits 5 minutes, so bursts at full load stay quiet and only a sustained overload alerts.
 _DEFAULT_RULES = {
-    "cpu": ("system", "cpu_percent", "CPU usage", 5.0, 5.0),
-    "memory": ("system", "memory_percent", "Memory usage", 0.0, 2.0),
-    "disk": ("system", "disk_percent", "Disk usage", 0.0, 1.0),
-    "latency": ("network", "average_latency", "Average latency", 3.0, 10.0),
-    "confidence": ("ai", "average_confidence", "Average confidence", 3.0, 0.03),
-    "inference_time": ("ai", "average_inference_time", "Average inference time", 3.0, 0.25),
-    "success_rate": ("ai", "success_rate", "Inference success rate", 3.0, 0.03),
+    "cpu": ("system", "cpu_percent", "CPU usage", 300.0, 5.0, 60.0),
+    "memory": ("system", "memory_percent", "Memory usage", 0.0, 2.0, 0.0),
+    "disk": ("system", "disk_percent", "Disk usage", 0.0, 1.0, 0.0),
+    "latency": ("network", "average_latency", "Average latency", 3.0, 10.0, 0.0),
+    "consensus_rejections": ("network", "consensus_rejection_rate", "Proposal rejection rate", 0.0, 0.1, 0.0),
+    "confidence": ("ai", "average_confidence", "Average confidence", 3.0, 0.03, 0.0),
+    "inference_time": ("ai", "average_inference_time", "Average inference time", 3.0, 0.25, 0.0),
+    "success_rate": ("ai", "success_rate", "Inference success rate", 3.0, 0.03, 0.0),
 }
 
 
@@ -71,10 +69,10 @@ def default_rules(thresholds: dict[str, Threshold] | None = None) -> dict[str, R
     """The built-in rules, with thresholds from the settings (or the defaults)."""
     thresholds = thresholds or default_thresholds()
     rules = {}
-    for name, (component, field, label, for_seconds, margin) in _DEFAULT_RULES.items():
+    for name, (component, field, label, for_seconds, margin, smooth) in _DEFAULT_RULES.items():
         spec = SPECS_BY_RULE[name]
         t = thresholds[name]
         rules[name] = Rule(
-            name, component, field, label, spec.unit, spec.direction, t.warning, t.critical, for_seconds, margin
+            name, component, field, label, spec.unit, spec.direction, t.warning, t.critical, for_seconds, margin, smooth
         )
     return rules

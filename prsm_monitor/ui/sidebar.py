@@ -17,7 +17,7 @@ from .style import RANGES, REFRESH
 
 RULE_GROUPS = {
     "System": ("cpu", "memory", "disk"),
-    "Network": ("latency",),
+    "Network": ("latency", "consensus_rejections"),
     "AI": ("confidence", "inference_time", "success_rate"),
 }
 DEFAULT_RANGE = "15 min"

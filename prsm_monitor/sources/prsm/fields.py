@@ -26,6 +26,12 @@ NETWORK_FIELDS: tuple[Field, ...] = (
     Field("consensus_votes", "1", COUNTER, "Votes cast on proposals"),
     Field("consensus_commits", "1", COUNTER, "Proposals committed at quorum"),
     Field("consensus_rejections", "1", COUNTER, "Proposals rejected at timeout without quorum"),
+    Field(
+        "consensus_rejection_rate",
+        "1",
+        GAUGE,
+        "Rejected share of the proposals decided (committed or rejected), windowed (0..1)",
+    ),
     Field("average_commit_time_ms", "ms", GAUGE, "Proposal to quorum, mean of commits, windowed"),
     Field("window_seconds", "s", GAUGE, "History the windowed values cover"),
 )

@@ -34,6 +34,7 @@ def network_record(
         "consensus_votes": win.total("votes_cast"),
         "consensus_commits": win.total("commits"),
         "consensus_rejections": win.total("rejections"),
+        "consensus_rejection_rate": ratio(win.w(ALL, "rejections"), win.w(ALL, "rejections") + win.w(ALL, "commits")),
         "average_commit_time_ms": win.mean((ALL, "commit_time_ms_sum"), (ALL, "commits")),
         "window_seconds": win.span(),
         "nodes": [node_row(win, report, name, now, down_since) for name in report.directory],
