@@ -26,7 +26,7 @@ import threading
 from pathlib import Path
 
 SCHEMA_VERSION = 1
-PAGE_SIZE = 16384  # big pages: a chunk of a minute is a few pages, not a long overflow chain
+PAGE_SIZE = 8192  # measured (bench_store.py): reads as fast as 16 KiB pages, 2/3 of their bytes per commit
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS series (
 CREATE TABLE IF NOT EXISTS chunks (
     tier INTEGER NOT NULL, series INTEGER NOT NULL, bucket REAL NOT NULL,
     start REAL NOT NULL, end REAL NOT NULL, rows INTEGER NOT NULL, data BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_series ON chunks (tier, series, bucket);
+CREATE INDEX IF NOT EXISTS chunks_series ON chunks (tier, series, bucket, start, end);
 CREATE INDEX IF NOT EXISTS chunks_end ON chunks (tier, end);
 CREATE TABLE IF NOT EXISTS tail (
     tier INTEGER NOT NULL, series INTEGER NOT NULL, bucket REAL NOT NULL, ts REAL NOT NULL, data BLOB NOT NULL);
@@ -95,9 +95,11 @@ class Database:
         return [(sid, tuple(json.loads(fields))) for sid, fields in rows]
 
     def chunks(self, tier: int, series: int, start: float | None, end: float | None) -> list[bytes]:
-        """Closed chunks of one series overlapping ``[start, end]``, oldest first."""
+        """Closed chunks of one series overlapping ``[start, end]``, oldest first. The filter
+        runs on the index (tier, series, bucket, start, end): only matching rows are read."""
         rows = self.reader().execute(
-            "SELECT data FROM chunks WHERE tier=? AND series=? AND end>=? AND start<=? ORDER BY bucket",
+            "SELECT data FROM chunks INDEXED BY chunks_series "
+            "WHERE tier=? AND series=? AND end>=? AND start<=? ORDER BY bucket",
             (tier, series, -1e300 if start is None else start, 1e300 if end is None else end),
         )
         return [data for (data,) in rows]
@@ -113,11 +115,16 @@ class Database:
         """The time of the oldest row of these series in ``tier`` (None: none stored)."""
         if not series:
             return None
-        marks = ",".join("?" * len(series))
         conn = self.reader()
-        a = conn.execute(f"SELECT min(start) FROM chunks WHERE tier=? AND series IN ({marks})", (tier, *series))
-        b = conn.execute(f"SELECT min(ts) FROM tail WHERE tier=? AND series IN ({marks})", (tier, *series))
-        found = [v for v in (a.fetchone()[0], b.fetchone()[0]) if v is not None]
+        found = []
+        for sid in series:  # index seeks: the first chunk by bucket, the first open row by time
+            for sql in (
+                "SELECT start FROM chunks INDEXED BY chunks_series WHERE tier=? AND series=? ORDER BY bucket LIMIT 1",
+                "SELECT ts FROM tail WHERE tier=? AND series=? ORDER BY ts LIMIT 1",
+            ):
+                row = conn.execute(sql, (tier, sid)).fetchone()
+                if row is not None:
+                    found.append(row[0])
         return min(found) if found else None
 
     def raw_rows(self, series: list[int], before: float | None) -> int:

@@ -39,7 +39,7 @@ MIB = 1024.0 * 1024.0
 def rollup_frame(names: tuple[str, ...], rollup: Rollup) -> pd.DataFrame:
     """The rollup shape of the module doc; ``names`` includes ``timestamp``."""
     fields = [n for n in names if n != "timestamp"]
-    low, mean, high, _ = rollup.stats
+    low, mean, high, _ = rollup.stats.astype(float)
     columns = {"timestamp": rollup.ts}
     columns.update(zip(fields, mean, strict=True))
     for i, name in enumerate(fields):
@@ -249,8 +249,10 @@ class TieredStore:
                 rollup = decode_rollup(data, len(source_fields))
                 parts.append(Rollup(rollup.ts, _align(source_fields, fields, rollup.stats, 1)))
         rollup = Rollup.concat(parts, len(fields))
-        order = np.argsort(rollup.ts, kind="stable")
-        return Rollup(rollup.ts[order], rollup.stats[:, :, order])
+        if len(rollup) > 1 and not (np.diff(rollup.ts) >= 0).all():
+            order = np.argsort(rollup.ts, kind="stable")
+            rollup = Rollup(rollup.ts[order], rollup.stats[:, :, order])
+        return rollup
 
     def _raw(self, series, names, start, end, before) -> np.ndarray:
         """Raw rows on disk in ``[start, end]`` and before ``before``, over ``names``."""
@@ -264,15 +266,14 @@ class TieredStore:
             return np.empty((len(names), 0))
         block = np.concatenate(blocks, axis=1)
         ts = block[names.index("timestamp")]
-        keep = np.ones(len(ts), bool)
-        if start is not None:
-            keep &= ts >= start
-        if end is not None:
-            keep &= ts <= end
+        if len(ts) > 1 and not (np.diff(ts) >= 0).all():
+            block = block[:, np.argsort(ts, kind="stable")]
+            ts = block[names.index("timestamp")]
+        lo = 0 if start is None else int(np.searchsorted(ts, start, "left"))
+        hi = len(ts) if end is None else int(np.searchsorted(ts, end, "right"))
         if before is not None:
-            keep &= ts < before
-        block = block[:, keep]
-        return block[:, np.argsort(block[names.index("timestamp")], kind="stable")]
+            hi = min(hi, int(np.searchsorted(ts, before, "left")))
+        return block[:, lo:hi]
 
     @staticmethod
     def _frame(frame: pd.DataFrame, tier) -> pd.DataFrame:

@@ -58,13 +58,11 @@ class Rollup:
         return cls(np.concatenate([p.ts for p in parts]), np.concatenate([p.stats for p in parts], axis=2))
 
     def window(self, start: float | None, end: float | None) -> Rollup:
-        """Buckets whose start lies in ``[start, end]`` (None: unbounded)."""
-        keep = np.ones(len(self.ts), bool)
-        if start is not None:
-            keep &= self.ts >= start
-        if end is not None:
-            keep &= self.ts <= end
-        return self if keep.all() else Rollup(self.ts[keep], self.stats[:, :, keep])
+        """Buckets whose start lies in ``[start, end]`` (None: unbounded); ``ts`` must be sorted.
+        A view, not a copy."""
+        lo = 0 if start is None else int(np.searchsorted(self.ts, start, "left"))
+        hi = len(self.ts) if end is None else int(np.searchsorted(self.ts, end, "right"))
+        return self if (lo, hi) == (0, len(self.ts)) else Rollup(self.ts[lo:hi], self.stats[:, :, lo:hi])
 
 
 def bucket_of(ts: float, span: float) -> float:
@@ -96,15 +94,12 @@ def merge(rollup: Rollup, size: int, starts: np.ndarray | None = None) -> Rollup
     if starts is None:
         starts = np.arange(0, n, max(1, size))
     low, mean, high, count = rollup.stats
-    weight = np.nan_to_num(count)
     with np.errstate(invalid="ignore", divide="ignore"):
-        total = np.add.reduceat(weight, starts, axis=1)
-        sums = np.add.reduceat(np.where(weight > 0, mean * weight, 0.0), starts, axis=1)
-        lows = np.minimum.reduceat(np.where(np.isnan(low), np.inf, low), starts, axis=1)
-        highs = np.maximum.reduceat(np.where(np.isnan(high), -np.inf, high), starts, axis=1)
-        means = sums / total
-    empty = total == 0
-    lows[empty] = highs[empty] = means[empty] = np.nan
+        total = np.add.reduceat(count, starts, axis=1)
+        sums = np.add.reduceat(np.nan_to_num(mean * count), starts, axis=1)  # empty buckets add 0
+        means = sums / total  # 0 / 0: NaN where every bucket was empty
+    lows = np.fmin.reduceat(low, starts, axis=1)  # fmin/fmax skip NaN
+    highs = np.fmax.reduceat(high, starts, axis=1)
     return Rollup(rollup.ts[starts], np.stack([lows, means, highs, total]))
 
 
@@ -152,8 +147,8 @@ def encode_rollup(rollup: Rollup) -> bytes:
 
 
 def decode_rollup(data: bytes, fields: int) -> Rollup:
-    """``fields`` counts the fields without the timestamp."""
+    """``fields`` counts the fields without the timestamp. The stats stay float32 (as stored)."""
     n = len(data) // (8 + 16 * fields)
     ts = np.frombuffer(data, "<f8", count=n)
-    stats = np.frombuffer(data, "<f4", offset=8 * n).reshape(4, fields, n).astype(float)
+    stats = np.frombuffer(data, "<f4", offset=8 * n).reshape(4, fields, n)
     return Rollup(ts, stats)
