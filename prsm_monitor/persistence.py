@@ -85,8 +85,8 @@ def attach(collector) -> None:
     writer = store.writer
     if writer is not None:
         db = writer.db
-        saved_settings = db.meta("settings", db.writer) or {}
-        active = db.meta("alerts.active", db.writer) or []
+        saved_settings = db.meta("settings") or {}
+        active = db.meta("alerts.active") or []
         collector.log.restore(db.events(EVENTS_RESTORED), active)
         baseline = _settings(collector)  # what the environment and defaults give this run
         blocked = _restore(collector, saved_settings, active)

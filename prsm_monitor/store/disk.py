@@ -23,9 +23,12 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SCHEMA_VERSION = 1
+POOL = 8  # idle read connections kept (Streamlit runs each script run on a new thread)
 PAGE_SIZE = 8192  # measured (bench_store.py): reads as fast as 16 KiB pages, 2/3 of their bytes per commit
 
 _SCHEMA = """
@@ -50,10 +53,10 @@ class Database:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._idle: list[tuple[int, sqlite3.Connection]] = []  # (generation, connection)
         self._lock = threading.Lock()
-        self.generation = 0  # grows when the file is replaced: readers reconnect
+        self.generation = 0  # grows when the file is closed: pooled readers are dropped
+        self._closed = False
         self.writer = self._connect(write=True)
 
     def _connect(self, write: bool) -> sqlite3.Connection:
@@ -80,24 +83,37 @@ class Database:
         return conn
 
     # -- readers ----------------------------------------------------------------------------
-    def reader(self) -> sqlite3.Connection:
-        """This thread's read connection."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.generation != self.generation:
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A read connection from the pool, returned after use (any thread)."""
+        with self._lock:
+            while self._idle and self._idle[-1][0] != self.generation:
+                self._idle.pop()[1].close()
+            generation, conn = self._idle.pop() if self._idle else (self.generation, None)
+        if conn is None:
             conn = self._connect(write=False)
-            self._local.conn, self._local.generation = conn, self.generation
+        try:
+            yield conn
+        finally:
             with self._lock:
-                self._readers.append(conn)
-        return conn
+                keep = generation == self.generation and len(self._idle) < POOL and not self._closed
+                if keep:
+                    self._idle.append((generation, conn))
+            if not keep:
+                conn.close()
+
+    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self.reading() as conn:
+            return conn.execute(sql, args).fetchall()
 
     def series(self, component: str) -> list[tuple[int, tuple[str, ...]]]:
-        rows = self.reader().execute("SELECT id, fields FROM series WHERE component=? ORDER BY id", (component,))
+        rows = self._read("SELECT id, fields FROM series WHERE component=? ORDER BY id", (component,))
         return [(sid, tuple(json.loads(fields))) for sid, fields in rows]
 
     def chunks(self, tier: int, series: int, start: float | None, end: float | None) -> list[bytes]:
         """Closed chunks of one series overlapping ``[start, end]``, oldest first. The filter
         runs on the index (tier, series, bucket, start, end): only matching rows are read."""
-        rows = self.reader().execute(
+        rows = self._read(
             "SELECT data FROM chunks INDEXED BY chunks_series "
             "WHERE tier=? AND series=? AND end>=? AND start<=? ORDER BY bucket",
             (tier, series, -1e300 if start is None else start, 1e300 if end is None else end),
@@ -105,7 +121,7 @@ class Database:
         return [data for (data,) in rows]
 
     def tail(self, tier: int, series: int, start: float | None, end: float | None) -> list[bytes]:
-        rows = self.reader().execute(
+        rows = self._read(
             "SELECT data FROM tail WHERE tier=? AND series=? AND ts>=? AND ts<=? ORDER BY ts",
             (tier, series, -1e300 if start is None else start, 1e300 if end is None else end),
         )
@@ -115,16 +131,17 @@ class Database:
         """The time of the oldest row of these series in ``tier`` (None: none stored)."""
         if not series:
             return None
-        conn = self.reader()
         found = []
-        for sid in series:  # index seeks: the first chunk by bucket, the first open row by time
-            for sql in (
-                "SELECT start FROM chunks INDEXED BY chunks_series WHERE tier=? AND series=? ORDER BY bucket LIMIT 1",
-                "SELECT ts FROM tail WHERE tier=? AND series=? ORDER BY ts LIMIT 1",
-            ):
-                row = conn.execute(sql, (tier, sid)).fetchone()
-                if row is not None:
-                    found.append(row[0])
+        first_chunk = (
+            "SELECT start FROM chunks INDEXED BY chunks_series WHERE tier=? AND series=? ORDER BY bucket LIMIT 1"
+        )
+        first_row = "SELECT ts FROM tail WHERE tier=? AND series=? ORDER BY ts LIMIT 1"
+        with self.reading() as conn:
+            for sid in series:  # index seeks: the first chunk by bucket, the first open row by time
+                for sql in (first_chunk, first_row):
+                    row = conn.execute(sql, (tier, sid)).fetchone()
+                    if row is not None:
+                        found.append(row[0])
         return min(found) if found else None
 
     def raw_rows(self, series: list[int], before: float | None) -> int:
@@ -133,20 +150,18 @@ class Database:
             return 0
         marks = ",".join("?" * len(series))
         limit = 1e300 if before is None else before
-        conn = self.reader()
-        a = conn.execute(
-            f"SELECT sum(rows) FROM chunks WHERE tier=0 AND end<? AND series IN ({marks})", (limit, *series)
-        )
-        b = conn.execute(f"SELECT count(*) FROM tail WHERE tier=0 AND ts<? AND series IN ({marks})", (limit, *series))
-        return int(a.fetchone()[0] or 0) + int(b.fetchone()[0] or 0)
+        args = (limit, *series)
+        a = self._read(f"SELECT sum(rows) FROM chunks WHERE tier=0 AND end<? AND series IN ({marks})", args)
+        b = self._read(f"SELECT count(*) FROM tail WHERE tier=0 AND ts<? AND series IN ({marks})", args)
+        return int(a[0][0] or 0) + int(b[0][0] or 0)
 
-    def meta(self, key: str, conn: sqlite3.Connection | None = None):
-        row = (conn or self.reader()).execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return None if row is None else json.loads(row[0])
+    def meta(self, key: str):
+        rows = self._read("SELECT value FROM meta WHERE key=?", (key,))
+        return json.loads(rows[0][0]) if rows else None
 
     def events(self, limit: int) -> list[dict]:
         """The newest ``limit`` alert events, oldest first."""
-        rows = self.reader().execute("SELECT data FROM events ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+        rows = self._read("SELECT data FROM events ORDER BY seq DESC LIMIT ?", (limit,))
         return [json.loads(data) for (data,) in reversed(rows)]
 
     # -- size -------------------------------------------------------------------------------
@@ -168,8 +183,9 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            readers, self._readers = self._readers, []
-        for conn in readers:
+            idle, self._idle = self._idle, []
+            self._closed = True
+            self.generation += 1
+        for _, conn in idle:
             conn.close()
-        self.generation += 1
         self.writer.close()
