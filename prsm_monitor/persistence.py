@@ -84,16 +84,22 @@ def attach(collector) -> None:
         store.remote.catalog = lambda: collector.fields
     writer = store.writer
     if writer is not None:
-        db = writer.db
-        saved_settings = db.meta("settings") or {}
-        active = db.meta("alerts.active") or []
-        collector.log.restore(db.events(EVENTS_RESTORED), active)
         baseline = _settings(collector)  # what the environment and defaults give this run
-        blocked = _restore(collector, saved_settings, active)
+        blocked: dict = {}
+        try:
+            db = writer.db
+            saved_settings = db.meta("settings") or {}
+            active = db.meta("alerts.active") or []
+            collector.log.restore(db.events(EVENTS_RESTORED), active)
+            blocked = _restore(collector, saved_settings, active)
+            if any(a.get("key") == ALERT_KEY for a in active) and writer.error is None:
+                writer.error = ("restored", "")  # resolved by the first successful commit
+        except (sqlite3.Error, ValueError, KeyError, TypeError) as error:  # saved state unreadable: start afresh
+            log.warning("the saved alert log and settings could not be read: %s", error)
+            problem = ("error", f"The saved alert log and settings could not be read ({error}); they start afresh")
+            store.problem = writer.error = store.problem or problem  # resolved by the first commit
         writer.journal.append(Journal(collector, baseline, blocked))
         writer.on_status = lambda error: _status(collector, error)
-        if any(a.get("key") == ALERT_KEY for a in active) and writer.error is None:
-            writer.error = ("restored", "")  # resolved by the first successful commit
     if store.problem is not None:
         _status(collector, store.problem)
     if writer is not None:

@@ -2,12 +2,17 @@
 active alerts re-derived by the first tick rather than logged again."""
 
 import dataclasses
+import sqlite3
 
 import pytest
+import requests
 
 from prsm_monitor import MetricsCollector
-from prsm_monitor.config import Settings, Threshold
+from prsm_monitor.api import build_app
+from prsm_monitor.config import ConfigError, Settings, Threshold
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
+
+from .fixtures.server import InProcessServer
 
 T0 = 1_700_000_000.0
 
@@ -150,3 +155,64 @@ def test_memory_only_mode_writes_nothing(tmp_path, persist):
     settings = Settings.from_env({"PRSM_DATA_DIR": str(tmp_path / "h"), "PRSM_PERSIST": str(persist).lower()})
     assert (settings.data_dir is not None) is persist
     assert Settings.from_env({"PRSM_DATA_DIR": ""}).data_dir is None
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PRSM_RETENTION_RAW", "24"),  # no unit
+        ("PRSM_RETENTION_MINUTE", "30 days"),
+        ("PRSM_RETENTION_HOUR", "10s"),  # under a minute
+        ("PRSM_RETENTION_MAX_MB", "0.5"),
+        ("PRSM_PERSIST", "sometimes"),
+        ("PRSM_PROMETHEUS_URL", "prometheus:9090"),
+        ("PRSM_PROMETHEUS_SELECTOR", "instance=monitor"),
+        ("PRSM_ANONYMIZE", "2"),
+    ],
+)
+def test_bad_history_settings_name_the_variable(variable, value):
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({variable: value})
+    assert str(error.value).startswith(f"{variable}={value!r} is invalid: expected ")
+
+
+def test_history_settings_are_read_with_units():
+    settings = Settings.from_env(
+        {"PRSM_RETENTION_RAW": "90m", "PRSM_RETENTION_MINUTE": "7d", "PRSM_RETENTION_HOUR": "1.5d"}
+    )
+    assert (settings.retention_raw, settings.retention_minute, settings.retention_hour) == (
+        5400,
+        7 * 86400,
+        1.5 * 86400,
+    )
+
+
+def test_disk_use_is_in_the_collector_record_and_in_metrics(tmp_path):
+    run = Run(tmp_path)
+    run.tick(3)
+    assert run.collector.store.writer.flush()
+    run.tick()
+    disk_mb = run.collector.latest("collector")["store_disk_mb"]
+    assert disk_mb == pytest.approx(run.collector.store.writer.db.file_bytes() / 2**20, rel=0.5) and disk_mb > 0
+    with InProcessServer(build_app(Settings(demo=False), run.collector)) as app:
+        text = requests.get(app.url + "/metrics", timeout=10).text
+    (line,) = [x for x in text.splitlines() if x.startswith("prsm_collector_store_disk_bytes ")]
+    assert float(line.split()[1]) > 0
+    run.close()
+
+
+def test_unreadable_saved_state_starts_afresh_with_one_alert(tmp_path):
+    first = Run(tmp_path)
+    first.tick()
+    first.close()
+    conn = sqlite3.connect(tmp_path / "history.db")
+    conn.execute("UPDATE meta SET value='{not json' WHERE key='settings'")
+    conn.commit()
+    conn.close()
+    second = Run(tmp_path)
+    (error,) = [e for e in second.collector.get_alerts() if e["kind"] == "error"]
+    assert "could not be read" in error["message"]
+    second.tick()
+    assert second.collector.store.writer.flush()
+    assert second.collector.get_alerts()[-1]["kind"] == "recovered"
+    second.close()
