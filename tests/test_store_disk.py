@@ -92,8 +92,9 @@ def test_reopening_continues_the_open_chunks(tmp_path):
     assert store.query("s", T0, None)["timestamp"].tolist() == [T0 + i for i in range(180)]
     minutes = store.query("s", T0, T0 + 180, max_points=3)
     assert minutes.attrs["tier"] == "minute"
-    # the minute open at the restart holds the rows of both runs: 60..89, then 90..119
-    assert minutes["v"].tolist() == [29.5, 89.5] and minutes["v_max"].tolist() == [59.0, 119.0]
+    # the minute open at the restart holds the rows of both runs (60..89, then 90..119); the
+    # last minute, still open, is rolled up from the raw rows so that the chart reaches now
+    assert minutes["v"].tolist() == [29.5, 89.5, 149.5] and minutes["v_max"].tolist() == [59.0, 119.0, 179.0]
     assert store.first_timestamp("s") == T0
     store.close()
 

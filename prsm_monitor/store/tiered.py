@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .ring import HistoryStore, downsample
-from .tiers import RAW, TIERS, Rollup, decode_raw, decode_rollup, downsample_rollup, merge, pick_tier
+from .tiers import RAW, TIERS, Rollup, decode_raw, decode_rollup, downsample_rollup, merge, pick_tier, roll_up
 from .writer import Writer
 
 log = logging.getLogger(__name__)
@@ -214,19 +214,24 @@ class TieredStore:
         span = (time.time() if end is None else end) - reach
         tier = pick_tier(span, max_points, covered)
         if tier is RAW:
-            limit = ring_first if ring_first is not None else None
-            blocks = [self._raw(series, names, start, end, limit)]
-            if ring_first is not None:
-                blocks.append(self.ring.block(component, start, end)[1])
-            block = np.concatenate(blocks, axis=1)
+            block = self._raw_rows(component, series, names, start, end, ring_first)
             if max_points is not None:
                 block = downsample(block, max_points, names.index("timestamp"))
             return self._frame(pd.DataFrame(dict(zip(names, block, strict=True)), columns=list(names)), RAW)
         fields = tuple(n for n in names if n != "timestamp")
         lo = None if start is None else start - tier.step  # the bucket holding start, too
         rollup = self._rollups(series, fields, tier.level, lo, end)
-        if tier.level > 1:  # the newest, still open bucket: merged from the finer tier's rows
-            newest = rollup.ts[-1] + tier.step if len(rollup) else lo
+        # the newest bucket is still open: made from the finer tier's rows, so charts reach now
+        newest = rollup.ts[-1] + tier.step if len(rollup) else lo
+        if tier.level == 1:
+            block = self._raw_rows(component, series, names, newest, end, ring_first)
+            ts = block[names.index("timestamp")]
+            parts = [rollup]
+            for bucket in np.unique(np.floor(ts / tier.step) * tier.step):
+                rows = block[:, (ts >= bucket) & (ts < bucket + tier.step)]
+                parts.append(roll_up(rows, names.index("timestamp"), float(bucket)))
+            rollup = Rollup.concat(parts, len(fields))
+        else:
             finer = self._rollups(series, fields, tier.level - 1, newest, end)
             if len(finer):
                 buckets = np.floor(finer.ts / tier.step) * tier.step
@@ -238,6 +243,13 @@ class TieredStore:
         if max_points is not None:
             rollup = downsample_rollup(rollup, max_points)
         return self._frame(rollup_frame(names, rollup), tier)
+
+    def _raw_rows(self, component, series, names, start, end, ring_first) -> np.ndarray:
+        """Raw rows in ``[start, end]``: from disk before the ring's first row, then the ring."""
+        blocks = [self._raw(series, names, start, end, ring_first)]
+        if ring_first is not None:
+            blocks.append(self.ring.block(component, start, end)[1])
+        return np.concatenate(blocks, axis=1)
 
     def _rollups(self, series, fields, level, start, end) -> Rollup:
         """Rollup rows of ``level`` in ``[start, end]`` over ``fields``, oldest first."""
