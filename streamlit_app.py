@@ -14,7 +14,7 @@ if __name__ == "__main__":
     collector, prefs = page.setup(__file__)
     page.live(overview.render, collector, prefs)
 else:
-    from prsm_monitor import api
+    from prsm_monitor import api, shared
     from prsm_monitor.config import ConfigError
 
     try:
@@ -23,3 +23,5 @@ else:
         # A bad PRSM_* setting: serve no API (never one without its access control); every
         # page shows the error with st.error until the setting is fixed.
         app = st.App(__file__)
+    else:
+        shared.start_in_background()  # collect from the start, not from the first page view

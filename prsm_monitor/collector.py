@@ -16,8 +16,8 @@ from .compat import CollectorCompat
 from .config import Settings, Threshold, check_history, check_interval, check_thresholds
 from .demo.faults import apply_fault
 from .fields import COMPONENTS, Distribution, Field, Rows
+from .persistence import attach, open_store
 from .sources.system import SystemSource
-from .store import HistoryStore
 from .tickstats import COLLECTOR_FIELDS, TickStats
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ class MetricsCollector(CollectorCompat):
         if max_history is not None:
             check_history(history)
         self._interval = self.settings.interval
-        self.store = HistoryStore(history)
+        self._history_given = max_history is not None
+        self.store = open_store(self.settings, history)  # memory only, or tiers on disk (persistence.py)
         self.log = AlertLog()
         self.custom = CustomAlerts(self.log)
         self._rules = default_rules(self.settings.thresholds)
@@ -78,6 +79,7 @@ class MetricsCollector(CollectorCompat):
         self.store.declare("collector", [f.name for f in COLLECTOR_FIELDS])
         for source in default_sources(self.settings) if sources is None else sources:
             self.add_source(source)
+        attach(self)  # restore what an earlier run saved; journal from now on
 
     # -- wiring ---------------------------------------------------------------------------
     def add_source(self, source, name: str | None = None) -> None:
@@ -276,6 +278,22 @@ class MetricsCollector(CollectorCompat):
         start = None if minutes is None else time.time() - minutes * 60
         return self.store.query(component, start, None, max_points)
 
+    def history_start(self, component: str) -> float | None:
+        """Time of the oldest stored point of ``component`` (None: none yet): where history starts."""
+        return self.store.first_timestamp(component) if self.store.fields(component) else None
+
+    def _restore(self, *, interval=None, history=None, thresholds=None, rule_states=None) -> None:
+        """Apply what an earlier run saved (see :mod:`.persistence`), validated there; no events."""
+        with self._lock:
+            if interval is not None:
+                self._interval = interval
+            if history is not None and history != self.store.capacity:
+                self.store.resize(history)
+            for name, threshold in (thresholds or {}).items():
+                self._rules[name] = self._rules[name].with_threshold(threshold)
+            self._rule_states.update(rule_states or {})
+            self._settings_revision += 1
+
     # -- the tick -------------------------------------------------------------------------
     def collect_once(self) -> dict:
         """Run one tick now, in this thread, and return the latest metrics."""
@@ -311,7 +329,9 @@ class MetricsCollector(CollectorCompat):
             self.custom.begin_tick()
         self._run_checks(sources, records, plugins, custom_rules, now)
         with self._lock:
-            record = self._stats.record(started, now, self._interval, self.running)
+            record = self._stats.record(
+                started, now, self._interval, self.running, getattr(self.store, "disk_mb", None)
+            )
             self.store.append("collector", record)
             self._latest["collector"] = record
 
@@ -371,6 +391,7 @@ class MetricsCollector(CollectorCompat):
             if close:
                 close()
         self.custom.close()
+        self.store.close()  # commits the last batch of history to disk
 
     def __enter__(self):
         return self

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -281,6 +282,16 @@ class Settings:
     health_auth: bool = False  # /health needs the token too
     cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
     dashboard_password: str | None = field(default=None, repr=False)  # password form on every page
+    # history on disk (see prsm_monitor.persistence); None: memory only, the default of Settings()
+    data_dir: str | None = None
+    retention_raw: float = 86400.0  # seconds of raw points kept
+    retention_minute: float = 30 * 86400.0  # seconds of 1-minute rollups kept
+    retention_hour: float = 365 * 86400.0  # seconds of 1-hour rollups kept
+    retention_max_mb: float | None = None  # cap on the history file, MiB (None: ages only)
+    prometheus_url: str | None = None  # read long ranges and other instances from this server
+    prometheus_selector: str = ""  # label matchers selecting this instance's series there
+    anonymize: bool = False  # hash host names, addresses and node/model names in history output
+    env_set: frozenset[str] = field(default=frozenset(), repr=False)  # PRSM_* variables that were set
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -312,4 +323,71 @@ class Settings:
             health_auth=_boolean(env, "PRSM_HEALTH_AUTH", cls.health_auth),
             cors_origins=_origins(env, "PRSM_CORS_ORIGINS"),
             dashboard_password=_secret(env, "PRSM_DASHBOARD_PASSWORD"),
+            **history_settings(env),
         )
+
+
+# -- history: on-disk store, retention, Prometheus, anonymization ------------------------------
+DATA_DIR_NAME = ".prsm-monitor"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+DURATION_MIN = 60.0  # a minute: one raw chunk
+DURATION_MAX = 3650 * 86400.0  # ten years
+_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+_MATCHER = r'\s*[A-Za-z_][A-Za-z0-9_]*\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"\s*'
+_SELECTOR = re.compile(rf"^(?:{_MATCHER}(?:,{_MATCHER})*)?$")
+
+
+def default_data_dir() -> Path:
+    """``.prsm-monitor/`` beside ``streamlit_app.py`` (the working directory when the package
+    is installed elsewhere)."""
+    root = Path(__file__).resolve().parent.parent
+    return (root if (root / "streamlit_app.py").is_file() else Path.cwd()) / DATA_DIR_NAME
+
+
+def parse_duration(raw: str, name: str) -> float:
+    """Seconds in ``raw``, a number with a unit: ``90s``, ``15m``, ``24h``, ``30d``."""
+    match = _DURATION.match(raw)
+    expected = "a duration like 24h or 30d: a number and a unit, s, m, h or d, from 1m to 3650d"
+    if not match:
+        raise ConfigError(name, raw, expected)
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if not DURATION_MIN <= seconds <= DURATION_MAX:
+        raise ConfigError(name, raw, expected)
+    return seconds
+
+
+def history_settings(env: Mapping[str, str]) -> dict:
+    """The history fields of :class:`Settings` from ``PRSM_DATA_DIR``, ``PRSM_PERSIST``,
+    ``PRSM_RETENTION_*``, ``PRSM_PROMETHEUS_*`` and ``PRSM_ANONYMIZE``."""
+    persist = _boolean(env, "PRSM_PERSIST", True)
+    raw_dir = env.get("PRSM_DATA_DIR")
+    if not persist or (raw_dir is not None and raw_dir.strip() == ""):
+        data_dir = None  # memory only
+    else:
+        data_dir = str(Path(raw_dir.strip()).expanduser()) if raw_dir is not None else str(default_data_dir())
+    retention = {}
+    for key, name, default in (
+        ("retention_raw", "PRSM_RETENTION_RAW", Settings.retention_raw),
+        ("retention_minute", "PRSM_RETENTION_MINUTE", Settings.retention_minute),
+        ("retention_hour", "PRSM_RETENTION_HOUR", Settings.retention_hour),
+    ):
+        raw = env.get(name, "")
+        retention[key] = parse_duration(raw, name) if raw.strip() else default
+    url = env.get("PRSM_PROMETHEUS_URL", "").strip()
+    if url and not _URL.match(url):
+        raise ConfigError("PRSM_PROMETHEUS_URL", url, "an http:// or https:// URL like http://prometheus:9090")
+    selector = env.get("PRSM_PROMETHEUS_SELECTOR", "").strip()
+    if not _SELECTOR.match(selector):
+        raise ConfigError(
+            "PRSM_PROMETHEUS_SELECTOR", selector, 'PromQL label matchers like instance="monitor:8501",job="prsm"'
+        )
+    return {
+        "data_dir": data_dir,
+        **retention,
+        "retention_max_mb": _number(env, "PRSM_RETENTION_MAX_MB", None, 1.0),
+        "prometheus_url": url.rstrip("/") or None,
+        "prometheus_selector": selector,
+        "anonymize": _boolean(env, "PRSM_ANONYMIZE", False),
+        "env_set": frozenset(k for k, v in env.items() if k.startswith("PRSM_") and v.strip()),
+    }

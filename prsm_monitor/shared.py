@@ -6,10 +6,14 @@ routes) reaches the same object that ``st.cache_resource`` hands to pages.
 
 from __future__ import annotations
 
+import atexit
+import logging
 import threading
 
 from .collector import MetricsCollector
-from .config import Settings
+from .config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _collector: MetricsCollector | None = None
@@ -46,3 +50,22 @@ def release_collector(collector: MetricsCollector | None = None) -> None:
             return
         _collector.close()
         _collector = None
+
+
+def start_in_background() -> threading.Thread:
+    """Create and start the process-wide collector now, on a thread: collection (and history)
+    begins with the process, not with the first page view or API call, and the server does
+    not wait for it. A bad setting is logged here; pages show it with ``st.error``."""
+
+    def start() -> None:
+        try:
+            get_collector()
+        except ConfigError as error:
+            log.error("prsm_monitor: %s", error)
+        except Exception:  # noqa: BLE001 - the first page view tries again and shows the error
+            log.exception("the collector could not be started")
+
+    thread = threading.Thread(target=start, name="prsm-collector-start", daemon=True)
+    thread.start()
+    atexit.register(release_collector)  # a clean exit commits the last batch of history too
+    return thread

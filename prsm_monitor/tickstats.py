@@ -17,6 +17,7 @@ COLLECTOR_FIELDS: tuple[Field, ...] = (
     Field("missed_ticks_total", "1", COUNTER, "Scheduled ticks skipped because a tick overran"),
     Field("process_cpu_percent", "%", GAUGE, "CPU used by this process since the previous tick (100 = one core)"),
     Field("process_rss_mb", "MB", GAUGE, "Resident memory of this process, MiB"),
+    Field("store_disk_mb", "MB", GAUGE, "Disk used by the saved history (database and its log), MiB"),
 )
 
 _PROCESS = psutil.Process()
@@ -30,7 +31,7 @@ class TickStats:
         self.missed = 0
         self._last_cpu: tuple[float, float] | None = None  # (process time, monotonic) at the last record
 
-    def record(self, started: float, now: float, interval: float, running: bool) -> dict:
+    def record(self, started: float, now: float, interval: float, running: bool, disk_mb: float | None = None) -> dict:
         """The record of a tick that began at ``started`` (``perf_counter``), stamped ``now``."""
         cpu_now = (time.process_time(), time.monotonic())
         cpu_percent = None
@@ -47,5 +48,6 @@ class TickStats:
             "missed_ticks_total": self.missed,
             "process_cpu_percent": cpu_percent,
             "process_rss_mb": _PROCESS.memory_info().rss / (1024 * 1024),
+            "store_disk_mb": disk_mb,  # None: memory only
             "running": running,
         }

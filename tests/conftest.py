@@ -1,6 +1,11 @@
+import os
 import time
 
 import pytest
+
+# The suite never writes history next to the repo: tests that want it on disk set a temporary
+# PRSM_DATA_DIR (or Settings(data_dir=...)) themselves. Servers started by tests inherit this.
+os.environ.setdefault("PRSM_PERSIST", "false")
 
 from prsm_monitor.config import Settings
 

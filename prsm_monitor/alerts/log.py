@@ -146,6 +146,16 @@ class AlertLog:
                 selected = selected[-limit:] if limit > 0 else []
             return copy.deepcopy(selected)
 
+    def restore(self, events: list[dict], active: list[dict]) -> None:
+        """Take over the events and active alerts an earlier run saved (no new events); ids
+        continue after the highest one seen."""
+        with self._lock:
+            self._events.extend(copy.deepcopy(events))
+            self._active = {a["key"]: copy.deepcopy(a) for a in active if "key" in a}
+            ids = [e["id"] for e in self._events] + [a["id"] for a in self._active.values()]
+            self._next_id = max([self._next_id - 1, *ids]) + 1
+            self.revision += 1
+
     def resize(self, history: int) -> None:
         with self._lock:
             self._events = deque(self._events, maxlen=history)

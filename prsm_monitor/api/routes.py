@@ -33,6 +33,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 
 from .. import shared
+from ..anonymize import anonymize_frame
 from ..collector import MetricsCollector
 from ..config import ConfigError, Settings
 from ..fields import COMPONENTS, LEVELS
@@ -56,7 +57,7 @@ ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 ENDPOINTS = {
     "GET /api/metrics": "latest metrics of every component, the last 10 alert events and the active alerts",
     "GET /api/historical/{component}": "history of system, network, ai or collector; "
-    "minutes (default 60; alias duration), points (downsample), format=json|csv",
+    "minutes (default 60; alias duration), points (downsample), format=json|csv, anonymize=true",
     "GET /api/alerts": "alert events and active alerts; level, component, since (epoch s), active=true, limit",
     "GET /api/settings": "thresholds, collection interval and history size",
     "POST /api/settings": 'change them: {"thresholds": {"cpu": {"warning": 70, "critical": 90}}, '
@@ -165,15 +166,18 @@ class Api:
         component = request.path_params["component"]
         if component not in HISTORY_COMPONENTS:
             raise bad_parameter("component", component, f"one of {', '.join(HISTORY_COMPONENTS)}", status=404)
-        query = Query(request.query_params, ("minutes", "duration", "points", "format"))
+        query = Query(request.query_params, ("minutes", "duration", "points", "format", "anonymize"))
         if query.raw("minutes") is not None and query.raw("duration") is not None:
             raise bad_parameter("duration", query.raw("duration"), "either minutes or duration (its alias), not both")
         name = "duration" if query.raw("duration") is not None else "minutes"
         minutes = query.number(name, 60.0, low=0, high=MAX_MINUTES, low_open=True, what="minutes")
         points = query.number("points", None, low=2, high=MAX_POINTS, integer=True)
         fmt = query.choice("format", "json", ("json", "csv"))
+        anonymize = query.boolean("anonymize", False)
         collector = await self.collector()
         frame_ = await run_in_threadpool(collector.history, component, minutes, points or MAX_POINTS)
+        if anonymize or collector.settings.anonymize:  # PRSM_ANONYMIZE: always
+            frame_ = await run_in_threadpool(anonymize_frame, frame_, collector)
         if fmt == "csv":
             return Response(
                 frame_.to_csv(index=False),

@@ -29,13 +29,21 @@ class Ring:
         self.size = 0
         self.head = 0  # where the next row goes
 
-    def append(self, record: Mapping[str, object]) -> None:
+    def append(self, record: Mapping[str, object]) -> int:
+        """Store one record; returns the column it went to."""
         row = self.head
         for i, name in enumerate(self.names):
             value = record.get(name)
             self.columns[i, row] = np.nan if value is None else value
         self.head = (row + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
+        return row
+
+    def first(self) -> float | None:
+        """The oldest row's timestamp (None when empty)."""
+        if not self.size:
+            return None
+        return float(self._ts[0 if self.size < self.capacity else self.head])
 
     def ordered(self) -> np.ndarray:
         """All rows, oldest first (a copy)."""
@@ -124,8 +132,8 @@ class HistoryStore:
     """Histories of all components, sharing one capacity (rows per component).
 
     The interface is deliberately narrow (``declare``, ``append``, ``query``,
-    ``resize``, ``count``) so that a persistent store can stand behind it later.
-    Thread-safe.
+    ``resize``, ``count``, ``first_timestamp``, ``close``): :class:`~.tiered.TieredStore`
+    keeps one of these as its newest raw rows and adds the on-disk tiers. Thread-safe.
     """
 
     def __init__(self, capacity: int = 1000):
@@ -159,6 +167,27 @@ class HistoryStore:
     def append(self, component: str, record: Mapping[str, object]) -> None:
         with self._lock:
             self._rings[component].append(record)
+
+    def append_row(self, component: str, record: Mapping[str, object]) -> tuple[tuple[str, ...], np.ndarray]:
+        """:meth:`append`, returning the field names and a copy of the stored row (float64)."""
+        with self._lock:
+            ring = self._rings[component]
+            return ring.names, ring.columns[:, ring.append(record)].copy()
+
+    def first_timestamp(self, component: str) -> float | None:
+        """Where this component's history starts (None: nothing stored)."""
+        with self._lock:
+            ring = self._rings.get(component)
+            return ring.first() if ring else None
+
+    def block(self, component: str, start: float | None, end: float | None) -> tuple[tuple[str, ...], np.ndarray]:
+        """``(names, (fields, rows) array)`` of the rows in ``[start, end]``, oldest first."""
+        with self._lock:
+            ring = self._rings[component]
+            return ring.names, ring.window(start, end)
+
+    def close(self) -> None:
+        """Nothing to release in memory (the on-disk store closes its file here)."""
 
     def count(self, component: str) -> int:
         with self._lock:

@@ -1,0 +1,217 @@
+"""What survives a restart: history on disk, alert events and acknowledgements, tuned settings.
+
+:func:`open_store` makes the collector's store: the in-memory ring alone (``data_dir``
+None and no Prometheus: memory only, as before), or a
+:class:`~prsm_monitor.store.tiered.TieredStore` over the ring, the SQLite file in
+``data_dir`` and/or a Prometheus server. :func:`attach` then, once the collector exists:
+
+- restores the last alert events and the active alerts with their acknowledgements, and
+  puts the threshold rules that were firing back in their firing state, so the first ticks
+  re-derive them: a condition that still holds stays active with no new event, one that
+  is over is resolved (see :meth:`MetricsCollector._restore`);
+- restores the thresholds, interval and history size the user tuned, except those whose
+  ``PRSM_*`` variable is set now (the environment wins);
+- journals new events, the active alerts and the tuned settings with each batch the
+  writer commits;
+- turns a history file that cannot be written into one ``error`` alert (``store:history``),
+  resolved when writing works again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+
+from .alerts import RuleState
+from .config import SPECS_BY_RULE, ConfigError, Settings, check_history, check_interval, check_threshold
+from .store import HistoryStore
+from .store.datadir import DataDir, DirectoryInUse
+from .store.tiered import TieredStore
+from .store.writer import Writer, describe
+
+log = logging.getLogger(__name__)
+
+ALERT_KEY = "store:history"
+EVENTS_RESTORED = 1000  # the alert log's length
+REDERIVED = ("rule:", "custom:", "source:", ALERT_KEY)  # active alerts that the first ticks confirm or resolve
+
+
+def open_store(settings: Settings, capacity: int):
+    """The store for ``settings`` (see the module doc)."""
+    ring = HistoryStore(capacity)
+    remote = None
+    if settings.prometheus_url:
+        from .prometheus_reader import PrometheusReader
+
+        remote = PrometheusReader(settings.prometheus_url, settings.prometheus_selector)
+    if settings.data_dir is None:
+        return ring if remote is None else TieredStore(ring, remote=remote, remote_after=settings.retention_raw)
+    store = TieredStore(ring, remote=remote, remote_after=settings.retention_raw)
+    directory = DataDir(settings.data_dir)
+    try:
+        directory.acquire()
+    except DirectoryInUse as error:
+        store.problem = ("locked", str(error))
+        return store
+    except OSError as error:
+        store.problem = ("readonly", f"History is not saved: {settings.data_dir} cannot be used ({error})")
+        return store
+    try:
+        db, damaged = directory.open()
+    except sqlite3.Error as error:
+        directory.release()
+        kind, message = describe(error, directory.db_path)
+        store.problem = (kind, message + "; history is kept in memory only until a restart")
+        return store
+    retention = {0: settings.retention_raw, 1: settings.retention_minute, 2: settings.retention_hour}
+    cap = None if settings.retention_max_mb is None else int(settings.retention_max_mb * 1024 * 1024)
+    store.writer = Writer(db, retention, cap, reopen=directory.replace)
+    store.lock = directory
+    if damaged:
+        store.writer.error = store.problem = ("corrupt", damaged + " and history starts again from now")
+    return store
+
+
+def attach(collector) -> None:
+    """Restore what an earlier run saved into ``collector`` and start journaling (no-op for
+    a memory-only store)."""
+    store = collector.store
+    if not isinstance(store, TieredStore):
+        return
+    if store.remote is not None:
+        store.remote.catalog = lambda: collector.fields
+    writer = store.writer
+    if writer is not None:
+        baseline = _settings(collector)  # what the environment and defaults give this run
+        blocked: dict = {}
+        try:
+            db = writer.db
+            saved_settings = db.meta("settings") or {}
+            active = db.meta("alerts.active") or []
+            collector.log.restore(db.events(EVENTS_RESTORED), active)
+            blocked = _restore(collector, saved_settings, active)
+            if any(a.get("key") == ALERT_KEY for a in active) and writer.error is None:
+                writer.error = ("restored", "")  # resolved by the first successful commit
+        except (sqlite3.Error, ValueError, KeyError, TypeError) as error:  # saved state unreadable: start afresh
+            log.warning("the saved alert log and settings could not be read: %s", error)
+            problem = ("error", f"The saved alert log and settings could not be read ({error}); they start afresh")
+            store.problem = writer.error = store.problem or problem  # resolved by the first commit
+        writer.journal.append(Journal(collector, baseline, blocked))
+        writer.on_status = lambda error: _status(collector, error)
+    if store.problem is not None:
+        _status(collector, store.problem)
+    if writer is not None:
+        writer.start()
+
+
+def _status(collector, error) -> None:
+    """The writer's status as the ``store:history`` alert."""
+    log_ = collector.log
+    now = collector._clock()
+    if error is not None and error[0] != "restored":
+        if not log_.is_active(ALERT_KEY):
+            path = collector.settings.data_dir
+            log_.record(ALERT_KEY, "error", "error", "system", error[1], {"problem": error[0], "path": path}, now)
+    elif error is None and log_.is_active(ALERT_KEY):
+        log_.record(ALERT_KEY, "recovered", "info", "system", "History is being saved again", {}, now)
+
+
+# -- settings ----------------------------------------------------------------------------------
+def _restore(collector, saved: dict, active: list[dict]) -> dict:
+    """Apply saved settings and rule states; returns the saved settings the environment
+    overrode this time (kept saved for a later run without those variables)."""
+    env = collector.settings.env_set
+    interval = history = None
+    thresholds = {}
+    blocked: dict = {"thresholds": {}}
+    try:
+        if "collection_interval" in saved:
+            if "PRSM_METRICS_INTERVAL" in env:
+                blocked["collection_interval"] = saved["collection_interval"]
+            else:
+                interval = check_interval(saved["collection_interval"])
+        if "max_history" in saved:
+            if "PRSM_METRICS_HISTORY" in env or collector._history_given:
+                blocked["max_history"] = saved["max_history"]
+            else:
+                history = check_history(saved["max_history"])
+        for rule, (warning, critical) in saved.get("thresholds", {}).items():
+            spec = SPECS_BY_RULE.get(rule)
+            if spec is None or rule not in collector.rules:
+                continue
+            if {spec.warning_var, spec.critical_var} & env:
+                blocked["thresholds"][rule] = [warning, critical]
+            else:
+                thresholds[rule] = check_threshold(rule, warning, critical)
+    except (ConfigError, TypeError, ValueError) as error:
+        log.warning("ignoring saved settings: %s", error)
+        interval, history, thresholds, blocked = None, None, {}, {"thresholds": {}}
+    rules = collector.rules
+    states = {}
+    for alert in active:
+        key = alert.get("key", "")
+        name = key[len("rule:") :]
+        if key.startswith("rule:") and name in rules and alert.get("level") in ("warning", "critical"):
+            states[name] = RuleState(alert["level"], None, alert.get("started"))
+    collector._restore(interval=interval, history=history, thresholds=thresholds, rule_states=states)
+    now = collector._clock()
+    for alert in active:  # alerts nothing can re-derive (a plugin of the old process): closed
+        key = alert.get("key", "")
+        if not key.startswith(REDERIVED) or (key.startswith("rule:") and key[5:] not in rules):
+            message = f"Cleared by a restart: {alert.get('message', key)}"
+            collector.log.record(key, "recovered", "info", alert.get("component", "system"), message, {}, now)
+    return blocked
+
+
+class Journal:
+    """Operations for the writer's next batch: new alert events, and the active alerts and
+    tuned settings whenever they changed. A setting is tuned when it differs from
+    ``baseline`` (what the environment and defaults gave at start); ``blocked`` (saved
+    settings the environment overrode this run) stay saved for a run without those variables."""
+
+    def __init__(self, collector, baseline: dict, blocked: dict):
+        self.collector = collector
+        self.last_id = max((e["id"] for e in collector.log.events()), default=0)
+        self.revision = None
+        self.baseline = baseline
+        self.blocked = blocked
+
+    def __call__(self) -> list[tuple]:
+        collector = self.collector
+        ops = []
+        for event in collector.log.events(since_id=self.last_id):
+            ops.append(("event", event["id"], event["timestamp"], json.dumps(event, default=str)))
+            self.last_id = event["id"]
+        revision = collector.version[1:]
+        if revision != self.revision:
+            self.revision = revision
+            ops.append(("meta", "alerts.active", json.dumps(collector.log.active(), default=str)))
+            ops.append(("meta", "settings", json.dumps(self.tuned())))
+        return ops
+
+    def tuned(self) -> dict:
+        current, baseline = _settings(self.collector), self.baseline
+        out = {k: v for k, v in self.blocked.items() if k != "thresholds"}
+        out.update({k: current[k] for k in ("collection_interval", "max_history") if current[k] != baseline[k]})
+        thresholds = dict(self.blocked.get("thresholds", {}))
+        thresholds.update({r: v for r, v in current["thresholds"].items() if v != baseline["thresholds"].get(r)})
+        if thresholds:
+            out["thresholds"] = thresholds
+        return out
+
+
+def _settings(collector) -> dict:
+    return {
+        "collection_interval": collector.collection_interval,
+        "max_history": collector.store.capacity,
+        "thresholds": {name: [rule.warning, rule.critical] for name, rule in collector.rules.items()},
+    }
+
+
+def data_dir_of(collector) -> str | None:
+    """The directory the collector's history is saved in (None: memory only)."""
+    store = collector.store
+    lock = getattr(store, "lock", None)
+    return None if lock is None else os.fspath(lock.path)

@@ -1,0 +1,191 @@
+"""The SQLite file behind the on-disk history: schema, writes in one transaction, range reads.
+
+Standard library ``sqlite3`` in WAL mode with ``synchronous=NORMAL``: a committed
+transaction survives the process being killed (``kill -9``); readers never block the
+writer. One connection writes (the writer thread's); each reading thread gets its own.
+
+Tables:
+
+- ``series(id, component, fields)``: a component's field list (JSON); a new field list
+  (a new version of a source) is a new series of the same component.
+- ``chunks(tier, series, bucket, start, end, rows, data)``: closed chunks, one per tier
+  bucket (see :mod:`.tiers`; a row that came late makes a second chunk, never overwrites);
+  ``start``/``end`` are the first and last row's time.
+- ``tail(tier, series, bucket, ts, data)``: the rows of each still-open chunk, one per row,
+  so that the last second's points are on disk before their minute is complete.
+- ``events(seq, id, ts, data)``: alert events (JSON), in the order they were logged.
+- ``meta(key, value)``: schema version, saved settings, active alerts (JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+POOL = 8  # idle read connections kept (Streamlit runs each script run on a new thread)
+PAGE_SIZE = 8192  # measured (bench_store.py): reads as fast as 16 KiB pages, 2/3 of their bytes per commit
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY, component TEXT NOT NULL, fields TEXT NOT NULL, UNIQUE (component, fields));
+CREATE TABLE IF NOT EXISTS chunks (
+    tier INTEGER NOT NULL, series INTEGER NOT NULL, bucket REAL NOT NULL,
+    start REAL NOT NULL, end REAL NOT NULL, rows INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_series ON chunks (tier, series, bucket, start, end);
+CREATE INDEX IF NOT EXISTS chunks_end ON chunks (tier, end);
+CREATE TABLE IF NOT EXISTS tail (
+    tier INTEGER NOT NULL, series INTEGER NOT NULL, bucket REAL NOT NULL, ts REAL NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS tail_series ON tail (tier, series, ts);
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER, ts REAL, data TEXT NOT NULL);
+"""
+
+
+class Database:
+    """The history file at ``path``. Opening it checks that it is a prsm-monitor history
+    database (a ``sqlite3.DatabaseError`` says it is not, or is damaged)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._idle: list[tuple[int, sqlite3.Connection]] = []  # (generation, connection)
+        self._lock = threading.Lock()
+        self.generation = 0  # grows when the file is closed: pooled readers are dropped
+        self._closed = False
+        self.writer = self._connect(write=True)
+
+    def _connect(self, write: bool) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=0.2 if write else 5.0, check_same_thread=False, isolation_level=None)
+        try:
+            if write:
+                conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # effective only for a new file
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                if conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
+                    raise sqlite3.OperationalError("the history database cannot use WAL mode here")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA journal_size_limit=8388608")
+                conn.executescript(_SCHEMA)
+                version = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                if version is None:
+                    conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                elif int(version[0]) > SCHEMA_VERSION:
+                    raise sqlite3.DatabaseError(f"history schema {version[0]} is newer than this version knows")
+            else:
+                conn.execute("PRAGMA query_only=ON")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    # -- readers ----------------------------------------------------------------------------
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A read connection from the pool, returned after use (any thread)."""
+        with self._lock:
+            while self._idle and self._idle[-1][0] != self.generation:
+                self._idle.pop()[1].close()
+            generation, conn = self._idle.pop() if self._idle else (self.generation, None)
+        if conn is None:
+            conn = self._connect(write=False)
+        try:
+            yield conn
+        finally:
+            with self._lock:
+                keep = generation == self.generation and len(self._idle) < POOL and not self._closed
+                if keep:
+                    self._idle.append((generation, conn))
+            if not keep:
+                conn.close()
+
+    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self.reading() as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def series(self, component: str) -> list[tuple[int, tuple[str, ...]]]:
+        rows = self._read("SELECT id, fields FROM series WHERE component=? ORDER BY id", (component,))
+        return [(sid, tuple(json.loads(fields))) for sid, fields in rows]
+
+    def chunks(self, tier: int, series: int, start: float | None, end: float | None) -> list[bytes]:
+        """Closed chunks of one series overlapping ``[start, end]``, oldest first. The filter
+        runs on the index (tier, series, bucket, start, end): only matching rows are read."""
+        rows = self._read(
+            "SELECT data FROM chunks INDEXED BY chunks_series "
+            "WHERE tier=? AND series=? AND end>=? AND start<=? ORDER BY bucket",
+            (tier, series, -1e300 if start is None else start, 1e300 if end is None else end),
+        )
+        return [data for (data,) in rows]
+
+    def tail(self, tier: int, series: int, start: float | None, end: float | None) -> list[bytes]:
+        rows = self._read(
+            "SELECT data FROM tail WHERE tier=? AND series=? AND ts>=? AND ts<=? ORDER BY ts",
+            (tier, series, -1e300 if start is None else start, 1e300 if end is None else end),
+        )
+        return [data for (data,) in rows]
+
+    def first(self, tier: int, series: list[int]) -> float | None:
+        """The time of the oldest row of these series in ``tier`` (None: none stored)."""
+        if not series:
+            return None
+        found = []
+        first_chunk = (
+            "SELECT start FROM chunks INDEXED BY chunks_series WHERE tier=? AND series=? ORDER BY bucket LIMIT 1"
+        )
+        first_row = "SELECT ts FROM tail WHERE tier=? AND series=? ORDER BY ts LIMIT 1"
+        with self.reading() as conn:
+            for sid in series:  # index seeks: the first chunk by bucket, the first open row by time
+                for sql in (first_chunk, first_row):
+                    row = conn.execute(sql, (tier, sid)).fetchone()
+                    if row is not None:
+                        found.append(row[0])
+        return min(found) if found else None
+
+    def raw_rows(self, series: list[int], before: float | None) -> int:
+        """Raw points of these series stored before ``before`` (None: all)."""
+        if not series:
+            return 0
+        marks = ",".join("?" * len(series))
+        limit = 1e300 if before is None else before
+        args = (limit, *series)
+        a = self._read(f"SELECT sum(rows) FROM chunks WHERE tier=0 AND end<? AND series IN ({marks})", args)
+        b = self._read(f"SELECT count(*) FROM tail WHERE tier=0 AND ts<? AND series IN ({marks})", args)
+        return int(a[0][0] or 0) + int(b[0][0] or 0)
+
+    def meta(self, key: str):
+        rows = self._read("SELECT value FROM meta WHERE key=?", (key,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def events(self, limit: int) -> list[dict]:
+        """The newest ``limit`` alert events, oldest first."""
+        rows = self._read("SELECT data FROM events ORDER BY seq DESC LIMIT ?", (limit,))
+        return [json.loads(data) for (data,) in reversed(rows)]
+
+    # -- size -------------------------------------------------------------------------------
+    def file_bytes(self) -> int:
+        """Bytes the history takes on disk: the database file and its write-ahead log."""
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                total += os.stat(f"{self.path}{suffix}").st_size
+            except OSError:
+                pass
+        return total
+
+    def used_bytes(self) -> int:
+        """Bytes of pages in use (free pages excluded)."""
+        conn = self.writer
+        pages = conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+        return pages * conn.execute("PRAGMA page_size").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._closed = True
+            self.generation += 1
+        for _, conn in idle:
+            conn.close()
+        self.writer.close()

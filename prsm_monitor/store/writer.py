@@ -1,0 +1,347 @@
+"""The writer thread: the only code that writes the history file.
+
+The collector's tick only appends rows to a queue (:meth:`Writer.put`). About once a second
+the writer routes them into the open chunk of each series, closes chunks whose bucket is
+over (writing the chunk and adding its rollup to the next tier, see :mod:`.tiers`), adds
+what its journal sources report (alert events, settings) and commits it all in one
+transaction. So ``kill -9`` loses at most the last second.
+
+A commit that fails (disk or size limit full, read-only file, a lock held by another
+program, an I/O error) keeps everything pending in memory, up to :data:`MAX_PENDING_BYTES`
+(the oldest raw points go first beyond that), calls ``on_status(error)`` once and retries
+each second; the first commit that succeeds calls ``on_status(None)``. A damaged file is
+moved aside (``history.db.corrupt-<time>``) and a new one started.
+
+Pruning runs on the same thread every :data:`PRUNE_EVERY` seconds: rows older than their
+tier's retention, then the oldest chunks (raw first, then minute, then hour) while the
+file's pages in use exceed ``max_bytes``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+from .disk import Database
+from .tiers import (
+    TIERS,
+    Rollup,
+    bucket_of,
+    decode_raw,
+    decode_rollup,
+    encode_raw,
+    encode_rollup,
+    merge,
+    roll_up,
+)
+
+log = logging.getLogger(__name__)
+
+FLUSH_EVERY = 1.0  # seconds between commits
+PRUNE_EVERY = 60.0  # seconds between retention passes
+GRACE = 5.0  # seconds past a bucket's end (in data time) before it is closed without a newer row
+MAX_PENDING_BYTES = 64 * 1024 * 1024
+EVENTS_KEPT = 100_000  # alert events kept on disk at most (also pruned by the hour tier's age)
+
+Key = tuple[str, tuple[str, ...]]  # (component, field names): one series
+
+
+class Open:
+    """The open chunk of one tier of one series: its bucket and rows (vectors or rollups)."""
+
+    __slots__ = ("bucket", "rows", "times")
+
+    def __init__(self, bucket: float):
+        self.bucket = bucket
+        self.rows: list = []
+        self.times: list[float] = []
+
+
+def describe(error: sqlite3.Error, path) -> tuple[str, str]:
+    """``(kind, one-line message)`` for a failed write."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_FULL"):
+        return "full", f"History is not being saved: the disk or its size limit is full ({path}: {error})"
+    if name.startswith(("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_CANTOPEN", "SQLITE_AUTH")):
+        return "readonly", f"History is not being saved: {path} is read-only or not accessible ({error})"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "locked", f"History is not being saved: {path} is locked by another program ({error})"
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return "corrupt", f"The history file {path} is damaged ({error})"
+    return "error", f"History is not being saved: {path}: {error}"
+
+
+class Writer:
+    """Writes rows :meth:`put` by the tick to ``db`` on its own thread (see the module doc).
+
+    ``retention`` is seconds per tier level; ``max_bytes`` caps the pages in use (None: no
+    cap); ``journal`` is a list of callables returning ``("event", id, ts, json)`` and
+    ``("meta", key, json)`` operations to commit with the next batch; ``on_status`` is
+    called with ``(kind, message)`` when writing starts failing and ``None`` when it works
+    again; ``reopen`` makes a new :class:`Database` after a damaged one was moved aside."""
+
+    def __init__(
+        self,
+        db: Database,
+        retention: dict[int, float],
+        max_bytes: int | None = None,
+        *,
+        journal: list[Callable[[], list]] | None = None,
+        on_status: Callable[[tuple[str, str] | None], None] | None = None,
+        reopen: Callable[[], Database] | None = None,
+        flush_every: float = FLUSH_EVERY,
+    ):
+        self.db = db
+        self.retention = retention
+        self.max_bytes = max_bytes
+        self.journal = list(journal or ())
+        self.on_status = on_status
+        self.reopen = reopen
+        self.flush_every = flush_every
+        self.error: tuple[str, str] | None = None
+        self.dropped_points = 0  # raw points lost to a long failure (pending beyond the bound)
+        self.disk_bytes: int | None = db.file_bytes()
+        self.clock = 0.0  # the newest row time seen: retention and closing use data time
+        self._queue: deque = deque()
+        self._open: list[dict[Key, Open]] = [{} for _ in TIERS]
+        self._pending: list[tuple] = []  # chunks, events, meta: in order
+        self._tails: dict[tuple, list[tuple]] = {}  # (level, key, bucket) -> rows of an open chunk
+        self._pending_bytes = 0
+        self._series: dict[Key, int] = {}
+        self._pruned_at = -PRUNE_EVERY
+        self._stop = threading.Event()
+        self._flush_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._load_open()
+
+    # -- the tick's side -----------------------------------------------------------------------
+    def put(self, key: Key, vector: np.ndarray) -> None:
+        """Queue one raw row (a float64 vector over ``key``'s fields). Never blocks."""
+        self._queue.append((key, vector))
+
+    # -- the thread ------------------------------------------------------------------------------
+    def start(self) -> Writer:
+        self._thread = threading.Thread(target=self._run, name="prsm-history-writer", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.flush_every):
+            try:
+                self.flush()
+            except Exception:  # a bug of ours must not stop history for good
+                log.exception("history writer failed")
+
+    def close(self) -> None:
+        """Stop the thread, commit what is pending (one last try) and close the file."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        try:
+            self.flush(prune=False)
+        finally:
+            self.db.close()
+
+    def flush(self, prune: bool = True) -> bool:
+        """Route the queued rows, commit; then prune when due. True when the commit succeeded."""
+        with self._flush_lock:
+            self._route()
+            for source in self.journal:
+                self._pending.extend(source())
+            ok = self._commit()
+            if ok and prune and time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+                self._pruned_at = time.monotonic()
+                ok = self._guarded(self._prune)
+            if ok:
+                self.disk_bytes = self.db.file_bytes()
+            return ok
+
+    # -- routing rows into chunks ------------------------------------------------------------
+    def _route(self) -> None:
+        while self._queue:
+            key, vector = self._queue.popleft()
+            ts = float(vector[key[1].index("timestamp")])
+            self.clock = max(self.clock, ts)
+            self._add(0, key, ts, vector)
+        for level, tier in enumerate(TIERS):  # close what is over in data time, coarser tiers after
+            for key in [k for k, o in self._open[level].items() if self.clock >= o.bucket + tier.span + GRACE]:
+                self._close(level, key)
+
+    def _add(self, level: int, key: Key, ts: float, row) -> None:
+        tier = TIERS[level]
+        chunk = self._open[level].get(key)
+        if chunk is not None and ts >= chunk.bucket + tier.span:
+            self._close(level, key)
+            chunk = None
+        if chunk is None:
+            chunk = self._open[level][key] = Open(bucket_of(ts, tier.span))
+        chunk.rows.append(row)
+        chunk.times.append(ts)
+        data = encode_raw(row[:, None]) if level == 0 else encode_rollup(row)
+        self._push(("tail", level, key, chunk.bucket, ts, data), self._tails.setdefault((level, key, chunk.bucket), []))
+
+    def _close(self, level: int, key: Key) -> None:
+        chunk = self._open[level].pop(key)
+        if level == 0:
+            block = np.stack(chunk.rows, axis=1)
+            data = encode_raw(block)
+            rollup = roll_up(block, key[1].index("timestamp"), chunk.bucket)
+        else:
+            joined = Rollup.concat(chunk.rows, len(key[1]) - 1)
+            data = encode_rollup(joined)
+            rollup = merge(joined, 0, np.array([0]))
+            rollup.ts = np.array([chunk.bucket])
+        for op in self._tails.pop((level, key, chunk.bucket), ()):  # the chunk holds these rows
+            self._pending_bytes -= len(op[-1])
+        self._push(("chunk", level, key, chunk.bucket, min(chunk.times), max(chunk.times), len(chunk.rows), data))
+        if level + 1 < len(TIERS):
+            self._add(level + 1, key, chunk.bucket, rollup)
+
+    def _push(self, op: tuple, into: list | None = None) -> None:
+        (self._pending if into is None else into).append(op)
+        self._pending_bytes += len(op[-1])
+        if self._pending_bytes > MAX_PENDING_BYTES:  # a long failure: give up the oldest raw points
+            for i, old in enumerate(self._pending):
+                if old[0] == "chunk" and old[1] == 0:
+                    del self._pending[i]
+                    self._pending_bytes -= len(old[-1])
+                    self.dropped_points += old[6]
+                    break
+
+    def _load_open(self) -> None:
+        """Pick up the open chunks a previous run left in ``tail``."""
+        conn = self.db.writer
+        names = {sid: (comp, tuple(json.loads(f))) for sid, comp, f in conn.execute("SELECT * FROM series")}
+        self._series = {key: sid for sid, key in names.items()}
+        for level, sid, bucket, ts, data in conn.execute("SELECT tier, series, bucket, ts, data FROM tail ORDER BY ts"):
+            key = names[sid]
+            chunk = self._open[level].setdefault(key, Open(bucket))
+            width = len(key[1])
+            chunk.rows.append(decode_raw(data, width)[:, 0] if level == 0 else decode_rollup(data, width - 1))
+            chunk.times.append(ts)
+            self.clock = max(self.clock, ts)
+
+    # -- committing --------------------------------------------------------------------------------
+    def _commit(self) -> bool:
+        if not self._pending and not self._tails:
+            return self._guarded(lambda: None)
+        return self._guarded(self._write)
+
+    def _write(self) -> None:
+        conn = self.db.writer
+        series = dict(self._series)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for op in [*self._pending, *(op for ops in self._tails.values() for op in ops)]:
+                kind = op[0]
+                if kind in ("tail", "chunk"):
+                    sid = series.get(op[2]) or self._series_id(conn, op[2], series)
+                    if kind == "tail":
+                        conn.execute("INSERT INTO tail VALUES (?, ?, ?, ?, ?)", (op[1], sid, op[3], op[4], op[5]))
+                    else:
+                        conn.execute("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", (op[1], sid, *op[3:]))
+                        conn.execute("DELETE FROM tail WHERE tier=? AND series=? AND bucket=?", (op[1], sid, op[3]))
+                elif kind == "event":
+                    conn.execute("INSERT INTO events (id, ts, data) VALUES (?, ?, ?)", op[1:])
+                elif kind == "meta":
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", op[1:])
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._series = series
+        self._pending.clear()
+        self._tails.clear()
+        self._pending_bytes = 0
+
+    @staticmethod
+    def _series_id(conn, key: Key, cache: dict) -> int:
+        fields = json.dumps(list(key[1]))
+        conn.execute("INSERT OR IGNORE INTO series (component, fields) VALUES (?, ?)", (key[0], fields))
+        cache[key] = conn.execute("SELECT id FROM series WHERE component=? AND fields=?", (key[0], fields)).fetchone()[
+            0
+        ]
+        return cache[key]
+
+    def _guarded(self, work: Callable[[], None]) -> bool:
+        """Run a write; report the first failure of a run of failures and the recovery."""
+        try:
+            work()
+        except sqlite3.Error as error:
+            kind, message = describe(error, self.db.path)
+            if kind == "corrupt" and self.reopen is not None:
+                self._replace(message)
+                return False
+            self._report((kind, message))
+            return False
+        self._report(None)
+        return True
+
+    def _replace(self, message: str) -> None:
+        """Move a damaged file aside, start a new one and write everything to it."""
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+        try:
+            self.db, moved = self.reopen()
+        except (sqlite3.Error, OSError) as error:
+            self._report(("corrupt", f"{message}; a new file could not be started: {error}"))
+            return
+        self._series = {}
+        self._report(("corrupt", f"{message}; it was moved to {moved} and history starts again from now"))
+        self._tails = {}  # committed rows went with the old file: all open rows again
+        for level, opened in enumerate(self._open):
+            for key, chunk in opened.items():
+                rows = self._tails[(level, key, chunk.bucket)] = []
+                for ts, row in zip(chunk.times, chunk.rows, strict=True):
+                    data = encode_raw(row[:, None]) if level == 0 else encode_rollup(row)
+                    rows.append(("tail", level, key, chunk.bucket, ts, data))
+        self._guarded(self._write)
+
+    def _report(self, error: tuple[str, str] | None) -> None:
+        changed = (error is None) != (self.error is None)
+        self.error = error
+        if changed:
+            if error is not None:
+                log.warning("%s", error[1])
+            if self.on_status is not None:
+                self.on_status(error)
+
+    # -- pruning -----------------------------------------------------------------------------------
+    def _prune(self) -> None:
+        conn = self.db.writer
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for level, seconds in self.retention.items():
+                cutoff = self.clock - seconds
+                conn.execute("DELETE FROM chunks WHERE tier=? AND end<?", (level, cutoff))
+                conn.execute("DELETE FROM tail WHERE tier=? AND ts<?", (level, cutoff))
+            cutoff = self.clock - max(self.retention.values())
+            conn.execute("DELETE FROM events WHERE ts<? OR seq<=(SELECT max(seq) FROM events)-?", (cutoff, EVENTS_KEPT))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if self.max_bytes is not None:
+            for level in range(len(TIERS)):
+                while self.db.used_bytes() > self.max_bytes:
+                    (count,) = conn.execute("SELECT count(*) FROM chunks WHERE tier=?", (level,)).fetchone()
+                    if not count:
+                        break
+                    conn.execute(
+                        "DELETE FROM chunks WHERE rowid IN "
+                        "(SELECT rowid FROM chunks WHERE tier=? ORDER BY bucket LIMIT ?)",
+                        (level, max(1, count // 10)),
+                    )
+        conn.execute("PRAGMA incremental_vacuum")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
