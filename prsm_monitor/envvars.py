@@ -25,6 +25,25 @@ from .config import (
     parse_boolean,
 )
 
+VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's order
+    "PRSM_DASHBOARD_HOST",
+    "PRSM_DASHBOARD_PORT",
+    "PRSM_DASHBOARD_DEBUG",
+    "PRSM_METRICS_INTERVAL",
+    "PRSM_METRICS_HISTORY",
+    "PRSM_MEMORY_BUDGET_MB",
+    "PRSM_DEMO",
+    "PRSM_DEMO_NODES",
+    "PRSM_DEMO_RATE",
+    "PRSM_DEMO_PEERS",
+    "PRSM_DEMO_NODE_NAMES",
+    *(name for spec in THRESHOLD_SPECS for name in (spec.warning_var, spec.critical_var)),
+    "PRSM_API_TOKEN",
+    "PRSM_HEALTH_AUTH",
+    "PRSM_CORS_ORIGINS",
+    "PRSM_ALLOWED_HOSTS",
+    "PRSM_DASHBOARD_PASSWORD",
+)
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
 
