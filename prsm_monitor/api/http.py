@@ -23,8 +23,16 @@ SERVED_ROOTS = ("/api", "/health", "/metrics")  # the API answers these paths an
 
 
 def is_served_path(path: str) -> bool:
-    """Is ``path`` the API's (answered with JSON, errors included) rather than the dashboard's?"""
-    return any(path == root or path.startswith(root + "/") for root in SERVED_ROOTS)
+    """Is ``path`` the API's (answered with JSON, errors included) rather than the dashboard's?
+
+    A root, anything under it, and a root followed by a character no page name has
+    (``/metrics%00``, ``/api.json``): a letter, digit, ``-`` or ``_`` after it is a page's."""
+    for root in SERVED_ROOTS:
+        if path.startswith(root):
+            rest = path[len(root) :]
+            if not rest or not (rest[0].isalnum() or rest[0] in "-_"):
+                return True
+    return False
 
 
 def is_health_path(path: str) -> bool:
