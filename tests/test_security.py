@@ -11,13 +11,16 @@ import json
 
 import pytest
 import requests
+from streamlit.testing.v1 import AppTest
 
+from prsm_monitor import shared
 from prsm_monitor.api import build_app
 from prsm_monitor.api.guard import HostPolicy, host_name, is_loopback, path_problem
 from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
 from prsm_monitor.ui.text import escape_markdown
 
+from .conftest import wait_until
 from .fixtures.server import StreamlitServer
 
 TOKEN = "security-token-0123456789abcdef"
@@ -237,3 +240,38 @@ def test_escaped_text_has_no_markdown_left(text):
         unescaped.append(escaped[i])
         i += 1
     assert "".join(unescaped) == text.replace("\n", " ")
+
+
+HOSTILE = ["**bold**", "[x](javascript:alert(1))", ":red[red] $x$"]
+
+
+@pytest.fixture
+def hostile_app(monkeypatch):
+    for name, value in {
+        "PRSM_DEMO": "true",
+        "PRSM_DEMO_NODE_NAMES": ",".join(HOSTILE),
+        "PRSM_METRICS_INTERVAL": "0.2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    shared.release_collector()
+    yield AppTest.from_file("../streamlit_app.py", default_timeout=30)
+    shared.release_collector()
+
+
+def test_node_names_reach_markdown_only_escaped(hostile_app):
+    """Issue 9 item 7: in the fault buttons' labels, the "Injected now" caption and the
+    Network page's "<name> is down", **bold** was bold and [x](javascript:...) a link."""
+    at = hostile_app
+    at.switch_page("pages/2_Network.py")
+    at.run()
+    node = at.sidebar.selectbox(key="faults_node").value
+    assert node in HOSTILE
+    assert at.sidebar.button(key="faults_stop").label == f"Stop {escape_markdown(node)}"
+    assert at.sidebar.button(key="faults_delay_apply").label == f"Set delay on {escape_markdown(node)}"
+    at.sidebar.button(key="faults_stop").click()
+    at.run()
+    assert at.sidebar.button(key="faults_start").label == f"Start {escape_markdown(node)}"
+    assert f"Injected now: {escape_markdown(node + ' stopped')}" in [c.value for c in at.sidebar.caption]
+    at.selectbox(key="network_node").set_value(node)
+    wait_until(lambda: at.run() and any(e.value.startswith(f"{escape_markdown(node)} is down") for e in at.error))
+    assert not at.exception
