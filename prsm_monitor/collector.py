@@ -74,20 +74,14 @@ class MetricsCollector(TickLoop, CollectorCompat):
         self.settings = settings if settings is not None else Settings.from_env()
         self._clock = clock  # wall time for records and alerts (tests pass a fake one)
         sources = default_sources(self.settings) if sources is None else list(sources)
-        self.point_bytes = _point_bytes(sources)  # what one point of history costs, every component
+        point_bytes = _point_bytes(sources)  # checked before the store allocates anything
+        budget = self.settings.memory_budget_mb
         if max_history is not None:
-            history = check_history(
-                max_history, "max_history", point_bytes=self.point_bytes, budget_mb=self.settings.memory_budget_mb
-            )
+            history = check_history(max_history, "max_history", point_bytes=point_bytes, budget_mb=budget)
         elif self.settings.history is not None:
-            history = check_history(
-                self.settings.history,
-                "history",
-                point_bytes=self.point_bytes,
-                budget_mb=self.settings.memory_budget_mb,
-            )
+            history = check_history(self.settings.history, "history", point_bytes=point_bytes, budget_mb=budget)
         else:
-            history = default_history(self.settings.interval, self.point_bytes, self.settings.memory_budget_mb)
+            history = default_history(self.settings.interval, point_bytes, budget)
         self._interval = self.settings.interval
         self.created_at = clock()  # tells this collector from any other (a restart resets its counters)
         self.store = HistoryStore(history)
@@ -136,6 +130,11 @@ class MetricsCollector(TickLoop, CollectorCompat):
         may call :meth:`create_alert`. Its alerts stay active while it keeps asserting them."""
         with self._lock:
             self._custom_rules.append(rule)
+
+    @property
+    def point_bytes(self) -> int:
+        """Bytes one point of history takes: 8 per field the collector and its sources declare."""
+        return _point_bytes(self.sources)
 
     @property
     def sources(self) -> list:

@@ -128,6 +128,13 @@ def _between(low: float, high: float) -> str:
     return f"a number from {low:g} to {high:g}"
 
 
+def expecting(expected: str, value) -> str:
+    """``expected``, plus the reason when ``value`` is in range but too close to 0 to use."""
+    if isinstance(value, float) and value != 0.0 and abs(value) < sys.float_info.min:
+        return f"{expected} (one this close to 0 is not usable: use 0)"
+    return expected
+
+
 def check_threshold(
     rule: str,
     warning: float,
@@ -149,7 +156,7 @@ def check_threshold(
     for name, value in ((wname, warning), (cname, critical)):
         number = finite(value)
         if number is None or not spec.low <= number <= spec.high:
-            raise ConfigError(name, value, _between(spec.low, spec.high))
+            raise ConfigError(name, value, expecting(_between(spec.low, spec.high), value))
     warning, critical = float(warning), float(critical)
     above = spec.direction == "above"
     if (warning > critical) if above else (warning < critical):
@@ -253,7 +260,9 @@ def check_thresholds(changes: Mapping, current: Mapping, prefix: str = "threshol
         spec = SPECS_BY_RULE[name]
         for level in ("warning", "critical"):
             if level in value and finite(value[level]) is None:
-                raise ConfigError(f"{where}.{level}", value[level], _between(spec.low, spec.high))
+                raise ConfigError(
+                    f"{where}.{level}", value[level], expecting(_between(spec.low, spec.high), value[level])
+                )
         result[name] = check_threshold(
             name,
             value.get("warning", current[name].warning),

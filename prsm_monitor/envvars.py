@@ -21,6 +21,7 @@ from .config import (
     check_interval,
     check_threshold,
     default_point_bytes,
+    expecting,
     finite,
     parse_boolean,
 )
@@ -59,7 +60,7 @@ def _parse(raw: str, name: str, expected: str, integer: bool = False) -> float:
     except (ValueError, OverflowError):
         raise ConfigError(name, raw, expected) from None
     if finite(value) is None:
-        raise ConfigError(name, raw, expected)
+        raise ConfigError(name, raw, expecting(expected, value))
     return value
 
 

@@ -9,11 +9,13 @@ history, alerts and tuned thresholds intact) and ``/health`` says that it stoppe
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from .collector import MetricsCollector
 from .config import Settings
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _collector: MetricsCollector | None = None
 
@@ -31,6 +33,9 @@ def get_collector(settings: Settings | None = None) -> MetricsCollector:
             collector = MetricsCollector(settings=settings if settings is not None else Settings.from_env())
             try:
                 collector.collect_once()  # the first page view has data to show
+            except Exception:  # noqa: BLE001 - the thread retries, and turns failures into alerts
+                log.exception("the first tick failed")
+            try:
                 collector.start()
             except BaseException:
                 collector.close()  # its demo network's threads and sockets

@@ -174,3 +174,35 @@ def test_threshold_changes_name_the_level_at_fault(change, name):
     with pytest.raises(ConfigError) as info:
         check_thresholds(change, default_thresholds())
     assert info.value.variable == name
+
+
+class Recorder:
+    """Stands for the demo network: records the faults that reach it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def clear_faults(self):
+        pass
+
+    def __getattr__(self, action):
+        return lambda **args: self.calls.append((action, args))
+
+
+@pytest.mark.parametrize(
+    "fault, name",
+    [
+        ({"action": "add_delay", "name": "node-0", "ms": math.inf}, "fault.ms"),
+        ({"action": "add_delay", "name": "node-0", "ms": 1e-320}, "fault.ms"),
+        ({"action": "overload", "factor": 10**400}, "fault.factor"),  # was an OverflowError
+        ({"action": "overload", "factor": 1e-320}, "fault.factor"),  # was accepted
+        ({"action": "drift", "amount": True}, "fault.amount"),
+    ],
+)
+def test_fault_numbers_get_the_same_finiteness_check(fault, name):
+    from prsm_monitor.demo.faults import apply_fault
+
+    network = Recorder()
+    with pytest.raises(ConfigError) as info:
+        apply_fault(network, fault)
+    assert info.value.variable == name and network.calls == []
