@@ -109,11 +109,14 @@ def _short_repr(value: object) -> str:
 
 
 def bad_parameter(name: str, value: object, expected: str, status: int = 400) -> ApiError:
+    """The error of one bad input. A name the user chose (a JSON key) that is empty or not
+    printable shows as its repr, so the message stays one line."""
     value = echo(value)
+    shown = name if name and name.isprintable() else repr(name)
     return ApiError(
         status,
         "bad_parameter" if status == 400 else "not_found",
-        f"{name}={value!r} is {'invalid' if status == 400 else 'unknown'}: expected {expected}",
+        f"{shown}={value!r} is {'invalid' if status == 400 else 'unknown'}: expected {expected}",
         parameter=name,
         value=value,
         expected=expected,
