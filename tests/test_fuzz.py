@@ -115,7 +115,8 @@ PAGE_ENV = st.builds(
             "PRSM_METRICS_HISTORY": st.sampled_from(["10", "11", "500"]),
             "PRSM_MEMORY_BUDGET_MB": st.sampled_from(["16", "65536"]),
             "PRSM_DEMO_NODE_NAMES": NODE_NAMES.map(",".join),
-            "PRSM_CPU_CRITICAL": ENV_VALUE,  # sometimes a bad one: every page must say so instead
+            # sometimes a bad one: every page must say so instead (a real environment holds no NUL)
+            "PRSM_CPU_CRITICAL": ENV_VALUE.filter(lambda v: "\x00" not in v),
         },
     ),
 )
