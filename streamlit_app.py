@@ -19,9 +19,11 @@ else:
 
     try:
         app = st.App(__file__, routes=api.routes(), middleware=api.middleware())
-    except ConfigError:
-        # A bad PRSM_* setting: serve no API (never one without its access control); every
-        # page shows the error with st.error until the setting is fixed.
-        app = st.App(__file__)
+    except ConfigError as error:
+        # A bad PRSM_* setting: no API (never one without its access control), but every API
+        # path answers a JSON 503 naming the setting, so /health fails; every page shows the
+        # error with st.error until the setting is fixed.
+        closed_routes, closed_middleware = api.unavailable(error)
+        app = st.App(__file__, routes=closed_routes, middleware=closed_middleware)
     else:
         shared.start_in_background()  # collect from the start, not from the first page view

@@ -77,8 +77,8 @@ def rerun_times(repeats: int = 7) -> None:
     shared.release_collector()
 
 
-def websocket_bytes(seconds: float = 12.0, warm_up: float = 40.0) -> None:
-    """Bytes per refresh tick as the browser receives them. The server collects every 0.05 s
+def websocket_bytes(seconds: float = 12.0, warm_up: float = 80.0) -> None:
+    """Bytes per refresh tick as the browser receives them. The server collects every 0.1 s
     so that after ``warm_up`` seconds each chart of the 15 min range holds more points than it
     may draw: every chart is at its downsampled maximum, the steady state of a long run."""
     from playwright.sync_api import sync_playwright
@@ -91,7 +91,7 @@ def websocket_bytes(seconds: float = 12.0, warm_up: float = 40.0) -> None:
         return
     urls = {"Overview": "", "System": "System", "Network": "Network", "AI Models": "AI_Models", "Alerts": "Alerts"}
     print(f"\n{'page (refresh 1 s, 15 min range)':34} {'ticks':>6} {'KB/tick':>9} {'max KB':>8}   target <= 40 KB")
-    server = StreamlitServer(ROOT / "streamlit_app.py", env={"PRSM_DEMO": "true", "PRSM_METRICS_INTERVAL": "0.05"})
+    server = StreamlitServer(ROOT / "streamlit_app.py", env={"PRSM_DEMO": "true", "PRSM_METRICS_INTERVAL": "0.1"})
     base = server.wait(timeout=60).url
     with sync_playwright() as p:
         time.sleep(warm_up)  # history accumulates in the server

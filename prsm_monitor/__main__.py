@@ -63,6 +63,7 @@ def console_line(metrics: dict) -> str:
 
 def collect(settings: Settings, args) -> int:
     from .collector import MetricsCollector
+    from .health import health_report
 
     if args.no_demo:
         settings = _replace(settings, demo=False)
@@ -70,13 +71,22 @@ def collect(settings: Settings, args) -> int:
         settings = _replace(settings, interval=check_interval(args.interval, "--interval"))
     collector = MetricsCollector(settings=settings)
 
+    shown_problems: list[str] = []
+
     def emit(metrics):
+        health = health_report(collector, time.time())[1] if collector.running else None  # not with --once
         if args.json:
+            if health:
+                metrics["health"] = {"status": health["status"], "problems": health["problems"]}
             print(json.dumps(metrics, default=str), flush=True)
-        else:
-            print(console_line(metrics), flush=True)
-            for event in metrics["new_alerts"]:
-                print(f"  [{event['level']}] {event['component']}: {event['message']}", flush=True)
+            return
+        print(console_line(metrics), flush=True)
+        for event in metrics["new_alerts"]:
+            print(f"  [{event['level']}] {event['component']}: {event['message']}", flush=True)
+        if health and health["problems"] != shown_problems:  # the monitor's own health, when it changes
+            shown_problems[:] = health["problems"]
+            for problem in health["problems"] or ["the monitor works again"]:
+                print(f"  [health {health['status']}] {problem}", flush=True)
 
     try:
         if args.once:

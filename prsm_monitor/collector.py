@@ -13,9 +13,18 @@ import pandas as pd
 from .alerts import AlertLog, RuleState, default_rules, evaluate, firing
 from .alerts.custom import CustomAlerts
 from .compat import CollectorCompat
-from .config import Settings, Threshold, check_history, check_interval, check_thresholds
+from .config import (
+    VALUE_BYTES,
+    Settings,
+    Threshold,
+    check_history,
+    check_interval,
+    check_thresholds,
+    default_history,
+)
 from .demo.faults import apply_fault
 from .fields import COMPONENTS, Distribution, Field, Rows
+from .loop import TickLoop
 from .persistence import attach, open_store
 from .sources.system import SystemSource
 from .tickstats import COLLECTOR_FIELDS, TickStats
@@ -35,7 +44,16 @@ def default_sources(settings: Settings) -> list:
     return sources
 
 
-class MetricsCollector(CollectorCompat):
+def _point_bytes(sources: Iterable) -> int:
+    """Bytes one point of history takes: every field the collector and ``sources`` declare for
+    the main components (drill-down series are capped at :data:`DETAIL_HISTORY` rows)."""
+    count = len(COLLECTOR_FIELDS)
+    for source in sources:
+        count += sum(len(source.fields[c]) for c in source.components)
+    return VALUE_BYTES * count
+
+
+class MetricsCollector(TickLoop, CollectorCompat):
     """Collects metrics from sources on one daemon thread and keeps their history and alerts.
 
     ``MetricsCollector(max_history=1000)`` reads its other settings from ``PRSM_*``
@@ -55,11 +73,18 @@ class MetricsCollector(CollectorCompat):
     ):
         self.settings = settings if settings is not None else Settings.from_env()
         self._clock = clock  # wall time for records and alerts (tests pass a fake one)
-        history = self.settings.history if max_history is None else max_history
+        sources = default_sources(self.settings) if sources is None else list(sources)
+        point_bytes = _point_bytes(sources)  # checked before the store allocates anything
+        budget = self.settings.memory_budget_mb
         if max_history is not None:
-            check_history(history)
+            history = check_history(max_history, "max_history", point_bytes=point_bytes, budget_mb=budget)
+        elif self.settings.history is not None:
+            history = check_history(self.settings.history, "history", point_bytes=point_bytes, budget_mb=budget)
+        else:
+            history = default_history(self.settings.interval, point_bytes, budget)
         self._interval = self.settings.interval
         self._history_given = max_history is not None
+        self.created_at = clock()  # tells this collector from any other (a restart resets its counters)
         self.store = open_store(self.settings, history)  # memory only, or tiers on disk (persistence.py)
         self.log = AlertLog()
         self.custom = CustomAlerts(self.log)
@@ -77,7 +102,7 @@ class MetricsCollector(CollectorCompat):
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.store.declare("collector", [f.name for f in COLLECTOR_FIELDS])
-        for source in default_sources(self.settings) if sources is None else sources:
+        for source in sources:
             self.add_source(source)
         attach(self)  # restore what an earlier run saved; journal from now on
 
@@ -107,6 +132,11 @@ class MetricsCollector(CollectorCompat):
         may call :meth:`create_alert`. Its alerts stay active while it keeps asserting them."""
         with self._lock:
             self._custom_rules.append(rule)
+
+    @property
+    def point_bytes(self) -> int:
+        """Bytes one point of history takes: 8 per field the collector and its sources declare."""
+        return _point_bytes(self.sources)
 
     @property
     def sources(self) -> list:
@@ -168,7 +198,11 @@ class MetricsCollector(CollectorCompat):
         :mod:`prsm_monitor.demo.faults`), also logged.
         """
         interval = None if collection_interval is None else check_interval(collection_interval)
-        history = None if max_history is None else check_history(max_history)
+        history = (
+            None
+            if max_history is None
+            else check_history(max_history, point_bytes=self.point_bytes, budget_mb=self.settings.memory_budget_mb)
+        )
         new = {} if thresholds is None else check_thresholds(thresholds, self.rules)
         with self._lock:
             now = self._clock()
@@ -356,33 +390,6 @@ class MetricsCollector(CollectorCompat):
             )
         self.custom.end_tick(now)
 
-    # -- the thread -----------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        thread = self._thread
-        return thread is not None and thread.is_alive()
-
-    def start(self) -> None:
-        """Start the collection thread (no-op when it already runs)."""
-        with self._lock:
-            if self.running:
-                return
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="prsm-collector", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread and wait for it (no-op when it is not running)."""
-        with self._lock:
-            thread = self._thread
-            self._stop.set()
-            self._wake.set()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
-        with self._lock:
-            if self._thread is thread:
-                self._thread = None
-
     def close(self) -> None:
         """Stop, then release every source (sockets, threads of the demo network)."""
         self.stop()
@@ -398,26 +405,3 @@ class MetricsCollector(CollectorCompat):
 
     def __exit__(self, *exc_info):
         self.close()
-
-    def _run(self) -> None:
-        next_at = time.monotonic()
-        while not self._stop.is_set():
-            tick_start = time.monotonic()
-            try:
-                with self._tick_lock:
-                    self._tick()
-            except Exception:  # a bug of ours must not kill monitoring
-                log.exception("collector tick failed")
-            next_at += self._interval
-            now = time.monotonic()
-            if now > next_at:  # overran: skip the slots we missed, never bunch up
-                missed = int((now - next_at) // self._interval) + 1
-                with self._lock:
-                    self._stats.missed += missed
-                next_at += missed * self._interval
-            while not self._stop.is_set():
-                self._wake.clear()
-                if not self._wake.wait(max(0.0, next_at - time.monotonic())):
-                    break  # the time has come
-                # woken by stop() or an interval change: re-plan from the last tick's start
-                next_at = max(tick_start + self._interval, time.monotonic())

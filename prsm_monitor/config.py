@@ -7,15 +7,15 @@ names the variable, the value it had and what is expected, in one line.
 from __future__ import annotations
 
 import math
+import numbers
 import os
-import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+MAX_SHOWN = 120  # characters of a bad value repeated in an error message
 
 
 class ConfigError(ValueError):
@@ -25,7 +25,10 @@ class ConfigError(ValueError):
         self.variable = variable
         self.value = value
         self.expected = expected
-        super().__init__(f"{variable}={value!r} is invalid: expected {expected}")
+        shown = repr(value)
+        if len(shown) > MAX_SHOWN:
+            shown = shown[: MAX_SHOWN - 1] + "…"
+        super().__init__(f"{variable}={shown} is invalid: expected {expected}")
 
 
 class Hidden:
@@ -69,7 +72,7 @@ THRESHOLD_SPECS: tuple[ThresholdSpec, ...] = (
     ThresholdSpec("memory", "PRSM_MEMORY_THRESHOLD", "PRSM_MEMORY_CRITICAL", 85.0, 95.0, "above", 0.0, 100.0, "%"),
     ThresholdSpec("disk", "PRSM_DISK_THRESHOLD", "PRSM_DISK_CRITICAL", 90.0, 98.0, "above", 0.0, 100.0, "%"),
     ThresholdSpec(
-        "latency", "PRSM_LATENCY_THRESHOLD", "PRSM_LATENCY_CRITICAL", 100.0, 500.0, "above", 0.0, math.inf, "ms"
+        "latency", "PRSM_LATENCY_THRESHOLD", "PRSM_LATENCY_CRITICAL", 100.0, 500.0, "above", 0.0, 60_000.0, "ms"
     ),
     ThresholdSpec(
         "consensus_rejections",
@@ -93,7 +96,7 @@ THRESHOLD_SPECS: tuple[ThresholdSpec, ...] = (
         5.0,
         "above",
         0.0,
-        math.inf,
+        3600.0,
         "s",
     ),
     ThresholdSpec(
@@ -115,47 +118,136 @@ def default_thresholds() -> dict[str, Threshold]:
     return {s.rule: Threshold(s.warning, s.critical, s.direction) for s in THRESHOLD_SPECS}
 
 
+def finite(value) -> float | None:
+    """``value`` as a float when it is a usable real number, else None.
+
+    Usable: a real number (``bool`` is not one) that is finite and either zero or of normal
+    magnitude. Infinities, NaN, integers too large for a float (``1`` and 400 zeros) and
+    subnormal numbers such as ``1e-320`` (whose reciprocal overflows) are not."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    if not math.isfinite(number) or (number != 0.0 and abs(number) < sys.float_info.min):
+        return None
+    return number
+
+
+def _between(low: float, high: float) -> str:
+    return f"a number from {low:g} to {high:g}"
+
+
+def expecting(expected: str, value) -> str:
+    """``expected``, plus the reason when ``value`` is in range but too close to 0 to use."""
+    if isinstance(value, float) and value != 0.0 and abs(value) < sys.float_info.min:
+        return f"{expected} (one this close to 0 is not usable: use 0)"
+    return expected
+
+
 def check_threshold(
-    rule: str, warning: float, critical: float, *, warning_name: str | None = None, critical_name: str | None = None
+    rule: str,
+    warning: float,
+    critical: float,
+    *,
+    warning_name: str | None = None,
+    critical_name: str | None = None,
+    blame: str = "warning",
 ) -> Threshold:
-    """Validate one rule's pair of thresholds; the names default to the env variables."""
+    """Validate one rule's pair of thresholds; the names default to the env variables.
+
+    When the pair is in the wrong order, the error names the ``blame`` level ("warning" or
+    "critical"): the one the user changed."""
     spec = SPECS_BY_RULE.get(rule)
     if spec is None:
         raise ConfigError("rule", rule, f"one of {', '.join(SPECS_BY_RULE)}")
     wname = warning_name or spec.warning_var
     cname = critical_name or spec.critical_var
     for name, value in ((wname, warning), (cname, critical)):
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not spec.low <= value <= spec.high:
-            raise ConfigError(name, value, f"a number from {spec.low:g} to {spec.high:g}")
-    if spec.direction == "above" and warning > critical:
-        raise ConfigError(wname, warning, f"a warning level at or below the critical level {critical:g}")
-    if spec.direction == "below" and warning < critical:
-        raise ConfigError(wname, warning, f"a warning level at or above the critical level {critical:g}")
-    return Threshold(float(warning), float(critical), spec.direction)
+        number = finite(value)
+        if number is None or not spec.low <= number <= spec.high:
+            raise ConfigError(name, value, expecting(_between(spec.low, spec.high), value))
+    warning, critical = float(warning), float(critical)
+    above = spec.direction == "above"
+    if (warning > critical) if above else (warning < critical):
+        side = "below" if above else "above"
+        if blame == "critical":
+            other = "above" if above else "below"
+            raise ConfigError(cname, critical, f"a critical level at or {other} the warning level {warning:g}")
+        raise ConfigError(wname, warning, f"a warning level at or {side} the critical level {critical:g}")
+    return Threshold(warning, critical, spec.direction)
 
 
-INTERVAL_MAX = 3600.0  # seconds between ticks, at most (more than 0)
+INTERVAL_MIN = 0.1  # seconds between ticks, at least: faster ticks cost more than they show
+INTERVAL_MAX = 3600.0  # seconds between ticks, at most
 HISTORY_MIN = 10  # points kept per component, at least
-HISTORY_MAX = 1_000_000  # points per component settable while running (more: PRSM_METRICS_HISTORY at start)
-HISTORY_MAX_AT_START = 10_000_000
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+HISTORY_SECONDS = 24 * 3600  # the default history covers this much (the longest range the pages offer)
+MEMORY_BUDGET_MB = 256.0  # default PRSM_MEMORY_BUDGET_MB: with the app (~200 MB), well inside 1 GB
+MEMORY_BUDGET_RANGE = (16.0, 65_536.0)  # MiB
+VALUE_BYTES = 8  # one float64 per field and point
+HISTORY_COPIES = 2  # a resize (old and new ring) or a full-range query holds the history twice for a moment
 
 
 def check_interval(value, name: str = "collection_interval") -> float:
-    """Seconds between collection ticks: more than 0, at most :data:`INTERVAL_MAX`."""
-    if not _is_number(value) or not 0 < value <= INTERVAL_MAX:
-        raise ConfigError(name, value, f"seconds, more than 0 and at most {INTERVAL_MAX:g}")
-    return float(value)
+    """Seconds between collection ticks: from :data:`INTERVAL_MIN` to :data:`INTERVAL_MAX`."""
+    number = finite(value)
+    if number is None or not INTERVAL_MIN <= number <= INTERVAL_MAX:
+        raise ConfigError(name, value, f"seconds, a number from {INTERVAL_MIN:g} to {INTERVAL_MAX:g}")
+    return number
 
 
-def check_history(value, name: str = "max_history", high: int = HISTORY_MAX) -> int:
-    """Points kept per component: a whole number from :data:`HISTORY_MIN` to ``high``."""
-    if not _is_number(value) or value != int(value) or not HISTORY_MIN <= value <= high:
-        raise ConfigError(name, value, f"a whole number of points from {HISTORY_MIN} to {high}")
-    return int(value)
+def history_ceiling(point_bytes: int, budget_mb: float) -> int:
+    """The most points per component that fit ``budget_mb`` MiB, for ``point_bytes`` bytes per
+    point (every component's fields together): the budget covers :data:`HISTORY_COPIES` copies."""
+    return max(HISTORY_MIN, int(budget_mb * 1024 * 1024 // (HISTORY_COPIES * max(1, point_bytes))))
+
+
+def default_history(interval: float, point_bytes: int, budget_mb: float) -> int:
+    """Points that cover :data:`HISTORY_SECONDS` at ``interval``, as far as the budget allows."""
+    return max(HISTORY_MIN, min(math.ceil(HISTORY_SECONDS / interval), history_ceiling(point_bytes, budget_mb)))
+
+
+def check_history(
+    value, name: str = "max_history", *, point_bytes: int | None = None, budget_mb: float = MEMORY_BUDGET_MB
+) -> int:
+    """Points kept per component: a whole number from :data:`HISTORY_MIN` to what the memory
+    budget allows at ``point_bytes`` per point (default: the fields of the default sources)."""
+    point_bytes = default_point_bytes() if point_bytes is None else point_bytes
+    high = history_ceiling(point_bytes, budget_mb)
+    number = finite(value)
+    if number is None or not number.is_integer() or not HISTORY_MIN <= number <= high:
+        raise ConfigError(
+            name,
+            value,
+            f"a whole number of points from {HISTORY_MIN} to {high} "
+            f"({point_bytes} bytes per point within PRSM_MEMORY_BUDGET_MB={budget_mb:g})",
+        )
+    return int(number)
+
+
+def default_point_bytes(demo: bool = True) -> int:
+    """Bytes one point of history takes with the default sources: the fields they declare
+    (this machine's, one per CPU core, the collector's and, with ``demo``, the network's and
+    the AI models'), :data:`VALUE_BYTES` each."""
+    import psutil  # here, not at import: config is read by everything
+
+    from .sources.prsm.fields import AI_FIELDS, NETWORK_FIELDS
+    from .sources.system import SYSTEM_FIELDS
+    from .tickstats import COLLECTOR_FIELDS
+
+    count = len(SYSTEM_FIELDS) + (psutil.cpu_count() or 1) + len(COLLECTOR_FIELDS)
+    if demo:
+        count += len(NETWORK_FIELDS) + len(AI_FIELDS)
+    return VALUE_BYTES * count
+
+
+def _blame(value: Mapping, current) -> str:
+    """Which level a threshold change names when the pair is out of order: the critical one
+    when only it was given or changed, else the warning one."""
+    if "critical" in value and ("warning" not in value or value["warning"] == current.warning):
+        return "critical"
+    return "warning"
 
 
 def check_thresholds(changes: Mapping, current: Mapping, prefix: str = "thresholds") -> dict[str, Threshold]:
@@ -167,7 +259,7 @@ def check_thresholds(changes: Mapping, current: Mapping, prefix: str = "threshol
         raise ConfigError(prefix, changes, 'a mapping like {"cpu": {"warning": 70, "critical": 90}}')
     result = {}
     for name, value in changes.items():
-        if name not in current:
+        if not isinstance(name, str) or name not in current:
             raise ConfigError(prefix, name, f"a rule name, one of {', '.join(current)}")
         where = f"{prefix}.{name}"
         if isinstance(value, Threshold):
@@ -176,75 +268,21 @@ def check_thresholds(changes: Mapping, current: Mapping, prefix: str = "threshol
             value = {"warning": value[0], "critical": value[1]}
         if not isinstance(value, Mapping) or not value or set(value) - {"warning", "critical"}:
             raise ConfigError(where, value, 'a mapping with "warning" and/or "critical", or a (warning, critical) pair')
+        spec = SPECS_BY_RULE[name]
         for level in ("warning", "critical"):
-            if level in value and not (_is_number(value[level]) and not math.isnan(value[level])):
-                raise ConfigError(f"{where}.{level}", value[level], "a number")
-        warning = value.get("warning", current[name].warning)
-        critical = value.get("critical", current[name].critical)
+            if level in value and finite(value[level]) is None:
+                raise ConfigError(
+                    f"{where}.{level}", value[level], expecting(_between(spec.low, spec.high), value[level])
+                )
         result[name] = check_threshold(
-            name, warning, critical, warning_name=f"{where}.warning", critical_name=f"{where}.critical"
+            name,
+            value.get("warning", current[name].warning),
+            value.get("critical", current[name].critical),
+            warning_name=f"{where}.warning",
+            critical_name=f"{where}.critical",
+            blame=_blame(value, current[name]),
         )
     return result
-
-
-def _number(
-    env: Mapping[str, str],
-    name: str,
-    default: float,
-    low: float,
-    high: float = math.inf,
-    *,
-    integer: bool = False,
-    low_open: bool = False,
-) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    kind = "a whole number" if integer else "a number"
-    bound = f"greater than {low:g}" if low_open else f"at least {low:g}"
-    expected = f"{kind} {bound}" + ("" if high == math.inf else f" and at most {high:g}")
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        raise ConfigError(name, raw, expected) from None
-    if math.isnan(value) or value < low or (low_open and value == low) or value > high:
-        raise ConfigError(name, raw, expected)
-    return value
-
-
-def _secret(env: Mapping[str, str], name: str, *, token: bool = False) -> str | None:
-    """A token or password; unset or blank is None. Its value never appears in an error."""
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return None
-    if token and (len(raw) < 16 or any(not 33 <= ord(c) <= 126 for c in raw)):
-        raise ConfigError(name, HIDDEN, "at least 16 visible ASCII characters, no spaces (value not shown)")
-    return raw
-
-
-def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    raw = env.get(name, "")
-    origins = tuple(o.strip() for o in raw.split(",") if o.strip())
-    for origin in origins:
-        if origin != "*" and not _ORIGIN.match(origin):
-            raise ConfigError(
-                name, origin, "comma-separated origins like https://grafana.example.com:3000 (scheme and host, no path)"
-            )
-    return origins
-
-
-def _names(env: Mapping[str, str], name: str, nodes: str | None) -> tuple[str, ...]:
-    """Comma-separated node names: 2 to 200, unique, 1 to 64 characters each. They set the
-    node count, so PRSM_DEMO_NODES, if also given, must agree."""
-    raw = env.get(name, "")
-    if raw.strip() == "":
-        return ()
-    names = tuple(n.strip() for n in raw.split(","))
-    if not 2 <= len(names) <= 200 or any(not 1 <= len(n) <= 64 for n in names) or len(set(names)) != len(names):
-        raise ConfigError(name, raw, "2 to 200 different comma-separated names of 1 to 64 characters")
-    if nodes and nodes.strip() and nodes.strip() != str(len(names)):
-        raise ConfigError(name, raw, f"as many names as PRSM_DEMO_NODES={nodes.strip()}, or leave one of them unset")
-    return names
 
 
 def parse_boolean(raw: str) -> bool | None:
@@ -253,25 +291,20 @@ def parse_boolean(raw: str) -> bool | None:
     return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
 
 
-def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    value = parse_boolean(raw)
-    if value is None:
-        raise ConfigError(name, raw, "one of true/false, yes/no, on/off, 1/0")
-    return value
-
-
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable, with its defaults."""
+    """Everything configurable, with its defaults.
+
+    Constructing one validates the settings that shape the collector's run (interval,
+    history, memory budget, thresholds) with the same checks as the environment, the API
+    and the sidebar; :meth:`from_env` also names the variable of a bad value."""
 
     host: str = "localhost"
     port: int = 8501
     debug: bool = False
     interval: float = 1.0
-    history: int = 1000
+    history: int | None = None  # points per component; None: 24 h at ``interval``, as the memory budget allows
+    memory_budget_mb: float = MEMORY_BUDGET_MB  # MiB the history may take (PRSM_MEMORY_BUDGET_MB)
     demo: bool = True
     demo_nodes: int = 5
     demo_rate: float = 5.0
@@ -281,6 +314,7 @@ class Settings:
     api_token: str | None = field(default=None, repr=False)  # Bearer token for /api/* and /metrics
     health_auth: bool = False  # /health needs the token too
     cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
+    allowed_hosts: tuple[str, ...] = ()  # Host names the API answers to besides localhost, IPs and ``host``
     dashboard_password: str | None = field(default=None, repr=False)  # password form on every page
     # history on disk (see prsm_monitor.persistence); None: memory only, the default of Settings()
     data_dir: str | None = None
@@ -293,101 +327,40 @@ class Settings:
     anonymize: bool = False  # hash host names, addresses and node/model names in history output
     env_set: frozenset[str] = field(default=frozenset(), repr=False)  # PRSM_* variables that were set
 
+    def __post_init__(self):
+        check_interval(self.interval, "Settings.interval")
+        budget = finite(self.memory_budget_mb)
+        low, high = MEMORY_BUDGET_RANGE
+        if budget is None or not low <= budget <= high:
+            raise ConfigError("Settings.memory_budget_mb", self.memory_budget_mb, f"MiB, {_between(low, high)}")
+        if self.history is not None:
+            check_history(
+                self.history,
+                "Settings.history",
+                point_bytes=default_point_bytes(self.demo),
+                budget_mb=self.memory_budget_mb,
+            )
+        if not isinstance(self.thresholds, Mapping):
+            raise ConfigError("Settings.thresholds", self.thresholds, "a mapping of rule names to Threshold")
+        defaults = default_thresholds()
+        merged = {**defaults, **check_thresholds(self.thresholds, defaults, "Settings.thresholds")}
+        object.__setattr__(self, "thresholds", merged)
+
+    @property
+    def point_bytes(self) -> int:
+        """Bytes one point of history takes with the default sources of these settings."""
+        return default_point_bytes(self.demo)
+
+    @property
+    def history_points(self) -> int:
+        """Points per component: ``history``, or 24 h at ``interval`` as far as the budget allows."""
+        if self.history is not None:
+            return self.history
+        return default_history(self.interval, self.point_bytes, self.memory_budget_mb)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and validate every ``PRSM_*`` variable; raise :class:`ConfigError` on the first bad one."""
-        env = os.environ if env is None else env
-        host = env.get("PRSM_DASHBOARD_HOST", "").strip() or cls.host
-        if any(c.isspace() for c in host):
-            raise ConfigError("PRSM_DASHBOARD_HOST", host, "a host name or address without spaces")
-        thresholds = {}
-        for spec in THRESHOLD_SPECS:
-            warning = _number(env, spec.warning_var, spec.warning, spec.low, spec.high)
-            critical = _number(env, spec.critical_var, spec.critical, spec.low, spec.high)
-            thresholds[spec.rule] = check_threshold(spec.rule, warning, critical)
-        return cls(
-            host=host,
-            port=int(_number(env, "PRSM_DASHBOARD_PORT", cls.port, 1, 65535, integer=True)),
-            debug=_boolean(env, "PRSM_DASHBOARD_DEBUG", cls.debug),
-            interval=_number(env, "PRSM_METRICS_INTERVAL", cls.interval, 0.0, INTERVAL_MAX, low_open=True),
-            history=int(
-                _number(env, "PRSM_METRICS_HISTORY", cls.history, HISTORY_MIN, HISTORY_MAX_AT_START, integer=True)
-            ),
-            demo=_boolean(env, "PRSM_DEMO", cls.demo),
-            demo_nodes=int(_number(env, "PRSM_DEMO_NODES", cls.demo_nodes, 2, 200, integer=True)),
-            demo_rate=_number(env, "PRSM_DEMO_RATE", cls.demo_rate, 0.0, 10_000.0),
-            demo_peers=int(_number(env, "PRSM_DEMO_PEERS", cls.demo_peers, 1, 50, integer=True)),
-            demo_names=_names(env, "PRSM_DEMO_NODE_NAMES", env.get("PRSM_DEMO_NODES")),
-            thresholds=thresholds,
-            api_token=_secret(env, "PRSM_API_TOKEN", token=True),
-            health_auth=_boolean(env, "PRSM_HEALTH_AUTH", cls.health_auth),
-            cors_origins=_origins(env, "PRSM_CORS_ORIGINS"),
-            dashboard_password=_secret(env, "PRSM_DASHBOARD_PASSWORD"),
-            **history_settings(env),
-        )
+        from .envvars import settings_from_env  # reads the variables' text with the checks above
 
-
-# -- history: on-disk store, retention, Prometheus, anonymization ------------------------------
-DATA_DIR_NAME = ".prsm-monitor"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-DURATION_MIN = 60.0  # a minute: one raw chunk
-DURATION_MAX = 3650 * 86400.0  # ten years
-_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
-_MATCHER = r'\s*[A-Za-z_][A-Za-z0-9_]*\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"\s*'
-_SELECTOR = re.compile(rf"^(?:{_MATCHER}(?:,{_MATCHER})*)?$")
-
-
-def default_data_dir() -> Path:
-    """``.prsm-monitor/`` beside ``streamlit_app.py`` (the working directory when the package
-    is installed elsewhere)."""
-    root = Path(__file__).resolve().parent.parent
-    return (root if (root / "streamlit_app.py").is_file() else Path.cwd()) / DATA_DIR_NAME
-
-
-def parse_duration(raw: str, name: str) -> float:
-    """Seconds in ``raw``, a number with a unit: ``90s``, ``15m``, ``24h``, ``30d``."""
-    match = _DURATION.match(raw)
-    expected = "a duration like 24h or 30d: a number and a unit, s, m, h or d, from 1m to 3650d"
-    if not match:
-        raise ConfigError(name, raw, expected)
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if not DURATION_MIN <= seconds <= DURATION_MAX:
-        raise ConfigError(name, raw, expected)
-    return seconds
-
-
-def history_settings(env: Mapping[str, str]) -> dict:
-    """The history fields of :class:`Settings` from ``PRSM_DATA_DIR``, ``PRSM_PERSIST``,
-    ``PRSM_RETENTION_*``, ``PRSM_PROMETHEUS_*`` and ``PRSM_ANONYMIZE``."""
-    persist = _boolean(env, "PRSM_PERSIST", True)
-    raw_dir = env.get("PRSM_DATA_DIR")
-    if not persist or (raw_dir is not None and raw_dir.strip() == ""):
-        data_dir = None  # memory only
-    else:
-        data_dir = str(Path(raw_dir.strip()).expanduser()) if raw_dir is not None else str(default_data_dir())
-    retention = {}
-    for key, name, default in (
-        ("retention_raw", "PRSM_RETENTION_RAW", Settings.retention_raw),
-        ("retention_minute", "PRSM_RETENTION_MINUTE", Settings.retention_minute),
-        ("retention_hour", "PRSM_RETENTION_HOUR", Settings.retention_hour),
-    ):
-        raw = env.get(name, "")
-        retention[key] = parse_duration(raw, name) if raw.strip() else default
-    url = env.get("PRSM_PROMETHEUS_URL", "").strip()
-    if url and not _URL.match(url):
-        raise ConfigError("PRSM_PROMETHEUS_URL", url, "an http:// or https:// URL like http://prometheus:9090")
-    selector = env.get("PRSM_PROMETHEUS_SELECTOR", "").strip()
-    if not _SELECTOR.match(selector):
-        raise ConfigError(
-            "PRSM_PROMETHEUS_SELECTOR", selector, 'PromQL label matchers like instance="monitor:8501",job="prsm"'
-        )
-    return {
-        "data_dir": data_dir,
-        **retention,
-        "retention_max_mb": _number(env, "PRSM_RETENTION_MAX_MB", None, 1.0),
-        "prometheus_url": url.rstrip("/") or None,
-        "prometheus_selector": selector,
-        "anonymize": _boolean(env, "PRSM_ANONYMIZE", False),
-        "env_set": frozenset(k for k, v in env.items() if k.startswith("PRSM_") and v.strip()),
-    }
+        return settings_from_env(cls, os.environ if env is None else env)

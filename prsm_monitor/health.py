@@ -1,8 +1,9 @@
 """The monitor's own health: one policy shared by ``/health``, the Overview and the CLI.
 
-``unhealthy`` when the collector stopped or has not ticked for :func:`stall_seconds`;
-``starting`` before its first tick; ``degraded`` while a critical alert fires; else
-``healthy``.
+``unhealthy`` (503) when the collector stopped, has not ticked for :func:`stall_seconds` or
+its ticks fail; ``degraded`` (503) when it skips many of its scheduled ticks (they take
+longer than the interval); ``starting`` before its first tick; ``degraded`` (200, 503 with
+``strict``) while a critical alert fires; else ``healthy``.
 """
 
 from __future__ import annotations
@@ -10,18 +11,57 @@ from __future__ import annotations
 from .collector import MetricsCollector
 from .fields import LEVELS
 
+MISSED_WINDOW_SECONDS = 60.0  # missed ticks are judged over this much recent history
+MISSED_SHARE = 0.2  # a problem when more than this share of the scheduled ticks was skipped...
+MISSED_AT_LEAST = 5  # ...and at least this many
+
 
 def stall_seconds(interval: float) -> float:
     """How long without a tick before the collector counts as stalled."""
     return 3 * interval + 1.0
 
 
+def missed_recently(collector: MetricsCollector, record: dict | None) -> tuple[int, int, float]:
+    """``(missed, scheduled, seconds)``: ticks skipped and ticks due over the last
+    :data:`MISSED_WINDOW_SECONDS` of the collector's own history, up to ``record`` (its latest)."""
+    if record is None:
+        return 0, 0, 0.0
+    frame = collector.store.query("collector", record["timestamp"] - MISSED_WINDOW_SECONDS)
+    if len(frame) < 2:
+        return 0, 0, 0.0
+    first, last = frame.iloc[0], frame.iloc[-1]
+    missed = int(last["missed_ticks_total"] - first["missed_ticks_total"])
+    ran = int(last["ticks_total"] - first["ticks_total"])
+    return missed, missed + ran, float(last["timestamp"] - first["timestamp"])
+
+
+def collector_problems(collector: MetricsCollector, record: dict | None, age: float | None) -> tuple[list, list]:
+    """``(fatal, slow)``: what stops the monitoring, and what makes it fall behind, in words."""
+    interval = collector.collection_interval
+    fatal, slow = [], []
+    if not collector.running:
+        why = collector.stopped_by
+        fatal.append(f"the collector thread stopped ({why})" if why else "the collector is not running")
+    elif age is not None and age > stall_seconds(interval):
+        fatal.append(f"the collector has not ticked for {age:.1f} s (interval {interval:g} s)")
+    failing = [a for a in collector.get_active_alerts() if a.get("key") in ("collector:tick", "collector:loop")]
+    fatal.extend(a["message"] for a in failing)
+    missed, scheduled, seconds = missed_recently(collector, record)
+    if missed >= MISSED_AT_LEAST and missed > MISSED_SHARE * scheduled:
+        slow.append(
+            f"the collector skipped {missed} of {scheduled} scheduled ticks in the last {seconds:.0f} s: "
+            f"ticks take longer than the {interval:g} s interval"
+        )
+    return fatal, slow
+
+
 def health_report(collector: MetricsCollector, now: float, strict: bool = False) -> tuple[int, dict]:
     """``(HTTP status, body)`` of ``/health``.
 
-    ``status`` is ``unhealthy`` (503) when the collector stopped or has not ticked for
-    :func:`stall_seconds`; ``starting`` before its first tick; ``degraded`` while a
-    critical alert fires (503 only with ``strict``); else ``healthy``. ``*_ok`` is None
+    ``status`` is ``unhealthy`` (503) when the collector stopped, stalled or fails its ticks;
+    ``degraded`` (503) when it skips many scheduled ticks; ``starting`` before its first
+    tick; ``degraded`` while a critical alert fires (503 only with ``strict``); else
+    ``healthy``. ``problems`` says why in words. ``*_ok`` is None
     for a component without readings, False while its rule fires at critical level (or
     its source fails), True otherwise."""
     latest = {c: collector.latest(c) for c in ("system", "network", "ai")}  # by reference: read only
@@ -29,11 +69,8 @@ def health_report(collector: MetricsCollector, now: float, strict: bool = False)
     interval = collector.collection_interval
     running = collector.running
     age = None if record is None else max(0.0, now - record["timestamp"])
-    problems = []
-    if not running:
-        problems.append("the collector is not running")
-    elif age is not None and age > stall_seconds(interval):
-        problems.append(f"the collector has not ticked for {age:.1f} s (interval {interval:g} s)")
+    fatal, slow = collector_problems(collector, record, age)
+    problems = fatal + slow
     active = collector.get_active_alerts()
     counts = {level: 0 for level in LEVELS}
     for alert in active:
@@ -54,8 +91,10 @@ def health_report(collector: MetricsCollector, now: float, strict: bool = False)
     network_ok = ok("network")
     if network_ok and network.get("active_nodes") is not None:
         network_ok = network["active_nodes"] > 0
-    if problems:
+    if fatal:
         status, code = "unhealthy", 503
+    elif slow:
+        status, code = "degraded", 503
     elif record is None:
         status, code = "starting", 200
     elif counts["critical"]:
@@ -73,6 +112,8 @@ def health_report(collector: MetricsCollector, now: float, strict: bool = False)
         "problems": problems,
         "collector": {
             "running": running,
+            "created_at": collector.created_at,
+            "stopped_by": collector.stopped_by,
             "last_tick_age_seconds": age,
             "stalled_after_seconds": stall_seconds(interval),
             "interval_seconds": interval,

@@ -1,7 +1,10 @@
 """The one collector of this process, shared by every dashboard session and the API.
 
 Plain Python, lock-guarded, so that code outside a Streamlit script run (the API's
-routes) reaches the same object that ``st.cache_resource`` hands to pages.
+routes) reaches the same object the pages use. Once created, it is never replaced behind
+anyone's back: if its thread stopped, every caller still gets the same object (its
+history, alerts and tuned thresholds intact) and ``/health`` says that it stopped. Only
+:func:`release_collector`, called on purpose, lets a new one be created.
 """
 
 from __future__ import annotations
@@ -14,26 +17,31 @@ from .collector import MetricsCollector
 from .config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
-
 _lock = threading.Lock()
 _collector: MetricsCollector | None = None
 
 
 def get_collector(settings: Settings | None = None) -> MetricsCollector:
-    """The running process-wide collector, created and started on first use.
+    """The process-wide collector, created and started on first use.
 
     ``settings`` only matter for the call that creates it; the default reads the
     ``PRSM_*`` variables (a bad one raises :class:`~prsm_monitor.config.ConfigError`).
-    A collector that was stopped is replaced by a new one.
+    A collector whose thread stopped is returned as it is, never replaced.
     """
     global _collector
     with _lock:
-        if _collector is None or not _collector.running:
-            if _collector is not None:
-                _collector.close()
-            _collector = MetricsCollector(settings=settings if settings is not None else Settings.from_env())
-            _collector.collect_once()  # the first page view has data to show
-            _collector.start()
+        if _collector is None:
+            collector = MetricsCollector(settings=settings if settings is not None else Settings.from_env())
+            try:
+                collector.collect_once()  # the first page view has data to show
+            except Exception:  # noqa: BLE001 - the thread retries, and turns failures into alerts
+                log.exception("the first tick failed")
+            try:
+                collector.start()
+            except BaseException:
+                collector.close()  # its demo network's threads and sockets
+                raise
+            _collector = collector
         return _collector
 
 
@@ -43,7 +51,8 @@ def current_collector() -> MetricsCollector | None:
 
 
 def release_collector(collector: MetricsCollector | None = None) -> None:
-    """Stop and forget the process-wide collector (only if it is ``collector``, when given)."""
+    """Close and forget the process-wide collector (only if it is ``collector``, when given),
+    so that the next :func:`get_collector` creates a new one: for tests and shutdown."""
     global _collector
     with _lock:
         if _collector is None or (collector is not None and collector is not _collector):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import http.client as httpclient
 import io
 import json
 import math
@@ -268,6 +269,51 @@ def test_settings_read_and_reject_bad_bodies(http, server):
     assert_error(post_settings(http, server, '{"collection_interval": NaN}'), 400)
     assert_error(post_settings(http, server, '{"collection_interval": 1}', "text/plain"), 415)
     assert get(http, server, "/api/settings").json()["thresholds"]["cpu"]["warning"] == 80  # nothing changed
+
+
+@pytest.mark.parametrize(
+    "body, parameter",
+    [
+        ('{"collection_interval": 1e-320}', "collection_interval"),  # issue 9: the thread died
+        ('{"collection_interval": 1e-310}', "collection_interval"),  # every tick failed
+        ('{"collection_interval": 1e-6}', "collection_interval"),  # a busy loop
+        ('{"thresholds": {"latency": {"critical": 1e999}}}', "thresholds.latency.critical"),  # every page broke
+        ('{"thresholds": {"cpu": {"warning": 1' + "0" * 400 + "}}}", "thresholds.cpu.warning"),  # OverflowError
+        ('{"max_history": 1000000}', "max_history"),  # 149 -> 690 MB
+        ("[" * 30_000, None),  # RecursionError
+    ],
+)
+def test_the_issues_settings_attacks_are_400s_and_change_nothing(http, server, body, parameter):
+    before = get(http, server, "/health").json()["collector"]
+    error = assert_error(post_settings(http, server, body), 400, parameter)
+    assert "\n" not in error["message"]
+    settings = get(http, server, "/api/settings").json()
+    assert settings["collection_interval"] == INTERVAL and settings["thresholds"]["latency"]["critical"] == 500
+    after = get(http, server, "/health").json()["collector"]
+    assert after["created_at"] == before["created_at"] and after["ticks_total"] >= before["ticks_total"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/health", "/metrics", "/api", "/api/metrics", "/api/stream", "/api/historical/ai"])
+def test_every_wrong_method_is_a_json_405(http, server, method, path):
+    response = http.request(method, server.url + path, timeout=10)
+    assert_error(response, 405)
+    assert "GET" in response.headers["allow"]
+
+
+@pytest.mark.parametrize(
+    "target", ["/api/%2F", "/api/historical/%2F", "/api/..", "/api/%2e%2e/metrics", "/api/%00", "/metrics%00"]
+)
+def test_encoded_slashes_dots_and_nul_are_json_400s(server, target):
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = httpclient.HTTPConnection(host, int(port), timeout=10)  # sends the target as given
+    try:
+        connection.request("GET", target)
+        response = connection.getresponse()
+        assert response.status == 400 and response.getheader("content-type") == "application/json"
+        assert json.loads(response.read())["error"] == "bad_path"
+    finally:
+        connection.close()
 
 
 class Events:

@@ -68,3 +68,12 @@ def test_any_json_body_is_answered_without_500(served, body):
         assert answer["status"] == 400 and answer["message"]
     else:
         assert set(answer) == {"collection_interval", "max_history", "thresholds"}
+
+
+@pytest.mark.parametrize("key", ["\n", "", "a\rb", "\u2028"])
+def test_an_unknown_key_that_is_not_printable_keeps_the_message_on_one_line(served, key):
+    """Found by the fuzz suite: a body key "\\n" made a two-line message."""
+    response = post(served, {key: None})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["parameter"] == key and body["message"].isprintable() and repr(key) in body["message"]

@@ -11,7 +11,7 @@ import requests
 from starlette.applications import Starlette
 
 from prsm_monitor.api import Api, FixedCollector, middleware
-from prsm_monitor.api.stream import EventHub
+from prsm_monitor.api.stream import EventHub, EventStream
 from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
 
@@ -48,7 +48,7 @@ def test_a_full_queue_drops_its_oldest_frames_and_never_blocks_the_collector():
 
 @pytest.fixture
 def served():
-    collector = MetricsCollector(settings=Settings(demo=False, interval=0.05))
+    collector = MetricsCollector(settings=Settings(demo=False, interval=0.1))
     collector.start()
     api = Api(FixedCollector(collector))
     with InProcessServer(Starlette(routes=api.routes, middleware=middleware(Settings()))) as server:
@@ -98,3 +98,72 @@ def test_a_client_that_never_reads_does_not_hold_up_the_others(served):
     finally:
         stuck.close()
     wait_until(lambda: hub.clients == 0)
+
+
+@pytest.mark.parametrize("value", ["1" * 5000, "²", "-1", "1.5", "abc", "1 2", "٣"])
+def test_a_bad_last_event_id_is_a_400_and_takes_no_slot(served, value):
+    """Issue 9: 256 requests with a 5,000-digit id (or '²', a digit to str.isdigit) each got a
+    500 and kept a slot, and then every client got 503 too_many_clients until a restart."""
+    _, hub, server = served
+    with requests.Session() as http:
+        for _ in range(300 if value == "²" else 3):  # more than MAX_CLIENTS (256) once
+            response = http.get(server.url + "/api/stream", headers={"Last-Event-ID": value.encode("utf-8")}, timeout=5)
+            assert response.status_code == 400, response.text
+            body = response.json()
+            assert body["parameter"] == "Last-Event-ID" and "digits" in body["expected"]
+    assert hub.clients == 0
+    with requests.get(server.url + "/api/stream", stream=True, timeout=5, headers={"Last-Event-ID": "0"}) as ok:
+        assert ok.status_code == 200
+        assert next(ok.iter_lines(decode_unicode=True)).startswith("retry:")
+
+
+def test_head_is_answered_at_once_without_a_slot(served):
+    _, hub, server = served
+    for _ in range(3):
+        response = requests.head(server.url + "/api/stream", timeout=5)  # it never finished before
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    assert hub.clients == 0
+
+
+def run_stream(hub, send, idle_timeout=0.2):
+    """An EventStream response driven directly; returns once it ended."""
+
+    async def scenario():
+        disconnect = asyncio.Event()
+
+        async def receive():
+            await disconnect.wait()
+            return {"type": "http.disconnect"}
+
+        stream = EventStream(hub, [b"event: x\ndata: {}\n\n"], idle_timeout=idle_timeout)
+        await asyncio.wait_for(stream({"type": "http"}, receive, send), 10)
+
+    asyncio.run(scenario())
+
+
+def test_a_client_that_stops_reading_is_dropped_after_the_idle_timeout():
+    collector = MetricsCollector(settings=Settings(demo=False))
+    hub = EventHub(lambda: collector)
+    sent = []
+
+    async def stuck(message):  # the peer's window is full: the send never completes
+        sent.append(message["type"])
+        if message["type"] == "http.response.body":
+            await asyncio.Event().wait()
+
+    run_stream(hub, stuck)
+    assert sent == ["http.response.start", "http.response.body"] and hub.clients == 0
+    collector.close()
+
+
+def test_the_slot_is_given_back_when_the_response_fails():
+    collector = MetricsCollector(settings=Settings(demo=False))
+    hub = EventHub(lambda: collector)
+
+    async def broken(message):
+        raise RuntimeError("the server failed mid-response")
+
+    with pytest.raises(RuntimeError):
+        run_stream(hub, broken)
+    assert hub.clients == 0 and hub.attached is None
+    collector.close()

@@ -78,10 +78,13 @@ def test_one_collector_is_shared_by_sessions_and_survives_reruns(app):
     other.run()
     app.run()
     assert collector() is first
-    st.cache_resource.clear()  # releases it: the collector stops
-    assert not first.running and shared.current_collector() is None
+    st.cache_resource.clear()  # Streamlit's "Clear cache" must not throw the history away
     app.run()
-    assert collector() is not first
+    assert collector() is first
+    first.stop()  # issue 9: a stopped collector is never silently replaced by a fresh one
+    app.run()
+    assert shared.current_collector() is first and not first.running
+    assert any("Monitoring has stopped: the collector is not running" in e.value for e in app.error)
 
 
 def test_sidebar_threshold_change_reaches_the_shared_collector(app):

@@ -24,7 +24,17 @@ def run_cli(*args, env=None, **kwargs):
     )
 
 
-@pytest.mark.parametrize("variable, value", [("PRSM_METRICS_INTERVAL", "-1"), ("PRSM_DEMO", "maybe")])
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("PRSM_METRICS_INTERVAL", "-1"),
+        ("PRSM_DEMO", "maybe"),
+        ("PRSM_METRICS_INTERVAL", "1e-320"),  # issue 9: a traceback, then a hang
+        ("PRSM_METRICS_INTERVAL", "0.0001"),  # issue 8: 1,600 ticks/s
+        ("PRSM_METRICS_HISTORY", "10000000"),  # issue 9: collect --once used 5.5 GB
+        ("PRSM_CPU_CRITICAL", "0"),  # issue 9: blamed PRSM_CPU_THRESHOLD
+    ],
+)
 def test_bad_environment_prints_one_line_and_exits_2(variable, value):
     result = run_cli("collect", "--once", env={variable: value})
     assert result.returncode == 2
@@ -33,8 +43,9 @@ def test_bad_environment_prints_one_line_and_exits_2(variable, value):
     assert len(lines) == 1 and variable in lines[0] and repr(value) in lines[0]
 
 
-def test_bad_interval_option_exits_2():
-    result = run_cli("collect", "--interval", "0")
+@pytest.mark.parametrize("interval", ["0", "0.01", "inf", "nan"])
+def test_bad_interval_option_exits_2(interval):
+    result = run_cli("collect", "--interval", interval)
     assert result.returncode == 2 and "--interval" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -45,6 +56,7 @@ def test_collect_once_json_prints_the_reference_shape():
     assert {"system", "network", "ai", "alerts"} <= set(metrics)
     assert metrics["network"] is None
     assert metrics["system"]["memory_total_gb"] > 0
+    assert "health" not in metrics  # one tick, no thread: nothing to judge
 
 
 def test_collect_prints_each_tick_and_exits_cleanly_on_ctrl_c():
@@ -66,6 +78,25 @@ def test_collect_prints_each_tick_and_exits_cleanly_on_ctrl_c():
         process.kill()
         process.stdout.close()
         process.stderr.close()
+
+
+def test_collect_json_lines_carry_the_monitors_own_health():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prsm_monitor", "collect", "--json", "--interval", "0.1"],
+        cwd=ROOT,
+        env={**os.environ, "PRSM_DEMO": "false"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        lines = [json.loads(process.stdout.readline()) for _ in range(3)]
+        health = lines[-1]["health"]
+        assert health["problems"] == [] and health["status"] in ("healthy", "degraded")  # degraded: a critical alert
+    finally:
+        process.kill()
+        process.wait()
+        process.stdout.close()
 
 
 def test_console_line_shows_what_is_there_and_dashes_for_none():

@@ -5,8 +5,9 @@ import time
 import pytest
 
 from prsm_monitor import MetricsCollector
-from prsm_monitor.config import ConfigError
+from prsm_monitor.config import ConfigError, Settings, history_ceiling
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
+from prsm_monitor.health import health_report
 from prsm_monitor.sources.system import SystemSource
 
 from .conftest import wait_until
@@ -84,7 +85,7 @@ def test_reads_are_copies(no_demo):
 
 def test_start_twice_runs_one_thread_and_stop_leaves_none(no_demo):
     collector = make(no_demo)
-    collector.configure(collection_interval=0.05)
+    collector.configure(collection_interval=0.1)
     collector.start()
     collector.start()
     assert len(collector_threads()) == 1
@@ -117,25 +118,25 @@ def test_interval_change_takes_effect_while_running(no_demo):
     collector.start()
     try:
         wait_until(lambda: source.calls == 1)
-        collector.collection_interval = 0.02  # with an hour's interval, no second tick would come
+        collector.collection_interval = 0.1  # with an hour's interval, no second tick would come
         wait_until(lambda: source.calls >= 5, timeout=5)
-        assert collector.collection_interval == 0.02
+        assert collector.collection_interval == 0.1
     finally:
         collector.stop()
 
 
 def test_an_overrunning_tick_skips_slots_instead_of_bunching(no_demo):
-    source = Scripted(delay=0.2)
+    source = Scripted(delay=0.35)
     collector = make(no_demo, source)
-    collector.configure(collection_interval=0.05)
+    collector.configure(collection_interval=0.1)
     collector.start()
     try:
         wait_until(lambda: source.calls >= 3, timeout=5)
     finally:
         collector.stop()
     own = collector.get_latest_metrics()["collector"]
-    assert own["missed_ticks_total"] >= 2 * (own["ticks_total"] - 1)  # ~3 slots lost per 0.2 s tick
-    assert own["tick_duration_ms"] >= 200
+    assert own["missed_ticks_total"] >= 2 * (own["ticks_total"] - 1)  # ~3 slots lost per 0.35 s tick
+    assert own["tick_duration_ms"] >= 350
 
 
 def test_a_raising_source_gives_one_error_and_one_recovery(no_demo):
@@ -189,6 +190,123 @@ def test_bad_settings_change_is_rejected_whole(no_demo):
         collector.configure(thresholds={"cpu": 90})
     with pytest.raises(ConfigError, match="max_history"):
         MetricsCollector(5, settings=no_demo, sources=[])
+
+
+@pytest.mark.parametrize("seconds", [1e-320, 1e-310, 1e-6, 0.0, -1, float("inf"), float("nan"), 10**400])
+def test_an_interval_that_would_break_the_loop_is_refused_and_the_thread_ticks_on(no_demo, seconds):
+    """Issue 9: 1e-320 raised OverflowError outside the loop's try (the thread died), 1e-310
+    failed every tick, 1e-6 spun a core; each is now a ConfigError and nothing changes."""
+    collector = make(no_demo)
+    collector.configure(collection_interval=0.1)
+    collector.start()
+    try:
+        wait_until(lambda: collector.latest("collector"))
+        with pytest.raises(ConfigError, match="collection_interval") as info:
+            collector.configure(collection_interval=seconds)
+        assert "from 0.1 to 3600" in str(info.value)
+        with pytest.raises(ConfigError):
+            collector.collection_interval = seconds
+        ticks = collector.latest("collector")["ticks_total"]
+        wait_until(lambda: collector.latest("collector")["ticks_total"] >= ticks + 2)
+        assert collector.running and collector.collection_interval == 0.1
+    finally:
+        collector.close()
+
+
+def test_history_beyond_the_memory_budget_is_refused(no_demo):
+    """Issue 9: {"max_history": 1000000} took the process from 149 to 690 MB."""
+    collector = MetricsCollector(settings=no_demo)  # this machine's fields: 8 bytes each per point
+    capacity = collector.store.capacity
+    assert capacity == no_demo.history_points == 86_400
+    with pytest.raises(ConfigError, match="max_history") as info:
+        collector.configure(max_history=1_000_000)
+    assert "PRSM_MEMORY_BUDGET_MB" in str(info.value)
+    assert collector.store.capacity == capacity
+    collector.close()
+    small = MetricsCollector(settings=Settings(demo=False, memory_budget_mb=16), sources=[Scripted()])
+    ceiling = history_ceiling(small.point_bytes, 16)
+    assert small.store.capacity == min(86_400, ceiling)  # a default that fits whatever the budget
+    small.configure(max_history=ceiling)
+    with pytest.raises(ConfigError, match=f"from 10 to {ceiling}"):
+        small.configure(max_history=ceiling + 1)
+    with pytest.raises(ConfigError, match="history"):
+        MetricsCollector(settings=Settings(demo=False, memory_budget_mb=16, history=ceiling + 1), sources=[Scripted()])
+
+
+class Unstorable(Scripted):
+    """Reports a value the history cannot hold while ``bad`` is set: the tick itself fails."""
+
+    bad = True
+
+    def collect(self):
+        record = super().collect()
+        if self.bad:
+            record["system"]["cpu_percent"] = "not a number"
+        return record
+
+
+def test_a_failing_tick_is_one_error_alert_and_the_loop_goes_on(no_demo):
+    source = Unstorable()
+    collector = make(no_demo, source)
+    collector.configure(collection_interval=0.1)
+    collector.start()
+    try:
+        wait_until(lambda: source.calls >= 5)
+        assert collector.running
+        errors = [e for e in collector.get_alerts(level="error") if e["details"].get("source") == "collector tick"]
+        assert len(errors) == 1 and "collector tick failed: ValueError" in errors[0]["message"]
+        source.bad = False
+        wait_until(lambda: collector.latest("collector"))  # ticks complete again
+        wait_until(lambda: any(e["kind"] == "recovered" for e in collector.get_alerts()))
+        assert collector.running and not collector.get_active_alerts()
+    finally:
+        collector.close()
+
+
+def test_not_even_system_exit_from_a_plugin_ends_the_thread(no_demo):
+    source = Scripted()
+    collector = make(no_demo, source)
+    collector.configure(collection_interval=0.1)
+
+    class Exiting:
+        def process(self, metrics):
+            raise SystemExit("plugin called sys.exit()")
+
+    collector.add_plugin(Exiting())
+    collector.start()
+    try:
+        wait_until(lambda: source.calls >= 4)  # the loop goes on, though each tick fails at the plugin
+        assert collector.running and collector.stopped_by is None
+        errors = [e for e in collector.get_alerts(level="error") if "SystemExit" in e["message"]]
+        assert len(errors) == 1 and errors[0]["message"].startswith("collector tick failed: SystemExit")
+    finally:
+        collector.close()
+
+
+class Fatal(BaseException):
+    """Stands for whatever could still end the thread (nothing of ours does)."""
+
+
+def test_if_the_thread_ends_anyway_it_says_why_and_keeps_its_state(no_demo, monkeypatch):
+    collector = make(no_demo)
+    collector.configure(collection_interval=0.1)
+    collector.start()
+    wait_until(lambda: collector.latest("collector"))
+    history = len(collector.history("system", None))
+
+    def fatal(next_at):
+        raise Fatal("the interpreter is shutting down")
+
+    monkeypatch.setattr(collector, "_cycle", fatal)
+    wait_until(lambda: not collector.running)
+    assert collector.stopped_by == "Fatal: the interpreter is shutting down"
+    assert len(collector.history("system", None)) >= history  # nothing thrown away
+    status, body = health_report(collector, time.time())
+    assert status == 503 and "thread stopped (Fatal: the interpreter is shutting down)" in body["problems"][0]
+    monkeypatch.undo()
+    collector.start()  # started again on purpose, the same object goes on
+    wait_until(lambda: collector.running and collector.stopped_by is None)
+    collector.close()
 
 
 def test_custom_rule_alert_is_logged_once_while_active_then_resolved(no_demo):
@@ -276,7 +394,7 @@ def test_history_size_changes_at_run_time(no_demo):
 def test_async_start_collection_runs_until_stop_collection(no_demo):
     source = Scripted()
     collector = make(no_demo, source)
-    collector.configure(collection_interval=0.02)
+    collector.configure(collection_interval=0.1)
 
     async def main():
         task = asyncio.create_task(collector.start_collection())

@@ -1,10 +1,11 @@
 """The HTTP wing, served on the dashboard's own port (see ``streamlit_app.py``): the JSON
-routes (:mod:`.routes`), token auth and CORS (:mod:`.auth`), JSON errors and query parsing
-(:mod:`.http`), Server-Sent Events (:mod:`.stream`), the TCP_NODELAY fix (:mod:`.tcp`) and
-the Prometheus exposition (:mod:`.exposition`)."""
+routes (:mod:`.routes`), paths, ``Host`` and write access (:mod:`.guard`), token auth and
+CORS (:mod:`.auth`), JSON errors and query parsing (:mod:`.http`), the settings body
+(:mod:`.settings`), Server-Sent Events (:mod:`.stream`), the TCP_NODELAY fix (:mod:`.tcp`)
+and the Prometheus exposition (:mod:`.exposition`)."""
 
 from ..health import health_report, stall_seconds
-from .routes import Api, FixedCollector, SharedCollector, build_app, middleware, routes
+from .routes import Api, FixedCollector, SharedCollector, build_app, middleware, routes, unavailable
 
 __all__ = [
     "Api",
@@ -15,4 +16,5 @@ __all__ = [
     "middleware",
     "routes",
     "stall_seconds",
+    "unavailable",
 ]

@@ -1,7 +1,7 @@
 """Access control for the API: a bearer token compared in constant time, and CORS.
 
-Both are plain ASGI middleware that only look at the API's paths (``/api``, ``/api/...``,
-``/metrics`` and, when asked, ``/health``); the dashboard's own paths pass untouched.
+Both are plain ASGI middleware that only look at the API's paths (``/api``, ``/metrics``, and
+everything under them and, when asked, ``/health``); the dashboard's own paths pass untouched.
 """
 
 from __future__ import annotations
@@ -11,18 +11,15 @@ import hmac
 import logging
 from collections.abc import Iterable
 
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .http import ApiError
+from .http import ApiError, is_health_path, is_served_path
 
 log = logging.getLogger(__name__)
 
 REALM = 'Bearer realm="prsm-monitor"'
-
-
-def is_api_path(path: str) -> bool:
-    return path == "/metrics" or path == "/api" or path.startswith("/api/")
 
 
 class TokenSource:
@@ -86,7 +83,7 @@ class TokenAuth:
         self.health = health
 
     def protects(self, path: str) -> bool:
-        return is_api_path(path) or (self.health and path == "/health")
+        return is_served_path(path) and (self.health or not is_health_path(path))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.protects(scope["path"]):
@@ -117,20 +114,35 @@ class TokenAuth:
 class ApiCORS:
     """CORS for the API (and ``/health``) for ``origins`` only; other paths are untouched,
     so the dashboard keeps Streamlit's own policy. Preflight requests are answered here,
-    before the token check (browsers send them without credentials)."""
+    before the token check (browsers send them without credentials). With ``*`` among the
+    origins, only reads are allowed (and :class:`~.guard.WriteGuard` refuses cross-origin writes)."""
 
     def __init__(self, app: ASGIApp, origins: Iterable[str]):
         self.app = app
+        origins = list(origins)
+        reads = ["GET", "HEAD", "OPTIONS"]
         self.cors = CORSMiddleware(
             app,
-            allow_origins=list(origins),
-            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+            allow_origins=origins,
+            allow_methods=reads if "*" in origins else [*reads, "POST"],  # "*": never a write
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "Accept"],
             max_age=600,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (is_api_path(scope["path"]) or scope["path"] == "/health"):
-            await self.cors(scope, receive, send)
-        else:
+        if scope["type"] != "http" or not is_served_path(scope["path"]):
             await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if scope["method"] == "OPTIONS" and "origin" in headers and "access-control-request-method" in headers:
+            response = self.cors.preflight_response(request_headers=headers)
+            if response.status_code != 200:  # a refusal as JSON, like every other API error
+                kept = {
+                    k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")
+                }
+                reason = response.body.decode()
+                message = f"{reason}: this origin, method or header may not call the API from a browser"
+                response = ApiError(400, "cors_refused", message, headers=kept).response()
+            await response(scope, receive, send)
+            return
+        await self.cors(scope, receive, send)

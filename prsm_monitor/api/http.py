@@ -19,6 +19,24 @@ from starlette.responses import Response
 from ..config import parse_boolean
 
 MAX_ECHO = 200  # characters of a bad value repeated in an error body
+SERVED_ROOTS = ("/api", "/health", "/metrics")  # the API answers these paths and everything under them
+
+
+def is_served_path(path: str) -> bool:
+    """Is ``path`` the API's (answered with JSON, errors included) rather than the dashboard's?
+
+    A root, anything under it, and a root followed by a character no page name has
+    (``/metrics%00``, ``/api.json``): a letter, digit, ``-`` or ``_`` after it is a page's."""
+    for root in SERVED_ROOTS:
+        if path.startswith(root):
+            rest = path[len(root) :]
+            if not rest or not (rest[0].isalnum() or rest[0] in "-_"):
+                return True
+    return False
+
+
+def is_health_path(path: str) -> bool:
+    return path == "/health" or path.startswith("/health/")
 
 
 def _default(value):
@@ -71,18 +89,34 @@ class ApiError(Exception):
 
 
 def echo(value: object) -> object:
-    """A user's value as it may be repeated in an error body (long strings cut)."""
-    if isinstance(value, str) and len(value) > MAX_ECHO:
-        return value[:MAX_ECHO] + "…"
-    return value
+    """A user's value as it may be repeated in an error body: a string, number, bool or None
+    as it is unless long; anything else as a shortened text."""
+    if value is None or isinstance(value, (bool, float)):
+        return value
+    if isinstance(value, int) and abs(value) < 10**18:
+        return value
+    if not isinstance(value, str):
+        value = _short_repr(value)
+    return value[:MAX_ECHO] + "…" if len(value) > MAX_ECHO else value
+
+
+def _short_repr(value: object) -> str:
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an int beyond the digit limit, a structure too deep
+        text = f"<{type(value).__name__}>"
+    return text
 
 
 def bad_parameter(name: str, value: object, expected: str, status: int = 400) -> ApiError:
+    """The error of one bad input. A name the user chose (a JSON key) that is empty or not
+    printable shows as its repr, so the message stays one line."""
     value = echo(value)
+    shown = name if name and name.isprintable() else repr(name)
     return ApiError(
         status,
         "bad_parameter" if status == 400 else "not_found",
-        f"{name}={value!r} is {'invalid' if status == 400 else 'unknown'}: expected {expected}",
+        f"{shown}={value!r} is {'invalid' if status == 400 else 'unknown'}: expected {expected}",
         parameter=name,
         value=value,
         expected=expected,

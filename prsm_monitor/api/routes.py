@@ -20,17 +20,17 @@ Endpoints (all JSON unless said otherwise; errors are JSON, see :mod:`.http`):
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Route
 
 from .. import shared
 from ..anonymize import anonymize_frame
@@ -41,8 +41,10 @@ from ..health import health_report
 from .auth import ApiCORS, TokenAuth, TokenSource
 from .cache import PerVersion
 from .exposition import Exposition
-from .http import ApiError, JSONResponse, Query, bad_parameter, dumps, echo
-from .stream import EventHub, EventStream, frame
+from .guard import ApiGuard, HostPolicy, WriteGuard
+from .http import SERVED_ROOTS, ApiError, JSONResponse, Query, bad_parameter, dumps, echo
+from .settings import json_body, settings_changes, settings_view
+from .stream import IDLE_TIMEOUT_SECONDS, EventHub, EventStream, frame
 from .tcp import NoDelay
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,6 @@ HISTORY_COMPONENTS = (*COMPONENTS, "collector")
 MAX_MINUTES = 366 * 24 * 60  # a year and a day
 MAX_POINTS = 100_000  # rows in one historical answer; longer windows are downsampled
 MAX_EPOCH = 253_402_300_799  # 9999-12-31
-MAX_BODY = 64 * 1024
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 ENDPOINTS = {
@@ -93,10 +94,19 @@ class FixedCollector:
         return self.collector
 
 
-def _endpoint(handler: Callable) -> Callable:
-    """Answer an :class:`ApiError` as its JSON and any other failure as a JSON 500."""
+def _endpoint(handler: Callable, methods: tuple[str, ...] = ("GET",)) -> Callable:
+    """Answer a method outside ``methods`` (HEAD goes with GET) with a JSON 405, an
+    :class:`ApiError` as its JSON and any other failure as a JSON 500."""
+    allowed = (*methods, "HEAD") if "GET" in methods else methods
 
     async def endpoint(request: Request):
+        if request.method not in allowed:
+            return ApiError(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed on {echo(request.url.path)!r}: use {', '.join(allowed)}",
+                headers={"Allow": ", ".join(allowed)},
+            ).response()
         try:
             return await handler(request)
         except ApiError as error:
@@ -112,22 +122,23 @@ def _endpoint(handler: Callable) -> Callable:
 class Api:
     """The routes' state: where the collector comes from, the SSE hub, the Prometheus registry."""
 
-    def __init__(self, provider=None):
+    def __init__(self, provider=None, idle_timeout: float = IDLE_TIMEOUT_SECONDS):
         self.provider = provider or SharedCollector()
+        self.idle_timeout = idle_timeout  # an event-stream client that reads nothing this long is dropped
         self.hub = EventHub(self.provider.get)
         self.exposition = Exposition(self.provider.get)
         self.latest_body = PerVersion(lambda collector: dumps(collector.get_latest_metrics()))
-        self.routes: list[BaseRoute] = [
-            Route("/api", _endpoint(self.index), methods=["GET"]),
-            Route("/api/metrics", _endpoint(self.metrics), methods=["GET"]),
-            Route("/api/historical/{component}", _endpoint(self.historical), methods=["GET"]),
-            Route("/api/alerts", _endpoint(self.alerts), methods=["GET"]),
-            Route("/api/settings", _endpoint(self.settings), methods=["GET", "POST"]),
-            Route("/api/stream", _endpoint(self.stream), methods=["GET"]),
-            Route("/health", _endpoint(self.health), methods=["GET"]),
-            Route("/metrics", _endpoint(self.prometheus), methods=["GET"]),
+        self.routes: list[BaseRoute] = [  # every method reaches the endpoint, which answers a JSON 405
+            Route("/api", _endpoint(self.index), methods=ALL_METHODS),
+            Route("/api/metrics", _endpoint(self.metrics), methods=ALL_METHODS),
+            Route("/api/historical/{component}", _endpoint(self.historical), methods=ALL_METHODS),
+            Route("/api/alerts", _endpoint(self.alerts), methods=ALL_METHODS),
+            Route("/api/settings", _endpoint(self.settings, ("GET", "POST")), methods=ALL_METHODS),
+            Route("/api/stream", _endpoint(self.stream), methods=ALL_METHODS),
+            Route("/health", _endpoint(self.health), methods=ALL_METHODS),
+            Route("/metrics", _endpoint(self.prometheus), methods=ALL_METHODS),
+            *not_found_routes(),
         ]
-        self.routes.append(Route("/api/{rest:path}", _endpoint(self.not_found), methods=ALL_METHODS))
 
     async def collector(self) -> MetricsCollector:
         """The running collector; creating one (seconds, with the demo network) off the event loop."""
@@ -140,19 +151,6 @@ class Api:
     async def index(self, request: Request) -> Response:
         Query(request.query_params, ())
         return JSONResponse({"endpoints": ENDPOINTS})
-
-    async def not_found(self, request: Request) -> Response:
-        for route in self.routes[:-1]:
-            match, _ = route.matches(request.scope)
-            if match == Match.PARTIAL:
-                allowed = sorted(getattr(route, "methods", None) or ())
-                raise ApiError(
-                    405,
-                    "method_not_allowed",
-                    f"{request.method} is not allowed on {request.url.path}: use {', '.join(allowed)}",
-                    headers={"Allow": ", ".join(allowed)},
-                )
-        raise ApiError(404, "not_found", f"no API endpoint at {echo(request.url.path)!r}", endpoints=sorted(ENDPOINTS))
 
     async def metrics(self, request: Request) -> Response:
         Query(request.query_params, ())
@@ -216,7 +214,7 @@ class Api:
         Query(request.query_params, ())
         collector = await self.collector()
         if request.method == "POST":
-            changes = _settings_changes(await _json_body(request))
+            changes = settings_changes(await json_body(request))
             try:
                 collector.configure(**changes)
             except ConfigError as error:
@@ -225,13 +223,14 @@ class Api:
 
     async def stream(self, request: Request):
         Query(request.query_params, ())
+        last = last_event_id(request.headers.get("last-event-id"))
+        if request.method == "HEAD":  # the headers a GET would get, at once, without a slot
+            return Response(headers=dict((k.decode(), v.decode()) for k, v in EventStream.HEADERS))
         collector = await self.collector()
-        client = self.hub.subscribe()
         replay = [frame("metrics_update", collector.get_latest_metrics())]
-        last = request.headers.get("last-event-id", "")
-        if last.isdigit():  # a reconnecting EventSource: the alert events it missed
-            replay.extend(frame("alert", e, e["id"]) for e in collector.get_alerts(since_id=int(last)))
-        return EventStream(self.hub, client, replay)
+        if last is not None:  # a reconnecting EventSource: the alert events it missed
+            replay.extend(frame("alert", e, e["id"]) for e in collector.get_alerts(since_id=last))
+        return EventStream(self.hub, replay, idle_timeout=self.idle_timeout)
 
     async def health(self, request: Request) -> Response:
         strict = Query(request.query_params, ("strict",)).boolean("strict", False)
@@ -248,56 +247,27 @@ class Api:
         return Response(body, headers={"Content-Type": content_type})
 
 
-# -- settings -------------------------------------------------------------------------------
-def settings_view(collector: MetricsCollector) -> dict:
-    return {
-        "collection_interval": collector.collection_interval,
-        "max_history": collector.store.capacity,
-        "thresholds": {
-            name: {
-                "warning": rule.warning,
-                "critical": rule.critical,
-                "direction": rule.direction,
-                "unit": rule.unit,
-                "component": rule.component,
-                "field": rule.field,
-                "label": rule.label,
-            }
-            for name, rule in collector.rules.items()
-        },
-    }
+def not_found_routes() -> list[BaseRoute]:
+    """JSON 404s for any other path under ``/api``, ``/health`` and ``/metrics``."""
+
+    async def not_found(request: Request) -> Response:
+        return ApiError(
+            404, "not_found", f"no API endpoint at {echo(request.url.path)!r}", endpoints=sorted(ENDPOINTS)
+        ).response()
+
+    return [Route(f"{root}/{{rest:path}}", not_found, methods=ALL_METHODS) for root in SERVED_ROOTS]
 
 
-async def _json_body(request: Request):
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise ApiError(415, "unsupported_media_type", "send the settings as JSON with Content-Type: application/json")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise ApiError(413, "too_large", f"the body may have at most {MAX_BODY} bytes")
-
-    def no_constant(name):
-        raise ValueError(f"{name} is not a number JSON allows")
-
-    try:
-        return json.loads(body, parse_constant=no_constant)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ApiError(400, "bad_body", f"the body is not valid JSON: {error}") from None
+LAST_EVENT_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only ("²" is a digit to str.isdigit)
 
 
-SETTINGS = ("collection_interval", "max_history", "thresholds")
-
-
-def _settings_changes(body) -> dict:
-    """The settings a body changes, by name; ``configure`` validates the values."""
-    if not isinstance(body, Mapping):
-        raise bad_parameter("body", echo(json.dumps(body)), f"a JSON object with any of {', '.join(SETTINGS)}")
-    for key in body:
-        if key not in SETTINGS:
-            raise bad_parameter(key, body[key], f"a setting, one of {', '.join(SETTINGS)}")
-    return {key: value for key, value in body.items() if value is not None}
+def last_event_id(value: str | None) -> int | None:
+    """The ``Last-Event-ID`` header as an alert event id; empty means none; else a 400."""
+    if value is None or value.strip() == "":
+        return None
+    if not LAST_EVENT_ID.fullmatch(value.strip()):
+        raise bad_parameter("Last-Event-ID", value, "the id of an alert event (up to 18 digits 0-9), or nothing")
+    return int(value.strip())
 
 
 # -- wiring ---------------------------------------------------------------------------------
@@ -309,15 +279,39 @@ def routes(provider=None) -> list[BaseRoute]:
 
 
 def middleware(settings: Settings | None = None) -> list[Middleware]:
-    """TCP_NODELAY (see :mod:`.api_tcp`), token auth (``PRSM_API_TOKEN`` or the ``api_token`` secret) and, with
-    ``PRSM_CORS_ORIGINS``, CORS for those origins, for ``st.App(middleware=...)``.
-    ``settings`` default to the environment (a bad value raises ConfigError)."""
+    """The API's middleware for ``st.App(middleware=...)``, outermost first: TCP_NODELAY (see
+    :mod:`.tcp`); paths and ``Host`` (:class:`~.guard.ApiGuard`); with ``PRSM_CORS_ORIGINS``,
+    CORS for those origins; the token (``PRSM_API_TOKEN`` or the ``api_token`` secret); who may
+    write (:class:`~.guard.WriteGuard`). ``settings`` default to the environment (a bad value
+    raises ConfigError)."""
     settings = settings if settings is not None else Settings.from_env()
-    stack = [Middleware(NoDelay)]
+    tokens = TokenSource(settings.api_token)
+    stack = [Middleware(NoDelay), Middleware(ApiGuard, hosts=HostPolicy.from_settings(settings))]
     if settings.cors_origins:
         stack.append(Middleware(ApiCORS, origins=settings.cors_origins))
-    stack.append(Middleware(TokenAuth, tokens=TokenSource(settings.api_token), health=settings.health_auth))
+    stack.append(Middleware(TokenAuth, tokens=tokens, health=settings.health_auth))
+    stack.append(Middleware(WriteGuard, tokens=tokens, origins=settings.cors_origins))
     return stack
+
+
+def unavailable(error: ConfigError) -> tuple[list[BaseRoute], list[Middleware]]:
+    """Routes and middleware for a process whose settings are bad: every API path answers a
+    JSON 503 naming the setting (so ``curl -f /health`` fails), never the dashboard's page,
+    and nothing else; the pages show the same error."""
+    body = {
+        "error": "configuration_error",
+        "status": 503,
+        "message": f"the monitor is not running: {error}",
+        "setting": error.variable,
+        "value": echo(error.value),  # a secret's value is never kept: it shows as <hidden>
+        "expected": error.expected,
+    }
+
+    async def closed(request: Request) -> Response:
+        return JSONResponse(body, status_code=503, headers={"Cache-Control": "no-cache"})
+
+    paths = [p for root in SERVED_ROOTS for p in (root, f"{root}/{{rest:path}}")]
+    return [Route(p, closed, methods=ALL_METHODS) for p in paths], [Middleware(NoDelay), Middleware(ApiGuard)]
 
 
 def build_app(settings: Settings | None = None, collector: MetricsCollector | None = None) -> Starlette:

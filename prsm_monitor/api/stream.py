@@ -4,7 +4,10 @@ One :class:`EventHub` is a collector plugin while at least one client listens. O
 collector's thread it encodes each tick once and hands the frames to the event loop with
 ``call_soon_threadsafe``; on the loop each client gets them in its own bounded queue. A
 full queue drops its oldest frame, so a slow client loses old updates instead of holding
-memory or slowing the collector; a client that disconnects is detached at once.
+memory or slowing the collector; a client that disconnects is detached at once, and one
+that accepts no frame for :data:`IDLE_TIMEOUT_SECONDS` (it stopped reading) is disconnected.
+A client takes one of the :data:`MAX_CLIENTS` slots only while its response runs, and gives it
+back however that ends.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .tcp import uvicorn_server
 QUEUE_SIZE = 64  # frames buffered per client
 MAX_CLIENTS = 256
 KEEPALIVE_SECONDS = 15.0
+IDLE_TIMEOUT_SECONDS = 30.0  # a client that accepts no frame for this long is disconnected
 _CLOSE = object()  # queued when the client has gone
 
 
@@ -144,50 +148,75 @@ def _server_exiting() -> bool:
 
 
 class EventStream:
-    """The ASGI response of one SSE client: ``replay`` first, then the client's queue."""
+    """The ASGI response of one SSE client: ``replay`` first, then the client's queue.
 
-    def __init__(self, hub: EventHub, client: Client, replay: list[bytes], keepalive: float = KEEPALIVE_SECONDS):
+    The client subscribes when the response starts and unsubscribes when it ends, whatever
+    ends it (a disconnect, a send that stays blocked for ``idle_timeout``, a server shutdown,
+    an error), so a request that never gets this far never holds a slot."""
+
+    HEADERS = [
+        (b"content-type", b"text/event-stream; charset=utf-8"),
+        (b"cache-control", b"no-cache"),
+        (b"x-accel-buffering", b"no"),
+    ]
+
+    def __init__(
+        self,
+        hub: EventHub,
+        replay: list[bytes],
+        keepalive: float = KEEPALIVE_SECONDS,
+        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
+    ):
         self.hub = hub
-        self.client = client
         self.replay = replay
         self.keepalive = keepalive
-
-    async def _watch(self, receive: Receive) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                self.client.put(_CLOSE)
-                return
+        self.idle_timeout = idle_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = [
-            (b"content-type", b"text/event-stream; charset=utf-8"),
-            (b"cache-control", b"no-cache"),
-            (b"x-accel-buffering", b"no"),
-        ]
-        watcher = asyncio.create_task(self._watch(receive))
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            first = b"retry: 3000\n\n" + b"".join(self.replay)
-            await send({"type": "http.response.body", "body": first, "more_body": True})
-            idle = 0.0
-            while not _server_exiting():
-                try:
-                    item = await asyncio.wait_for(self.client.queue.get(), timeout=1.0)
-                except TimeoutError:
-                    idle += 1.0
-                    if idle >= self.keepalive:
-                        idle = 0.0
-                        self.hub.refresh()
-                        await send({"type": "http.response.body", "body": b": keepalive\n\n", "more_body": True})
-                    continue
-                if item is _CLOSE:
-                    return
-                idle = 0.0
-                await send({"type": "http.response.body", "body": item, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except OSError:  # the client went away mid-send
+            client = self.hub.subscribe()
+        except ApiError as error:
+            await error.response()(scope, receive, send)
+            return
+        watcher = asyncio.create_task(_watch(receive, client))
+        try:
+            await self._stream(client, send)
+        except (OSError, TimeoutError):  # the client went away, or stopped reading
             pass
         finally:
             watcher.cancel()
-            self.hub.unsubscribe(self.client)
+            self.hub.unsubscribe(client)
+
+    async def _send(self, send: Send, body: bytes, more: bool = True) -> None:
+        message = {"type": "http.response.body", "body": body, "more_body": more}
+        await asyncio.wait_for(send(message), self.idle_timeout)
+
+    async def _stream(self, client: Client, send: Send) -> None:
+        await asyncio.wait_for(
+            send({"type": "http.response.start", "status": 200, "headers": self.HEADERS}), self.idle_timeout
+        )
+        await self._send(send, b"retry: 3000\n\n" + b"".join(self.replay))
+        idle = 0.0
+        while not _server_exiting():
+            try:
+                item = await asyncio.wait_for(client.queue.get(), timeout=1.0)
+            except TimeoutError:
+                idle += 1.0
+                if idle >= self.keepalive:
+                    idle = 0.0
+                    self.hub.refresh()
+                    await self._send(send, b": keepalive\n\n")
+                continue
+            if item is _CLOSE:
+                return
+            idle = 0.0
+            await self._send(send, item)
+        await self._send(send, b"", more=False)
+
+
+async def _watch(receive: Receive, client: Client) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            client.put(_CLOSE)
+            return

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..config import ConfigError
+from ..config import ConfigError, expecting, finite
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ FAULTS = {
 }
 
 
+NUMBERS = frozenset({"ms", "amount", "factor"})  # the numeric arguments of the faults above
+
+
 def apply_fault(network, fault: Mapping) -> tuple[str, str, dict]:
     """Validate ``fault`` and apply it to ``network``; return (component, message, details) to log.
 
@@ -59,6 +62,9 @@ def apply_fault(network, fault: Mapping) -> tuple[str, str, dict]:
         raise ConfigError(f"fault.{missing[0]}", None, f"a value for {action}")
     if unknown:
         raise ConfigError(f"fault.{unknown[0]}", args[unknown[0]], f"no such argument of {action}")
+    for key in NUMBERS & set(args):  # the settings' own check: finite, no subnormal, no huge int
+        if finite(args[key]) is None:
+            raise ConfigError(f"fault.{key}", args[key], expecting("a finite number", args[key]))
     try:
         getattr(network, action)(**args)
     except (KeyError, ValueError, RuntimeError) as error:

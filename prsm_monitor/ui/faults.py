@@ -6,6 +6,7 @@ import streamlit as st
 
 from ..collector import MetricsCollector
 from ..config import ConfigError
+from .text import escape_markdown as md
 
 
 def _apply(collector: MetricsCollector, fault: dict) -> None:
@@ -30,15 +31,15 @@ def fault_controls(collector: MetricsCollector, network) -> None:
     stopped = set(faults["stopped"])
     node = st.selectbox("Node", names, key="faults_node")
     if node in stopped:
-        _button(collector, f"Start {node}", {"action": "start_node", "name": node}, "faults_start", type="primary")
+        _button(collector, f"Start {md(node)}", {"action": "start_node", "name": node}, "faults_start", type="primary")
     else:
-        _button(collector, f"Stop {node}", {"action": "stop_node", "name": node}, "faults_stop")
+        _button(collector, f"Stop {md(node)}", {"action": "stop_node", "name": node}, "faults_stop")
     delay = st.slider(
         "Added link delay (ms)", 0, 1000, int(faults["delay_ms"].get(node, 0)), 50, key=f"faults_delay_{node}"
     )
     _button(
         collector,
-        f"Set delay on {node}",
+        f"Set delay on {md(node)}",
         {"action": "add_delay", "name": node, "ms": float(delay)},
         "faults_delay_apply",
     )
@@ -62,7 +63,7 @@ def fault_controls(collector: MetricsCollector, network) -> None:
     else:
         _button(collector, "Partition in two", {"action": "partition"}, "faults_partition")
     active = _describe(faults)
-    st.caption("Injected now: " + (", ".join(active) if active else "nothing"))
+    st.caption("Injected now: " + (md(", ".join(active)) if active else "nothing"))
     _button(collector, "Clear all faults", {"action": "clear_faults"}, "faults_clear", disabled=not active)
 
 

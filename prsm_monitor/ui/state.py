@@ -1,7 +1,8 @@
-"""What a page reads: the one collector (handed out by st.cache_resource) and the viewer's choices."""
+"""What a page reads: the one collector and the viewer's choices."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import streamlit as st
@@ -9,7 +10,9 @@ import streamlit as st
 from .. import shared
 from ..collector import MetricsCollector
 from ..config import ConfigError
+from ..health import health_report
 from .style import RANGES
+from .text import escape_markdown
 
 
 @dataclass(frozen=True)
@@ -24,22 +27,22 @@ class Prefs:
         return RANGES[self.range_label]
 
 
-def _release(collector: MetricsCollector) -> None:
-    shared.release_collector(collector)
-
-
-@st.cache_resource(show_spinner=False, on_release=_release, validate=lambda c: c.running)
-def _cached_collector() -> MetricsCollector:
-    # The same object the API reaches through prsm_monitor.shared: after a cache clear or
-    # a source edit this returns the live collector again instead of starting a second one.
-    return shared.get_collector()
-
-
 def collector() -> MetricsCollector:
-    """The shared collector; a bad setting shows one ``st.error`` and stops the page."""
+    """The process-wide collector (:mod:`prsm_monitor.shared`); a bad setting shows one
+    ``st.error`` and stops the page.
+
+    Not an ``st.cache_resource``: a cache clear, a failed validation or an edited factory
+    would release it and start a fresh one, throwing history, alerts and tuned thresholds
+    away. A collector whose thread stopped stays the one shown, with an error that says so.
+    """
     try:
-        return _cached_collector()
+        current = shared.get_collector()
     except ConfigError as error:
         st.error(f"Configuration error: {error}", icon=":material/error:")
         st.stop()
         raise  # unreachable: st.stop() ends the script run
+    if not current.running:
+        _, report = health_report(current, time.time())
+        problems = escape_markdown("; ".join(report["problems"]))  # may quote an exception's text
+        st.error(f"Monitoring has stopped: {problems}. Figures are the last collected.", icon=":material/error:")
+    return current

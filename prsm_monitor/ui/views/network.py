@@ -11,6 +11,7 @@ from ...collector import MetricsCollector
 from .. import charts, kpi
 from ..kpi import Kpi
 from ..state import Prefs
+from ..text import escape_markdown as md
 from .common import NO_DATA, chart, detail_charts, figure_row, frame, source_error, thresholds
 
 KPIS = (
@@ -147,7 +148,7 @@ def node_detail(collector: MetricsCollector, nodes: list[dict], prefs: Prefs) ->
     if row["status"] == "down":
         since = row.get("down_since")
         st.error(
-            f"{name} is down" + (f" since {time.strftime('%H:%M:%S UTC', time.gmtime(since))}" if since else ""),
+            f"{md(name)} is down" + (f" since {time.strftime('%H:%M:%S UTC', time.gmtime(since))}" if since else ""),
             icon=":material/cloud_off:",
         )
     else:

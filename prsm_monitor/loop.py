@@ -1,0 +1,111 @@
+"""The collection thread of :class:`~prsm_monitor.collector.MetricsCollector`: a drift-free
+tick on one daemon thread that nothing of ours can end.
+
+Every step of the loop is inside the error handling: a tick that fails is one ``error``
+alert while it keeps failing (and an ``info`` when it recovers), an overrun skips the slots
+it missed instead of bunching ticks up, and should the thread end anyway, ``stopped_by``
+says why, for ``/health``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from .config import INTERVAL_MIN
+
+log = logging.getLogger("prsm_monitor.collector")
+
+
+class TickLoop:
+    """Mixed into the collector, which provides ``_tick()``, ``_interval``, ``_stats``,
+    ``custom``, ``log``, ``_clock``, the locks and the events."""
+
+    stopped_by: str | None = None  # why the thread ended by itself, if it did
+
+    @property
+    def running(self) -> bool:
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    def start(self) -> None:
+        """Start the collection thread (no-op when it already runs)."""
+        with self._lock:
+            if self.running:
+                return
+            self._stop.clear()
+            self.stopped_by = None
+            self._thread = threading.Thread(target=self._run, name="prsm-collector", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it (no-op when it is not running)."""
+        with self._lock:
+            thread = self._thread
+            self._stop.set()
+            self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        with self._lock:
+            if self._thread is thread:
+                self._thread = None
+
+    def _run(self) -> None:
+        """The thread: tick, then wait for the next slot, until :meth:`stop`. Every step is
+        inside the error handling, so a failure costs a tick, not the monitoring; should the
+        thread end anyway, ``stopped_by`` says why (and ``/health`` repeats it)."""
+        try:
+            next_at = time.monotonic()
+            while not self._stop.is_set():
+                try:
+                    next_at = self._cycle(next_at)
+                except Exception as exc:  # noqa: BLE001 - planning the next slot failed: pause, go on
+                    log.exception("collector loop failed")
+                    self._alert_failure("collector:loop", "collector loop", exc)
+                    self._stop.wait(INTERVAL_MIN)
+                    next_at = time.monotonic()
+        except BaseException as exc:  # noqa: BLE001 - the thread ends here: say why, for /health
+            self.stopped_by = f"{type(exc).__name__}: {exc}"
+            log.critical("collector thread stopped: %s", self.stopped_by, exc_info=True)
+
+    def _cycle(self, next_at: float) -> float:
+        """One tick, then wait for the next slot; returns it. A tick that fails (even with
+        ``SystemExit`` from a plugin) is one ``error`` alert while it keeps failing."""
+        tick_start = time.monotonic()
+        try:
+            self.custom.isolated("collector:tick", "collector tick", self._logged_tick, self._clock())
+        except BaseException as exc:  # noqa: BLE001 - not even SystemExit may end the thread
+            self._alert_failure("collector:tick", "collector tick", exc)
+        interval = self._interval
+        next_at += interval
+        now = time.monotonic()
+        if now > next_at:  # overran: skip the slots we missed, never bunch up
+            missed = int((now - next_at) // interval) + 1
+            with self._lock:
+                self._stats.missed += missed
+            next_at += missed * interval
+        while not self._stop.is_set():
+            self._wake.clear()
+            if not self._wake.wait(max(0.0, next_at - time.monotonic())):
+                break  # the time has come
+            # woken by stop() or an interval change: re-plan from the last tick's start
+            next_at = max(tick_start + self._interval, time.monotonic())
+        return next_at
+
+    def _logged_tick(self) -> None:
+        try:
+            with self._tick_lock:
+                self._tick()
+        except Exception:
+            log.exception("collector tick failed")
+            raise
+
+    def _alert_failure(self, key: str, what: str, exc: BaseException) -> None:
+        """One ``error`` alert while ``key`` stays failing; never raises."""
+        try:
+            if not self.log.is_active(key):
+                message = f"{what} failed: {type(exc).__name__}: {exc}"
+                self.log.record(key, "error", "error", "system", message, {"source": what}, self._clock())
+        except Exception:  # noqa: BLE001 - even the alert log failing must not end the loop
+            log.exception("could not record the failure of the %s", what)
