@@ -27,16 +27,23 @@ class Prefs:
         return RANGES[self.range_label]
 
 
-def collector() -> MetricsCollector:
-    """The process-wide collector (:mod:`prsm_monitor.shared`); a bad setting shows one
-    ``st.error`` and stops the page.
+@st.cache_resource(show_spinner=False)
+def _cached_collector() -> MetricsCollector:
+    # Hands out the process-wide object of prsm_monitor.shared, the one the API reads. No
+    # on_release and no validate: a cache clear, or an edited factory (a new cache key), only
+    # fetches that same object again; nothing here may stop or replace it.
+    return shared.get_collector()
 
-    Not an ``st.cache_resource``: a cache clear, a failed validation or an edited factory
-    would release it and start a fresh one, throwing history, alerts and tuned thresholds
-    away. A collector whose thread stopped stays the one shown, with an error that says so.
+
+def collector() -> MetricsCollector:
+    """The process-wide collector (:mod:`prsm_monitor.shared`), through ``st.cache_resource``;
+    a bad setting shows one ``st.error`` and stops the page.
+
+    A cache clear never releases it: history, alerts and tuned thresholds stay. A collector
+    whose thread stopped stays the one shown, with an error that says so.
     """
     try:
-        current = shared.get_collector()
+        current = _cached_collector()
     except ConfigError as error:
         st.error(f"Configuration error: {error}", icon=":material/error:")
         st.stop()
