@@ -4,22 +4,44 @@ Specs are plain dicts, not Altair objects: Altair builds and validates a chart i
 ms, which on a page of seven charts was most of a refresh tick; a dict costs well under a
 millisecond and draws the same. Every function returns a :class:`Chart`, or None when there
 is nothing to draw (the caller then says so in words).
+
+Three rules hold for every chart here:
+
+- Every quantitative and temporal scale has its domain computed here. Streamlit creates the
+  view before it inserts the data, and a scale that derives its domain from no data logs an
+  "Infinite extent" warning in the browser, on every refresh.
+- Series are columns named ``s0``, ``s1``, ...; their labels are only shown (legend,
+  tooltip titles), never used as field names: a ``.`` in a Vega-Lite field name is a path.
+- The declared height is the plot's own (``autosize: fit-x``): a legend or an axis adds to
+  it instead of squashing the plot, and charts side by side with the same chrome line up.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .style import LEVEL_COLORS, LEVEL_ORDER, series_color
+from .style import LEVEL_COLORS, LEVEL_ORDER, PARTS_COLOR, series_color
 
-TIME_AXIS = {"title": "Local time", "format": "%H:%M:%S", "labelOverlap": True, "tickCount": 6}
-COMPACT_TIME_AXIS = {"title": None, "format": "%H:%M", "tickCount": 4}
+CHART_HEIGHT = 200
+FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
+LEGEND = {
+    "title": None,
+    "orient": "top",
+    "direction": "horizontal",
+    "symbolType": "stroke",
+    "symbolStrokeWidth": 3,
+    "symbolOpacity": 1,
+    "labelFontSize": 11,
+    "offset": 6,
+}
+NOTE_COLOR = "#6b7280"
 NO_AXIS = {"title": None, "labels": False, "ticks": False, "grid": False, "domain": False}
 
 
@@ -31,18 +53,84 @@ class Chart:
     data: pa.Table | None = None
 
 
+@dataclass(frozen=True)
+class Parts:
+    """Series that make up the chart's first series (per-core CPU under the total): fields
+    matching ``pattern`` (one group), each named ``name.format(group)``, drawn thin and faded
+    under the total in one colour, with one ``legend`` entry."""
+
+    pattern: str
+    name: str
+    legend: str
+
+    def fields(self, frame: pd.DataFrame) -> list[tuple[str, str]]:
+        found = []
+        for column in frame.columns:
+            match = re.fullmatch(self.pattern, column)
+            if match and frame[column].notna().any():
+                found.append((column, self.name.format(match.group(1))))
+        return found
+
+
 def _arrow(frame: pd.DataFrame) -> pa.Table:
     """The frame as an Arrow table without pandas' schema metadata (about 1 KB per chart per tick)."""
     return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
 
 
-def _iso(timestamp: float) -> str:
-    return pd.Timestamp(timestamp, unit="s", tz="UTC").isoformat()
+def _ms(timestamp: float) -> int:
+    return round(timestamp * 1000)
 
 
-def _time_from_offset(base_ms: int) -> dict:
-    """Rebuild epoch milliseconds from the float32 second offsets sent on the wire."""
-    return {"calculate": f"datum.t * 1000 + {base_ms}", "as": "time"}
+def time_axis(span_seconds: float, compact: bool = False) -> dict:
+    """A time axis without a title (the page names the time zone once); seconds on short spans."""
+    fmt = "%H:%M:%S" if span_seconds <= (300 if compact else 600) else "%H:%M"
+    return {"title": None, "format": fmt, "labelOverlap": True, "tickCount": 3 if compact else 6}
+
+
+def time_domain(first: float, last: float) -> list[dict]:
+    """Epoch milliseconds from ``first`` to ``last`` (widened to a minute when they nearly meet),
+    as expressions: Vega-Lite reads plain numbers in a temporal domain wrongly, and with bars'
+    ``x2`` it logs a conflict on every refresh."""
+    if last - first < 1:
+        first, last = last - 30, last + 30
+    return [{"expr": str(_ms(first))}, {"expr": str(_ms(last))}]
+
+
+def value_domain(values: np.ndarray, unit: str, zero: bool, shown: Sequence[float]) -> list[float]:
+    """The y domain: 0..1 for ratios, 0..100 for percentages, else the data's range (from 0
+    when ``zero``) stretched to the ``shown`` threshold values."""
+    if unit == "ratio":
+        return [0.0, 1.0]
+    if unit == "%":
+        return [0.0, 100.0]
+    finite = values[np.isfinite(values)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if zero:
+        low = min(low, 0.0)
+    for value in shown:
+        low, high = min(low, value), max(high, value)
+    if high - low < 1e-9:
+        high = low + (abs(low) * 0.1 or 1.0)
+    return [low, high]
+
+
+def threshold_label(level: str, value: float, unit: str) -> str:
+    if unit == "%":
+        return f"{level} {value:g}%"
+    return f"{level} {value:g}" + (f" {unit}" if unit and unit != "ratio" else "")
+
+
+def split_thresholds(thresholds, data_max: float, unit: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """``(shown, off_chart)`` as ``(level, value)`` pairs. A threshold far above the data
+    would flatten the lines to nothing, so it stays off the chart and is only named (percent
+    and 0..1 ratio charts always show theirs)."""
+    shown, off_chart = [], []
+    for level, value in zip(("warning", "critical"), thresholds or (None, None), strict=True):
+        if value is None:
+            continue
+        far = unit not in ("%", "ratio") and value > 3 * max(data_max, 1e-9)
+        (off_chart if far else shown).append((level, value))
+    return shown, off_chart
 
 
 def timeseries(
@@ -50,116 +138,156 @@ def timeseries(
     series: Mapping[str, str],
     *,
     unit: str,
-    title: str,
+    title: str = "",
     thresholds: tuple[float | None, float | None] | None = None,
-    height: int = 220,
+    height: int = CHART_HEIGHT,
     zero: bool = True,
     compact: bool = False,
+    parts: Parts | None = None,
 ) -> Chart | None:
     """Lines of ``series`` (``{field: label}``) over time, with warning and critical rule lines.
 
-    The table is sent wide (one row per time) as float32: 4 bytes for the time (seconds
-    after the first point) and 4 per series, folded into lines in the browser. ``compact``
-    drops the axis titles (small trend charts; the caller names the chart)."""
-    fields = [f for f in series if f in frame.columns and frame[f].notna().any()]
-    if frame.empty or not fields:
+    The first series is drawn on top and the others beneath it, in reverse order; ``parts``
+    add thin faded lines under the first. The table is sent wide (one row per time) as
+    float32: 4 bytes for the time (seconds after the first point) and 4 per series.
+    ``title`` names the y axis (with the unit); ``compact`` drops axis titles and legend
+    (small trend charts that the caption above names)."""
+    if frame.empty:
         return None
-    labels = [series[f] for f in fields]
-    data = frame[fields].astype("float32").rename(columns=series)  # 7 significant digits is plenty on screen
-    data_max = float(data.max().max())
-    base = float(frame["timestamp"].iloc[0])
+    main = [(f, series[f]) for f in series if f in frame.columns and frame[f].notna().any()]
+    extra = parts.fields(frame) if parts else []
+    if not main and not extra:
+        return None
+    data = pd.DataFrame({f"s{i}": frame[f].astype("float32") for i, (f, _) in enumerate(main + extra)})
+    base, last = float(frame["timestamp"].iloc[0]), float(frame["timestamp"].iloc[-1])
     data.insert(0, "t", (frame["timestamp"] - base).astype("float32"))
-    y_axis = {"title": None if compact else (f"{title} ({unit})" if unit else title)}
+    values = data.drop(columns="t").to_numpy(dtype="float64")
+    data_max = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
+    shown, off_chart = split_thresholds(thresholds, data_max, unit)
+    y_axis = {"title": None if compact else (f"{title} ({unit})" if unit and title else title or None)}
     if unit.endswith("/s"):
-        y_axis["format"] = "~s"
-    lines = {
-        "transform": [{"fold": labels, "as": ["series", "value"]}, _time_from_offset(round(base * 1000))],
-        "mark": {"type": "line", "strokeWidth": 1.6},
-        "encoding": {
-            "x": {"field": "time", "type": "temporal", "axis": COMPACT_TIME_AXIS if compact else TIME_AXIS},
-            "y": {
-                "field": "value",
-                "type": "quantitative",
-                "axis": y_axis,
-                "scale": {"domain": [0, 1]} if unit == "ratio" else {"zero": zero},
-            },
-            "color": {
-                "field": "series",
-                "type": "nominal",
-                "scale": {"domain": labels, "range": [series_color(label, i) for i, label in enumerate(labels)]},
-                "legend": {"title": None, "orient": "top", "direction": "horizontal"} if len(labels) > 1 else None,
-            },
-            "tooltip": [
-                {"field": "time", "type": "temporal", "title": "Time", "format": "%H:%M:%S"},
-                {"field": "series", "type": "nominal", "title": "Series"},
-                {"field": "value", "type": "quantitative", "title": unit or "value", "format": ",.3~f"},
-            ],
-        },
+        y_axis["format"] = "~s"  # 1.5M, 20k; with the prefix of the largest tick, so 0 reads "0M" unless told
+        y_axis["labelExpr"] = "datum.value == 0 ? '0' : datum.label"
+    x = {
+        "field": "time",
+        "type": "temporal",
+        "axis": time_axis(last - base, compact),
+        "scale": {"domain": time_domain(base, last)},
     }
-    shown, off_chart = _split_thresholds(thresholds, data_max, unit)
-    spec = {"height": height, "layer": [lines, *_threshold_rules(shown)]}
-    if off_chart and not compact:
-        spec["title"] = {
-            "text": f"{' and '.join(off_chart)} above the chart",
-            "fontSize": 11,
-            "fontWeight": "normal",
-            "color": "#6b7280",
-            "anchor": "end",
+    y_scale = {"domain": value_domain(values, unit, zero, [v for _, v in shown]), "nice": True, "zero": False}
+
+    legend = [label for _, label in main]
+    colors = [series_color(label, i) for i, label in enumerate(legend)]
+    if extra:
+        legend.append(parts.legend)
+        colors.append(PARTS_COLOR)
+    color_scale = {"domain": legend, "range": colors}
+
+    to_time = {"calculate": f"datum.t * 1000 + {_ms(base)}", "as": "time"}
+
+    def line(column: str, name: str, legend_label: str, width: float, opacity: float) -> dict:
+        return {
+            "transform": [to_time],
+            "mark": {"type": "line", "strokeWidth": width, "opacity": opacity, "clip": True},
+            "encoding": {
+                "x": x,
+                "y": {"field": column, "type": "quantitative", "axis": y_axis, "scale": y_scale},
+                "color": {"datum": legend_label, "type": "nominal", "scale": color_scale},
+                "tooltip": [
+                    {"field": "time", "type": "temporal", "title": "Time", "format": "%H:%M:%S"},
+                    {
+                        "field": column,
+                        "type": "quantitative",
+                        "title": f"{name} ({unit or 'value'})",
+                        "format": ",.4~g",
+                    },
+                ],
+            },
         }
+
+    offset = len(main)
+    layers = [line(f"s{offset + i}", name, parts.legend, 1, 0.55) for i, (_, name) in enumerate(extra)]
+    main_width = 2.4 if extra else 1.8
+    layers += [line(f"s{i}", label, label, main_width, 1) for i, (_, label) in reversed(list(enumerate(main)))]
+    layers += _threshold_layers(shown, off_chart, unit, labelled=not compact)
+    layers[0]["encoding"]["color"]["legend"] = None if compact else LEGEND
+    spec = {
+        "height": height,
+        "autosize": FIT_WIDTH,
+        "layer": layers,
+    }
     return Chart(spec, _arrow(data))
 
 
-def _split_thresholds(thresholds, data_max: float, unit: str):
-    """Keep threshold lines near the data; far above it they would flatten the lines to nothing,
-    so they are named instead (percent and 0..1 ratio charts always show them)."""
-    if not thresholds or unit in ("%", "ratio"):
-        return thresholds, []
-    shown, off_chart = [], []
-    for level, value in zip(("warning", "critical"), thresholds, strict=True):
-        if value is not None and value > 3 * max(data_max, 1e-9):
-            shown.append(None)
-            off_chart.append(f"{level} {value:g} {unit}")
-        else:
-            shown.append(value)
-    return tuple(shown), off_chart
-
-
-def _threshold_rules(thresholds) -> list[dict]:
-    """Dashed rule lines at the warning and critical levels, in the alert levels' colours.
+def _threshold_layers(
+    shown: list[tuple[str, float]], off_chart: list[tuple[str, float]], unit: str, labelled: bool
+) -> list[dict]:
+    """Dashed rule lines at the warning and critical levels, in the alert levels' colours,
+    each named at its right end; thresholds above the chart are named in the legend's row,
+    right-aligned, with an arrow instead ("↑ warning 100 ms · critical 500 ms").
 
     They take the layer's data, aggregated to one row, and a constant y: a dataset of their
     own would cost about 800 bytes each per refresh tick."""
-    rules = []
-    for level, value in zip(("warning", "critical"), thresholds or (None, None), strict=True):
-        if value is None:
-            continue
-        rules.append(
+    one_row = {"aggregate": [{"op": "count", "as": "rows"}]}
+    layers = []
+    for level, value in shown:
+        label = threshold_label(level, value, unit)
+        tooltip = [{"field": "threshold", "type": "nominal", "title": "Threshold"}]
+        layers.append(
             {
-                "transform": [
-                    {"aggregate": [{"op": "count", "as": "rows"}]},
-                    {"calculate": json.dumps(f"{level} at {value:g}"), "as": "threshold"},
-                ],
-                "mark": {"type": "rule", "strokeDash": [6, 4], "strokeWidth": 1.5, "color": LEVEL_COLORS[level]},
+                "transform": [one_row, {"calculate": json.dumps(label), "as": "threshold"}],
+                "mark": {"type": "rule", "strokeDash": [6, 4], "strokeWidth": 1.5, "clip": True},
                 "encoding": {
                     "y": {"datum": value, "type": "quantitative"},
-                    "tooltip": [{"field": "threshold", "type": "nominal", "title": "Threshold"}],
+                    "color": {"value": LEVEL_COLORS[level]},
+                    "tooltip": tooltip,
                 },
             }
         )
-    return rules
+        if labelled:
+            layers.append(_note(label, LEVEL_COLORS[level], {"datum": value, "type": "quantitative"}, "bottom", -3))
+    if labelled and off_chart:
+        above = " · ".join(threshold_label(level, value, unit) for level, value in off_chart)
+        layers.append(_note(f"↑ {above}", NOTE_COLOR, {"value": -6}, "bottom", 0))
+    return layers
 
 
-def distribution(counts: Mapping[str, int], *, title: str, height: int = 180) -> Chart | None:
+def _note(text: str, color: str, y: dict, baseline: str, dy: float) -> dict:
+    """A small label at the plot's right edge."""
+    return {
+        "transform": [{"aggregate": [{"op": "count", "as": "rows"}]}],
+        "mark": {
+            "type": "text",
+            "text": text,
+            "align": "right",
+            "baseline": baseline,
+            "dx": -2,
+            "dy": dy,
+            "fontSize": 10,
+            "color": color,
+        },
+        "encoding": {"x": {"value": "width"}, "y": y},
+    }
+
+
+def distribution(counts: Mapping[str, int], *, title: str, height: int = 150) -> Chart | None:
     """Horizontal bars of ``{name: count}``."""
     if not counts:
         return None
     data = pd.DataFrame({"name": list(counts), "count": list(counts.values())})
     spec = {
         "height": height,
+        "autosize": FIT_WIDTH,
         "mark": {"type": "bar", "cornerRadiusEnd": 3},
         "encoding": {
             "y": {"field": "name", "type": "nominal", "title": None, "sort": "-x"},
-            "x": {"field": "count", "type": "quantitative", "title": title, "axis": {"tickMinStep": 1}},
+            "x": {
+                "field": "count",
+                "type": "quantitative",
+                "title": title,
+                "axis": {"tickMinStep": 1},
+                "scale": {"domain": [0, max(1, int(data["count"].max()))], "nice": True},
+            },
             "color": {"field": "name", "type": "nominal", "legend": None},
             "tooltip": [
                 {"field": "name", "type": "nominal", "title": "Name"},
@@ -170,7 +298,7 @@ def distribution(counts: Mapping[str, int], *, title: str, height: int = 180) ->
     return Chart(spec, _arrow(data))
 
 
-def alert_counts(events: list[dict], *, minutes: float, now: float, height: int = 200) -> Chart | None:
+def alert_counts(events: list[dict], *, minutes: float, now: float, height: int = 180) -> Chart | None:
     """Stacked bars of alert events per level over time (about 30 buckets over the range)."""
     if not events:
         return None
@@ -178,173 +306,44 @@ def alert_counts(events: list[dict], *, minutes: float, now: float, height: int 
     frame = pd.DataFrame({"timestamp": [e["timestamp"] for e in events], "level": [e["level"] for e in events]})
     frame["bucket"] = (frame["timestamp"] // bucket) * bucket
     counts = frame.groupby(["bucket", "level"]).size().reset_index(name="count")
-    counts["bucket"] = pd.to_datetime(counts["bucket"], unit="s", utc=True)
+    tallest = int(counts.groupby("bucket")["count"].sum().max())
+    counts["t"] = (counts["bucket"] - (now - minutes * 60)).astype("float32")
+    start_ms = _ms(now - minutes * 60)
     spec = {
         "height": height,
-        "mark": {"type": "bar"},
+        "autosize": FIT_WIDTH,
+        "transform": [
+            {"calculate": f"datum.t * 1000 + {start_ms}", "as": "from"},
+            {"calculate": f"datum.from + {bucket * 1000:.0f}", "as": "to"},
+        ],
+        "mark": {"type": "bar", "clip": True},
         "encoding": {
             "x": {
-                "field": "bucket",
+                "field": "from",
                 "type": "temporal",
-                "axis": TIME_AXIS,
-                "scale": {"domain": [_iso(now - minutes * 60), _iso(now)]},
+                "axis": time_axis(minutes * 60),
+                "scale": {"domain": time_domain(now - minutes * 60, now)},
             },
-            "y": {"field": "count", "type": "quantitative", "title": "Alert events", "axis": {"tickMinStep": 1}},
+            "x2": {"field": "to"},
+            "y": {
+                "aggregate": "sum",
+                "field": "count",
+                "type": "quantitative",
+                "title": "Alert events",
+                "axis": {"tickMinStep": 1},
+                "scale": {"domain": [0, max(1, tallest)], "nice": True},
+            },
             "color": {
                 "field": "level",
                 "type": "nominal",
                 "scale": {"domain": LEVEL_ORDER, "range": [LEVEL_COLORS[lv] for lv in LEVEL_ORDER]},
-                "legend": {"title": None, "orient": "top"},
+                "legend": {**LEGEND, "symbolType": "square"},
             },
             "tooltip": [
-                {"field": "bucket", "type": "temporal", "title": "From", "format": "%H:%M:%S"},
-                {"field": "level", "type": "nominal"},
-                {"field": "count", "type": "quantitative"},
+                {"field": "from", "type": "temporal", "title": "From", "format": "%H:%M:%S"},
+                {"field": "level", "type": "nominal", "title": "Level"},
+                {"field": "count", "type": "quantitative", "title": "Events", "aggregate": "sum"},
             ],
         },
     }
-    return Chart(spec, _arrow(counts[["bucket", "level", "count"]]))
-
-
-def circle_layout(names: list[str]) -> dict[str, tuple[float, float]]:
-    """Nodes evenly on a circle, in name order: stable from tick to tick."""
-    n = max(1, len(names))
-    return {
-        name: (math.cos(2 * math.pi * i / n - math.pi / 2), math.sin(2 * math.pi * i / n - math.pi / 2))
-        for i, name in enumerate(names)
-    }
-
-
-def topology(nodes: list[dict], edges: list[dict], *, height: int = 420) -> Chart | None:
-    """Node-link drawing: links coloured by measured latency (grey when down), down nodes in red."""
-    if not nodes:
-        return None
-    position = circle_layout([n["name"] for n in nodes])
-    links = pd.DataFrame(
-        [
-            {
-                "x": position[e["source"]][0],
-                "y": position[e["source"]][1],
-                "x2": position[e["target"]][0],
-                "y2": position[e["target"]][1],
-                "link": f"{e['source']} ↔ {e['target']}",
-                "up": "up" if e["up"] else "down",
-                "latency": e.get("latency_ms"),
-            }
-            for e in edges
-            if e["source"] in position and e["target"] in position
-        ],
-        columns=["x", "y", "x2", "y2", "link", "up", "latency"],
-    )
-    points = pd.DataFrame(
-        [
-            {
-                "x": position[n["name"]][0],
-                "y": position[n["name"]][1],
-                "node": n["name"],
-                "status": n["status"],
-                "latency": n.get("latency_ms"),
-                "links": f"{n.get('links_up') or 0}/{n['links_total']}",
-            }
-            for n in nodes
-        ]
-    )
-    scale = {"domain": [-1.35, 1.35]}
-    xy = {
-        "x": {"field": "x", "type": "quantitative", "axis": NO_AXIS, "scale": scale},
-        "y": {"field": "y", "type": "quantitative", "axis": NO_AXIS, "scale": scale},
-    }
-    ends = {"x2": {"field": "x2"}, "y2": {"field": "y2"}}
-    link_tooltip = [
-        {"field": "link", "type": "nominal", "title": "Link"},
-        {"field": "up", "type": "nominal", "title": "State"},
-        {"field": "latency", "type": "quantitative", "title": "Latency (ms)", "format": ".2f"},
-    ]
-    spec = {
-        "height": height,
-        "datasets": {"links": _arrow(links), "points": _arrow(points)},
-        "layer": [
-            {
-                "data": {"name": "links"},
-                "transform": [{"filter": "datum.up == 'down'"}],
-                "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#bbbbbb", "strokeWidth": 1.5},
-                "encoding": {**xy, **ends, "tooltip": link_tooltip},
-            },
-            {
-                "data": {"name": "links"},
-                "transform": [{"filter": "datum.up == 'up'"}],
-                "mark": {"type": "rule", "strokeWidth": 3},
-                "encoding": {
-                    **xy,
-                    **ends,
-                    "tooltip": link_tooltip,
-                    "color": {
-                        "field": "latency",
-                        "type": "quantitative",
-                        "title": "Link latency (ms)",
-                        "scale": {"scheme": "yelloworangered", "domainMin": 0},
-                    },
-                },
-            },
-            {
-                "data": {"name": "points"},
-                "mark": {"type": "circle", "size": 420, "opacity": 1, "stroke": "white", "strokeWidth": 2},
-                "encoding": {
-                    **xy,
-                    "fill": {
-                        "field": "status",
-                        "type": "nominal",
-                        "scale": {"domain": ["up", "down"], "range": [LEVEL_COLORS["info"], LEVEL_COLORS["critical"]]},
-                        "legend": {"title": "Node"},
-                    },
-                    "tooltip": [
-                        {"field": "node", "type": "nominal", "title": "Node"},
-                        {"field": "status", "type": "nominal", "title": "Status"},
-                        {"field": "links", "type": "nominal", "title": "Links up"},
-                        {"field": "latency", "type": "quantitative", "title": "Latency (ms)", "format": ".2f"},
-                    ],
-                },
-            },
-            {
-                "data": {"name": "points"},
-                "mark": {"type": "text", "dy": -20, "fontSize": 12, "fontWeight": "bold"},
-                "encoding": {**xy, "text": {"field": "node", "type": "nominal"}},
-            },
-        ],
-        "resolve": {"scale": {"color": "independent"}},
-        "config": {"view": {"strokeWidth": 0}},
-    }
-    return Chart(spec)
-
-
-def latency_matrix(edges: list[dict], names: list[str], *, height: int = 360) -> Chart | None:
-    """Node × node heatmap of measured link latency; pairs without a link stay blank."""
-    cells = []
-    for e in edges:
-        if e.get("latency_ms") is None:
-            continue
-        for a, b in ((e["source"], e["target"]), (e["target"], e["source"])):
-            cells.append({"from": a, "to": b, "latency": e["latency_ms"], "state": "up" if e["up"] else "down"})
-    if not cells:
-        return None
-    spec = {
-        "height": height,
-        "mark": {"type": "rect"},
-        "encoding": {
-            "x": {"field": "to", "type": "nominal", "title": "Peer", "sort": names},
-            "y": {"field": "from", "type": "nominal", "title": "Node", "sort": names},
-            "color": {
-                "field": "latency",
-                "type": "quantitative",
-                "title": "Latency (ms)",
-                "scale": {"scheme": "yelloworangered", "domainMin": 0},
-            },
-            "tooltip": [
-                {"field": "from", "type": "nominal", "title": "Node"},
-                {"field": "to", "type": "nominal", "title": "Peer"},
-                {"field": "latency", "type": "quantitative", "title": "Latency (ms)", "format": ".2f"},
-                {"field": "state", "type": "nominal", "title": "Link"},
-            ],
-        },
-    }
-    return Chart(spec, _arrow(pd.DataFrame(cells)))
+    return Chart(spec, _arrow(counts[["t", "level", "count"]]))

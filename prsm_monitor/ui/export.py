@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
+from streamlit import runtime
 
 from ..collector import COMPONENTS, MetricsCollector
+
+NAMES = {"system": "System", "network": "Network", "ai": "AI", "alerts": "Alerts"}
+FORMATS = (("CSV", "csv", "text/csv"), ("JSON", "json", "application/json"))
 
 
 def history_frame(collector: MetricsCollector, component: str, minutes: float) -> pd.DataFrame:
@@ -35,19 +40,53 @@ def to_json(frame: pd.DataFrame) -> bytes:
     return frame.to_json(orient="records", double_precision=6).encode()
 
 
+ENCODERS = {"csv": to_csv, "json": to_json}
+
+
+def file_name(name: str, ext: str, at: float) -> str:
+    """``prsm-system-20261128-052103.csv``: what and when (UTC, as in the file's ``time`` column)."""
+    return f"prsm-{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(at))}.{ext}"
+
+
+class ClickTimeFile:
+    """A download built when clicked, whose file name carries the click time.
+
+    Streamlit takes a deferred download's file name when the button is drawn; this callable
+    renames its own pending entry as it runs, before Streamlit reads the name to serve the
+    file. It relies on the media file manager of Streamlit 1.67 (pinned); if that ever
+    changes, the file keeps the name it was drawn with (the browser test checks the name)."""
+
+    def __init__(self, name: str, ext: str, build: Callable[[], pd.DataFrame]):
+        self.name, self.ext, self.build = name, ext, build
+
+    def __call__(self) -> bytes:
+        data = ENCODERS[self.ext](self.build())
+        self._rename(file_name(self.name, self.ext, time.time()))
+        return data
+
+    def _rename(self, new_name: str) -> None:
+        if not runtime.exists():
+            return
+        manager = runtime.get_instance().media_file_mgr
+        pending = getattr(manager, "_deferred_callables", {})
+        with manager._lock:
+            for entry in pending.values():
+                if entry.get("callable") is self:
+                    entry["filename"] = new_name
+
+
 def download_buttons(collector: MetricsCollector, minutes: float, components=COMPONENTS, alerts: bool = True) -> None:
     """CSV and JSON buttons; the file is built when clicked, from the data at that moment."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
     targets = [(c, lambda c=c: history_frame(collector, c, minutes)) for c in components]
     if alerts:
         targets.append(("alerts", lambda: alerts_frame(collector, minutes)))
-    formats = (("CSV", "csv", "text/csv", to_csv), ("JSON", "json", "application/json", to_json))
+    now = time.time()
     for name, build in targets:
-        for column, (label, ext, mime, encode) in zip(st.columns(2), formats, strict=True):
+        for column, (label, ext, mime) in zip(st.columns(2), FORMATS, strict=True):
             column.download_button(
-                f"{name.capitalize()} {label}",
-                lambda build=build, encode=encode: encode(build()),
-                file_name=f"prsm-{name}-{stamp}.{ext}",
+                f"{NAMES.get(name, name.capitalize())} {label}",
+                ClickTimeFile(name, ext, build),
+                file_name=file_name(name, ext, now),
                 mime=mime,
                 icon=":material/download:",
                 on_click="ignore",

@@ -1,25 +1,55 @@
-"""KPI rows: st.metric with a delta against one minute ago."""
+"""KPI rows: st.metric with a delta against one minute ago, coloured by what the change means."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
 
 from ..collector import MetricsCollector
 
+Rise = Literal["good", "bad", "neutral"]
+# st.metric's delta_color for each meaning of a rise: "normal" draws a rise green and a fall
+# red, "inverse" the other way round, "off" both grey.
+_DELTA_COLORS = {"good": "normal", "bad": "inverse", "neutral": "off"}
+
 
 @dataclass(frozen=True)
 class Kpi:
+    """One card: ``field`` of the component's latest record, shown with ``fmt``.
+
+    ``rise`` says, once per field, whether a rise is good (nodes up, success rate), bad
+    (latency, CPU) or neither (message rate, cumulative counts): it colours the delta."""
+
     field: str
     label: str
     fmt: Callable[[float], str]
     help: str | None = None
-    inverse: bool = False  # a rise is bad (red) rather than good (green)
+    rise: Rise = "neutral"
     delta: bool = True
+
+
+@dataclass(frozen=True)
+class Delta:
+    """How st.metric shows a change: text with an ASCII sign (a Unicode minus would read
+    as a rise), ``color`` (st.metric's delta_color) and ``arrow`` (its delta_arrow)."""
+
+    text: str
+    color: str
+    arrow: str
+
+
+def delta_of(kpi: Kpi, change: float) -> Delta:
+    """The change as shown: a change that rounds to zero in ``kpi.fmt`` has no arrow and no colour."""
+    magnitude = kpi.fmt(abs(change))
+    if magnitude == kpi.fmt(0.0):
+        return Delta(magnitude, "off", "off")
+    sign = "+" if change > 0 else "-"
+    return Delta(sign + magnitude, _DELTA_COLORS[kpi.rise], "auto")
 
 
 def value_a_minute_ago(frame: pd.DataFrame, field: str, now: float) -> float | None:
@@ -41,34 +71,48 @@ def _number(value) -> float | None:
 
 
 def kpi_row(collector: MetricsCollector, component: str, record: dict | None, kpis: Sequence[Kpi]) -> None:
-    """One column per KPI, with its change against one minute ago (said in each KPI's help).
-    Missing values read "–", never an invented number."""
+    """The KPIs as bordered cards in a row that wraps when the page is narrow (so no label or
+    value is cut), each with its change against one minute ago. Missing values read "–"."""
     recent = collector.history(component, minutes=1.5)
     now = record.get("timestamp") if record else None
-    for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
-        value = _number(record.get(kpi.field)) if record else None
-        delta = None
-        if kpi.delta and value is not None and now is not None:
-            before = value_a_minute_ago(recent, kpi.field, now)
-            if before is not None:
-                change = value - before
-                delta = f"{'+' if change >= 0 else '−'}{kpi.fmt(abs(change))}"
-        column.metric(
-            kpi.label,
-            "–" if value is None else kpi.fmt(value),
-            delta=delta,
-            delta_color="inverse" if kpi.inverse else "normal",
-            help=f"{kpi.help + '. ' if kpi.help else ''}The small figure is the change against one minute ago.",
-            border=True,
-        )
+    with st.container(horizontal=True, gap="small"):
+        for kpi in kpis:
+            value = _number(record.get(kpi.field)) if record else None
+            delta = None
+            if kpi.delta and value is not None and now is not None:
+                before = value_a_minute_ago(recent, kpi.field, now)
+                if before is not None:
+                    delta = delta_of(kpi, value - before)
+            help_text = f"{kpi.help}. " if kpi.help else ""
+            if kpi.delta:
+                help_text += "The small figure is the change against one minute ago."
+            st.metric(
+                kpi.label,
+                "–" if value is None else kpi.fmt(value),
+                delta=delta.text if delta else None,
+                delta_color=delta.color if delta else "off",
+                delta_arrow=delta.arrow if delta else "auto",
+                help=help_text or None,
+                border=True,
+            )
 
 
+def figure_row(figures: Sequence[tuple[str, object, Callable[[float], str]]]) -> None:
+    """``(label, value, format)`` as bordered cards without a delta, wrapping like a KPI row; a
+    missing value reads "–"."""
+    with st.container(horizontal=True, gap="small"):
+        for label, value, fmt in figures:
+            number = _number(value)
+            st.metric(label, "–" if number is None else fmt(number), border=True)
+
+
+# Formats: short, so that a card stays narrow (three significant digits are plenty on a card).
 def pct(value: float) -> str:
-    return f"{value:.1f}%"
+    return f"{value:.0f}%" if abs(value) >= 99.95 else f"{value:.1f}%"
 
 
 def ratio_pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
+    return pct(100 * value)
 
 
 def ms(value: float) -> str:
@@ -76,7 +120,7 @@ def ms(value: float) -> str:
 
 
 def seconds(value: float) -> str:
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    return f"{value * 1000:.0f} ms" if abs(value) < 1 else f"{value:.2f} s"
 
 
 def count(value: float) -> str:
@@ -84,8 +128,12 @@ def count(value: float) -> str:
 
 
 def rate(value: float) -> str:
-    return f"{value:,.1f}/s"
+    return f"{value:,.1f}/s" if abs(value) < 100 else f"{value:,.0f}/s"
 
 
 def plain(value: float) -> str:
     return f"{value:.2f}"
+
+
+def megabytes(value: float) -> str:
+    return f"{value:,.0f} MB"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 
 from ..collector import MetricsCollector
 from . import state
+from .clock import viewer_zone, zone_note
 from .gate import require_access
 from .notify import toast_new_alerts
 from .pages import page_of
@@ -15,17 +18,21 @@ from .sidebar import sidebar
 from .state import Prefs
 
 View = Callable[[MetricsCollector, Prefs], None]
+# One icon for the browser tab, inlined as a data URL: a Material icon would be fetched from
+# Google's font server, which a monitor on a closed network cannot reach.
+FAVICON = Path(__file__).with_name("favicon.svg")
 
 
 def setup(script: str) -> tuple[MetricsCollector, Prefs]:
     """Configure the page of ``script`` (its ``__file__``) and draw the shared sidebar; returns
     the collector and the viewer's choices."""
     page = page_of(script)
-    st.set_page_config(page_title=f"{page.title} · PRSM Monitor", page_icon=page.icon, layout="wide")
+    st.set_page_config(page_title=f"{page.title} · PRSM Monitor", page_icon=str(FAVICON), layout="wide")
     require_access()
     collector = state.collector()
     prefs = sidebar(collector)
     st.title(page.title)
+    st.caption(f":material/schedule: {zone_note(viewer_zone(), time.time())}")
     return collector, prefs
 
 

@@ -32,7 +32,15 @@ SERIES_COLORS = {
     "Confidence": "#9467bd",
     "Success rate": "#2ca02c",
     "Tick time": "#7f7f7f",
+    "Time to commit": "#1f77b4",
+    "Mean abs. error": "#8c564b",
 }
+# Per-core lines under the total CPU: one faded colour for all of them.
+PARTS_COLOR = "#9fb7d4"
+# Link latency bands (the warning and critical bands take the level colours above).
+CALM_COLOR = "#52b788"
+UNMEASURED_COLOR = "#d0d4dc"
+DOWN_COLOR = "#9aa0aa"
 FALLBACK_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
 

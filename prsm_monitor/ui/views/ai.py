@@ -10,35 +10,72 @@ from ...collector import MetricsCollector
 from .. import charts, kpi
 from ..kpi import Kpi
 from ..state import Prefs
-from .common import NO_DATA, chart, detail_charts, figure_row, frame, source_error, thresholds
+from .common import TimeChart, detail_charts, draw_rows, frame, range_note, show, source_error, table
 from .network import NO_SOURCE
 
 KPIS = (
-    Kpi("active_models", "Models up", kpi.count, "Model instances on nodes that are up"),
+    Kpi("active_models", "Models up", kpi.count, "Model instances on nodes that are up", rise="good"),
     Kpi("inference_rate", "Inferences/s", kpi.rate, "Requests completed per second over the window"),
-    Kpi("success_rate", "Success rate", kpi.ratio_pct, "Valid answers before the deadline, over the window"),
+    Kpi(
+        "success_rate", "Success rate", kpi.ratio_pct, "Valid answers before the deadline, over the window", rise="good"
+    ),
     Kpi(
         "average_inference_time",
         "Inference time",
         kpi.seconds,
         "Submission to answer, mean over the window",
-        inverse=True,
+        rise="bad",
     ),
-    Kpi("average_confidence", "Confidence", kpi.plain, "Top-class probability of classifier answers, mean"),
+    Kpi(
+        "average_confidence",
+        "Confidence",
+        kpi.plain,
+        "Top-class probability of classifier answers, mean",
+        rise="good",
+    ),
     Kpi("total_inferences", "Inferences", kpi.count, "Requests completed since the monitor started"),
 )
+CHARTS = (
+    (
+        TimeChart(
+            "Inference time",
+            {"average_inference_time": "Inference time", "p95_inference_time": "p95"},
+            "s",
+            "Submission to answer",
+            rule="inference_time",
+        ),
+        TimeChart("Confidence", {"average_confidence": "Confidence"}, "ratio", "Mean", rule="confidence"),
+    ),
+    (
+        TimeChart("Success rate", {"success_rate": "Success rate"}, "ratio", "Answered in time", rule="success_rate"),
+        TimeChart("Inference rate", {"inference_rate": "Inferences/s"}, "requests/s", "Completed"),
+    ),
+)
+MODEL_CHARTS = {
+    "time": TimeChart(None, {"average_time_s": "Inference time"}, "s", "Inference time", rule="inference_time"),
+    "success": TimeChart(None, {"success_rate": "Success rate"}, "ratio", "Success rate", rule="success_rate"),
+    "classifier": TimeChart(None, {"mean_confidence": "Confidence"}, "ratio", "Confidence", rule="confidence"),
+    "regressor": TimeChart(None, {"mean_absolute_error": "Mean abs. error"}, "", "Mean abs. error"),
+    "inferences": TimeChart(None, {"inferences": "Requests"}, "requests", "In the window"),
+}
 MODEL_COLUMNS = {
-    "node": st.column_config.TextColumn("Node"),
-    "model": st.column_config.TextColumn("Model"),
-    "framework": st.column_config.TextColumn("Framework"),
-    "type": st.column_config.TextColumn("Type"),
-    "status": st.column_config.TextColumn("Status"),
-    "inferences": st.column_config.NumberColumn("Inferences", format="%d", help="Served by this host, cumulative"),
-    "success_rate": st.column_config.ProgressColumn("Success", min_value=0, max_value=1, format="percent"),
-    "p50_time_s": st.column_config.NumberColumn("p50 time (s)", format="%.3f"),
-    "p95_time_s": st.column_config.NumberColumn("p95 time (s)", format="%.3f"),
+    "node": st.column_config.TextColumn("Node", pinned=True),
+    "model": st.column_config.TextColumn("Model", pinned=True),
+    "framework": st.column_config.TextColumn("Framework", width="small"),
+    "type": st.column_config.TextColumn("Type", width="small"),
+    "status": st.column_config.TextColumn("Status", width="small"),
+    "inferences": st.column_config.NumberColumn(
+        "Inferences", help="Served by this host, cumulative", format="localized"
+    ),
+    "success_rate": st.column_config.ProgressColumn(
+        "Success", min_value=0, max_value=1, format="percent", help="Served share of its requests, windowed"
+    ),
+    "p50_time_s": st.column_config.NumberColumn("p50 (s)", help="Median request time, windowed", format="%.3f"),
+    "p95_time_s": st.column_config.NumberColumn(
+        "p95 (s)", help="95th percentile request time, windowed", format="%.3f"
+    ),
     "mean_confidence": st.column_config.NumberColumn(
-        "Confidence", format="%.3f", help="Classifiers only; regressors have none"
+        "Confidence", help="Classifiers only; regressors have none", format="%.3f"
     ),
 }
 
@@ -52,57 +89,18 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         return
     kpi.kpi_row(collector, "ai", record, KPIS)
     data = frame(collector, "ai", prefs.minutes)
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Inference time")
-        chart(
-            charts.timeseries(
-                data,
-                {"average_inference_time": "Inference time", "p95_inference_time": "p95"},
-                unit="s",
-                title="Inference time",
-                thresholds=thresholds(collector, "inference_time"),
-            ),
-            NO_DATA,
-        )
-        st.subheader("Success rate")
-        chart(
-            charts.timeseries(
-                data,
-                {"success_rate": "Success rate"},
-                unit="ratio",
-                title="Success rate",
-                thresholds=thresholds(collector, "success_rate"),
-            ),
-            NO_DATA,
-        )
-    with right:
-        st.subheader("Confidence")
-        chart(
-            charts.timeseries(
-                data,
-                {"average_confidence": "Confidence"},
-                unit="ratio",
-                title="Mean confidence",
-                thresholds=thresholds(collector, "confidence"),
-            ),
-            NO_DATA,
-        )
-        st.subheader("Inference rate")
-        chart(
-            charts.timeseries(data, {"inference_rate": "Inferences/s"}, unit="requests/s", title="Completed"), NO_DATA
-        )
+    range_note(collector, "ai", data, prefs.minutes, prefs.range_label)
+    draw_rows(CHARTS, collector, data)
     st.subheader("Models")
-    rows = record.get("models") or []
-    st.dataframe(pd.DataFrame(rows, columns=list(MODEL_COLUMNS)), hide_index=True, column_config=MODEL_COLUMNS)
+    table(pd.DataFrame(record.get("models") or [], columns=list(MODEL_COLUMNS)), MODEL_COLUMNS)
     left, right = st.columns(2)
     with left:
-        chart(
+        show(
             charts.distribution(record.get("distribution_by_framework") or {}, title="Instances by framework"),
             "No models deployed.",
         )
     with right:
-        chart(
+        show(
             charts.distribution(record.get("distribution_by_type") or {}, title="Instances by type"),
             "No models deployed.",
         )
@@ -120,9 +118,9 @@ def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> Non
     name = st.selectbox("Model", names, key="ai_model")
     row = next(m for m in summary if m["model"] == name)
     regressor = row["type"] == "regressor"
-    figure_row(
+    kpi.figure_row(
         (
-            ("Hosts up", row["live_hosts"], lambda v: f"{v}/{row['hosts']}"),
+            ("Hosts up", row["live_hosts"], lambda v: f"{v:.0f}/{row['hosts']}"),
             ("Success", row["success_rate"], kpi.ratio_pct),
             ("Time", row["average_time_s"], kpi.seconds),
             ("Mean abs. error", row.get("mean_absolute_error"), kpi.plain)
@@ -131,14 +129,6 @@ def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> Non
             ("Input drift", row["drift"], kpi.plain),
         )
     )
-    quality = (
-        ("mean_absolute_error", "Mean abs. error", "", None)
-        if regressor
-        else ("mean_confidence", "Confidence", "ratio", "confidence")
-    )
-    detail_charts(
-        collector,
-        f"model:{name}",
-        prefs.minutes,
-        (("average_time_s", "Inference time", "s", "inference_time"), quality),
-    )
+    quality = MODEL_CHARTS["regressor" if regressor else "classifier"]
+    rows = ((MODEL_CHARTS["time"], MODEL_CHARTS["success"]), (quality, MODEL_CHARTS["inferences"]))
+    detail_charts(collector, f"model:{name}", prefs.minutes, rows)

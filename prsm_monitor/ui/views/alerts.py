@@ -10,13 +10,22 @@ import streamlit as st
 from ...alerts.rules import LEVELS
 from ...collector import COMPONENTS, MetricsCollector
 from .. import charts
+from ..clock import clock, local_times, viewer_zone
 from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_COLORS
-from .common import chart
+from .common import show
+
+HISTORY_COLUMNS = {
+    "time": st.column_config.DatetimeColumn("Time", format="YYYY-MM-DD HH:mm:ss", width="medium"),
+    "level": st.column_config.TextColumn("Level", width="small"),
+    "component": st.column_config.TextColumn("Component", width="small"),
+    "event": st.column_config.TextColumn("Event", width="small"),
+    "message": st.column_config.TextColumn("Message", width="large"),
+}
 
 
 def _clock(timestamp: float) -> str:
-    return time.strftime("%H:%M:%S UTC", time.gmtime(timestamp))
+    return clock(timestamp, viewer_zone())
 
 
 def _acknowledge(collector: MetricsCollector, alert_id: int) -> None:
@@ -29,15 +38,23 @@ def active_alerts(collector: MetricsCollector) -> None:
     if not active:
         st.success("No alert is active.", icon=":material/check_circle:")
         return
-    for alert in active[:25]:
+    alert_list(active[:25], collector)
+    if len(active) > 25:
+        st.caption(f"{len(active) - 25} more active alerts are not shown; see the history below.")
+
+
+def alert_list(alerts: list[dict], collector: MetricsCollector | None = None) -> None:
+    """One bordered row per alert: level, component and since when, the message (as text: it is
+    untrusted, and it wraps), and with ``collector`` an Acknowledge button."""
+    for alert in alerts:
         with st.container(border=True):
-            badge, where, message, action = st.columns([1.1, 1.4, 6, 1.6], vertical_alignment="center")
+            badge, where, message, action = st.columns([1.1, 1.5, 6, 1.6], vertical_alignment="center")
             badge.markdown(f":{LEVEL_BADGES[alert['level']]}-badge[{alert['level'].upper()}]")
             where.caption(f"{alert['component']} · since {_clock(alert['started'])}")
             message.text(alert["message"])  # untrusted text: shown as text
             if alert["acknowledged"]:
                 action.caption(f"Acknowledged {_clock(alert['acknowledged_at'])}")
-            else:
+            elif collector is not None:
                 action.button(
                     "Acknowledge",
                     key=f"ack_{alert['id']}",
@@ -45,8 +62,6 @@ def active_alerts(collector: MetricsCollector) -> None:
                     args=(collector, alert["id"]),
                     width="stretch",
                 )
-    if len(active) > 25:
-        st.caption(f"{len(active) - 25} more active alerts are not shown; see the history below.")
 
 
 def _level_style(level: str) -> str:
@@ -64,7 +79,7 @@ def history(collector: MetricsCollector, prefs: Prefs) -> None:
         for e in collector.get_alerts(since=now - prefs.minutes * 60)
         if e["level"] in levels and e["component"] in components
     ]
-    chart(
+    show(
         charts.alert_counts(events, minutes=prefs.minutes, now=now),
         f"No alert events in the last {prefs.range_label} for this filter.",
     )
@@ -72,7 +87,7 @@ def history(collector: MetricsCollector, prefs: Prefs) -> None:
         return
     table = pd.DataFrame(
         {
-            "time": pd.to_datetime([e["timestamp"] for e in events], unit="s", utc=True),
+            "time": local_times([e["timestamp"] for e in events], viewer_zone()),
             "level": [e["level"] for e in events],
             "component": [e["component"] for e in events],
             "event": [e["kind"] for e in events],
@@ -82,13 +97,8 @@ def history(collector: MetricsCollector, prefs: Prefs) -> None:
     st.dataframe(
         table.style.map(_level_style, subset=["level"]),
         hide_index=True,
-        column_config={
-            "time": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-            "level": st.column_config.TextColumn("Level"),
-            "component": st.column_config.TextColumn("Component"),
-            "event": st.column_config.TextColumn("Event"),
-            "message": st.column_config.TextColumn("Message", width="large"),
-        },
+        column_config=HISTORY_COLUMNS,
+        placeholder="–",
     )
     st.caption(f"{len(events)} events, newest first. The log keeps the last 1,000.")
 

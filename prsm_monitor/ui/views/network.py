@@ -1,31 +1,86 @@
-"""Network page: nodes, topology, latency, message rate, consensus, and one node's own charts."""
+"""Network page: topology, latency between nodes, nodes, latency and message rate, consensus,
+and one node's own charts."""
 
 from __future__ import annotations
-
-import time
 
 import pandas as pd
 import streamlit as st
 
 from ...collector import MetricsCollector
-from .. import charts, kpi
+from .. import kpi
+from ..clock import clock, duration, local_times, viewer_zone
 from ..kpi import Kpi
+from ..network_charts import LatencyBands, latency_matrix, topology
 from ..state import Prefs
 from ..text import escape_markdown as md
-from .common import NO_DATA, chart, detail_charts, figure_row, frame, source_error, thresholds
+from .common import TimeChart, detail_charts, draw_rows, frame, range_note, show, source_error, table
 
 KPIS = (
-    Kpi("active_nodes", "Nodes up", kpi.count, "Nodes that answered in the latest report"),
-    Kpi("total_connections", "Live links", kpi.count, "Links with both ends up and hearing each other"),
-    Kpi("average_latency", "Latency", kpi.ms, "Mean heartbeat round trip over the last window", inverse=True),
-    Kpi("p95_latency", "Latency p95", kpi.ms, "95th percentile heartbeat round trip", inverse=True),
+    Kpi("active_nodes", "Nodes up", kpi.count, "Nodes that answered in the latest report", rise="good"),
+    Kpi("total_connections", "Live links", kpi.count, "Links with both ends up and hearing each other", rise="good"),
+    Kpi("average_latency", "Latency", kpi.ms, "Mean heartbeat round trip over the last window", rise="bad"),
+    Kpi("p95_latency", "Latency p95", kpi.ms, "95th percentile heartbeat round trip", rise="bad"),
     Kpi("message_rate", "Messages/s", kpi.rate, "Frames delivered between nodes per second"),
-    Kpi("consensus_commits", "Commits", kpi.count, "Proposals committed at quorum"),
+    Kpi("consensus_commits", "Commits", kpi.count, "Proposals committed at quorum since the monitor started"),
 )
+CHARTS = (
+    (
+        TimeChart(
+            "Latency",
+            {"average_latency": "Latency", "p95_latency": "Latency p95"},
+            "ms",
+            "Heartbeat round trip",
+            rule="latency",
+        ),
+        TimeChart("Messages", {"message_rate": "Messages/s"}, "messages/s", "Delivered"),
+    ),
+)
+COMMIT_CHART = TimeChart(
+    None,
+    {"average_commit_time_ms": "Time to commit"},
+    "ms",
+    "Time to commit",
+    empty="No proposal has committed in the window.",
+)
+NODE_CHARTS = (
+    TimeChart(None, {"latency_ms": "Latency", "latency_p95_ms": "Latency p95"}, "ms", "Round trip", rule="latency"),
+    TimeChart(None, {"message_rate": "Messages/s"}, "messages/s", "Received"),
+)
+NODE_COLUMNS = {
+    "name": st.column_config.TextColumn("Node", pinned=True),
+    "status": st.column_config.TextColumn("Status", width="small"),
+    "links": st.column_config.TextColumn("Links up", width="small", help="Links up / configured"),
+    "latency_ms": st.column_config.NumberColumn(
+        "Latency (ms)", help="Mean heartbeat round trip, windowed", format="%.2f"
+    ),
+    "message_rate": st.column_config.NumberColumn("Messages/s", help="Frames received per second", format="%.1f"),
+    "messages_in": st.column_config.NumberColumn("Received", help="Frames since the node started", format="localized"),
+    "messages_out": st.column_config.NumberColumn("Sent", help="Frames since the node started", format="localized"),
+    "queue_length": st.column_config.NumberColumn(
+        "Queue", width="small", help="Inference requests waiting", format="%d"
+    ),
+    "models": st.column_config.TextColumn("Models", width="large"),
+}
+PROPOSAL_COLUMNS = {
+    "started": st.column_config.DatetimeColumn("Started", format="HH:mm:ss"),
+    "proposer": st.column_config.TextColumn("Proposed by"),
+    "outcome": st.column_config.TextColumn("Outcome"),
+    "votes": st.column_config.NumberColumn("Votes", width="small", format="%d"),
+    "quorum": st.column_config.NumberColumn(
+        "Quorum", width="small", help="Votes needed: 2/3 of live nodes", format="%d"
+    ),
+    "live_nodes": st.column_config.NumberColumn("Live nodes", width="small", format="%d"),
+    "time_to_commit_ms": st.column_config.NumberColumn("To commit (ms)", format="%.1f"),
+}
 NO_SOURCE = (
     "No PRSM network source is running: the demo network is off (PRSM_DEMO=false) and no network "
     "is configured. System metrics and alerts still work."
 )
+
+
+def latency_bands(collector: MetricsCollector) -> LatencyBands:
+    rule = collector.rules["latency"]
+    return LatencyBands(rule.warning, rule.critical)
 
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
@@ -38,69 +93,28 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     kpi.kpi_row(collector, "network", record, KPIS)
     st.caption(f"Windowed values cover the last {record['window_seconds']:.0f} s of reports.")
     nodes, edges = record["nodes"], record["edges"]
-    data = frame(collector, "network", prefs.minutes)
-    left, right = st.columns([1.1, 1])
-    with left:
-        st.subheader("Topology")
-        chart(charts.topology(nodes, edges), "No nodes in the directory.")
-    with right:
-        st.subheader("Nodes")
-        node_table(nodes)
+    bands = latency_bands(collector)
     left, right = st.columns(2)
     with left:
-        st.subheader("Latency")
-        chart(
-            charts.timeseries(
-                data,
-                {"average_latency": "Latency", "p95_latency": "Latency p95"},
-                unit="ms",
-                title="Heartbeat round trip",
-                thresholds=thresholds(collector, "latency"),
-            ),
-            NO_DATA,
-        )
-        st.subheader("Messages")
-        chart(charts.timeseries(data, {"message_rate": "Messages/s"}, unit="messages/s", title="Message rate"), NO_DATA)
+        st.subheader("Topology")
+        show(topology(nodes, edges, bands), "No nodes in the directory.")
     with right:
-        st.subheader("Latency between nodes")
-        chart(charts.latency_matrix(edges, [n["name"] for n in nodes]), "No link has measured a round trip yet.")
+        st.subheader("Link latency")
+        show(latency_matrix(edges, [n["name"] for n in nodes], bands), "No link has measured a round trip yet.")
+    st.subheader("Nodes")
+    node_table(nodes)
+    data = frame(collector, "network", prefs.minutes)
+    range_note(collector, "network", data, prefs.minutes, prefs.range_label)
+    draw_rows(CHARTS, collector, data)
     consensus(collector, record, data)
     node_detail(collector, nodes, prefs)
 
 
 def node_table(nodes: list[dict]) -> None:
-    table = pd.DataFrame(
-        nodes,
-        columns=[
-            "name",
-            "status",
-            "links_up",
-            "links_total",
-            "latency_ms",
-            "message_rate",
-            "messages_in",
-            "messages_out",
-            "queue_length",
-            "models",
-        ],
-    )
-    table["models"] = [", ".join(m) for m in table["models"]]
-    st.dataframe(
-        table,
-        hide_index=True,
-        column_config={
-            "name": st.column_config.TextColumn("Node"),
-            "status": st.column_config.TextColumn("Status"),
-            "links_up": st.column_config.NumberColumn("Links up", format="%d"),
-            "links_total": st.column_config.NumberColumn("Links", format="%d"),
-            "latency_ms": st.column_config.NumberColumn("Latency (ms)", format="%.2f"),
-            "message_rate": st.column_config.NumberColumn("Msg/s", format="%.1f"),
-            "messages_in": st.column_config.NumberColumn("Msgs in", format="%d"),
-            "messages_out": st.column_config.NumberColumn("Msgs out", format="%d"),
-            "queue_length": st.column_config.NumberColumn("Queue", format="%d"),
-            "models": st.column_config.TextColumn("Models"),
-        },
-    )
+    rows = pd.DataFrame(nodes, columns=[*NODE_COLUMNS, "links_up", "links_total"])
+    rows["links"] = [f"{up or 0}/{total}" for up, total in zip(rows["links_up"], rows["links_total"], strict=True)]
+    rows["models"] = [", ".join(m) if isinstance(m, list | tuple) else m for m in rows["models"]]
+    table(rows, NODE_COLUMNS)
 
 
 def consensus(collector: MetricsCollector, record: dict, data: pd.DataFrame) -> None:
@@ -110,31 +124,14 @@ def consensus(collector: MetricsCollector, record: dict, data: pd.DataFrame) -> 
         f"quorum of live nodes, {record['consensus_rejections']:.0f} rejected at timeout, "
         f"{record['consensus_votes']:.0f} votes cast."
     )
-    left, right = st.columns(2)
-    with left:
-        chart(
-            charts.timeseries(
-                data, {"average_commit_time_ms": "Time to commit"}, unit="ms", title="Time to commit", height=200
-            ),
-            "No proposal has committed in the window.",
-        )
+    draw_rows(((COMMIT_CHART,),), collector, data)
     history = record.get("consensus_history") or []
-    if history:
-        table = pd.DataFrame(history)
-        table["started"] = pd.to_datetime(table["started"], unit="s", utc=True)
-        cols = [
-            c
-            for c in ("started", "proposer", "outcome", "votes", "quorum", "live_nodes", "time_to_commit_ms")
-            if c in table
-        ]
-        right.dataframe(
-            table[cols].iloc[::-1],
-            hide_index=True,
-            column_config={
-                "started": st.column_config.DatetimeColumn("Started (UTC)", format="HH:mm:ss"),
-                "time_to_commit_ms": st.column_config.NumberColumn("Time to commit (ms)", format="%.1f"),
-            },
-        )
+    if not history:
+        st.caption("No proposal yet.")
+        return
+    rows = pd.DataFrame(history).iloc[::-1]
+    rows["started"] = local_times(rows["started"], viewer_zone()).to_numpy()
+    table(rows, PROPOSAL_COLUMNS, height=220)
 
 
 def node_detail(collector: MetricsCollector, nodes: list[dict], prefs: Prefs) -> None:
@@ -148,22 +145,17 @@ def node_detail(collector: MetricsCollector, nodes: list[dict], prefs: Prefs) ->
     if row["status"] == "down":
         since = row.get("down_since")
         st.error(
-            f"{md(name)} is down" + (f" since {time.strftime('%H:%M:%S UTC', time.gmtime(since))}" if since else ""),
+            f"{md(name)} is down" + (f" since {clock(since, viewer_zone())}" if since else ""),
             icon=":material/cloud_off:",
         )
     else:
-        figure_row(
+        kpi.figure_row(
             (
                 ("Latency", row.get("latency_ms"), kpi.ms),
                 ("Messages/s", row.get("message_rate"), kpi.rate),
                 ("Links up", row.get("links_up"), lambda v: f"{v:.0f}/{row['links_total']}"),
                 ("Queue", row.get("queue_length"), kpi.count),
-                ("Uptime", row.get("uptime_s"), lambda v: f"{v:,.0f} s"),
+                ("Uptime", row.get("uptime_s"), duration),
             )
         )
-    detail_charts(
-        collector,
-        f"node:{name}",
-        prefs.minutes,
-        (("latency_ms", "Latency", "ms", "latency"), ("message_rate", "Messages/s", "messages/s", None)),
-    )
+    detail_charts(collector, f"node:{name}", prefs.minutes, (NODE_CHARTS,))

@@ -7,24 +7,25 @@ from collections import Counter
 import streamlit as st
 
 from ...collector import COMPONENTS, MetricsCollector
-from .. import charts, kpi
+from .. import kpi
 from ..kpi import Kpi
 from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_ORDER
-from .common import NO_DATA, chart, frame, thresholds
+from .alerts import alert_list
+from .common import TimeChart, draw, frame, range_note
 
 TITLES = {"system": "System", "network": "Network", "ai": "AI models"}
 TRENDS = {
-    "system": ("cpu_percent", "CPU", "%", "cpu"),
-    "network": ("average_latency", "Latency", "ms", "latency"),
-    "ai": ("success_rate", "Success rate", "ratio", "success_rate"),
+    "system": TimeChart("CPU (%)", {"cpu_percent": "CPU"}, "%", rule="cpu"),
+    "network": TimeChart("Latency (ms)", {"average_latency": "Latency"}, "ms", rule="latency"),
+    "ai": TimeChart("Success rate", {"success_rate": "Success rate"}, "ratio", rule="success_rate"),
 }
 SELF_KPIS = (
-    Kpi("tick_duration_ms", "Tick time", kpi.ms, "Time the last collection tick took", inverse=True),
-    Kpi("missed_ticks_total", "Missed ticks", kpi.count, "Ticks skipped because one overran", inverse=True),
-    Kpi("process_cpu_percent", "Monitor CPU", kpi.pct, "CPU used by this process (100 = one core)", inverse=True),
-    Kpi("process_rss_mb", "Monitor memory", lambda v: f"{v:.0f} MB", "Resident memory of this process", inverse=True),
-    Kpi("ticks_total", "Ticks", kpi.count, delta=False),
+    Kpi("tick_duration_ms", "Tick time", kpi.ms, "Time the last collection tick took", rise="bad"),
+    Kpi("missed_ticks_total", "Missed ticks", kpi.count, "Ticks skipped because one overran", rise="bad"),
+    Kpi("process_cpu_percent", "Monitor CPU", kpi.pct, "CPU used by this process (100 = one core)", rise="bad"),
+    Kpi("process_rss_mb", "Monitor memory", kpi.megabytes, "Resident memory of this process", rise="bad"),
+    Kpi("ticks_total", "Ticks", kpi.count, "Collection ticks since the monitor started", delta=False),
 )
 
 
@@ -60,6 +61,9 @@ def headline(component: str, record: dict | None) -> str:
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
     metrics = collector.get_latest_metrics()
     active = metrics["active_alerts"]
+    trends = {c: frame(collector, c, prefs.minutes) for c in COMPONENTS if metrics[c] is not None}
+    if "system" in trends:
+        range_note(collector, "system", trends["system"], prefs.minutes, prefs.range_label)
     for column, component in zip(st.columns(3), COMPONENTS, strict=True):
         mine = [a for a in active if a["component"] == component]
         level = worst_level(mine)
@@ -74,45 +78,18 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
             st.markdown(f"**{TITLES[component]}** :{color}-badge[{status}]")
             st.caption(headline(component, record))
             st.caption(f"{len(mine)} active alert{'s' if len(mine) != 1 else ''}")
-            field, label, unit, rule = TRENDS[component]
-            if record is not None:
-                st.caption(f"{label} ({unit}), last {prefs.range_label}")
-                data = frame(collector, component, prefs.minutes)
-                chart(
-                    charts.timeseries(
-                        data,
-                        {field: label},
-                        unit=unit,
-                        title=label,
-                        height=130,
-                        compact=True,
-                        thresholds=thresholds(collector, rule),
-                    ),
-                    NO_DATA,
-                )
+            if component in trends:
+                trend = TRENDS[component]
+                st.caption(f"{trend.heading}, last {prefs.range_label}")
+                draw(trend, collector, trends[component], compact=True)
     st.subheader("Active alerts")
     counts = Counter(a["level"] for a in active)
     for column, level in zip(st.columns(4), LEVEL_ORDER, strict=True):
         column.metric(level.capitalize(), counts.get(level, 0), border=True)
     if active:
-        st.dataframe(
-            [
-                {
-                    "level": a["level"],
-                    "component": a["component"],
-                    "message": a["message"],
-                    "acknowledged": a["acknowledged"],
-                }
-                for a in active[:10]
-            ],
-            hide_index=True,
-            column_config={
-                "level": st.column_config.TextColumn("Level"),
-                "component": st.column_config.TextColumn("Component"),
-                "message": st.column_config.TextColumn("Message", width="large"),
-                "acknowledged": st.column_config.CheckboxColumn("Acknowledged"),
-            },
-        )
+        alert_list(active[:10])
+        if len(active) > 10:
+            st.caption(f"{len(active) - 10} more on the Alerts page.")
     else:
         st.caption("No alert is active.")
     st.subheader("Monitor health")

@@ -1,0 +1,154 @@
+"""Chart specs: colours anchored on the alert thresholds, no field paths, domains computed here."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prsm_monitor.ui import charts
+from prsm_monitor.ui.charts import Parts
+from prsm_monitor.ui.network_charts import LatencyBands, latency_matrix, topology
+from prsm_monitor.ui.style import CALM_COLOR, DOWN_COLOR, LEVEL_COLORS
+
+BANDS = LatencyBands(warning=100.0, critical=500.0)
+NODES = [{"name": n, "status": "up", "latency_ms": 0.5, "links_up": 2, "links_total": 2} for n in ("a", "b", "c", "d")]
+
+
+def edges(latencies: dict, down=()) -> list[dict]:
+    return [{"source": s, "target": t, "up": (s, t) not in down, "latency_ms": ms} for (s, t), ms in latencies.items()]
+
+
+def color_of(spec_color: dict, band: str) -> str:
+    scale = spec_color["scale"]
+    return scale["range"][scale["domain"].index(band)]
+
+
+@pytest.mark.parametrize(
+    "latency, kind, color",
+    [
+        (0.3, "calm", CALM_COLOR),  # a healthy sub-millisecond link is calm, not dark red
+        (0.7, "calm", CALM_COLOR),
+        (99.9, "calm", CALM_COLOR),
+        (100.0, "warning", LEVEL_COLORS["warning"]),  # the rule fires at >= warning
+        (300.0, "warning", LEVEL_COLORS["warning"]),
+        (500.0, "critical", LEVEL_COLORS["critical"]),
+        (2000.0, "critical", LEVEL_COLORS["critical"]),
+    ],
+)
+def test_link_colour_is_anchored_on_the_latency_rule(latency, kind, color):
+    assert BANDS.kind(latency, up=True) == kind
+    label = BANDS.band(latency, up=True)
+    matrix = latency_matrix(edges({("a", "b"): latency}), ["a", "b"], BANDS)
+    cells = matrix.data.to_pandas()
+    assert set(cells["band"]) == {label}
+    assert color_of(matrix.spec["encoding"]["color"], label) == color
+    drawing = topology(NODES[:2], edges({("a", "b"): latency}), BANDS)
+    links = drawing.spec["datasets"]["links"].to_pandas()
+    assert list(links["band"]) == [label]
+    up_links = drawing.spec["layer"][1]
+    assert color_of(up_links["encoding"]["color"], label) == color
+
+
+def test_the_colours_move_with_the_thresholds_and_down_is_not_slow():
+    tight = LatencyBands(warning=0.5, critical=1.0)
+    assert (
+        tight.kind(0.3, True) == "calm" and tight.kind(0.7, True) == "warning" and tight.kind(1.2, True) == "critical"
+    )
+    matrix = latency_matrix(edges({("a", "b"): 0.4, ("c", "d"): 900.0}, down={("c", "d")}), list("abcd"), BANDS)
+    cells = matrix.data.to_pandas().set_index(["from", "to"])
+    assert cells.loc[("c", "d"), "band"] == "down" and pd.isna(cells.loc[("c", "d"), "latency"])
+    assert color_of(matrix.spec["encoding"]["color"], "down") == DOWN_COLOR
+    drawing = topology(NODES, edges({("a", "b"): 0.4, ("c", "d"): 900.0}, down={("c", "d")}), BANDS)
+    down_layer, up_layer = drawing.spec["layer"][:2]
+    assert down_layer["transform"] == [{"filter": "datum.band == 'down'"}] and down_layer["mark"]["strokeDash"]
+    assert "strokeDash" not in up_layer["mark"]
+    assert BANDS.kind(None, True) == "unmeasured"
+
+
+def history(seconds=60, **series) -> pd.DataFrame:
+    now = 1_800_000_000.0
+    frame = pd.DataFrame({"timestamp": now - np.arange(seconds)[::-1]})
+    for name, values in series.items():
+        frame[name] = values
+    return frame
+
+
+def fields_in(spec) -> set[str]:
+    """Every "field" named anywhere in the spec."""
+    found = set()
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "field" and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= fields_in(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            found |= fields_in(item)
+    return found
+
+
+def scales(spec):
+    """(channel, encoding) of every quantitative or temporal position channel of every layer."""
+    layers = spec.get("layer", [spec])
+    for layer in layers:
+        for channel, encoding in layer.get("encoding", {}).items():
+            if channel in ("x", "y") and "field" in encoding and encoding.get("type") in ("quantitative", "temporal"):
+                yield channel, encoding
+
+
+def test_a_label_with_a_dot_is_never_a_field_name_and_the_series_is_drawn():
+    frame = history(mean_absolute_error=np.linspace(0.2, 0.3, 60))
+    chart = charts.timeseries(frame, {"mean_absolute_error": "Mean abs. error"}, unit="", title="Mean abs. error")
+    assert fields_in(chart.spec) <= {"time", "s0", "rows", "threshold"}
+    table = chart.data.to_pandas()
+    assert table["s0"].notna().sum() == 60  # the values the chart draws
+    legend = chart.spec["layer"][0]["encoding"]["color"]
+    assert legend["datum"] == "Mean abs. error" and legend["scale"]["domain"] == ["Mean abs. error"]
+
+
+def test_every_positional_scale_has_a_domain_so_an_empty_first_render_warns_nothing():
+    frame = history(cpu_percent=np.full(60, 40.0), cpu_core_0_percent=np.full(60, 30.0), load=np.full(60, np.nan))
+    specs = [
+        charts.timeseries(frame, {"cpu_percent": "CPU"}, unit="%", thresholds=(80, 95)).spec,
+        charts.timeseries(frame, {"cpu_percent": "CPU"}, unit="ms", thresholds=(100, 500)).spec,
+        charts.alert_counts([{"timestamp": 1_800_000_000.0, "level": "warning"}], minutes=15, now=1.8e9 + 5).spec,
+        charts.distribution({"numpy": 3}, title="Instances").spec,
+    ]
+    for spec in specs:
+        for channel, encoding in scales(spec):
+            assert "domain" in encoding.get("scale", {}), (channel, encoding)
+    assert charts.timeseries(frame, {"load": "Load"}, unit="") is None  # all NaN: no chart, words instead
+
+
+def test_the_total_is_drawn_on_top_of_its_parts_and_the_first_series_on_top_of_the_others():
+    frame = history(
+        cpu_percent=np.full(60, 50.0),
+        cpu_core_0_percent=np.full(60, 40.0),
+        cpu_core_1_percent=np.full(60, 60.0),
+    )
+    chart = charts.timeseries(
+        frame, {"cpu_percent": "CPU"}, unit="%", parts=Parts(r"cpu_core_(\d+)_percent", "Core {}", "Per core")
+    )
+    lines = [layer for layer in chart.spec["layer"] if layer["mark"]["type"] == "line"]
+    assert [line["encoding"]["color"]["datum"] for line in lines] == ["Per core", "Per core", "CPU"]  # last on top
+    total, part = lines[-1]["mark"], lines[0]["mark"]
+    assert total["strokeWidth"] > part["strokeWidth"] and part["opacity"] < 1
+    net = charts.timeseries(
+        history(sent=np.full(60, 1.0), received=np.full(60, 1.0)), {"sent": "Sent", "received": "Received"}, unit="B/s"
+    )
+    assert [layer["encoding"]["color"]["datum"] for layer in net.spec["layer"]] == ["Received", "Sent"]
+
+
+def test_thresholds_near_the_data_are_drawn_and_far_ones_named_above_the_plot():
+    frame = history(latency=np.full(60, 0.8))
+    chart = charts.timeseries(frame, {"latency": "Latency"}, unit="ms", title="Round trip", thresholds=(100, 500))
+    notes = [layer["mark"]["text"] for layer in chart.spec["layer"] if layer["mark"]["type"] == "text"]
+    assert notes == ["↑ warning 100 ms · critical 500 ms"]
+    y = next(encoding for channel, encoding in scales(chart.spec) if channel == "y")
+    assert y["scale"]["domain"][1] < 100  # the lines keep the plot's height
+    near = charts.timeseries(
+        history(latency=np.full(60, 200.0)), {"latency": "Latency"}, unit="ms", thresholds=(100, 500)
+    )
+    rules = [layer for layer in near.spec["layer"] if layer["mark"]["type"] == "rule"]
+    assert [rule["encoding"]["y"]["datum"] for rule in rules] == [100, 500]
+    assert near.spec["autosize"]["type"] == "fit-x"  # the declared height is the plot's, legend aside
