@@ -6,23 +6,15 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 
 from .alerts import AlertLog, RuleState, default_rules, evaluate, firing
 from .alerts.custom import CustomAlerts
 from .compat import CollectorCompat
-from .config import (
-    VALUE_BYTES,
-    Settings,
-    Threshold,
-    check_history,
-    check_interval,
-    check_thresholds,
-    default_history,
-)
-from .demo.faults import apply_fault
+from .config import VALUE_BYTES, Settings, check_history, default_history
+from .configure import Configurable
 from .fields import COMPONENTS, Distribution, Field, Rows
 from .loop import TickLoop
 from .persistence import attach, open_store
@@ -53,7 +45,7 @@ def _point_bytes(sources: Iterable) -> int:
     return VALUE_BYTES * count
 
 
-class MetricsCollector(TickLoop, CollectorCompat):
+class MetricsCollector(TickLoop, Configurable, CollectorCompat):
     """Collects metrics from sources on one daemon thread and keeps their history and alerts.
 
     ``MetricsCollector(max_history=1000)`` reads its other settings from ``PRSM_*``
@@ -166,104 +158,6 @@ class MetricsCollector(TickLoop, CollectorCompat):
         """Changes whenever what readers see may have changed: a tick, an alert event or
         acknowledgement, a settings change. Readers cache what they derive per version."""
         return (self._stats.ticks, self.log.revision, self._settings_revision)
-
-    # -- settings -------------------------------------------------------------------------
-    @property
-    def collection_interval(self) -> float:
-        return self._interval
-
-    @collection_interval.setter
-    def collection_interval(self, seconds: float) -> None:
-        self.configure(collection_interval=seconds)
-
-    @property
-    def rules(self):
-        with self._lock:
-            return dict(self._rules)
-
-    def configure(
-        self,
-        *,
-        collection_interval: float | None = None,
-        max_history: int | None = None,
-        thresholds: Mapping[str, Threshold | tuple[float, float] | Mapping] | None = None,
-        fault: Mapping | None = None,
-    ) -> None:
-        """Change settings while running: the one way the UI and API write.
-
-        Interval, history and thresholds are all validated (:mod:`prsm_monitor.config`)
-        before any of them changes (a :class:`~prsm_monitor.config.ConfigError` names the bad
-        field and value); they apply from the next tick and each change is logged as an
-        ``info`` event. ``fault`` then injects or clears a demo fault (see
-        :mod:`prsm_monitor.demo.faults`), also logged.
-        """
-        interval = None if collection_interval is None else check_interval(collection_interval)
-        history = (
-            None
-            if max_history is None
-            else check_history(max_history, point_bytes=self.point_bytes, budget_mb=self.settings.memory_budget_mb)
-        )
-        new = {} if thresholds is None else check_thresholds(thresholds, self.rules)
-        with self._lock:
-            now = self._clock()
-            if interval is not None and interval != self._interval:
-                self._changed(
-                    "interval",
-                    "system",
-                    f"Collection interval changed from {self._interval:g} s to {interval:g} s",
-                    "collection_interval",
-                    self._interval,
-                    interval,
-                    now,
-                )
-                self._interval = interval
-            if history is not None and history != self.store.capacity:
-                self._changed(
-                    "history",
-                    "system",
-                    f"History size changed from {self.store.capacity} to {history} points",
-                    "max_history",
-                    self.store.capacity,
-                    history,
-                    now,
-                )
-                self.store.resize(history)
-            for name, threshold in new.items():
-                old = self._rules[name]
-                if (old.warning, old.critical) == (threshold.warning, threshold.critical):
-                    continue
-                self._rules[name] = rule = old.with_threshold(threshold)
-                self._changed(
-                    name,
-                    rule.component,
-                    f"{rule.label} thresholds changed to warning {rule.warning:g}, "
-                    f"critical {rule.critical:g} (were {old.warning:g}, {old.critical:g})",
-                    f"thresholds.{name}",
-                    [old.warning, old.critical],
-                    [rule.warning, rule.critical],
-                    now,
-                )
-        if interval is not None:
-            self._wake.set()
-        if fault is not None:
-            component, message, details = apply_fault(self.demo_network, fault)
-            self.log.record(
-                f"setting:fault:{details['fault']}", "changed", "info", component, message, details, self._clock()
-            )
-
-    def _changed(self, key: str, component: str, message: str, setting: str, old, new, now: float) -> None:
-        self._settings_revision += 1
-        details = {"setting": setting, "old": old, "new": new}
-        self.log.record(f"setting:{key}", "changed", "info", component, message, details, now)
-
-    @property
-    def demo_network(self):
-        """The demo network one of the sources runs, if any (the target of demo faults)."""
-        for source in self.sources:
-            network = getattr(source, "network", None)
-            if network is not None and hasattr(network, "clear_faults"):
-                return network
-        return None
 
     # -- alerts ---------------------------------------------------------------------------
     def create_alert(self, level: str, component: str, message: str, details: dict | None = None) -> dict | None:

@@ -27,11 +27,12 @@ class Prefs:
         return RANGES[self.range_label]
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, validate=lambda c: c is shared.current_collector())
 def _cached_collector() -> MetricsCollector:
     # Hands out the process-wide object of prsm_monitor.shared, the one the API reads. No
-    # on_release and no validate: a cache clear, or an edited factory (a new cache key), only
-    # fetches that same object again; nothing here may stop or replace it.
+    # on_release: a cache clear, or an edited factory (a new cache key), only fetches that
+    # same object again; nothing here stops or replaces it. Only a deliberate
+    # shared.release_collector() (tests, shutdown) makes the cached one invalid.
     return shared.get_collector()
 
 
