@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import shutil
+import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+
+from prsm_monitor.ui.clock import zone_note
 
 from .fixtures.server import ROOT, StreamlitServer
 
@@ -15,17 +21,19 @@ if CHROMIUM is None and not os.environ.get("CI"):
     pytest.skip("Chromium is not installed (test.sh installs Debian's chromium)", allow_module_level=True)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 SCREENSHOTS = Path(os.environ.get("PRSM_SCREENSHOT_DIR", ROOT / "tests" / "screenshots"))
 CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
-PAGES = [
-    ("", "Overview"),
-    ("System", "System"),
-    ("Network", "Network"),
-    ("AI_Models", "AI Models"),
-    ("Alerts", "Alerts"),
-]
-
+CHART = "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
+PAGES = ["Overview", "System", "Network", "AI Models", "Alerts"]
+ZONE = "America/New_York"
+# A card's label, value or delta that does not fit shows an ellipsis: its text is wider than its box.
+CUT_CARDS = """() => [...document.querySelectorAll(
+    '[data-testid="stMetricLabel"], [data-testid="stMetricValue"], [data-testid="stMetricDelta"]')]
+  .flatMap(e => [e, ...e.querySelectorAll('*')])
+  .filter(e => e.scrollWidth > e.clientWidth)
+  .map(e => `${e.closest('[data-testid]').dataset.testid}: ${e.textContent} ${e.scrollWidth} > ${e.clientWidth} px`)"""
 
 NODE_NAMES = "eu-west,us-east,<script>alert(1)</script>,ap-south"
 
@@ -58,31 +66,112 @@ def browser():
         browser.close()
 
 
+class Watched:
+    """A page with its console problems and the script runs it received (each refresh tick is one)."""
+
+    def __init__(self, page):
+        self.page = page
+        self.problems: list[str] = []
+        self.runs = 0
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _console(self, message) -> None:
+        # errors, and Vega's warnings (an "Infinite extent" on every refresh was one)
+        if message.type == "error" or (message.type == "warning" and message.text.startswith("WARN")):
+            self.problems.append(f"{message.type}: {message.text} at {message.location.get('url')}")
+
+    def _frame(self, payload) -> None:
+        message = ForwardMsg()
+        message.ParseFromString(payload if isinstance(payload, bytes) else payload.encode())
+        if message.WhichOneof("type") == "script_finished":
+            self.runs += 1
+
+    def wait_for_runs(self, count: int, timeout: float = 30.0) -> None:
+        """Wait until ``count`` more script runs (refresh ticks) have arrived."""
+        target = self.runs + count
+        deadline = time.monotonic() + timeout
+        while self.runs < target:
+            assert time.monotonic() < deadline, f"only {self.runs - target + count} of {count} refreshes arrived"
+            self.page.wait_for_timeout(50)  # lets Playwright deliver events; the loop is the deadline
+
+
+def watched_page(browser, width: int, height: int = 1800) -> Watched:
+    context = browser.new_context(viewport={"width": width, "height": height}, timezone_id=ZONE)
+    return Watched(context.new_page())
+
+
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1800})
-    page = context.new_page()
-    yield page
-    context.close()
+    watched = watched_page(browser, 1440)
+    yield watched
+    watched.page.context.close()
 
 
-def open_page(page, url: str, title: str):
-    page.goto(url)
-    page.wait_for_selector(CONNECTED, timeout=30_000)
+def open_page(watched: Watched, server: str, title: str) -> None:
+    """Load the Overview, then follow the sidebar's link, as a viewer does. (A page's own URL
+    loaded directly makes Streamlit probe ``<page>/_stcore/health`` first, and the browser logs
+    that probe's 404 as an error.)"""
+    page = watched.page
+    fresh = not page.url.startswith(server)
+    if fresh:
+        page.goto(server)
+        page.wait_for_selector(CONNECTED, timeout=30_000)
+    if not (fresh and title == "Overview"):
+        page.locator("[data-testid='stSidebar']").get_by_role("link", name=title, exact=True).click()
     expect(page.get_by_role("heading", name=title, exact=True).first).to_be_visible(timeout=30_000)
+    page.wait_for_selector(CONNECTED, timeout=30_000)
 
 
-@pytest.mark.parametrize("path, title", PAGES)
-def test_page_loads_without_exception_and_draws_its_charts(server, page, path, title):
-    open_page(page, f"{server}/{path}", title)
+@pytest.mark.parametrize("title", PAGES)
+def test_page_draws_its_charts_without_console_errors(server, page, title):
+    open_page(page, server, title)
     if title != "Alerts":  # the Alerts page draws its chart only once there are alert events
-        chart = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first
-        expect(chart).to_be_visible(timeout=30_000)
-        box = chart.bounding_box()
+        expect(page.page.locator(CHART).first).to_be_visible(timeout=30_000)
+        box = page.page.locator("[data-testid='stVegaLiteChart']").first.bounding_box()  # the canvas is redrawn
         assert box["width"] > 100 and box["height"] > 50
-    assert page.locator("[data-testid='stException']").count() == 0
+    page.wait_for_runs(2)  # two refresh ticks redraw every chart
+    assert page.page.locator("[data-testid='stException']").count() == 0
+    assert page.problems == []
+    # the viewer's time zone, named once on the page
+    note = zone_note(ZoneInfo(ZONE), time.time())
+    expect(page.page.get_by_text(note)).to_have_count(1)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{(path or 'overview').lower()}.png")
+    page.page.screenshot(path=SCREENSHOTS / f"{title.lower().replace(' ', '_')}.png")
+
+
+def test_no_card_is_cut_at_1024_px_with_the_sidebar_open(server, browser):
+    watched = watched_page(browser, 1024, 900)
+    try:
+        page = watched.page
+        for title in PAGES:
+            open_page(watched, server, title)
+            expect(page.locator("[data-testid='stSidebar']")).to_have_attribute("data-collapsed", "false")
+            if title != "Alerts":
+                expect(page.locator("[data-testid='stMetricValue']").first).to_be_visible(timeout=30_000)
+            watched.wait_for_runs(1)
+            assert page.evaluate(CUT_CARDS) == [], title
+        assert watched.problems == []
+    finally:
+        watched.page.context.close()
+
+
+def test_an_export_file_is_named_at_the_click(server, page):
+    open_page(page, server, "Overview")
+    page.page.get_by_text("Export").click()
+    button = page.page.get_by_role("button", name="AI CSV")
+    expect(button).to_be_visible()
+    page.wait_for_runs(2)  # the page was drawn a few seconds before the click
+    clicked = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with page.page.expect_download() as download:
+        button.click()
+    name = download.value.suggested_filename
+    match = re.fullmatch(r"prsm-ai-(\d{8}-\d{6})\.csv", name)
+    assert match, name
+    stamp = dt.datetime.strptime(match.group(1), "%Y%m%d-%H%M%S").replace(tzinfo=dt.UTC)
+    assert clicked <= stamp <= dt.datetime.now(dt.UTC)
+    assert download.value.path().read_text().startswith("timestamp,time,")
 
 
 def set_memory_thresholds(page, warning: str, critical: str) -> None:
@@ -95,7 +184,8 @@ def set_memory_thresholds(page, warning: str, critical: str) -> None:
 def test_lowering_a_threshold_to_zero_raises_its_alert(server, page):
     # the memory rule fires on the first tick past its threshold (the CPU rule judges a 1-minute
     # average for minutes, too long to wait for here)
-    open_page(page, f"{server}/Alerts", "Alerts")
+    open_page(page, server, "Alerts")
+    page = page.page
     page.get_by_text("Alert thresholds").click()
     active = page.get_by_test_id("stText").filter(has_text="Memory usage")  # messages of active alerts
     # out of reach first, so that a busy test machine has no memory alert firing already
@@ -114,8 +204,9 @@ def test_lowering_a_threshold_to_zero_raises_its_alert(server, page):
 
 def test_a_node_name_with_a_script_tag_is_shown_as_text(server, page):
     dialogs = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    open_page(page, f"{server}/Network", "Network")
+    page.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    open_page(page, server, "Network")
+    page = page.page
     page.get_by_text("Demo faults").click()
     sidebar = page.locator("[data-testid='stSidebar']")
     sidebar.get_by_role("combobox").first.click()

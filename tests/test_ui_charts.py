@@ -7,7 +7,7 @@ import pytest
 from prsm_monitor.ui import charts
 from prsm_monitor.ui.charts import Parts
 from prsm_monitor.ui.network_charts import LatencyBands, latency_matrix, topology
-from prsm_monitor.ui.style import CALM_COLOR, DOWN_COLOR, LEVEL_COLORS
+from prsm_monitor.ui.style import CALM_COLOR, DOWN_COLOR, LEVEL_COLORS, PARTS_COLOR
 
 BANDS = LatencyBands(warning=100.0, critical=500.0)
 NODES = [{"name": n, "status": "up", "latency_ms": 0.5, "links_up": 2, "links_total": 2} for n in ("a", "b", "c", "d")]
@@ -72,6 +72,22 @@ def history(seconds=60, **series) -> pd.DataFrame:
     return frame
 
 
+def lines_of(spec: dict) -> list[dict]:
+    """The line layers of a time series, bottom to top (drawn in this order)."""
+    return [layer for layer in spec["layer"][0]["layer"] if layer["mark"]["type"] == "line"]
+
+
+def marks_of(spec: dict, kind: str) -> list[dict]:
+    """Every layer of mark type ``kind``, nested or not."""
+    found = []
+    for layer in spec.get("layer", []):
+        if "layer" in layer:
+            found += marks_of(layer, kind)
+        elif layer["mark"]["type"] == kind:
+            found.append(layer)
+    return found
+
+
 def fields_in(spec) -> set[str]:
     """Every "field" named anywhere in the spec."""
     found = set()
@@ -89,21 +105,26 @@ def fields_in(spec) -> set[str]:
 
 def scales(spec):
     """(channel, encoding) of every quantitative or temporal position channel of every layer."""
-    layers = spec.get("layer", [spec])
-    for layer in layers:
+    for layer in [spec, *spec.get("layer", [])]:
+        if layer is not spec and "layer" in layer:
+            yield from scales(layer)
         for channel, encoding in layer.get("encoding", {}).items():
-            if channel in ("x", "y") and "field" in encoding and encoding.get("type") in ("quantitative", "temporal"):
+            if (
+                channel in ("x", "y")
+                and "datum" not in encoding
+                and encoding.get("type") in ("quantitative", "temporal")
+            ):
                 yield channel, encoding
 
 
 def test_a_label_with_a_dot_is_never_a_field_name_and_the_series_is_drawn():
     frame = history(mean_absolute_error=np.linspace(0.2, 0.3, 60))
     chart = charts.timeseries(frame, {"mean_absolute_error": "Mean abs. error"}, unit="", title="Mean abs. error")
-    assert fields_in(chart.spec) <= {"time", "s0", "rows", "threshold"}
+    assert fields_in(chart.spec) <= {"time", "s0", "v", "c", "label"}
     table = chart.data.to_pandas()
     assert table["s0"].notna().sum() == 60  # the values the chart draws
-    legend = chart.spec["layer"][0]["encoding"]["color"]
-    assert legend["datum"] == "Mean abs. error" and legend["scale"]["domain"] == ["Mean abs. error"]
+    assert lines_of(chart.spec)[0]["encoding"]["color"] == {"datum": "Mean abs. error"}
+    assert chart.spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["Mean abs. error"]
 
 
 def test_every_positional_scale_has_a_domain_so_an_empty_first_render_warns_nothing():
@@ -129,26 +150,30 @@ def test_the_total_is_drawn_on_top_of_its_parts_and_the_first_series_on_top_of_t
     chart = charts.timeseries(
         frame, {"cpu_percent": "CPU"}, unit="%", parts=Parts(r"cpu_core_(\d+)_percent", "Core {}", "Per core")
     )
-    lines = [layer for layer in chart.spec["layer"] if layer["mark"]["type"] == "line"]
+    lines = lines_of(chart.spec)
     assert [line["encoding"]["color"]["datum"] for line in lines] == ["Per core", "Per core", "CPU"]  # last on top
     total, part = lines[-1]["mark"], lines[0]["mark"]
-    assert total["strokeWidth"] > part["strokeWidth"] and part["opacity"] < 1
+    assert total["strokeWidth"] > part["strokeWidth"]
+    scale = chart.spec["layer"][0]["encoding"]["color"]["scale"]
+    assert scale["range"][scale["domain"].index("Per core")] == PARTS_COLOR  # one faded colour for the parts
     net = charts.timeseries(
         history(sent=np.full(60, 1.0), received=np.full(60, 1.0)), {"sent": "Sent", "received": "Received"}, unit="B/s"
     )
-    assert [layer["encoding"]["color"]["datum"] for layer in net.spec["layer"]] == ["Received", "Sent"]
+    assert [layer["encoding"]["color"]["datum"] for layer in lines_of(net.spec)] == ["Received", "Sent"]
 
 
 def test_thresholds_near_the_data_are_drawn_and_far_ones_named_above_the_plot():
     frame = history(latency=np.full(60, 0.8))
     chart = charts.timeseries(frame, {"latency": "Latency"}, unit="ms", title="Round trip", thresholds=(100, 500))
-    notes = [layer["mark"]["text"] for layer in chart.spec["layer"] if layer["mark"]["type"] == "text"]
-    assert notes == ["↑ warning 100 ms · critical 500 ms"]
+    notes = [layer["mark"]["text"] for layer in marks_of(chart.spec, "text")]
+    assert notes == ["↑ warning 100 ms · critical 500 ms"] and not marks_of(chart.spec, "rule")
     y = next(encoding for channel, encoding in scales(chart.spec) if channel == "y")
     assert y["scale"]["domain"][1] < 100  # the lines keep the plot's height
     near = charts.timeseries(
         history(latency=np.full(60, 200.0)), {"latency": "Latency"}, unit="ms", thresholds=(100, 500)
     )
-    rules = [layer for layer in near.spec["layer"] if layer["mark"]["type"] == "rule"]
-    assert [rule["encoding"]["y"]["datum"] for rule in rules] == [100, 500]
+    (rules,) = [layer for layer in near.spec["layer"] if "data" in layer]
+    assert [row["v"] for row in rules["data"]["values"]] == [100, 500]
+    assert [row["label"] for row in rules["data"]["values"]] == ["warning 100 ms", "critical 500 ms"]
+    assert [row["c"] for row in rules["data"]["values"]] == [LEVEL_COLORS["warning"], LEVEL_COLORS["critical"]]
     assert near.spec["autosize"]["type"] == "fit-x"  # the declared height is the plot's, legend aside

@@ -18,7 +18,6 @@ Three rules hold for every chart here:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,16 +30,7 @@ from .style import LEVEL_COLORS, LEVEL_ORDER, PARTS_COLOR, series_color
 
 CHART_HEIGHT = 200
 FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
-LEGEND = {
-    "title": None,
-    "orient": "top",
-    "direction": "horizontal",
-    "symbolType": "stroke",
-    "symbolStrokeWidth": 3,
-    "symbolOpacity": 1,
-    "labelFontSize": 11,
-    "offset": 6,
-}
+LEGEND = {"title": None, "orient": "top", "symbolType": "stroke", "symbolStrokeWidth": 3}
 NOTE_COLOR = "#6b7280"
 NO_AXIS = {"title": None, "labels": False, "ticks": False, "grid": False, "domain": False}
 
@@ -84,7 +74,7 @@ def _ms(timestamp: float) -> int:
 def time_axis(span_seconds: float, compact: bool = False) -> dict:
     """A time axis without a title (the page names the time zone once); seconds on short spans."""
     fmt = "%H:%M:%S" if span_seconds <= (300 if compact else 600) else "%H:%M"
-    return {"title": None, "format": fmt, "labelOverlap": True, "tickCount": 3 if compact else 6}
+    return {"title": None, "format": fmt, "tickCount": 3 if compact else 6}
 
 
 def time_domain(first: float, last: float) -> list[dict]:
@@ -174,100 +164,102 @@ def timeseries(
         "axis": time_axis(last - base, compact),
         "scale": {"domain": time_domain(base, last)},
     }
-    y_scale = {"domain": value_domain(values, unit, zero, [v for _, v in shown]), "nice": True, "zero": False}
+    y_scale = {
+        "domain": [float(f"{v:.6g}") for v in value_domain(values, unit, zero, [v for _, v in shown])],
+        "nice": True,
+    }
 
     legend = [label for _, label in main]
     colors = [series_color(label, i) for i, label in enumerate(legend)]
     if extra:
         legend.append(parts.legend)
         colors.append(PARTS_COLOR)
-    color_scale = {"domain": legend, "range": colors}
 
-    to_time = {"calculate": f"datum.t * 1000 + {_ms(base)}", "as": "time"}
+    y_shared = {"type": "quantitative", "axis": y_axis, "scale": y_scale}
 
-    def line(column: str, name: str, legend_label: str, width: float, opacity: float) -> dict:
+    def line(column: str, legend_label: str, tooltip: list[dict], width: float) -> dict:
         return {
-            "transform": [to_time],
-            "mark": {"type": "line", "strokeWidth": width, "opacity": opacity, "clip": True},
-            "encoding": {
-                "x": x,
-                "y": {"field": column, "type": "quantitative", "axis": y_axis, "scale": y_scale},
-                "color": {"datum": legend_label, "type": "nominal", "scale": color_scale},
-                "tooltip": [
-                    {"field": "time", "type": "temporal", "title": "Time", "format": "%H:%M:%S"},
-                    {
-                        "field": column,
-                        "type": "quantitative",
-                        "title": f"{name} ({unit or 'value'})",
-                        "format": ",.4~g",
-                    },
-                ],
-            },
+            "mark": {"type": "line", "strokeWidth": width},
+            "encoding": {"y": {"field": column}, "color": {"datum": legend_label}, "tooltip": tooltip},
         }
 
+    def value(column: str, name: str) -> dict:
+        return {"field": column, "type": "quantitative", "title": f"{name} ({unit or 'value'})", "format": ",.4~g"}
+
+    when = {"field": "time", "type": "temporal", "title": "Time", "format": "%H:%M:%S"}
     offset = len(main)
-    layers = [line(f"s{offset + i}", name, parts.legend, 1, 0.55) for i, (_, name) in enumerate(extra)]
+    lines = [
+        line(f"s{offset + i}", parts.legend, [value(f"s{offset + i}", name)], 1) for i, (_, name) in enumerate(extra)
+    ]
     main_width = 2.4 if extra else 1.8
-    layers += [line(f"s{i}", label, label, main_width, 1) for i, (_, label) in reversed(list(enumerate(main)))]
-    layers += _threshold_layers(shown, off_chart, unit, labelled=not compact)
-    layers[0]["encoding"]["color"]["legend"] = None if compact else LEGEND
+    lines += [
+        line(f"s{i}", label, [when, value(f"s{i}", label)], main_width)
+        for i, (_, label) in reversed(list(enumerate(main)))
+    ]
+    # The lines share the time channel, its transform, the y scale and axis and the colour
+    # scale (each line adds its field or its datum); the threshold layers have their own.
+    color = {"type": "nominal", "scale": {"domain": legend, "range": colors}, "legend": None if compact else LEGEND}
+    group = {
+        "transform": [{"calculate": f"datum.t * 1000 + {_ms(base)}", "as": "time"}],
+        "encoding": {"x": x, "y": y_shared, "color": color},
+        "layer": lines,
+    }
+    layers = [group, *_threshold_layers(shown, off_chart, unit, y_shared, labelled=not compact)]
     spec = {
         "height": height,
         "autosize": FIT_WIDTH,
         "layer": layers,
     }
+    if shown:  # the thresholds' colours are their own (the levels'), and have no legend
+        spec["resolve"] = {"scale": {"color": "independent"}, "legend": {"color": "independent"}}
     return Chart(spec, _arrow(data))
 
 
 def _threshold_layers(
-    shown: list[tuple[str, float]], off_chart: list[tuple[str, float]], unit: str, labelled: bool
+    shown: list[tuple[str, float]], off_chart: list[tuple[str, float]], unit: str, y: dict, labelled: bool
 ) -> list[dict]:
     """Dashed rule lines at the warning and critical levels, in the alert levels' colours,
     each named at its right end; thresholds above the chart are named in the legend's row,
     right-aligned, with an arrow instead ("↑ warning 100 ms · critical 500 ms").
 
-    They take the layer's data, aggregated to one row, and a constant y: a dataset of their
-    own would cost about 800 bytes each per refresh tick."""
-    one_row = {"aggregate": [{"op": "count", "as": "rows"}]}
+    Their few values are inline (a hundred bytes), not a dataset of their own in Arrow."""
     layers = []
-    for level, value in shown:
-        label = threshold_label(level, value, unit)
-        tooltip = [{"field": "threshold", "type": "nominal", "title": "Threshold"}]
-        layers.append(
-            {
-                "transform": [one_row, {"calculate": json.dumps(label), "as": "threshold"}],
-                "mark": {"type": "rule", "strokeDash": [6, 4], "strokeWidth": 1.5, "clip": True},
-                "encoding": {
-                    "y": {"datum": value, "type": "quantitative"},
-                    "color": {"value": LEVEL_COLORS[level]},
-                    "tooltip": tooltip,
-                },
-            }
-        )
+    if shown:
+        rows = [
+            {"v": value, "c": LEVEL_COLORS[level], "label": threshold_label(level, value, unit)}
+            for level, value in shown
+        ]
+        y = {**y, "field": "v"}
+        color = {"field": "c", "type": "nominal", "scale": None, "legend": None}
+        rule = {
+            "mark": {"type": "rule", "strokeDash": [6, 4], "strokeWidth": 1.5},
+            "encoding": {"y": y, "color": color, "tooltip": [{"field": "label", "title": "Threshold"}]},
+        }
+        layers.append({"data": {"values": rows}, "layer": [rule]})
         if labelled:
-            layers.append(_note(label, LEVEL_COLORS[level], {"datum": value, "type": "quantitative"}, "bottom", -3))
+            text = {
+                "mark": {"type": "text", "align": "right", "baseline": "bottom", "dx": -2, "dy": -3, "fontSize": 10},
+                "encoding": {"x": {"value": "width"}, "y": y, "color": color, "text": {"field": "label"}},
+            }
+            layers[0]["layer"].append(text)
     if labelled and off_chart:
         above = " · ".join(threshold_label(level, value, unit) for level, value in off_chart)
-        layers.append(_note(f"↑ {above}", NOTE_COLOR, {"value": -6}, "bottom", 0))
+        layers.append(
+            {
+                "data": {"values": [{}]},
+                "mark": {
+                    "type": "text",
+                    "text": f"↑ {above}",
+                    "align": "right",
+                    "baseline": "bottom",
+                    "dx": -2,
+                    "fontSize": 10,
+                    "color": NOTE_COLOR,
+                },
+                "encoding": {"x": {"value": "width"}, "y": {"value": -6}},
+            }
+        )
     return layers
-
-
-def _note(text: str, color: str, y: dict, baseline: str, dy: float) -> dict:
-    """A small label at the plot's right edge."""
-    return {
-        "transform": [{"aggregate": [{"op": "count", "as": "rows"}]}],
-        "mark": {
-            "type": "text",
-            "text": text,
-            "align": "right",
-            "baseline": baseline,
-            "dx": -2,
-            "dy": dy,
-            "fontSize": 10,
-            "color": color,
-        },
-        "encoding": {"x": {"value": "width"}, "y": y},
-    }
 
 
 def distribution(counts: Mapping[str, int], *, title: str, height: int = 150) -> Chart | None:

@@ -53,10 +53,8 @@ CHARTS = (
 )
 MODEL_CHARTS = {
     "time": TimeChart(None, {"average_time_s": "Inference time"}, "s", "Inference time", rule="inference_time"),
-    "success": TimeChart(None, {"success_rate": "Success rate"}, "ratio", "Success rate", rule="success_rate"),
     "classifier": TimeChart(None, {"mean_confidence": "Confidence"}, "ratio", "Confidence", rule="confidence"),
     "regressor": TimeChart(None, {"mean_absolute_error": "Mean abs. error"}, "", "Mean abs. error"),
-    "inferences": TimeChart(None, {"inferences": "Requests"}, "requests", "In the window"),
 }
 MODEL_COLUMNS = {
     "node": st.column_config.TextColumn("Node", pinned=True),
@@ -130,5 +128,5 @@ def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> Non
         )
     )
     quality = MODEL_CHARTS["regressor" if regressor else "classifier"]
-    rows = ((MODEL_CHARTS["time"], MODEL_CHARTS["success"]), (quality, MODEL_CHARTS["inferences"]))
+    rows = ((MODEL_CHARTS["time"], quality),)
     detail_charts(collector, f"model:{name}", prefs.minutes, rows)

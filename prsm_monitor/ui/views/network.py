@@ -43,7 +43,7 @@ COMMIT_CHART = TimeChart(
     empty="No proposal has committed in the window.",
 )
 NODE_CHARTS = (
-    TimeChart(None, {"latency_ms": "Latency", "latency_p95_ms": "Latency p95"}, "ms", "Round trip", rule="latency"),
+    TimeChart(None, {"latency_ms": "Latency"}, "ms", "Round trip", rule="latency"),
     TimeChart(None, {"message_rate": "Messages/s"}, "messages/s", "Received"),
 )
 NODE_COLUMNS = {
