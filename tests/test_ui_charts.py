@@ -177,3 +177,31 @@ def test_thresholds_near_the_data_are_drawn_and_far_ones_named_above_the_plot():
     assert [row["label"] for row in rules["data"]["values"]] == ["warning 100 ms", "critical 500 ms"]
     assert [row["c"] for row in rules["data"]["values"]] == [LEVEL_COLORS["warning"], LEVEL_COLORS["critical"]]
     assert near.spec["autosize"]["type"] == "fit-x"  # the declared height is the plot's, legend aside
+
+
+def _layers(spec: dict) -> list[dict]:
+    return [layer for group in spec["layer"] for layer in group.get("layer", [group])]
+
+
+def test_a_rollup_frame_draws_its_min_max_band_under_the_mean():
+    t = 1_800_000_000.0 + np.arange(0, 3600 * 24 * 7, 3600.0)  # a week of hourly buckets
+    mean = 50 + 10 * np.sin(t / 86400)
+    frame = pd.DataFrame(
+        {"timestamp": t, "cpu_percent": mean, "cpu_percent_min": mean - 20, "cpu_percent_max": mean + 30}
+    )
+    chart = charts.timeseries(frame, {"cpu_percent": "CPU"}, unit="%", title="CPU")
+    areas = [layer for layer in _layers(chart.spec) if layer.get("mark", {}).get("type") == "area"]
+    assert (
+        len(areas) == 1 and areas[0]["encoding"]["y"]["field"] == "lo" and areas[0]["encoding"]["y2"]["field"] == "hi"
+    )
+    table = chart.data.to_pandas()
+    assert np.allclose(table["hi"] - table["lo"], 50, atol=1e-3)  # the bucket's real spread, not the mean's
+    assert charts.time_axis(7 * 86400)["format"] == "%b %d"  # a week is read in days, not clock times
+
+
+def test_raw_history_draws_no_band():
+    t = 1_800_000_000.0 + np.arange(0, 600, 1.0)
+    frame = pd.DataFrame({"timestamp": t, "cpu_percent": np.full(len(t), 40.0)})
+    chart = charts.timeseries(frame, {"cpu_percent": "CPU"}, unit="%", title="CPU")
+    assert not [layer for layer in _layers(chart.spec) if layer.get("mark", {}).get("type") == "area"]
+    assert "lo" not in chart.data.column_names

@@ -75,3 +75,16 @@ def test_a_long_range_the_history_does_not_cover_says_so(app: AppTest):
     app.run()
     notes = [c.value for c in app.caption if "History starts" in c.value]
     assert len(notes) == 1 and "the last 24 h are not all covered" in notes[0], notes
+
+
+def test_long_ranges_are_offered_only_where_history_lasts():
+    from types import SimpleNamespace
+
+    from prsm_monitor.ui.sidebar import ranges
+
+    def collector(data_dir=None, prometheus_url=None):
+        return SimpleNamespace(settings=SimpleNamespace(data_dir=data_dir, prometheus_url=prometheus_url))
+
+    assert ranges(collector())[-1] == "24 h"  # memory only: at most what the ring holds
+    assert ranges(collector(data_dir="/var/lib/prsm"))[-3:] == ["7 d", "30 d", "1 y"]
+    assert ranges(collector(prometheus_url="http://prometheus:9090"))[-1] == "1 y"

@@ -73,7 +73,14 @@ def _ms(timestamp: float) -> int:
 
 def time_axis(span_seconds: float, compact: bool = False) -> dict:
     """A time axis without a title (the page names the time zone once); seconds on short spans."""
-    fmt = "%H:%M:%S" if span_seconds <= (300 if compact else 600) else "%H:%M"
+    if span_seconds <= (300 if compact else 600):
+        fmt = "%H:%M:%S"
+    elif span_seconds <= 2 * 86400:
+        fmt = "%H:%M"
+    elif span_seconds <= 60 * 86400:
+        fmt = "%b %d"
+    else:
+        fmt = "%b %Y"
     return {"title": None, "format": fmt, "tickCount": 3 if compact else 6}
 
 
@@ -149,6 +156,10 @@ def timeseries(
     if not main and not extra:
         return None
     data = pd.DataFrame({f"s{i}": frame[f].astype("float32") for i, (f, _) in enumerate(main + extra)})
+    band = main[0][0] if main and band_of(frame, main[0][0]) else None  # rollups: the first series' min-max
+    if band:
+        data["lo"] = frame[f"{band}_min"].astype("float32")
+        data["hi"] = frame[f"{band}_max"].astype("float32")
     base, last = float(frame["timestamp"].iloc[0]), float(frame["timestamp"].iloc[-1])
     data.insert(0, "t", (frame["timestamp"] - base).astype("float32"))
     values = data.drop(columns="t").to_numpy(dtype="float64")
@@ -191,6 +202,19 @@ def timeseries(
     lines = [
         line(f"s{offset + i}", parts.legend, [value(f"s{offset + i}", name)], 1) for i, (_, name) in enumerate(extra)
     ]
+    if band:  # beneath every line: where the series really went within each bucket
+        lines.insert(
+            0,
+            {
+                "mark": {"type": "area", "opacity": 0.18, "color": colors[0]},
+                "encoding": {
+                    "y": {"field": "lo"},
+                    "y2": {"field": "hi"},
+                    "color": {"value": colors[0]},
+                    "tooltip": [when, value("lo", "lowest"), value("hi", "highest")],
+                },
+            },
+        )
     main_width = 2.4 if extra else 1.8
     lines += [
         line(f"s{i}", label, [when, value(f"s{i}", label)], main_width)
@@ -213,6 +237,12 @@ def timeseries(
     if shown:  # the thresholds' colours are their own (the levels'), and have no legend
         spec["resolve"] = {"scale": {"color": "independent"}, "legend": {"color": "independent"}}
     return Chart(spec, _arrow(data))
+
+
+def band_of(frame: pd.DataFrame, field: str) -> bool:
+    """True when ``frame`` carries a min-max band for ``field`` (history read from a rollup tier:
+    each row a bucket's mean, with ``<field>_min`` and ``<field>_max``)."""
+    return f"{field}_min" in frame.columns and f"{field}_max" in frame.columns and frame[f"{field}_min"].notna().any()
 
 
 def _threshold_layers(

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 from streamlit import runtime
 
+from ..anonymize import anonymize_frame
 from ..collector import COMPONENTS, MetricsCollector
 
 NAMES = {"system": "System", "network": "Network", "ai": "AI", "alerts": "Alerts"}
@@ -76,10 +77,25 @@ class ClickTimeFile:
 
 
 def download_buttons(collector: MetricsCollector, minutes: float, components=COMPONENTS, alerts: bool = True) -> None:
-    """CSV and JSON buttons; the file is built when clicked, from the data at that moment."""
-    targets = [(c, lambda c=c: history_frame(collector, c, minutes)) for c in components]
+    """CSV and JSON buttons; the file is built when clicked, from the data at that moment.
+    With "Anonymize" (always on with ``PRSM_ANONYMIZE=true``) host names, addresses and node and
+    model names become stable salted hashes (:mod:`prsm_monitor.anonymize`)."""
+    forced = collector.settings.anonymize
+    hidden = st.checkbox(
+        "Anonymize names and addresses",
+        value=forced,
+        disabled=forced,
+        key="export_anonymize",
+        help="Host names, IP addresses and node and model names become stable salted hashes"
+        + (" (PRSM_ANONYMIZE=true: always on)" if forced else ""),
+    )
+
+    def shown(frame: pd.DataFrame) -> pd.DataFrame:
+        return anonymize_frame(frame, collector) if hidden else frame
+
+    targets = [(c, lambda c=c: shown(history_frame(collector, c, minutes))) for c in components]
     if alerts:
-        targets.append(("alerts", lambda: alerts_frame(collector, minutes)))
+        targets.append(("alerts", lambda: shown(alerts_frame(collector, minutes))))
     now = time.time()
     for name, build in targets:
         for column, (label, ext, mime) in zip(st.columns(2), FORMATS, strict=True):

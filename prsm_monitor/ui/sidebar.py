@@ -13,7 +13,7 @@ from .faults import fault_controls
 from .gate import logout_button
 from .pages import PAGES
 from .state import Prefs
-from .style import RANGES, REFRESH
+from .style import RANGES, REFRESH, SHORT_RANGES
 
 RULE_GROUPS = {
     "System": ("cpu", "memory", "disk"),
@@ -43,7 +43,12 @@ def sidebar(collector: MetricsCollector) -> Prefs:
         st.divider()
         range_label = (
             st.segmented_control(
-                "Time range", list(RANGES), default=DEFAULT_RANGE, key="range", bind="query-params", required=True
+                "Time range",
+                ranges(collector),
+                default=DEFAULT_RANGE,
+                key="range",
+                bind="query-params",
+                required=True,
             )
             or DEFAULT_RANGE
         )
@@ -117,6 +122,13 @@ def threshold_controls(collector: MetricsCollector) -> None:
         if st.button("Reset to defaults", width="stretch", key="thr_reset"):
             collector.configure(thresholds=dict(defaults))
             st.rerun()
+
+
+def ranges(collector: MetricsCollector) -> list[str]:
+    """The time ranges offered: up to 24 h, and 7 d, 30 d and 1 y where history lasts (on disk,
+    or in Prometheus); a range longer than what is stored says where history starts."""
+    lasting = collector.settings.data_dir is not None or collector.settings.prometheus_url is not None
+    return list(RANGES) if lasting else list(SHORT_RANGES)
 
 
 def labelled(error: ConfigError, rules) -> str:

@@ -48,7 +48,8 @@ def series_color(label: str, index: int = 0) -> str:
     return SERIES_COLORS.get(label, FALLBACK_COLORS[index % len(FALLBACK_COLORS)])
 
 
-RANGES = {"5 min": 5, "15 min": 15, "1 h": 60, "6 h": 360, "24 h": 1440}
+RANGES = {"5 min": 5, "15 min": 15, "1 h": 60, "6 h": 360, "24 h": 1440, "7 d": 10080, "30 d": 43200, "1 y": 525600}
+SHORT_RANGES = ("5 min", "15 min", "1 h", "6 h", "24 h")  # what an in-memory history can hold
 REFRESH = {"Off": None, "1 s": 1, "2 s": 2, "5 s": 5, "10 s": 10}
 # Points per chart series after downsampling (min and max of MAX_POINTS / 2 buckets): enough for
 # a chart's width, and it keeps a page's refresh tick under 40 KB on the wire.

@@ -82,8 +82,14 @@ def frame(collector: MetricsCollector, component: str, minutes: float) -> pd.Dat
 
 
 def range_note(collector: MetricsCollector, component: str, data: pd.DataFrame, minutes: float, label: str) -> None:
-    """Say so when the chosen range reaches further back than the history does."""
-    note = coverage_note(data, minutes, label, collector.store.count(component), collector.store.capacity)
+    """Say so when the chosen range reaches further back than the stored history does (in
+    any tier: ``collector.history_start``). Only an in-memory ring can be full."""
+    start = collector.history_start(component)
+    if start is None or data.empty:
+        return
+    stored = 0 if getattr(collector.store, "writer", None) is not None else collector.store.count(component)
+    first = pd.DataFrame({"timestamp": [start]})
+    note = coverage_note(first, minutes, label, stored, collector.store.capacity)
     if note:
         st.caption(f":material/history: {note}")
 

@@ -26,6 +26,7 @@ SELF_KPIS = (
     Kpi("process_cpu_percent", "Monitor CPU", kpi.pct, "CPU used by this process (100 = one core)", rise="bad"),
     Kpi("process_rss_mb", "Monitor memory", kpi.megabytes, "Resident memory of this process", rise="bad"),
     Kpi("ticks_total", "Ticks", kpi.count, "Collection ticks since the monitor started", delta=False),
+    Kpi("store_disk_mb", "History on disk", kpi.megabytes, "Size of the saved history (all tiers)", delta=False),
 )
 
 
@@ -93,4 +94,5 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     else:
         st.caption("No alert is active.")
     st.subheader("Monitor health")
-    kpi.kpi_row(collector, "collector", metrics["collector"], SELF_KPIS)
+    on_disk = (metrics["collector"] or {}).get("store_disk_mb") is not None
+    kpi.kpi_row(collector, "collector", metrics["collector"], SELF_KPIS if on_disk else SELF_KPIS[:-1])
