@@ -46,8 +46,8 @@ class Chart:
 @dataclass(frozen=True)
 class Parts:
     """Series that make up the chart's first series (per-core CPU under the total): fields
-    matching ``pattern`` (one group), each named ``name.format(group)``, drawn thin and faded
-    under the total in one colour, with one ``legend`` entry."""
+    matching ``pattern`` (one group), each named ``name.format(group)``, drawn thin under the
+    total in one pale colour, with one ``legend`` entry."""
 
     pattern: str
     name: str
@@ -81,7 +81,7 @@ def time_axis(span_seconds: float, compact: bool = False) -> dict:
         fmt = "%b %d"
     else:
         fmt = "%b %Y"
-    return {"title": None, "format": fmt, "tickCount": 3 if compact else 6}
+    return {"title": None, "format": fmt, "tickCount": 4 if compact else 6}
 
 
 def time_domain(first: float, last: float) -> list[dict]:
@@ -94,13 +94,12 @@ def time_domain(first: float, last: float) -> list[dict]:
 
 
 def value_domain(values: np.ndarray, unit: str, zero: bool, shown: Sequence[float]) -> list[float]:
-    """The y domain: 0..1 for ratios, 0..100 for percentages, else the data's range (from 0
-    when ``zero``) stretched to the ``shown`` threshold values."""
-    if unit == "ratio":
-        return [0.0, 1.0]
-    if unit == "%":
-        return [0.0, 100.0]
+    """The y domain: 0..1 for ratios, 0..100 for percentages (more if the data goes beyond),
+    else the data's range (from 0 when ``zero``) stretched to the ``shown`` threshold values."""
     finite = values[np.isfinite(values)]
+    if unit in ("ratio", "%"):
+        top = 1.0 if unit == "ratio" else 100.0
+        return [0.0, max(top, float(finite.max()) if finite.size else top)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if zero:
         low = min(low, 0.0)

@@ -10,7 +10,8 @@ from ...collector import MetricsCollector
 from .. import charts, kpi
 from ..kpi import Kpi
 from ..state import Prefs
-from .common import TimeChart, detail_charts, draw_rows, frame, range_note, show, source_error, table
+from ..timechart import TimeChart, draw_rows, show
+from .common import detail_charts, frame, range_note, source_error, table
 from .network import NO_SOURCE
 
 KPIS = (

@@ -13,14 +13,14 @@ from .. import charts
 from ..clock import clock, local_times, viewer_zone
 from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_COLORS
-from .common import show
+from ..timechart import show
 
-HISTORY_COLUMNS = {
-    "time": st.column_config.DatetimeColumn("Time", format="YYYY-MM-DD HH:mm:ss", width="medium"),
-    "level": st.column_config.TextColumn("Level", width="small"),
-    "component": st.column_config.TextColumn("Component", width="small"),
-    "event": st.column_config.TextColumn("Event", width="small"),
+HISTORY_COLUMNS = {  # the message second: on a narrow page it is what must stay in view
+    "time": st.column_config.DatetimeColumn("Time", format="MMM D, HH:mm:ss"),
+    "level": st.column_config.TextColumn("Level"),
     "message": st.column_config.TextColumn("Message", width="large"),
+    "component": st.column_config.TextColumn("Component"),
+    "event": st.column_config.TextColumn("Event"),
 }
 
 
@@ -48,9 +48,9 @@ def alert_list(alerts: list[dict], collector: MetricsCollector | None = None) ->
     untrusted, and it wraps), and with ``collector`` an Acknowledge button."""
     for alert in alerts:
         with st.container(border=True):
-            badge, where, message, action = st.columns([1.1, 1.5, 6, 1.6], vertical_alignment="center")
-            badge.markdown(f":{LEVEL_BADGES[alert['level']]}-badge[{alert['level'].upper()}]")
-            where.caption(f"{alert['component']} · since {_clock(alert['started'])}")
+            what, message, action = st.columns([2, 5, 2.2], vertical_alignment="center")
+            what.markdown(f":{LEVEL_BADGES[alert['level']]}-badge[{alert['level'].upper()}]")
+            what.caption(f"{alert['component']} · since {_clock(alert['started'])}")
             message.text(alert["message"])  # untrusted text: shown as text
             if alert["acknowledged"]:
                 action.caption(f"Acknowledged {_clock(alert['acknowledged_at'])}")
@@ -89,9 +89,9 @@ def history(collector: MetricsCollector, prefs: Prefs) -> None:
         {
             "time": local_times([e["timestamp"] for e in events], viewer_zone()),
             "level": [e["level"] for e in events],
+            "message": [e["message"] for e in events],
             "component": [e["component"] for e in events],
             "event": [e["kind"] for e in events],
-            "message": [e["message"] for e in events],
         }
     ).iloc[::-1]
     st.dataframe(

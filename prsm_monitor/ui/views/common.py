@@ -1,79 +1,19 @@
-"""Pieces several views use: charts declared as data and drawn by one helper, tables, notes."""
+"""Pieces several views use: the range's history, notes, tables, drill-down charts."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
 from ...collector import MetricsCollector
-from .. import charts
-from ..charts import CHART_HEIGHT, Parts
 from ..clock import clock, duration, viewer_zone
 from ..style import MAX_POINTS
+from ..timechart import TimeChart, draw_rows
 
-NO_DATA = "No data in this time range yet."
 MISSING = "–"
-
-
-@dataclass(frozen=True)
-class TimeChart:
-    """A time-series chart as data: ``series`` (``{field: label}``) of the frame it is drawn
-    from, in ``unit``, with the warning and critical lines of alert rule ``rule``.
-
-    ``heading`` is the subheader above it, ``axis`` the y axis title; ``empty`` says why
-    there is no chart when the frame has no value of any series yet."""
-
-    heading: str | None
-    series: Mapping[str, str]
-    unit: str
-    axis: str = ""
-    rule: str | None = None
-    empty: str = NO_DATA
-    parts: Parts | None = None
-    height: int = CHART_HEIGHT
-
-
-def show(spec: charts.Chart | None, empty: str) -> None:
-    """Draw a chart, or say in words why there is none (never an empty frame)."""
-    if spec is None:
-        st.caption(empty)
-    else:
-        st.vega_lite_chart(spec.data, spec.spec, width="stretch")
-
-
-def thresholds(collector: MetricsCollector, rule: str | None) -> tuple[float | None, float | None] | None:
-    r = collector.rules.get(rule) if rule else None
-    return None if r is None else (r.warning, r.critical)
-
-
-def draw(chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, compact: bool = False) -> None:
-    """One declared chart from ``data`` (compact: the small trend of an Overview card)."""
-    if chart.heading and not compact:
-        st.subheader(chart.heading)
-    spec = charts.timeseries(
-        data,
-        chart.series,
-        unit=chart.unit,
-        title=chart.axis,
-        thresholds=thresholds(collector, chart.rule),
-        height=130 if compact else chart.height,
-        compact=compact,
-        parts=chart.parts,
-    )
-    show(spec, chart.empty)
-
-
-def draw_rows(rows: Sequence[Sequence[TimeChart]], collector: MetricsCollector, data: pd.DataFrame) -> None:
-    """Declared charts row by row: the charts of a row side by side, so they line up; a row
-    of one chart spans the page."""
-    for row in rows:
-        for column, chart in zip(st.columns(len(row)), row, strict=True):
-            with column:
-                draw(chart, collector, data)
 
 
 def frame(collector: MetricsCollector, component: str, minutes: float) -> pd.DataFrame:

@@ -13,7 +13,8 @@ from ..kpi import Kpi
 from ..network_charts import LatencyBands, latency_matrix, topology
 from ..state import Prefs
 from ..text import escape_markdown as md
-from .common import TimeChart, detail_charts, draw_rows, frame, range_note, show, source_error, table
+from ..timechart import TimeChart, draw_rows, show
+from .common import detail_charts, frame, range_note, source_error, table
 
 KPIS = (
     Kpi("active_nodes", "Nodes up", kpi.count, "Nodes that answered in the latest report", rise="good"),

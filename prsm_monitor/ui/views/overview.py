@@ -11,8 +11,9 @@ from .. import kpi
 from ..kpi import Kpi
 from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_ORDER
+from ..timechart import TimeChart, draw
 from .alerts import alert_list
-from .common import TimeChart, draw, frame, range_note
+from .common import frame, range_note
 
 TITLES = {"system": "System", "network": "Network", "ai": "AI models"}
 TRENDS = {

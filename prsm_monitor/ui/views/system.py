@@ -11,7 +11,8 @@ from .. import kpi
 from ..charts import Parts
 from ..kpi import Kpi
 from ..state import Prefs
-from .common import TimeChart, draw_rows, frame, range_note, source_error, table
+from ..timechart import TimeChart, draw_rows
+from .common import frame, range_note, source_error, table
 
 KPIS = (
     Kpi("cpu_percent", "CPU", kpi.pct, "Use over all cores", rise="bad"),
