@@ -262,14 +262,14 @@ def _threshold_layers(
 
 
 def distribution(counts: Mapping[str, int], *, title: str, height: int = 150) -> Chart | None:
-    """Horizontal bars of ``{name: count}``."""
+    """Horizontal bars of ``{name: count}``, in one colour (a colour per name would suggest a meaning)."""
     if not counts:
         return None
     data = pd.DataFrame({"name": list(counts), "count": list(counts.values())})
     spec = {
         "height": height,
         "autosize": FIT_WIDTH,
-        "mark": {"type": "bar", "cornerRadiusEnd": 3},
+        "mark": {"type": "bar", "cornerRadiusEnd": 3, "color": "#4c78a8"},
         "encoding": {
             "y": {"field": "name", "type": "nominal", "title": None, "sort": "-x"},
             "x": {
@@ -279,7 +279,6 @@ def distribution(counts: Mapping[str, int], *, title: str, height: int = 150) ->
                 "axis": {"tickMinStep": 1},
                 "scale": {"domain": [0, max(1, int(data["count"].max()))], "nice": True},
             },
-            "color": {"field": "name", "type": "nominal", "legend": None},
             "tooltip": [
                 {"field": "name", "type": "nominal", "title": "Name"},
                 {"field": "count", "type": "quantitative", "title": "Count"},
