@@ -71,11 +71,6 @@ class CounterWindow:
                     window[key] = left
         self.seen = t
 
-    @property
-    def ready(self) -> bool:
-        """True once two reports were taken, so that increases exist."""
-        return bool(self._deltas)
-
     def w(self, *key) -> float:
         """Increase of a counter over the window."""
         return self._window.get(key, 0)
