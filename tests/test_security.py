@@ -18,6 +18,7 @@ from prsm_monitor.api import build_app
 from prsm_monitor.api.guard import HostPolicy, host_name, is_loopback, path_problem
 from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
+from prsm_monitor.fields import Field
 from prsm_monitor.ui.text import escape_markdown
 
 from .conftest import wait_until
@@ -275,3 +276,32 @@ def test_node_names_reach_markdown_only_escaped(hostile_app):
     at.selectbox(key="network_node").set_value(node)
     wait_until(lambda: at.run() and any(e.value.startswith(f"{escape_markdown(node)} is down") for e in at.error))
     assert not at.exception
+
+
+class HostileFailure:
+    """A source whose error message is Markdown: a failing source's text comes from outside."""
+
+    components = ("network",)
+    fields = {"network": (Field("timestamp", "s", "gauge", "time of the reading"),)}
+
+    def collect(self):
+        raise RuntimeError(HOSTILE[1] + " " + HOSTILE[0])
+
+
+def test_a_source_error_reaches_markdown_only_escaped(monkeypatch):
+    """The "source failed" box showed the exception text as Markdown: a node or peer that
+    controls the text of an error could draw a link in the dashboard."""
+    monkeypatch.setenv("PRSM_DEMO", "false")
+    monkeypatch.setenv("PRSM_METRICS_INTERVAL", "0.2")
+    shared.release_collector()
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=30)
+    at.switch_page("pages/2_Network.py")
+    at.run()
+    shared.current_collector().add_source(HostileFailure())
+    message = f"HostileFailure failed: RuntimeError: {HOSTILE[1]} {HOSTILE[0]}"
+    expected = f"The network source failed on the last tick: {escape_markdown(message)}"
+    try:
+        wait_until(lambda: at.run() and any(e.value.startswith(expected) for e in at.error))
+        assert not at.exception
+    finally:
+        shared.release_collector()

@@ -26,7 +26,7 @@ def fault_controls(collector: MetricsCollector, network) -> None:
     st.caption("Break the demo network on purpose; the metrics and alerts show it within a few heartbeats.")
     error = st.session_state.pop("faults_error", None)
     if error:
-        st.error(error, icon=":material/error:")
+        st.error(md(error), icon=":material/error:")
     names = list(network.names)
     stopped = set(faults["stopped"])
     node = st.selectbox("Node", names, key="faults_node")

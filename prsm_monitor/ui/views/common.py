@@ -11,6 +11,7 @@ import streamlit as st
 from ...collector import MetricsCollector
 from ..clock import clock, duration, viewer_zone
 from ..style import MAX_POINTS
+from ..text import escape_markdown
 from ..timechart import TimeChart, draw_rows
 
 MISSING = "–"
@@ -57,7 +58,7 @@ def coverage_note(
 def source_error(metrics: dict, component: str) -> None:
     error = metrics.get("errors", {}).get(component)
     if error:
-        st.error(f"The {component} source failed on the last tick: {error}", icon=":material/error:")
+        st.error(f"The {component} source failed on the last tick: {escape_markdown(error)}", icon=":material/error:")
 
 
 def table(rows: pd.DataFrame, columns: Mapping[str, object], **kwargs) -> None:
