@@ -326,6 +326,14 @@ class Settings:
     prometheus_selector: str = ""  # label matchers selecting this instance's series there
     anonymize: bool = False  # hash host names, addresses and node/model names in history output
     env_set: frozenset[str] = field(default=frozenset(), repr=False)  # PRSM_* variables that were set
+    rules_file: str | None = None  # TOML threshold rules (prsm_monitor.alerts.rules_file); None: built-in only
+    operators: tuple[str, ...] = ()  # e-mails of st.login users who may change things (lower-case)
+    operator_password: str | None = field(default=None, repr=False)  # unlocks the controls for a session
+
+    @property
+    def operators_configured(self) -> bool:
+        """Are changes reserved to operators (``PRSM_OPERATORS`` or ``PRSM_OPERATOR_PASSWORD``)?"""
+        return bool(self.operators or self.operator_password)
 
     def __post_init__(self):
         check_interval(self.interval, "Settings.interval")

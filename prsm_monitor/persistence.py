@@ -9,6 +9,7 @@ None and no Prometheus: memory only, as before), or a
   puts the threshold rules that were firing back in their firing state, so the first ticks
   re-derive them: a condition that still holds stays active with no new event, one that
   is over is resolved (see :meth:`MetricsCollector._restore`);
+- restores the silences (active, pending and recently expired);
 - restores the thresholds, interval and history size the user tuned, except those whose
   ``PRSM_*`` variable is set now (the environment wins);
 - journals new events, the active alerts and the tuned settings with each batch the
@@ -92,6 +93,7 @@ def attach(collector) -> None:
             active = db.meta("alerts.active") or []
             collector.log.restore(db.events(EVENTS_RESTORED), active)
             blocked = _restore(collector, saved_settings, active)
+            collector.silences.restore(db.meta("silences") or [], collector._clock())
             if any(a.get("key") == ALERT_KEY for a in active) and writer.error is None:
                 writer.error = ("restored", "")  # resolved by the first successful commit
         except (sqlite3.Error, ValueError, KeyError, TypeError) as error:  # saved state unreadable: start afresh
@@ -175,6 +177,7 @@ class Journal:
         self.collector = collector
         self.last_id = max((e["id"] for e in collector.log.events()), default=0)
         self.revision = None
+        self.silences_revision = collector.silences.revision
         self.baseline = baseline
         self.blocked = blocked
 
@@ -189,6 +192,9 @@ class Journal:
             self.revision = revision
             ops.append(("meta", "alerts.active", json.dumps(collector.log.active(), default=str)))
             ops.append(("meta", "settings", json.dumps(self.tuned())))
+        if collector.silences.revision != self.silences_revision:
+            self.silences_revision = collector.silences.revision
+            ops.append(("meta", "silences", json.dumps(collector.silences.dump())))
         return ops
 
     def tuned(self) -> dict:

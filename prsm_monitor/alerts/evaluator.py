@@ -85,6 +85,12 @@ def _details(rule: Rule, level: str | None, value: float) -> dict:
     }
     if rule.smooth_seconds:
         details["average_seconds"] = rule.smooth_seconds
+    if rule.runbook_url:
+        details["runbook_url"] = rule.runbook_url
+    if rule.description:
+        details["description"] = rule.description
+    if rule.labels:
+        details["labels"] = dict(rule.labels)
     return details
 
 
