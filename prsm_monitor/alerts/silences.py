@@ -12,6 +12,7 @@ Creating and expiring are logged in the alert log as ``changed`` events naming w
 from __future__ import annotations
 
 import copy
+import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -97,6 +98,24 @@ def check_times(starts_at, ends_at, now: float) -> tuple[float, float]:
             "ends_at", ends_at, "a time in epoch seconds after the start and after now, at most a year after the start"
         )
     return start, end
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def check_duration(value, name: str = "duration") -> float:
+    """Seconds a silence lasts: a number of seconds, or a number and a unit (``90s``, ``15m``,
+    ``4h``, ``2d``), from 1 s to a year."""
+    expected = 'a duration like "90s", "15m", "4h" or "2d" (or seconds), from 1 s to 366 d'
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        seconds = float(match.group(1)) * _UNIT[match.group(2)] if match else None
+    else:
+        seconds = finite(value)
+    if seconds is None or not 1.0 <= seconds <= MAX_SECONDS:
+        raise ConfigError(name, value, expected)
+    return seconds
 
 
 def describe(matchers: Mapping[str, str]) -> str:
