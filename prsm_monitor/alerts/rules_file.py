@@ -280,8 +280,27 @@ def parse(path: str | os.PathLike, text: str, thresholds: Mapping[str, Threshold
         match = _TOML_AT.search(str(error))
         message = _TOML_AT.sub("", str(error)).strip()
         line = int(match.group(1)) if match else None
-        raise RulesFileError(path, line, "", _line_text(text, line), f"TOML ({message})") from None
+        raise RulesFileError(path, line, _key_at(text, line), _line_text(text, line), f"TOML ({message})") from None
     return _Reader(os.fspath(path), text, thresholds, frozenset(env_set)).rules(document)
+
+
+_HEADER = re.compile(r"^\s*\[+\s*([^\]=]+?)\s*(?:\]|$)")  # a table header, closed or not
+_ASSIGNED = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
+
+
+def _key_at(text: str, line: int | None) -> str:
+    """The dotted key written on ``line`` (from 1) under its table, as far as it can be read:
+    ``rules.cpu.warning``, the table's name on a header line, or "TOML" when neither."""
+    lines = text.splitlines()
+    if not line or not 0 < line <= len(lines):
+        return "TOML"
+    table = next((m.group(1) for row in reversed(lines[: line - 1]) if (m := _HEADER.match(row))), "")
+    if m := _HEADER.match(lines[line - 1]):
+        return m.group(1)
+    if m := _ASSIGNED.match(lines[line - 1]):
+        key = m.group(1).replace('"', "").replace("'", "").replace(" ", "")
+        return f"{table}.{key}" if table else key
+    return table or "TOML"
 
 
 def _line_text(text: str, line: int | None) -> str:
