@@ -177,7 +177,7 @@ def test_the_app_shows_a_bad_edit_with_st_error(monkeypatch, tmp_path):
 
         shared.current_collector().collect_once()
         app.run()
-        assert any(f"rules.toml:3: rules.memory.for" in e.value.replace("\\", "") for e in app.error)
+        assert any("rules.toml:3: rules.memory.for" in e.value.replace("\\", "") for e in app.error)
 
 
 def test_the_app_shows_a_bad_file_at_start_with_st_error(monkeypatch, tmp_path):
