@@ -38,48 +38,57 @@ def ends_at(choice: str, custom: str, now: float, zone: ZoneInfo) -> float:
 
 
 def _default_matchers(have: dict[str, str]) -> set[str]:
-    """What a new silence matches by default: what names the alert most narrowly."""
-    chosen = {"component"}
-    chosen |= {name for name in ("rule", "node", "model") if name in have}
-    return chosen
+    """What a new silence matches by default: its component and what names the alert most
+    narrowly (its rule, node or model; its level when it has none of those)."""
+    narrow = {name for name in ("rule", "node", "model") if name in have}
+    return {"component"} | (narrow or {"level"})
 
 
 def silence_form(collector: MetricsCollector, alert: dict, who: Role, key: str) -> None:
     """A "Silence" popover on an alert's row: matchers from its labels, how long, a comment."""
     have = labels(alert)
-    with st.popover("Silence", icon=":material/notifications_off:", disabled=not who.may_change, width="stretch"):
-        with st.form(f"silence_form_{key}", border=False):
-            st.caption("Match alerts whose labels are")
-            chosen = {}
-            defaults = _default_matchers(have)
-            for name in MATCHERS:
-                if name in have:
-                    label = f"{name} = {md(have[name])}"
-                    chosen[name] = st.checkbox(label, value=name in defaults, key=f"silence_{key}_{name}")
-            choice = st.radio("For", DURATIONS, horizontal=True, key=f"silence_{key}_for")
-            custom = st.text_input("Custom duration", placeholder="e.g. 90s, 30m, 2h, 3d", key=f"silence_{key}_custom")
-            comment = st.text_input(
-                "Comment", placeholder="why: planned maintenance, ...", key=f"silence_{key}_comment"
-            )
-            submitted = st.form_submit_button("Silence", type="primary", width="stretch")
-        if submitted:
-            _create(collector, {n: have[n] for n, on in chosen.items() if on}, choice, custom, comment)
+    off = not who.may_change
+    popover = st.popover("Silence", icon=":material/notifications_off:", disabled=off, width="stretch")
+    with popover, st.form(f"silence_form_{key}", border=False):
+        st.caption("Match alerts whose labels are")
+        defaults = _default_matchers(have)
+        for name in MATCHERS:
+            if name in have:
+                st.checkbox(f"{name} = {md(have[name])}", value=name in defaults, key=f"silence_{key}_{name}")
+        st.radio("For", DURATIONS, horizontal=True, key=f"silence_{key}_for")
+        st.text_input("Custom duration", placeholder="90s, 30m, 2h, 3d", key=f"silence_{key}_custom")
+        st.text_input("Comment", placeholder="why: maintenance, ...", key=f"silence_{key}_comment")
+        st.form_submit_button(
+            "Silence",
+            type="primary",
+            width="stretch",
+            disabled=off,
+            on_click=_create,
+            args=(collector, have, key),
+        )
 
 
-def _create(collector: MetricsCollector, matchers: dict, choice: str, custom: str, comment: str) -> None:
+def _create(collector: MetricsCollector, have: dict[str, str], key: str) -> None:
+    """The form's callback: create the silence, or keep its error for :func:`silence_errors`."""
+    state = st.session_state
+    matchers = {name: value for name, value in have.items() if state.get(f"silence_{key}_{name}")}
     who = role(collector.settings)  # checked again: the form could be a stale one
-    if not who.may_change:
-        st.session_state[ERROR_KEY] = who.reason
-        return
     now = time.time()
     try:
-        end = ends_at(choice, custom, now, viewer_zone())
-        collector.silences.create(matchers, end, comment=comment or None, created_by=who.actor, now=now)
-    except ConfigError as error:
-        st.session_state[ERROR_KEY] = str(error)
-        return
-    st.session_state.pop(ERROR_KEY, None)
-    st.rerun(scope="fragment")
+        if not who.may_change:
+            raise PermissionError(who.reason)
+        end = ends_at(
+            state.get(f"silence_{key}_for") or DURATIONS[0],
+            state.get(f"silence_{key}_custom") or "",
+            now,
+            viewer_zone(),
+        )
+        comment = state.get(f"silence_{key}_comment") or None
+        collector.silences.create(matchers, end, comment=comment, created_by=who.actor, now=now)
+    except (ConfigError, PermissionError) as error:
+        state[ERROR_KEY] = str(error)
+    else:
+        state.pop(ERROR_KEY, None)
 
 
 def _expire(collector: MetricsCollector, silence_id: str) -> None:
