@@ -40,8 +40,14 @@ def with_alert(app):
     return c, alert
 
 
+def open_silence_form(app, alert_id):
+    app.session_state[f"silence_popover_{alert_id}"] = True  # as a click on the row's Silence does
+    app.run()
+
+
 def controls(app, alert_id):
     """Every control that changes shared state on the Alerts page and its sidebar: label -> disabled."""
+    open_silence_form(app, alert_id)
     found = {
         "acknowledge": app.button(key=f"ack_{alert_id}").disabled,
         "silence": app.button(key=FORM_SILENCE.format(alert_id)).disabled,
@@ -112,19 +118,21 @@ def test_the_operator_password_unlocks_the_controls_for_the_session(make_app):
 def test_a_silence_from_the_row_mutes_the_alert_and_its_toasts(make_app):
     app = make_app()
     c, alert = with_alert(app)
+    open_silence_form(app, alert["id"])
     app.radio(key=f"silence_{alert['id']}_for").set_value("custom")
     app.text_input(key=f"silence_{alert['id']}_custom").input("soon")
     app.button(key=FORM_SILENCE.format(alert["id"])).click().run()
     assert any("custom duration='soon' is invalid" in e.value.replace("\\", "") for e in app.error)
     assert not c.silences.list(time.time())
 
-    app.text_input(key=f"silence_{alert['id']}_custom").input("10m")
+    app.text_input(key=f"silence_{alert['id']}_custom").input("10m")  # the form stays open after an error
     app.text_input(key=f"silence_{alert['id']}_comment").input("replacing the disk")
     app.button(key=FORM_SILENCE.format(alert["id"])).click().run()
     [silence] = c.silences.list(time.time())
     assert silence["matchers"] == {"component": "system", "level": "critical"}
     assert silence["comment"] == "replacing the disk" and 590 < silence["ends_at"] - silence["starts_at"] <= 600
     assert any("SILENCED" in m.value for m in app.markdown)  # shown, muted
+    assert not app.session_state[f"silence_popover_{alert['id']}"]  # the form closed
     assert any("replacing the disk" in c_.value for c_ in app.caption)  # in the silences list
 
     c.create_alert("critical", "system", "Fan stopped", {})  # matches the silence: no toast

@@ -25,8 +25,10 @@ def since(seconds: float) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
-def _number(value) -> str:
-    return "–" if value is None else f"{value:.4g}"
+def _number(value, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    return f"{value:.4g}" + ("" if unit in ("", "1") else unit if unit == "%" else f" {unit}")
 
 
 def facts(alert: Mapping, now: float) -> str:
@@ -34,9 +36,9 @@ def facts(alert: Mapping, now: float) -> str:
     details = alert.get("details") or {}
     parts = []
     if "value" in details:
-        parts.append(f"now {_number(details['value'])}")
+        parts.append(f"now {_number(details['value'], details.get('unit', ''))}")
     if details.get("threshold") is not None:
-        parts.append(f"threshold {_number(details['threshold'])}")
+        parts.append(f"threshold {_number(details['threshold'], details.get('unit', ''))}")
     parts.append(f"for {since(now - alert.get('started', now))}")
     return " · ".join(parts)
 

@@ -82,6 +82,7 @@ def _details(rule: Rule, level: str | None, value: float) -> dict:
         "field": rule.field,
         "value": value,
         "threshold": rule.critical if level == "critical" else rule.warning,
+        "unit": rule.unit,
     }
     if rule.smooth_seconds:
         details["average_seconds"] = rule.smooth_seconds

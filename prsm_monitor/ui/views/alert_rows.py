@@ -57,7 +57,7 @@ def alert_details(collector: MetricsCollector, alerts: list[dict], now: float) -
         elif url:
             container.caption(md(f"Runbook: {url}"))
         if silence:
-            until = clock(silence["ends_at"], zone, seconds=False)
+            until = clock(silence["ends_at"], zone)
             container.caption(
                 ":material/notifications_off: "
                 + md(f"Silenced until {until} by {silence['created_by']}: no toast, no notification")

@@ -44,11 +44,24 @@ def _default_matchers(have: dict[str, str]) -> set[str]:
     return {"component"} | (narrow or {"level"})
 
 
+def popover_key(key: str) -> str:
+    return f"silence_popover_{key}"
+
+
 def silence_form(collector: MetricsCollector, alert: dict, who: Role, key: str) -> None:
     """A "Silence" popover on an alert's row: matchers from its labels, how long, a comment."""
     have = labels(alert)
     off = not who.may_change
-    popover = st.popover("Silence", icon=":material/notifications_off:", disabled=off, width="stretch")
+    popover = st.popover(
+        "Silence",
+        icon=":material/notifications_off:",
+        disabled=off,
+        width="stretch",
+        key=popover_key(key),
+        on_change="rerun",  # tracks open/closed, so that a created silence closes it
+    )
+    if not popover.open:
+        return
     with popover, st.form(f"silence_form_{key}", border=False):
         st.caption("Match alerts whose labels are")
         defaults = _default_matchers(have)
@@ -89,6 +102,7 @@ def _create(collector: MetricsCollector, have: dict[str, str], key: str) -> None
         state[ERROR_KEY] = str(error)
     else:
         state.pop(ERROR_KEY, None)
+        state[popover_key(key)] = False  # done: close the popover
 
 
 def _expire(collector: MetricsCollector, silence_id: str) -> None:
