@@ -128,6 +128,8 @@ def test_create_list_get_and_expire_silences_over_the_api(served):
     assert silence["created_by"] == "carol (API, this machine)" and 1799 < silence["ends_at"] - time.time() < 1801
     [memory] = [a for a in collector.get_active_alerts() if a["key"] == "rule:memory"]
     assert collector.silences.silenced(memory, time.time())["id"] == silence["id"]
+    [listed_alert] = http.get(url + "/api/alerts", params={"active": "true"}, timeout=10).json()["active"]
+    assert listed_alert["silenced_by"] == silence["id"]  # still listed, with what mutes it
     listed = http.get(url + "/api/silences", params={"status": "active"}, timeout=10).json()
     assert silence["id"] in [s["id"] for s in listed["silences"]]
     assert http.get(url + f"/api/silences/{silence['id']}", timeout=10).json()["comment"] == "resize"

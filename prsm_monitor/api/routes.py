@@ -209,6 +209,10 @@ class Api:
             and (component is None or a["component"] == component)
             and (since is None or a["started"] >= since)
         ]
+        now = time.time()
+        for alert in active:  # a silenced alert is listed, with the silence that mutes it
+            silence = collector.silences.silenced(alert, now)
+            alert["silenced_by"] = silence["id"] if silence else None
         if active_only:
             alerts = active[:limit] if limit else active
         else:
