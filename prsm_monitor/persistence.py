@@ -11,7 +11,7 @@ None and no Prometheus: memory only, as before), or a
   is over is resolved (see :meth:`MetricsCollector._restore`);
 - restores the silences (active, pending and recently expired);
 - restores the thresholds, interval and history size the user tuned, except those whose
-  ``PRSM_*`` variable is set now (the environment wins);
+  ``PRSM_*`` variable is set now (the environment wins) or that the rules file sets;
 - journals new events, the active alerts and the tuned settings with each batch the
   writer commits;
 - turns a history file that cannot be written into one ``error`` alert (``store:history``),
@@ -139,9 +139,10 @@ def _restore(collector, saved: dict, active: list[dict]) -> dict:
                 blocked["max_history"] = saved["max_history"]
             else:
                 history = check_history(saved["max_history"])
+        from_file = collector.rules_file.sets_thresholds if collector.rules_file is not None else frozenset()
         for rule, (warning, critical) in saved.get("thresholds", {}).items():
             spec = SPECS_BY_RULE.get(rule)
-            if spec is None or rule not in collector.rules:
+            if spec is None or rule not in collector.rules or rule in from_file:  # the rules file wins
                 continue
             if {spec.warning_var, spec.critical_var} & env:
                 blocked["thresholds"][rule] = [warning, critical]

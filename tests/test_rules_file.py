@@ -185,3 +185,13 @@ def test_the_app_shows_a_bad_file_at_start_with_st_error(monkeypatch, tmp_path):
     for app in fresh_app(monkeypatch, PRSM_DEMO="false", PRSM_RULES_FILE=str(path)):
         app.run()
         assert any(f"{path}:1" in e.value.replace("\\", "") for e in app.error)
+
+
+def test_after_a_restart_the_file_wins_over_thresholds_tuned_before(tmp_path):
+    path = write(tmp_path / "rules.toml", "[rules.disk]\nwarning = 50\ncritical = 60\n")
+    settings = Settings(demo=False, rules_file=str(path), data_dir=str(tmp_path / "data"))
+    with MetricsCollector(settings=settings, sources=[Memory()]) as collector:
+        collector.configure(thresholds={"disk": {"warning": 55}, "cpu": {"warning": 70}})
+        collector.collect_once()
+    with MetricsCollector(settings=settings, sources=[Memory()]) as collector:
+        assert collector.rules["disk"].warning == 50 and collector.rules["cpu"].warning == 70
