@@ -7,6 +7,7 @@ the text as it was given.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -312,7 +313,7 @@ def rules_file_path(env: Mapping[str, str]) -> str | None:
     if raw.strip() == "":
         return None
     path = Path(raw.strip()).expanduser()
-    if not path.is_file():
+    if not os.path.isfile(path):  # False for a name too long or with a NUL, too
         raise ConfigError("PRSM_RULES_FILE", raw, "the path of an existing TOML rules file (see rules.example.toml)")
     return str(path)
 
