@@ -194,3 +194,11 @@ def test_with_operators_configured_api_writes_need_the_token():
         assert collector.collection_interval == 1.0
     finally:
         collector.close()
+
+
+def test_a_settings_change_over_the_api_names_who_made_it(served):
+    collector, url, http = served
+    response = http.post(url + "/api/settings", json={"thresholds": {"disk": {"warning": 91}}}, timeout=10)
+    assert response.status_code == 200, response.text
+    change = collector.get_alerts()[-1]
+    assert change["details"]["actor"] == "API client (API, this machine)" and change["message"].endswith("(by API client (API, this machine))")

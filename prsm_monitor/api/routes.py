@@ -46,7 +46,7 @@ from .guard import ApiGuard, HostPolicy, WriteGuard
 from .http import SERVED_ROOTS, ApiError, JSONResponse, Query, bad_parameter, dumps, echo
 from .settings import json_body, settings_changes, settings_view
 from .silences import ENDPOINTS as SILENCE_ENDPOINTS
-from .silences import SilenceRoutes
+from .silences import SilenceRoutes, actor
 from .stream import IDLE_TIMEOUT_SECONDS, EventHub, EventStream, frame
 from .tcp import NoDelay
 
@@ -225,7 +225,7 @@ class Api:
         if request.method == "POST":
             changes = settings_changes(await json_body(request))
             try:
-                collector.configure(**changes)
+                collector.configure(**changes, actor=actor(request, None))  # the log names who
             except ConfigError as error:
                 raise bad_parameter(error.variable, error.value, error.expected) from None
         return JSONResponse(settings_view(collector))
