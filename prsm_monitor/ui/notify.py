@@ -3,8 +3,6 @@ a silence matches it (see :mod:`prsm_monitor.alerts.silences`)."""
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from ..collector import MetricsCollector
@@ -26,9 +24,8 @@ def toast_new_alerts(collector: MetricsCollector) -> None:
     if not events:
         return
     st.session_state[SEEN_KEY] = events[-1]["id"]
-    now = time.time()
-    for event in events[-5:]:  # a burst shows its newest five
-        if event["kind"] in TOAST_KINDS and collector.silences.silenced(event, now) is None:
+    for event in events[-5:]:  # a burst shows its newest five; one a silence covered when it fired stays quiet
+        if event["kind"] in TOAST_KINDS and collector.silences.silenced(event, event["timestamp"]) is None:
             st.toast(
                 f"**{event['level'].upper()}** · {event['component']}: {escape_markdown(event['message'])}",
                 icon=ICONS.get(event["level"]),
