@@ -42,10 +42,11 @@ def labels(alert: Mapping) -> dict[str, str]:
     return {k: str(v) for k, v in out.items() if v is not None}
 
 
-def matches(matchers: Mapping[str, str], alert: Mapping) -> bool:
-    """Does every matcher equal the alert's label? A resolution that does not say its level
-    is matched without the ``level`` matcher (so a silenced alert's resolution is silent too)."""
-    have = labels(alert)
+def matches(matchers: Mapping[str, str], alert: Mapping, have: Mapping[str, str] | None = None) -> bool:
+    """Does every matcher equal the alert's label (``have``: its :func:`labels`, if known)? A
+    resolution that does not say its level is matched without the ``level`` matcher (so a
+    silenced alert's resolution is silent too)."""
+    have = labels(alert) if have is None else have
     for name, value in matchers.items():
         if name == "level" and name not in have and alert.get("kind") in CLOSING:
             continue
@@ -196,8 +197,13 @@ class Silences:
     def silenced(self, alert: Mapping, now: float) -> dict | None:
         """The active silence that matches ``alert`` (an active alert or an event), or None.
         When several do, the one that lasts longest."""
+        have = labels(alert)
         with self._lock:
-            found = [s for s in self._items.values() if status(s, now) == "active" and matches(s["matchers"], alert)]
+            found = [
+                s
+                for s in self._items.values()
+                if s["starts_at"] <= now < s["ends_at"] and matches(s["matchers"], alert, have)
+            ]
             if not found:
                 return None
             return self._view(max(found, key=lambda s: s["ends_at"]), now)
