@@ -172,6 +172,14 @@ def test_the_app_shows_a_bad_edit_with_st_error(monkeypatch, tmp_path):
     for app in fresh_app(monkeypatch, PRSM_DEMO="false", PRSM_RULES_FILE=str(path)):
         open_page(app, "streamlit_app.py")
         assert not app.error
+        assert app.sidebar.number_input[2].value == 90  # memory's warning, from the file
+        app.sidebar.number_input[2].set_value(80.0)
+        next(b for b in app.sidebar.button if b.label == "Apply to all viewers").click().run()
+        from prsm_monitor import shared
+
+        assert shared.current_collector().rules["memory"].warning == 80
+        app.sidebar.button(key="thr_reset").click().run()
+        assert shared.current_collector().rules["memory"].warning == 90  # "defaults" are the file's
         edit(path, "[rules.memory]\nwarning = 90\nfor = -3\n")
         from prsm_monitor import shared
 

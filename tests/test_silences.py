@@ -201,4 +201,5 @@ def test_a_settings_change_over_the_api_names_who_made_it(served):
     response = http.post(url + "/api/settings", json={"thresholds": {"disk": {"warning": 91}}}, timeout=10)
     assert response.status_code == 200, response.text
     change = collector.get_alerts()[-1]
-    assert change["details"]["actor"] == "API client (API, this machine)" and change["message"].endswith("(by API client (API, this machine))")
+    assert change["details"]["actor"] == "API client (API, this machine)"
+    assert change["message"].endswith("(by API client (API, this machine))")

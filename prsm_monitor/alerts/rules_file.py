@@ -332,6 +332,7 @@ class RulesFile:
         self.signature: tuple | None = None
         self.error: RulesFileError | None = None  # the last load's problem, while it lasts
         self.sets_thresholds: frozenset[str] = frozenset()  # rules whose thresholds the file in force sets
+        self.defaults: dict[str, Threshold] = {}  # the built-in rules' thresholds the last good file sets
 
     def _stat(self) -> tuple | None:
         try:
@@ -353,7 +354,20 @@ class RulesFile:
             self.error = error
             raise
         self.error = None
+        rules, sets = result
+        self.defaults = {
+            name: Threshold(rules[name].warning, rules[name].critical, rules[name].direction)
+            for name in sets
+            if name in SPECS_BY_RULE
+        }
         return result
+
+
+def default_thresholds_of(collector) -> dict[str, Threshold]:
+    """The thresholds "Reset to defaults" returns to: the environment's (or built-in) ones,
+    with those the rules file sets over them."""
+    watched = collector.rules_file
+    return {**collector.settings.thresholds, **(watched.defaults if watched is not None else {})}
 
 
 ALERT_KEY = "rules:file"  # the alert that says the edited file was not applied

@@ -6,6 +6,7 @@ import math
 
 import streamlit as st
 
+from ..alerts.rules_file import default_thresholds_of
 from ..collector import MetricsCollector
 from ..config import SPECS_BY_RULE, ConfigError
 from .export import download_buttons
@@ -78,7 +79,7 @@ def sidebar(collector: MetricsCollector) -> Prefs:
 
 def threshold_controls(collector: MetricsCollector) -> None:
     rules = collector.rules
-    defaults = collector.settings.thresholds
+    defaults = default_thresholds_of(collector)  # with a rules file: its thresholds
     who = role(collector.settings)
     with st.expander("Alert thresholds", icon=":material/tune:"):
         st.caption("Shared: a change applies to every viewer and to the API from the next tick.")
