@@ -75,7 +75,8 @@ def test_with_operators_a_viewer_sees_every_control_disabled_with_the_reason(mak
     c, alert = with_alert(app)
     disabled = controls(app, alert["id"])
     assert all(disabled.values()), disabled
-    assert ":material/lock: View only: only operators may change this; log in as an operator." in reasons(app)
+    reason = "View only: only operators may change this; login ([auth] in secrets) is not configured."
+    assert f":material/lock: {reason}" in reasons(app)
     # a stale page's callback is refused too
     from prsm_monitor.ui.views.alert_rows import _acknowledge
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import streamlit as st
@@ -47,6 +48,15 @@ def _email() -> str | None:
     return None
 
 
+def _login_configured() -> bool:
+    """Is ``st.login`` set up (``[auth]`` in the secrets), so that an operator can sign in?"""
+    try:
+        auth = st.secrets.get("auth")
+    except Exception:  # noqa: BLE001 - no secrets file: no login
+        return False
+    return isinstance(auth, Mapping) and bool(auth)
+
+
 def unlocked(settings: Settings) -> bool:
     """Did this session enter the operator password?"""
     if not settings.operator_password:
@@ -63,12 +73,13 @@ def role(settings: Settings) -> Role:
         return Role(True, email)
     if unlocked(settings):
         return Role(True, f"{email or 'a dashboard session'} (operator password)")
+    login = "log in as an operator" if _login_configured() else "login ([auth] in secrets) is not configured"
     if settings.operators and settings.operator_password:
-        how = "log in as an operator or unlock with the operator password in the sidebar"
+        how = f"{login}, or unlock with the operator password in the sidebar"
     elif settings.operator_password:
         how = "unlock with the operator password in the sidebar"
     else:
-        how = "log in as an operator"
+        how = login
     who = f"{email} is not an operator" if email else "only operators may change this"
     return Role(False, email or "a viewer", f"View only: {who}; {how}.")
 
