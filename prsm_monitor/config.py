@@ -367,8 +367,9 @@ class Settings:
         return default_history(self.interval, self.point_bytes, self.memory_budget_mb)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read and validate every ``PRSM_*`` variable; raise :class:`ConfigError` on the first bad one."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, rules: bool = True) -> Settings:
+        """Read and validate every ``PRSM_*`` variable; raise :class:`ConfigError` on the first bad one.
+        ``rules=False`` skips judging the rules file's content (its path is still checked)."""
         from .envvars import settings_from_env  # reads the variables' text with the checks above
 
-        return settings_from_env(cls, os.environ if env is None else env)
+        return settings_from_env(cls, os.environ if env is None else env, rules=rules)

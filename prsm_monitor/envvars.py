@@ -186,8 +186,9 @@ def _hosts(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return hosts
 
 
-def settings_from_env(cls, env: Mapping[str, str]):
-    """``cls`` (Settings) from the variables in ``env``; the first bad one raises ConfigError."""
+def settings_from_env(cls, env: Mapping[str, str], *, rules: bool = True):
+    """``cls`` (Settings) from the variables in ``env``; the first bad one raises ConfigError.
+    With ``rules``, the rules file is read and judged too (a bad one raises RulesFileError)."""
     host = env.get("PRSM_DASHBOARD_HOST", "").strip() or cls.host
     if any(c.isspace() for c in host) or not host.isprintable():
         raise ConfigError("PRSM_DASHBOARD_HOST", host, "a host name or address without spaces")
@@ -224,7 +225,7 @@ def settings_from_env(cls, env: Mapping[str, str]):
         **history_settings(env),
         **operator_settings(env),
     )
-    if settings.rules_file is not None:  # a bad file stops here, naming its file, line and key
+    if rules and settings.rules_file is not None:  # a bad file stops here, naming its file, line and key
         from .alerts.rules_file import load_rules
 
         load_rules(settings.rules_file, settings.thresholds, settings.env_set)

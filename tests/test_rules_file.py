@@ -185,7 +185,12 @@ def test_the_app_shows_a_bad_edit_with_st_error(monkeypatch, tmp_path):
 
         shared.current_collector().collect_once()
         app.run()
-        assert any("rules.toml:3: rules.memory.for" in e.value.replace("\\", "") for e in app.error)
+        [error] = [e.value.replace("\\", "") for e in app.error]
+        assert (
+            error.startswith("Rules file not applied, the rules in force stay: ")
+            and "rules.toml:3: rules.memory.for" in error
+        )
+        assert [t.value for t in app.title] == ["Overview"]  # the page goes on, with the rules in force
 
 
 def test_the_app_shows_a_bad_file_at_start_with_st_error(monkeypatch, tmp_path):
