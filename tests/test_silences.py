@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from prsm_monitor.alerts import AlertLog
-from prsm_monitor.alerts.silences import Silences, check_duration, labels
+from prsm_monitor.alerts.silences import KEPT, MAX_LIVE, Silences, check_duration, labels
 from prsm_monitor.api.routes import build_app
 from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import ConfigError, Settings
@@ -79,6 +79,16 @@ def test_a_bad_silence_names_the_field(matchers, end, field):
     with pytest.raises(ConfigError) as error:
         Silences().create(matchers, end, created_by="alice", now=T0)
     assert error.value.variable == field
+
+
+def test_silences_are_bounded():
+    book = Silences()
+    for i in range(MAX_LIVE):
+        book.create({"node": f"n{i}"}, T0 + 60, created_by="loop", now=T0)
+    with pytest.raises(ConfigError, match="at most 1000 active or pending"):
+        book.create({"node": "one more"}, T0 + 60, created_by="loop", now=T0)
+    book.create({"node": "later"}, T0 + 120, created_by="loop", now=T0 + 60)  # the first ones have ended
+    assert len(book.list(T0 + 60)) == KEPT  # the oldest expired ones are dropped beyond KEPT in all
 
 
 def test_durations_and_until_tomorrow():

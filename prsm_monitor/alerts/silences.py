@@ -26,6 +26,7 @@ MAX_SECONDS = 366 * 86400.0  # a silence lasts at most a year
 MAX_TEXT = 1000  # characters of a comment
 MAX_NAME = 200  # characters of a matcher value or of who made it
 KEPT = 200  # silences kept, newest first: active and pending ones always, then expired ones
+MAX_LIVE = 1000  # active and pending silences at most: a client in a loop cannot fill the memory
 
 
 def labels(alert: Mapping) -> dict[str, str]:
@@ -160,6 +161,9 @@ class Silences:
             "expired_by": None,
         }
         with self._lock:
+            live = sum(status(s, now) != "expired" for s in self._items.values())
+            if live >= MAX_LIVE:
+                raise ConfigError("silences", live, f"at most {MAX_LIVE} active or pending silences: expire some first")
             self._items[silence["id"]] = silence
             self._prune(now)
             self.revision += 1
