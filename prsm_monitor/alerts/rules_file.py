@@ -38,6 +38,7 @@ from pathlib import Path
 from ..config import SPECS_BY_RULE, ConfigError, Threshold, check_threshold, finite
 from ..fields import COMPONENTS
 from .rules import ABOVE, BELOW, Rule, default_rules
+from .toml_lines import key_at, key_line, line_text, top_line
 
 FILE_NAME = "rules.toml"
 KEYS = (
@@ -81,32 +82,6 @@ def default_path() -> Path:
     """``rules.toml`` beside ``streamlit_app.py`` (the working directory when installed elsewhere)."""
     root = Path(__file__).resolve().parents[2]
     return (root if (root / "streamlit_app.py").is_file() else Path.cwd()) / FILE_NAME
-
-
-def key_line(text: str, rule: str | None, key: str | None) -> int | None:
-    """The line (from 1) where ``rules.<rule>.<key>`` is written in ``text``: the key's line
-    inside the ``[rules.<rule>]`` table, else the table's header, else None."""
-    lines = text.splitlines()
-    quoted = rf'(?:{re.escape(rule)}|"{re.escape(rule)}"|\'{re.escape(rule)}\')' if rule else None
-    header = re.compile(rf"^\s*\[\s*rules\s*\.\s*{quoted}\s*\]") if quoted else re.compile(r"^\s*\[\s*rules\s*\]")
-    dotted = re.compile(rf"^\s*(?:rules\s*\.\s*)?{quoted}\s*\.\s*{re.escape(key)}\s*=") if quoted and key else None
-    start = None
-    for i, line in enumerate(lines):
-        if header.match(line):
-            start = i
-            break
-        if dotted and dotted.match(line):
-            return i + 1
-    if start is None:
-        return None
-    if key:
-        assignment = re.compile(rf"^\s*(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')\s*=")
-        for j in range(start + 1, len(lines)):
-            if lines[j].lstrip().startswith("["):
-                break
-            if assignment.match(lines[j]):
-                return j + 1
-    return start + 1
 
 
 def _seconds(value, expected: str) -> float:
@@ -154,7 +129,7 @@ class _Reader:
         for key in document:
             if key != "rules":
                 raise RulesFileError(
-                    self.path, _top_line(self.text, key), key, document[key], "only [rules.<name>] tables"
+                    self.path, top_line(self.text, key), key, document[key], "only [rules.<name>] tables"
                 )
         tables = document.get("rules", {})
         if not isinstance(tables, Mapping):
@@ -263,11 +238,6 @@ class _Reader:
         return dataclasses.replace(rule, **changes)
 
 
-def _top_line(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*\[?\s*{re.escape(key)}\b")
-    return next((i + 1 for i, line in enumerate(text.splitlines()) if pattern.match(line)), None)
-
-
 _TOML_AT = re.compile(r"\(at line (\d+), column \d+\)")
 
 
@@ -280,32 +250,8 @@ def parse(path: str | os.PathLike, text: str, thresholds: Mapping[str, Threshold
         match = _TOML_AT.search(str(error))
         message = _TOML_AT.sub("", str(error)).strip()
         line = int(match.group(1)) if match else None
-        raise RulesFileError(path, line, _key_at(text, line), _line_text(text, line), f"TOML ({message})") from None
+        raise RulesFileError(path, line, key_at(text, line), line_text(text, line), f"TOML ({message})") from None
     return _Reader(os.fspath(path), text, thresholds, frozenset(env_set)).rules(document)
-
-
-_HEADER = re.compile(r"^\s*\[+\s*([^\]=]+?)\s*(?:\]|$)")  # a table header, closed or not
-_ASSIGNED = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
-
-
-def _key_at(text: str, line: int | None) -> str:
-    """The dotted key written on ``line`` (from 1) under its table, as far as it can be read:
-    ``rules.cpu.warning``, the table's name on a header line, or "TOML" when neither."""
-    lines = text.splitlines()
-    if not line or not 0 < line <= len(lines):
-        return "TOML"
-    table = next((m.group(1) for row in reversed(lines[: line - 1]) if (m := _HEADER.match(row))), "")
-    if m := _HEADER.match(lines[line - 1]):
-        return m.group(1)
-    if m := _ASSIGNED.match(lines[line - 1]):
-        key = m.group(1).replace('"', "").replace("'", "").replace(" ", "")
-        return f"{table}.{key}" if table else key
-    return table or "TOML"
-
-
-def _line_text(text: str, line: int | None) -> str:
-    lines = text.splitlines()
-    return lines[line - 1].strip() if line and 0 < line <= len(lines) else ""
 
 
 def read(path: str | os.PathLike) -> str:
