@@ -12,6 +12,9 @@ import pandas as pd
 
 from .alerts import AlertLog, RuleState, default_rules, evaluate, firing
 from .alerts.custom import CustomAlerts
+from .alerts.rules_file import RulesFile
+from .alerts.rules_file import reload as reload_rules
+from .alerts.silences import Silences
 from .compat import CollectorCompat
 from .config import VALUE_BYTES, Settings, check_history, default_history
 from .configure import Configurable
@@ -65,6 +68,11 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
     ):
         self.settings = settings if settings is not None else Settings.from_env()
         self._clock = clock  # wall time for records and alerts (tests pass a fake one)
+        self.rules_file = None  # the TOML rules file, re-read on the tick after it changes
+        file_rules = None
+        if self.settings.rules_file is not None:  # a bad file raises here, before any source starts
+            self.rules_file = RulesFile(self.settings.rules_file, self.settings.thresholds, self.settings.env_set)
+            file_rules, self.rules_file.sets_thresholds = self.rules_file.load()
         sources = default_sources(self.settings) if sources is None else list(sources)
         point_bytes = _point_bytes(sources)  # checked before the store allocates anything
         budget = self.settings.memory_budget_mb
@@ -80,7 +88,8 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         self.store = open_store(self.settings, history)  # memory only, or tiers on disk (persistence.py)
         self.log = AlertLog()
         self.custom = CustomAlerts(self.log)
-        self._rules = default_rules(self.settings.thresholds)
+        self._rules = file_rules or default_rules(self.settings.thresholds)
+        self.silences = Silences(self.log)  # silenced alerts are shown muted, not toasted nor notified
         self._rule_states: dict[str, RuleState] = {}
         self._sources: list[tuple[str, object]] = []
         self._plugins: list[object] = []
@@ -167,9 +176,18 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         or None when the alert was already active."""
         return self.custom.assert_alert(level, component, message, details, self._clock())
 
-    def acknowledge(self, alert_id: int) -> bool:
-        """Acknowledge an active alert by its id; False if no active alert has it."""
-        return self.log.acknowledge(alert_id, self._clock())
+    def acknowledge(self, alert_id: int, actor: str | None = None) -> bool:
+        """Acknowledge an active alert by its id; False if no active alert has it. With
+        ``actor`` (who did it) the acknowledgement is also logged as a ``changed`` event."""
+        now = self._clock()
+        done = self.log.acknowledge(alert_id, now, by=actor)
+        if done and actor is not None:
+            alert = next((a for a in self.log.active() if a["id"] == alert_id), None)
+            if alert is not None:
+                message = f"Acknowledged by {actor}: {alert['message']}"
+                details = {"setting": "acknowledge", "alert_id": alert_id, "actor": actor}
+                self.log.record(f"setting:ack:{alert_id}", "changed", "info", alert["component"], message, details, now)
+        return done
 
     def get_alerts(self, **filters) -> list[dict]:
         """Alert events, oldest first; see :meth:`AlertLog.events` for the filters."""
@@ -251,6 +269,8 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
                 if component in self._latest:
                     self._latest[component] = record
             self.custom.note_sources(records, failures, now)
+            if self.rules_file is not None and self.rules_file.changed():  # one stat() per tick
+                reload_rules(self, now)
             self._rule_states, transitions = evaluate(self._rules, records, self._rule_states, now)
             self.log.record_transitions(transitions, now)
             self.log.refresh_rules(firing(self._rules, self._rule_states))  # messages say what holds now

@@ -326,6 +326,14 @@ class Settings:
     prometheus_selector: str = ""  # label matchers selecting this instance's series there
     anonymize: bool = False  # hash host names, addresses and node/model names in history output
     env_set: frozenset[str] = field(default=frozenset(), repr=False)  # PRSM_* variables that were set
+    rules_file: str | None = None  # TOML threshold rules (prsm_monitor.alerts.rules_file); None: built-in only
+    operators: tuple[str, ...] = ()  # e-mails of st.login users who may change things (lower-case)
+    operator_password: str | None = field(default=None, repr=False)  # unlocks the controls for a session
+
+    @property
+    def operators_configured(self) -> bool:
+        """Are changes reserved to operators (``PRSM_OPERATORS`` or ``PRSM_OPERATOR_PASSWORD``)?"""
+        return bool(self.operators or self.operator_password)
 
     def __post_init__(self):
         check_interval(self.interval, "Settings.interval")
@@ -359,8 +367,9 @@ class Settings:
         return default_history(self.interval, self.point_bytes, self.memory_budget_mb)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read and validate every ``PRSM_*`` variable; raise :class:`ConfigError` on the first bad one."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, rules: bool = True) -> Settings:
+        """Read and validate every ``PRSM_*`` variable; raise :class:`ConfigError` on the first bad one.
+        ``rules=False`` skips judging the rules file's content (its path is still checked)."""
         from .envvars import settings_from_env  # reads the variables' text with the checks above
 
-        return settings_from_env(cls, os.environ if env is None else env)
+        return settings_from_env(cls, os.environ if env is None else env, rules=rules)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .config import Threshold, check_history, check_interval, check_thresholds
+from .config import SPECS_BY_RULE, Threshold, check_history, check_interval, check_thresholds
 from .demo.faults import apply_fault
 
 
@@ -37,6 +37,7 @@ class Configurable:
         max_history: int | None = None,
         thresholds: Mapping[str, Threshold | tuple[float, float] | Mapping] | None = None,
         fault: Mapping | None = None,
+        actor: str | None = None,
     ) -> None:
         """Change settings while running: the one way the UI and API write.
 
@@ -44,7 +45,8 @@ class Configurable:
         before any of them changes (a :class:`~prsm_monitor.config.ConfigError` names the bad
         field and value); they apply from the next tick and each change is logged as an
         ``info`` event. ``fault`` then injects or clears a demo fault (see
-        :mod:`prsm_monitor.demo.faults`), also logged.
+        :mod:`prsm_monitor.demo.faults`), also logged. ``actor`` (who asked) goes into each
+        logged change's details and message.
         """
         interval = None if collection_interval is None else check_interval(collection_interval)
         history = (
@@ -52,7 +54,8 @@ class Configurable:
             if max_history is None
             else check_history(max_history, point_bytes=self.point_bytes, budget_mb=self.settings.memory_budget_mb)
         )
-        new = {} if thresholds is None else check_thresholds(thresholds, self.rules)
+        tunable = {name: rule for name, rule in self.rules.items() if name in SPECS_BY_RULE}  # new rules: in their file
+        new = {} if thresholds is None else check_thresholds(thresholds, tunable)
         with self._lock:
             now = self._clock()
             if interval is not None and interval != self._interval:
@@ -64,6 +67,7 @@ class Configurable:
                     self._interval,
                     interval,
                     now,
+                    actor,
                 )
                 self._interval = interval
             if history is not None and history != self.store.capacity:
@@ -75,6 +79,7 @@ class Configurable:
                     self.store.capacity,
                     history,
                     now,
+                    actor,
                 )
                 self.store.resize(history)
             for name, threshold in new.items():
@@ -91,18 +96,25 @@ class Configurable:
                     [old.warning, old.critical],
                     [rule.warning, rule.critical],
                     now,
+                    actor,
                 )
         if interval is not None:
             self._wake.set()
         if fault is not None:
             component, message, details = apply_fault(self.demo_network, fault)
+            if actor is not None:
+                message, details = f"{message} (by {actor})", {**details, "actor": actor}
             self.log.record(
                 f"setting:fault:{details['fault']}", "changed", "info", component, message, details, self._clock()
             )
 
-    def _changed(self, key: str, component: str, message: str, setting: str, old, new, now: float) -> None:
+    def _changed(
+        self, key: str, component: str, message: str, setting: str, old, new, now: float, actor: str | None = None
+    ) -> None:
         self._settings_revision += 1
         details = {"setting": setting, "old": old, "new": new}
+        if actor is not None:
+            message, details["actor"] = f"{message} (by {actor})", actor
         self.log.record(f"setting:{key}", "changed", "info", component, message, details, now)
 
     @property

@@ -7,6 +7,7 @@ the text as it was given.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,6 +55,9 @@ VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's orde
     "PRSM_PROMETHEUS_URL",
     "PRSM_PROMETHEUS_SELECTOR",
     "PRSM_ANONYMIZE",
+    "PRSM_RULES_FILE",
+    "PRSM_OPERATORS",
+    "PRSM_OPERATOR_PASSWORD",
 )
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
@@ -182,8 +186,9 @@ def _hosts(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return hosts
 
 
-def settings_from_env(cls, env: Mapping[str, str]):
-    """``cls`` (Settings) from the variables in ``env``; the first bad one raises ConfigError."""
+def settings_from_env(cls, env: Mapping[str, str], *, rules: bool = True):
+    """``cls`` (Settings) from the variables in ``env``; the first bad one raises ConfigError.
+    With ``rules``, the rules file is read and judged too (a bad one raises RulesFileError)."""
     host = env.get("PRSM_DASHBOARD_HOST", "").strip() or cls.host
     if any(c.isspace() for c in host) or not host.isprintable():
         raise ConfigError("PRSM_DASHBOARD_HOST", host, "a host name or address without spaces")
@@ -199,7 +204,7 @@ def settings_from_env(cls, env: Mapping[str, str]):
         point_bytes=default_point_bytes(demo),
         budget_mb=budget,
     )
-    return cls(
+    settings = cls(
         host=host,
         port=int(_number(env, "PRSM_DASHBOARD_PORT", cls.port, 1, 65535, integer=True)),
         debug=_boolean(env, "PRSM_DASHBOARD_DEBUG", cls.debug),
@@ -218,7 +223,13 @@ def settings_from_env(cls, env: Mapping[str, str]):
         allowed_hosts=_hosts(env, "PRSM_ALLOWED_HOSTS"),
         dashboard_password=_secret(env, "PRSM_DASHBOARD_PASSWORD"),
         **history_settings(env),
+        **operator_settings(env),
     )
+    if rules and settings.rules_file is not None:  # a bad file stops here, naming its file, line and key
+        from .alerts.rules_file import load_rules
+
+        load_rules(settings.rules_file, settings.thresholds, settings.env_set)
+    return settings
 
 
 # -- history: on-disk store, retention, Prometheus, anonymization ------------------------------
@@ -284,4 +295,42 @@ def history_settings(env: Mapping[str, str]) -> dict:
         "prometheus_selector": selector,
         "anonymize": _boolean(env, "PRSM_ANONYMIZE", False),
         "env_set": frozenset(k for k, v in env.items() if k.startswith("PRSM_") and v.strip()),
+    }
+
+
+# -- rules file and operators ------------------------------------------------------------------
+_EMAIL = re.compile(r"^[^\s@,]+@[^\s@,]+$")
+
+
+def rules_file_path(env: Mapping[str, str]) -> str | None:
+    """``PRSM_RULES_FILE`` (which must exist), else ``rules.toml`` beside the app when it
+    exists; ``PRSM_RULES_FILE=`` (empty): none."""
+    from .alerts.rules_file import default_path
+
+    raw = env.get("PRSM_RULES_FILE")
+    if raw is None:
+        path = default_path()
+        return str(path) if path.is_file() else None
+    if raw.strip() == "":
+        return None
+    path = Path(raw.strip()).expanduser()
+    if not os.path.isfile(path):  # False for a name too long or with a NUL, too
+        raise ConfigError("PRSM_RULES_FILE", raw, "the path of an existing TOML rules file (see rules.example.toml)")
+    return str(path)
+
+
+def operator_settings(env: Mapping[str, str]) -> dict:
+    """The fields of :class:`Settings` from ``PRSM_RULES_FILE``, ``PRSM_OPERATORS`` and
+    ``PRSM_OPERATOR_PASSWORD``."""
+    raw = env.get("PRSM_OPERATORS", "")
+    operators = tuple(dict.fromkeys(e.strip().lower() for e in raw.split(",") if e.strip()))
+    for email in operators:
+        if not _EMAIL.match(email):
+            raise ConfigError(
+                "PRSM_OPERATORS", email, "comma-separated e-mail addresses of st.login users, like alice@example.com"
+            )
+    return {
+        "rules_file": rules_file_path(env),
+        "operators": operators,
+        "operator_password": _secret(env, "PRSM_OPERATOR_PASSWORD"),
     }

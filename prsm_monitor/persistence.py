@@ -9,8 +9,9 @@ None and no Prometheus: memory only, as before), or a
   puts the threshold rules that were firing back in their firing state, so the first ticks
   re-derive them: a condition that still holds stays active with no new event, one that
   is over is resolved (see :meth:`MetricsCollector._restore`);
+- restores the silences (active, pending and recently expired);
 - restores the thresholds, interval and history size the user tuned, except those whose
-  ``PRSM_*`` variable is set now (the environment wins);
+  ``PRSM_*`` variable is set now (the environment wins) or that the rules file sets;
 - journals new events, the active alerts and the tuned settings with each batch the
   writer commits;
 - turns a history file that cannot be written into one ``error`` alert (``store:history``),
@@ -92,6 +93,7 @@ def attach(collector) -> None:
             active = db.meta("alerts.active") or []
             collector.log.restore(db.events(EVENTS_RESTORED), active)
             blocked = _restore(collector, saved_settings, active)
+            collector.silences.restore(db.meta("silences") or [], collector._clock())
             if any(a.get("key") == ALERT_KEY for a in active) and writer.error is None:
                 writer.error = ("restored", "")  # resolved by the first successful commit
         except (sqlite3.Error, ValueError, KeyError, TypeError) as error:  # saved state unreadable: start afresh
@@ -137,9 +139,10 @@ def _restore(collector, saved: dict, active: list[dict]) -> dict:
                 blocked["max_history"] = saved["max_history"]
             else:
                 history = check_history(saved["max_history"])
+        from_file = collector.rules_file.sets_thresholds if collector.rules_file is not None else frozenset()
         for rule, (warning, critical) in saved.get("thresholds", {}).items():
             spec = SPECS_BY_RULE.get(rule)
-            if spec is None or rule not in collector.rules:
+            if spec is None or rule not in collector.rules or rule in from_file:  # the rules file wins
                 continue
             if {spec.warning_var, spec.critical_var} & env:
                 blocked["thresholds"][rule] = [warning, critical]
@@ -175,6 +178,7 @@ class Journal:
         self.collector = collector
         self.last_id = max((e["id"] for e in collector.log.events()), default=0)
         self.revision = None
+        self.silences_revision = collector.silences.revision
         self.baseline = baseline
         self.blocked = blocked
 
@@ -189,6 +193,9 @@ class Journal:
             self.revision = revision
             ops.append(("meta", "alerts.active", json.dumps(collector.log.active(), default=str)))
             ops.append(("meta", "settings", json.dumps(self.tuned())))
+        if collector.silences.revision != self.silences_revision:
+            self.silences_revision = collector.silences.revision
+            ops.append(("meta", "silences", json.dumps(collector.silences.dump())))
         return ops
 
     def tuned(self) -> dict:

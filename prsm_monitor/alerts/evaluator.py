@@ -82,9 +82,16 @@ def _details(rule: Rule, level: str | None, value: float) -> dict:
         "field": rule.field,
         "value": value,
         "threshold": rule.critical if level == "critical" else rule.warning,
+        "unit": rule.unit,
     }
     if rule.smooth_seconds:
         details["average_seconds"] = rule.smooth_seconds
+    if rule.runbook_url:
+        details["runbook_url"] = rule.runbook_url
+    if rule.description:
+        details["description"] = rule.description
+    if rule.labels:
+        details["labels"] = dict(rule.labels)
     return details
 
 

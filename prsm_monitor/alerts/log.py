@@ -53,7 +53,7 @@ class AlertLog:
                     active = {"id": event_id, "key": key, "started": timestamp}
                     self._active[key] = active
                 if kind in ("fired", "escalated", "error") or active.get("level") != level:
-                    active.update(acknowledged=False, acknowledged_at=None)
+                    active.update(acknowledged=False, acknowledged_at=None, acknowledged_by=None)
                 active.update(
                     level=level, component=component, message=message, details=dict(details or {}), updated=timestamp
                 )
@@ -113,12 +113,12 @@ class AlertLog:
             alerts = copy.deepcopy(list(self._active.values()))
         return sorted(alerts, key=lambda a: (-LEVELS.index(a["level"]), -a["started"]))
 
-    def acknowledge(self, alert_id: int, timestamp: float) -> bool:
-        """Mark an active alert as seen. False when no active alert has that id."""
+    def acknowledge(self, alert_id: int, timestamp: float, by: str | None = None) -> bool:
+        """Mark an active alert as seen (``by``: who). False when no active alert has that id."""
         with self._lock:
             for alert in self._active.values():
                 if alert["id"] == alert_id:
-                    alert.update(acknowledged=True, acknowledged_at=timestamp)
+                    alert.update(acknowledged=True, acknowledged_at=timestamp, acknowledged_by=by)
                     self.revision += 1
                     return True
         return False

@@ -38,6 +38,9 @@ class Rule:
     for_seconds: float = 0.0
     clear_margin: float = 0.0
     smooth_seconds: float = 0.0
+    runbook_url: str = ""  # what to do when it fires (docs/runbooks.md for the built-in rules)
+    description: str = ""  # what it means, in a sentence
+    labels: tuple[tuple[str, str], ...] = ()  # extra labels (team, service, ...), sorted by name
 
     def __post_init__(self):
         if self.direction not in (ABOVE, BELOW):
@@ -65,6 +68,26 @@ _DEFAULT_RULES = {
 }
 
 
+RUNBOOKS = "docs/runbooks.md"  # the built-in rules' runbooks, one section each, in this repository
+
+# name: what the alert means (the description notifications and the alert row carry)
+_DESCRIPTIONS = {
+    "cpu": "This machine's CPU has been busy for minutes on end: the monitor and the PRSM node on it slow down.",
+    "memory": "This machine is running out of memory: processes will swap or be killed.",
+    "disk": "The disk holding the monitor's data is filling up: history and logs stop being written when it is full.",
+    "latency": "Round trips between PRSM nodes are slow: gossip, consensus and routed inference all wait on them.",
+    "consensus_rejections": "Registry proposals are being rejected: the live nodes cannot reach a 2/3 quorum.",
+    "confidence": "Models answer with low confidence: their inputs may have drifted from what they were trained on.",
+    "inference_time": "Inference requests take long: nodes are queueing requests beyond their capacity.",
+    "success_rate": "Inference requests fail or time out: clients do not get answers.",
+}
+
+
+def runbook_url(name: str) -> str:
+    """Where the runbook of built-in rule ``name`` is: a section of :data:`RUNBOOKS`."""
+    return f"{RUNBOOKS}#{name.replace('_', '-')}"
+
+
 def default_rules(thresholds: dict[str, Threshold] | None = None) -> dict[str, Rule]:
     """The built-in rules, with thresholds from the settings (or the defaults)."""
     thresholds = thresholds or default_thresholds()
@@ -73,6 +96,18 @@ def default_rules(thresholds: dict[str, Threshold] | None = None) -> dict[str, R
         spec = SPECS_BY_RULE[name]
         t = thresholds[name]
         rules[name] = Rule(
-            name, component, field, label, spec.unit, spec.direction, t.warning, t.critical, for_seconds, margin, smooth
+            name,
+            component,
+            field,
+            label,
+            spec.unit,
+            spec.direction,
+            t.warning,
+            t.critical,
+            for_seconds,
+            margin,
+            smooth,
+            runbook_url(name),
+            _DESCRIPTIONS[name],
         )
     return rules

@@ -9,7 +9,9 @@
   rebinding attack needs a name). Others get a JSON 400.
 - **Writes** (any method but GET, HEAD and OPTIONS): without an API token, only from a
   loopback client that no proxy forwarded; with one, the token is checked by
-  :class:`~.auth.TokenAuth` first. A write from a web page on another origin is refused
+  :class:`~.auth.TokenAuth` first. When operators are configured (``PRSM_OPERATORS`` or
+  ``PRSM_OPERATOR_PASSWORD``: a shared deployment where the pages keep changes for
+  operators), every write needs the token, from this machine too. A write from a web page on another origin is refused
   unless ``PRSM_CORS_ORIGINS`` names that origin (with ``*`` in it, no cross-origin write at all).
 """
 
@@ -156,9 +158,10 @@ class WriteGuard:
 
     Runs after :class:`~.auth.TokenAuth`, so with a token configured a write has already shown it."""
 
-    def __init__(self, app: ASGIApp, tokens: TokenSource, origins: Iterable[str] = ()):
+    def __init__(self, app: ASGIApp, tokens: TokenSource, origins: Iterable[str] = (), operators: bool = False):
         self.app = app
         self.tokens = tokens
+        self.operators = operators  # operators configured: writes need the token, from anywhere
         origins = frozenset(origins)
         self.origins = frozenset() if "*" in origins else origins  # "*": no cross-origin write at all
 
@@ -186,6 +189,11 @@ class WriteGuard:
                 )
         if self.tokens.get() is not None:
             return None  # TokenAuth has checked it
+        if self.operators:
+            return (
+                "operators are configured (PRSM_OPERATORS or PRSM_OPERATOR_PASSWORD), so writes need "
+                "PRSM_API_TOKEN (Authorization: Bearer <token>), from this machine too"
+            )
         forwarded = any(_header(scope, name) is not None for name in FORWARDING_HEADERS)
         if not is_loopback(scope.get("client")) or forwarded:
             return (

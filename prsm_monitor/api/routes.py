@@ -16,6 +16,7 @@ Endpoints (all JSON unless said otherwise; errors are JSON, see :mod:`.http`):
 - ``GET /api/stream``: Server-Sent Events ``metrics_update`` and ``alert``.
 - ``GET /health[?strict=true]``: 200 while the collector ticks, 503 when it stopped or stalled.
 - ``GET /metrics[?detail=full]``: Prometheus text exposition.
+- ``GET/POST/DELETE /api/silences``, ``POST /api/alerts/{id}/ack``: see :mod:`.silences`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from .exposition import Exposition
 from .guard import ApiGuard, HostPolicy, WriteGuard
 from .http import SERVED_ROOTS, ApiError, JSONResponse, Query, bad_parameter, dumps, echo
 from .settings import json_body, settings_changes, settings_view
+from .silences import ENDPOINTS as SILENCE_ENDPOINTS
+from .silences import SilenceRoutes, actor
 from .stream import IDLE_TIMEOUT_SECONDS, EventHub, EventStream, frame
 from .tcp import NoDelay
 
@@ -66,6 +69,7 @@ ENDPOINTS = {
     "GET /api/stream": "Server-Sent Events: metrics_update each tick, alert for each alert event",
     "GET /health": "200 while the collector ticks, 503 when it stopped or stalled; strict=true: 503 on critical",
     "GET /metrics": "Prometheus text exposition; detail=full adds per-link and per-model-instance series",
+    **SILENCE_ENDPOINTS,
 }
 
 
@@ -137,6 +141,7 @@ class Api:
             Route("/api/stream", _endpoint(self.stream), methods=ALL_METHODS),
             Route("/health", _endpoint(self.health), methods=ALL_METHODS),
             Route("/metrics", _endpoint(self.prometheus), methods=ALL_METHODS),
+            *SilenceRoutes(self.collector).routes(_endpoint, ALL_METHODS),
             *not_found_routes(),
         ]
 
@@ -204,6 +209,10 @@ class Api:
             and (component is None or a["component"] == component)
             and (since is None or a["started"] >= since)
         ]
+        now = time.time()
+        for alert in active:  # a silenced alert is listed, with the silence that mutes it
+            silence = collector.silences.silenced(alert, now)
+            alert["silenced_by"] = silence["id"] if silence else None
         if active_only:
             alerts = active[:limit] if limit else active
         else:
@@ -216,7 +225,7 @@ class Api:
         if request.method == "POST":
             changes = settings_changes(await json_body(request))
             try:
-                collector.configure(**changes)
+                collector.configure(**changes, actor=actor(request, None))  # the log names who
             except ConfigError as error:
                 raise bad_parameter(error.variable, error.value, error.expected) from None
         return JSONResponse(settings_view(collector))
@@ -290,7 +299,9 @@ def middleware(settings: Settings | None = None) -> list[Middleware]:
     if settings.cors_origins:
         stack.append(Middleware(ApiCORS, origins=settings.cors_origins))
     stack.append(Middleware(TokenAuth, tokens=tokens, health=settings.health_auth))
-    stack.append(Middleware(WriteGuard, tokens=tokens, origins=settings.cors_origins))
+    stack.append(
+        Middleware(WriteGuard, tokens=tokens, origins=settings.cors_origins, operators=settings.operators_configured)
+    )
     return stack
 
 

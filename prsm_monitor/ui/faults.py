@@ -6,17 +6,24 @@ import streamlit as st
 
 from ..collector import MetricsCollector
 from ..config import ConfigError
+from .roles import reason_caption, role
 from .text import escape_markdown as md
 
 
 def _apply(collector: MetricsCollector, fault: dict) -> None:
+    who = role(collector.settings)  # checked again: the button could be a stale one
+    if not who.may_change:
+        st.session_state["faults_error"] = who.reason
+        return
     try:
-        collector.configure(fault=fault)
+        collector.configure(fault=fault, actor=who.actor)
     except ConfigError as error:
         st.session_state["faults_error"] = str(error)
 
 
 def _button(collector: MetricsCollector, label: str, fault: dict, key: str, **kwargs) -> None:
+    if not role(collector.settings).may_change:
+        kwargs["disabled"] = True
     st.button(label, key=key, on_click=_apply, args=(collector, fault), width="stretch", **kwargs)
 
 
@@ -24,6 +31,7 @@ def fault_controls(collector: MetricsCollector, network) -> None:
     """One control per fault; every viewer sees the same network, and each action is logged."""
     faults = network.faults()
     st.caption("Break the demo network on purpose; the metrics and alerts show it within a few heartbeats.")
+    reason_caption(role(collector.settings))
     error = st.session_state.pop("faults_error", None)
     if error:
         st.error(md(error), icon=":material/error:")

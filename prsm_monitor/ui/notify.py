@@ -1,4 +1,5 @@
-"""Toasts: each new alert appears once per browser session, on whatever page is open."""
+"""Toasts: each new alert appears once per browser session, on whatever page is open, unless
+a silence matches it (see :mod:`prsm_monitor.alerts.silences`)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ def toast_new_alerts(collector: MetricsCollector) -> None:
     if not events:
         return
     st.session_state[SEEN_KEY] = events[-1]["id"]
-    for event in events[-5:]:  # a burst shows its newest five
-        if event["kind"] in TOAST_KINDS:
+    for event in events[-5:]:  # a burst shows its newest five; one a silence covered when it fired stays quiet
+        if event["kind"] in TOAST_KINDS and collector.silences.silenced(event, event["timestamp"]) is None:
             st.toast(
                 f"**{event['level'].upper()}** · {event['component']}: {escape_markdown(event['message'])}",
                 icon=ICONS.get(event["level"]),

@@ -14,6 +14,7 @@ from .clock import viewer_zone, zone_note
 from .gate import require_access
 from .notify import toast_new_alerts
 from .pages import page_of
+from .rules_notice import rules_file_error
 from .sidebar import sidebar
 from .state import Prefs
 
@@ -30,6 +31,7 @@ def setup(script: str) -> tuple[MetricsCollector, Prefs]:
     st.set_page_config(page_title=f"{page.title} · PRSM Monitor", page_icon=str(FAVICON), layout="wide")
     require_access()
     collector = state.collector()
+    rules_file_error(collector)
     prefs = sidebar(collector)
     st.title(page.title)
     st.caption(f":material/schedule: {zone_note(viewer_zone(), time.time())}")

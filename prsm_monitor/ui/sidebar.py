@@ -6,12 +6,14 @@ import math
 
 import streamlit as st
 
+from ..alerts.rules_file import default_thresholds_of
 from ..collector import MetricsCollector
 from ..config import SPECS_BY_RULE, ConfigError
 from .export import download_buttons
 from .faults import fault_controls
 from .gate import logout_button
 from .pages import PAGES
+from .roles import operator_unlock, reason_caption, role
 from .state import Prefs
 from .style import RANGES, REFRESH, SHORT_RANGES
 
@@ -65,6 +67,7 @@ def sidebar(collector: MetricsCollector) -> Prefs:
             )
             or DEFAULT_REFRESH
         )
+        operator_unlock(collector.settings)
         threshold_controls(collector)
         demo_controls(collector)
         with st.expander("Export", icon=":material/download:"):
@@ -76,9 +79,11 @@ def sidebar(collector: MetricsCollector) -> Prefs:
 
 def threshold_controls(collector: MetricsCollector) -> None:
     rules = collector.rules
-    defaults = collector.settings.thresholds
+    defaults = default_thresholds_of(collector)  # with a rules file: its thresholds
+    who = role(collector.settings)
     with st.expander("Alert thresholds", icon=":material/tune:"):
         st.caption("Shared: a change applies to every viewer and to the API from the next tick.")
+        reason_caption(who)
         with st.form("thresholds", border=False):
             values = {}
             for group, names in RULE_GROUPS.items():
@@ -100,6 +105,7 @@ def threshold_controls(collector: MetricsCollector) -> None:
                         step,
                         fmt,
                         key=f"thr_{name}_w_{rule.warning}",
+                        disabled=not who.may_change,
                     )
                     c = right.number_input(
                         f"Critical ({spec.unit or 'ratio'})",
@@ -109,18 +115,21 @@ def threshold_controls(collector: MetricsCollector) -> None:
                         step,
                         fmt,
                         key=f"thr_{name}_c_{rule.critical}",
+                        disabled=not who.may_change,
                     )
                     values[name] = (w, c)
-            apply = st.form_submit_button("Apply to all viewers", type="primary", width="stretch")
-        if apply:
+            apply = st.form_submit_button(
+                "Apply to all viewers", type="primary", width="stretch", disabled=not who.may_change
+            )
+        if apply and role(collector.settings).may_change:
             try:
-                collector.configure(thresholds=values)
+                collector.configure(thresholds=values, actor=who.actor)
             except ConfigError as error:
                 st.error(labelled(error, rules), icon=":material/error:")
             else:
                 st.rerun()
-        if st.button("Reset to defaults", width="stretch", key="thr_reset"):
-            collector.configure(thresholds=dict(defaults))
+        if st.button("Reset to defaults", width="stretch", key="thr_reset", disabled=not who.may_change):
+            collector.configure(thresholds=dict(defaults), actor=who.actor)
             st.rerun()
 
 

@@ -14,6 +14,8 @@ from ..clock import clock, local_times, viewer_zone
 from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_COLORS
 from ..timechart import show
+from .alert_rows import actions_note, alert_details, muted_badge, row_actions
+from .silences import silence_errors, silences_list
 
 HISTORY_COLUMNS = {  # the message second: on a narrow page it is what must stay in view
     "time": st.column_config.DatetimeColumn("Time", format="MMM D, HH:mm:ss"),
@@ -28,16 +30,14 @@ def _clock(timestamp: float) -> str:
     return clock(timestamp, viewer_zone())
 
 
-def _acknowledge(collector: MetricsCollector, alert_id: int) -> None:
-    collector.acknowledge(alert_id)
-
-
 def active_alerts(collector: MetricsCollector) -> None:
     active = collector.get_active_alerts()
     st.subheader(f"Active ({len(active)})")
+    silence_errors()
     if not active:
         st.success("No alert is active.", icon=":material/check_circle:")
         return
+    actions_note(collector)
     alert_list(active[:25], collector)
     if len(active) > 25:
         st.caption(f"{len(active) - 25} more active alerts are not shown; see the history below.")
@@ -45,23 +45,27 @@ def active_alerts(collector: MetricsCollector) -> None:
 
 def alert_list(alerts: list[dict], collector: MetricsCollector | None = None) -> None:
     """One bordered row per alert: level, component and since when, the message (as text: it is
-    untrusted, and it wraps), and with ``collector`` an Acknowledge button."""
+    untrusted, and it wraps), and with ``collector`` its value, threshold, duration, context and
+    runbook, and Acknowledge and Silence controls (see :mod:`.alert_rows`); a silenced alert is
+    shown muted."""
+    now = time.time()
+    details = alert_details(collector, alerts, now) if collector is not None else None
     for alert in alerts:
+        silence = collector.silences.silenced(alert, now) if collector is not None else None
         with st.container(border=True):
             what, message, action = st.columns([2, 5, 2.2], vertical_alignment="center")
-            what.markdown(f":{LEVEL_BADGES[alert['level']]}-badge[{alert['level'].upper()}]")
+            badge = (
+                muted_badge(alert) if silence else f":{LEVEL_BADGES[alert['level']]}-badge[{alert['level'].upper()}]"
+            )
+            what.markdown(badge)
             what.caption(f"{alert['component']} · since {_clock(alert['started'])}")
             message.text(alert["message"])  # untrusted text: shown as text
-            if alert["acknowledged"]:
+            if details is not None:
+                details(message, alert, silence)
+            if collector is not None:
+                row_actions(action, collector, alert)
+            elif alert["acknowledged"]:
                 action.caption(f"Acknowledged {_clock(alert['acknowledged_at'])}")
-            elif collector is not None:
-                action.button(
-                    "Acknowledge",
-                    key=f"ack_{alert['id']}",
-                    on_click=_acknowledge,
-                    args=(collector, alert["id"]),
-                    width="stretch",
-                )
 
 
 def _level_style(level: str) -> str:
@@ -105,4 +109,5 @@ def history(collector: MetricsCollector, prefs: Prefs) -> None:
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
     active_alerts(collector)
+    silences_list(collector)
     history(collector, prefs)

@@ -1,0 +1,210 @@
+"""Rules as a TOML file (prsm_monitor.alerts.rules_file): good files, bad files named by file,
+line and key (CLI exit 2, st.error in the app), and edits applied on the next tick."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from prsm_monitor.alerts.rules import default_rules
+from prsm_monitor.alerts.rules_file import ALERT_KEY, RulesFileError, load_rules
+from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.config import ConfigError, Settings, default_thresholds
+from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
+
+from .test_app import fresh_app, open_page
+from .test_cli import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def load(path: Path, env_set=frozenset()):
+    return load_rules(path, default_thresholds(), env_set)
+
+
+def test_the_example_file_reproduces_the_built_in_rules():
+    rules, set_thresholds = load(ROOT / "rules.example.toml")
+    assert rules == default_rules() and set_thresholds == set(default_rules())
+    assert all(r.runbook_url and r.description for r in rules.values())
+
+
+def test_a_file_tunes_built_in_rules_and_declares_new_ones(tmp_path):
+    path = write(
+        tmp_path / "rules.toml",
+        """
+[rules.cpu]
+warning = 70
+for = "90s"
+runbook = "https://wiki.example.com/cpu"
+labels = { team = "infra" }
+
+[rules.load]
+component = "system"
+field = "load_1m"
+comparison = "above"
+critical = 8
+average = "1m"
+description = "Too many runnable processes."
+""",
+    )
+    rules, set_thresholds = load(path)
+    cpu, load_rule = rules["cpu"], rules["load"]
+    assert (cpu.warning, cpu.critical, cpu.for_seconds) == (70, 95, 90) and cpu.labels == (("team", "infra"),)
+    assert cpu.runbook_url == "https://wiki.example.com/cpu" and cpu.clear_margin == default_rules()["cpu"].clear_margin
+    assert (load_rule.component, load_rule.field, load_rule.direction) == ("system", "load_1m", "above")
+    assert (load_rule.warning, load_rule.critical, load_rule.smooth_seconds) == (None, 8, 60)
+    assert rules["memory"] == default_rules()["memory"] and set_thresholds == {"cpu", "load"}
+    # a threshold variable that is set wins over the file, as the environment wins everywhere
+    assert load(path, frozenset({"PRSM_CPU_THRESHOLD"}))[0]["cpu"].warning == 80
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "expected"),
+    [
+        ("[rules.cpu]\nwarning = 80\ncritical = 95 95\n", 3, "rules.cpu.critical", "TOML"),
+        ("[rules.cpu]\nwarning = \n", 2, "rules.cpu.warning", "TOML"),
+        ("[rules.cpu\n", 1, "rules.cpu", "TOML"),
+        ("[rules.cpu]\n\nwarning = 150\n", 3, "rules.cpu.warning", "a number from 0 to 100"),
+        ("[rules.cpu]\nwarning = 96\n", 2, "rules.cpu.warning", "at or below the critical level 95"),
+        ("[rules.cpu]\nwarnin = 80\n", 2, "rules.cpu.warnin", "one of the keys"),
+        ("[rules.cpu]\nfield = 'load_1m'\n", 2, "rules.cpu.field", "'cpu_percent'"),
+        ("[rules.cpu]\nfor = 'soon'\n", 2, "rules.cpu.for", "a duration"),
+        ("[rules.cpu]\nclear_margin = -1\n", 2, "rules.cpu.clear_margin", "at least 0"),
+        ("# mine\n[rules.x]\ncomponent = 'system'\nfield = 'cpu'\n", 4, "rules.x.field", "load_1m"),
+        ("[rules.x]\nfield = 'load_1m'\n", 1, "rules.x.component", "a new rule needs a component"),
+        ("[rules.x]\ncomponent = 'ai'\nfield = 'success_rate'\ncomparison = '<'\n", 4, "rules.x.comparison", "below"),
+        ("[rules.x]\ncomponent='ai'\nfield='success_rate'\ncomparison='below'\n", 1, "rules.x.warning", "threshold"),
+        ("[rules.cpu]\nlabels = { 'a b' = 'x' }\n", 2, "rules.cpu.labels", "a table of names"),
+        ("[rules.Bad]\nwarning = 1\n", 1, "rules.Bad", "lower-case"),
+        ("[alerts]\nx = 1\n", 1, "alerts", "only [rules.<name>] tables"),
+    ],
+)
+def test_a_bad_file_is_one_line_naming_the_file_line_and_key(tmp_path, text, line, key, expected):
+    path = write(tmp_path / "rules.toml", text)
+    with pytest.raises(RulesFileError) as caught:
+        load(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:{line}: {key}") and expected in message and "\n" not in message
+    assert isinstance(caught.value, ConfigError) and caught.value.line == line
+
+
+def test_the_cli_stops_on_a_bad_file_with_one_line_and_exit_2(tmp_path):
+    path = write(tmp_path / "rules.toml", "[rules.memory]\ncritical = 'high'\n")
+    result = run_cli("collect", "--once", env={"PRSM_RULES_FILE": str(path)})
+    assert result.returncode == 2 and result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert f"{path}:2: rules.memory.critical='high' is invalid" in line
+    missing = run_cli("collect", "--once", env={"PRSM_RULES_FILE": str(tmp_path / "none.toml")})
+    assert missing.returncode == 2 and "PRSM_RULES_FILE=" in missing.stderr
+
+
+class Memory:
+    """A source whose memory_percent the test sets."""
+
+    components = ("system",)
+    fields = {"system": (TIMESTAMP, Field("memory_percent", "%", GAUGE, "test value"))}
+    value = 50.0
+
+    def collect(self):
+        return {"system": {"timestamp": time.time(), "memory_percent": self.value}}
+
+
+def edit(path: Path, text: str) -> None:
+    """Rewrite the file so that its signature changes even within one mtime tick."""
+    before = path.stat().st_mtime_ns
+    path.write_text(text)
+    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
+
+
+def test_an_edit_applies_on_the_next_tick_and_a_bad_edit_keeps_the_rules_in_force(tmp_path):
+    path = write(tmp_path / "rules.toml", "[rules.memory]\nwarning = 90\ncritical = 95\n")
+    with MetricsCollector(settings=Settings(demo=False, rules_file=str(path)), sources=[Memory()]) as collector:
+        collector.collect_once()
+        assert collector.rules["memory"].warning == 90 and not collector.get_active_alerts()
+        edit(path, "[rules.memory]\nwarning = 40\ncritical = 95\n")
+        collector.collect_once()
+        [alert] = collector.get_active_alerts()
+        assert alert["key"] == "rule:memory" and alert["details"]["threshold"] == 40
+        assert alert["details"]["runbook_url"] == "docs/runbooks.md#memory" and alert["details"]["description"]
+
+        edit(path, "[rules.memory]\nwarning = 40\ncritical = 'x'\n")
+        collector.collect_once()
+        problem = next(a for a in collector.get_active_alerts() if a["key"] == ALERT_KEY)
+        assert f"{path}:3: rules.memory.critical='x'" in problem["message"] and problem["level"] == "error"
+        assert collector.rules["memory"].warning == 40  # the rules in force stay
+        collector.collect_once()  # reported once, not on every tick
+        assert sum(e["details"].get("key") == "rules.memory.critical" for e in collector.get_alerts()) == 1
+
+        edit(path, "[rules.memory]\nwarning = 60\ncritical = 95\n\n[rules.mem_low]\ncomponent = 'system'\n"
+                   "field = 'memory_percent'\ncomparison = 'below'\nwarning = 55\n")  # fmt: skip
+        collector.collect_once()
+        keys = {a["key"] for a in collector.get_active_alerts()}
+        assert keys == {"rule:mem_low"}  # memory resolved at 60, the new rule fires, the problem recovered
+        edit(path, "[rules.memory]\nwarning = 60\n")
+        collector.collect_once()
+        assert "mem_low" not in collector.rules and not collector.get_active_alerts()
+        assert any(e["message"].startswith(f"Rules file {path} applied") for e in collector.get_alerts())
+
+
+def test_thresholds_tuned_on_the_page_survive_an_edit_of_other_rules(tmp_path):
+    path = write(tmp_path / "rules.toml", "[rules.disk]\nwarning = 50\ncritical = 60\n")
+    with MetricsCollector(settings=Settings(demo=False, rules_file=str(path)), sources=[Memory()]) as collector:
+        collector.configure(thresholds={"cpu": {"warning": 70}}, actor="alice")
+        assert collector.get_alerts()[-1]["details"]["actor"] == "alice"
+        edit(path, "[rules.disk]\nwarning = 55\ncritical = 60\n")
+        collector.collect_once()
+        assert collector.rules["cpu"].warning == 70 and collector.rules["disk"].warning == 55
+        edit(path, "")  # the file stops setting disk: back to its default
+        collector.collect_once()
+        assert collector.rules["disk"].warning == 90 and collector.rules["cpu"].warning == 70
+
+
+def test_the_app_shows_a_bad_edit_with_st_error(monkeypatch, tmp_path):
+    path = write(tmp_path / "rules.toml", "[rules.memory]\nwarning = 90\n")
+    for app in fresh_app(monkeypatch, PRSM_DEMO="false", PRSM_RULES_FILE=str(path)):
+        open_page(app, "streamlit_app.py")
+        assert not app.error
+        assert app.sidebar.number_input[2].value == 90  # memory's warning, from the file
+        app.sidebar.number_input[2].set_value(80.0)
+        next(b for b in app.sidebar.button if b.label == "Apply to all viewers").click().run()
+        from prsm_monitor import shared
+
+        assert shared.current_collector().rules["memory"].warning == 80
+        app.sidebar.button(key="thr_reset").click().run()
+        assert shared.current_collector().rules["memory"].warning == 90  # "defaults" are the file's
+        edit(path, "[rules.memory]\nwarning = 90\nfor = -3\n")
+        from prsm_monitor import shared
+
+        shared.current_collector().collect_once()
+        app.run()
+        [error] = [e.value.replace("\\", "") for e in app.error]
+        assert (
+            error.startswith("Rules file not applied, the rules in force stay: ")
+            and "rules.toml:3: rules.memory.for" in error
+        )
+        assert [t.value for t in app.title] == ["Overview"]  # the page goes on, with the rules in force
+
+
+def test_the_app_shows_a_bad_file_at_start_with_st_error(monkeypatch, tmp_path):
+    path = write(tmp_path / "rules.toml", "[rules.memory\n")
+    for app in fresh_app(monkeypatch, PRSM_DEMO="false", PRSM_RULES_FILE=str(path)):
+        app.run()
+        assert any(f"{path}:1" in e.value.replace("\\", "") for e in app.error)
+
+
+def test_after_a_restart_the_file_wins_over_thresholds_tuned_before(tmp_path):
+    path = write(tmp_path / "rules.toml", "[rules.disk]\nwarning = 50\ncritical = 60\n")
+    settings = Settings(demo=False, rules_file=str(path), data_dir=str(tmp_path / "data"))
+    with MetricsCollector(settings=settings, sources=[Memory()]) as collector:
+        collector.configure(thresholds={"disk": {"warning": 55}, "cpu": {"warning": 70}})
+        collector.collect_once()
+    with MetricsCollector(settings=settings, sources=[Memory()]) as collector:
+        assert collector.rules["disk"].warning == 50 and collector.rules["cpu"].warning == 70
