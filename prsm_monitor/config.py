@@ -325,6 +325,7 @@ class Settings:
     prometheus_url: str | None = None  # read long ranges and other instances from this server
     prometheus_selector: str = ""  # label matchers selecting this instance's series there
     anonymize: bool = False  # hash host names, addresses and node/model names in history output
+    node_urls: tuple[str, ...] = ()  # real PRSM nodes' management APIs (PRSM_NODE_URLS); set: no demo network
     env_set: frozenset[str] = field(default=frozenset(), repr=False)  # PRSM_* variables that were set
 
     def __post_init__(self):

@@ -54,6 +54,7 @@ VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's orde
     "PRSM_PROMETHEUS_URL",
     "PRSM_PROMETHEUS_SELECTOR",
     "PRSM_ANONYMIZE",
+    "PRSM_NODE_URLS",
 )
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
@@ -217,6 +218,7 @@ def settings_from_env(cls, env: Mapping[str, str]):
         cors_origins=_origins(env, "PRSM_CORS_ORIGINS"),
         allowed_hosts=_hosts(env, "PRSM_ALLOWED_HOSTS"),
         dashboard_password=_secret(env, "PRSM_DASHBOARD_PASSWORD"),
+        node_urls=node_urls(env, "PRSM_NODE_URLS"),
         **history_settings(env),
     )
 
@@ -285,3 +287,26 @@ def history_settings(env: Mapping[str, str]) -> dict:
         "anonymize": _boolean(env, "PRSM_ANONYMIZE", False),
         "env_set": frozenset(k for k, v in env.items() if k.startswith("PRSM_") and v.strip()),
     }
+
+
+# -- real PRSM nodes ---------------------------------------------------------------------------
+NODE_URLS_MAX = 200
+
+
+def node_urls(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated base URLs of PRSM nodes' management APIs (``http://node-a:8000``): 1 to
+    :data:`NODE_URLS_MAX`, each http:// or https:// with a host, no query; duplicates count once."""
+    raw = env.get(name, "")
+    if raw.strip() == "":
+        return ()
+    expected = (
+        f"1 to {NODE_URLS_MAX} comma-separated http:// or https:// URLs of PRSM node APIs, like http://node-a:8000"
+    )
+    urls = [u.strip() for u in raw.split(",")]
+    for url in urls:
+        if not _URL.match(url):
+            raise ConfigError(name, url, expected)
+    unique = tuple(dict.fromkeys(u.rstrip("/") for u in urls))
+    if len(unique) > NODE_URLS_MAX:
+        raise ConfigError(name, raw, expected)
+    return unique
