@@ -34,6 +34,10 @@ from .stream import EventHub
 PATH = "socket.io"
 MAX_CLIENTS = 1024  # connected at once; more are refused
 MAX_MESSAGE = 64 * 1024  # bytes a client may send in one message (it has nothing to send)
+# Between pings, and how long a pong may take. A long-poll is held at most their sum, and a
+# server stop waits for held long-polls: 10 s instead of python-socketio's 45 s.
+PING_SECONDS = 5.0
+PING_TIMEOUT_SECONDS = 5.0
 
 
 class Encoded:
@@ -83,6 +87,8 @@ class SocketIOServer:
             cors_allowed_origins=self._origin_allowed,
             json=PacketJson,
             max_http_buffer_size=MAX_MESSAGE,
+            ping_interval=PING_SECONDS,
+            ping_timeout=PING_TIMEOUT_SECONDS,
         )
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
@@ -129,7 +135,7 @@ class SocketIOServer:
         if refusal is None and len(self._sids) >= self.max_clients:
             refusal = {"error": "too_many_clients", "message": f"at most {self.max_clients} Socket.IO clients"}
         if refusal is not None:
-            raise socketio.exceptions.ConnectionRefusedError(refusal)
+            raise socketio.exceptions.ConnectionRefusedError(refusal["message"], refusal)  # JS: err.data
         self._loop = asyncio.get_running_loop()
         with self._lock:
             self._sids.add(sid)
