@@ -148,6 +148,7 @@ def test_the_network_page_says_what_these_nodes_do_not_report(fleet, monkeypatch
         captions = " ".join(c.value for c in at.caption)
         assert "Not reported by these nodes: Messages delivered, Consensus proposals, Messages/s." in captions
         assert "Consensus rounds are not reported by these nodes." in captions
+        assert {"DHT query latency", "Connections"} <= {h.value for h in at.subheader}
         nodes = at.dataframe[0].value
         assert sorted(nodes["status"]) == ["down", "up", "up"]
         assert set(nodes["links"]) == {"2/4", "1/3", "0/–"}

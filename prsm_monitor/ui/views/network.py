@@ -36,6 +36,26 @@ CHARTS = (
         TimeChart("Messages", {"message_rate": "Messages/s"}, "messages/s", "Delivered"),
     ),
 )
+NOT_REPORTED = "Not reported by these nodes."
+NODES_CHARTS = (  # a record read from real nodes' APIs (PRSM_NODE_URLS)
+    (
+        TimeChart(
+            "DHT query latency",
+            {"average_latency": "p50, mean of the nodes", "p95_latency": "p95, highest node"},
+            "ms",
+            "DHT query",
+            rule="latency",
+            empty=NOT_REPORTED,
+        ),
+        TimeChart(
+            "Connections",
+            {"total_connections": "Connections", "inbound_connections": "Inbound", "outbound_connections": "Outbound"},
+            "1",
+            "Peer connections",
+            empty=NOT_REPORTED,
+        ),
+    ),
+)
 COMMIT_CHART = TimeChart(
     None,
     {"average_commit_time_ms": "Time to commit"},
@@ -109,7 +129,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     node_table(nodes)
     data = frame(collector, "network", prefs.minutes)
     range_note(collector, "network", data, prefs.minutes, prefs.range_label)
-    draw_rows(CHARTS, collector, data)
+    draw_rows(NODES_CHARTS if record.get("source") == "nodes" else CHARTS, collector, data)
     consensus(collector, record, data)
     node_detail(collector, nodes, prefs)
 
