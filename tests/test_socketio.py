@@ -1,8 +1,5 @@
 """Socket.IO at /socket.io/ with python-socketio's own client: events, the token, the Host."""
 
-import asyncio
-import threading
-
 import pytest
 import requests
 import socketio
@@ -51,7 +48,7 @@ def token_server():
 
 
 class Listener:
-    """A python-socketio client that keeps what it receives; the server ends its session."""
+    """A python-socketio client that keeps what it receives."""
 
     def __init__(self, served: Served):
         self.served = served
@@ -65,13 +62,6 @@ class Listener:
         return self
 
     def __exit__(self, *exc_info):
-        # The server says goodbye: a long-polling python-socketio client that closes itself
-        # leaves the server holding its last long-poll until the ping timeout.
-        if self.client.connected:
-            server = self.served.api.socketio
-            goodbye = server.sio.disconnect(self.client.get_sid())
-            asyncio.run_coroutine_threadsafe(goodbye, server._loop).result(5)
-            wait_until(lambda: not self.client.connected)
         self.client.disconnect()
 
 
@@ -113,7 +103,7 @@ def refusal(url, **options) -> dict:
     client.on("connect_error", lambda data: said.append(data))
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(url, wait_timeout=10, **options)
-    threading.Thread(target=client.disconnect, daemon=True).start()
+    client.disconnect()
     return said[0]["data"] if said else {}
 
 

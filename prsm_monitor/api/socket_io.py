@@ -34,10 +34,11 @@ from .stream import EventHub
 PATH = "socket.io"
 MAX_CLIENTS = 1024  # connected at once; more are refused
 MAX_MESSAGE = 64 * 1024  # bytes a client may send in one message (it has nothing to send)
-# Between pings, and how long a pong may take. A long-poll is held at most their sum, and a
-# server stop waits for held long-polls: 10 s instead of python-socketio's 45 s.
+# Between pings: a long-poll is answered at least this often, so a server stop waits at most
+# this long for a polling client (python-socketio's default is 25 s). A pong may take the
+# default 20 s: a busy client is not dropped.
 PING_SECONDS = 5.0
-PING_TIMEOUT_SECONDS = 5.0
+PING_TIMEOUT_SECONDS = 20.0
 
 
 class Encoded:
@@ -92,10 +93,26 @@ class SocketIOServer:
         )
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
+        self._release_polls_on_close()
         self._sids: set[str] = set()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.ticks_sent = 0
+
+    def _release_polls_on_close(self) -> None:
+        """Answer a closed session's held long-poll at once. python-engineio leaves it waiting
+        for ``ping_interval + ping_timeout`` when the client closed (or was refused), and a
+        server stop waits for it (uvicorn finishes every request first)."""
+        eio = self.sio.eio
+        forward = eio.handlers["disconnect"]
+
+        async def on_close(eio_sid, *args):
+            await forward(eio_sid, *args)
+            session = eio.sockets.get(eio_sid)
+            if session is not None:
+                session.queue.put_nowait(None)  # poll() answers "no packets" and the GET ends
+
+        eio.on("disconnect", on_close)
 
     @property
     def clients(self) -> int:
