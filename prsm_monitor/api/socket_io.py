@@ -157,8 +157,8 @@ class SocketIOServer:
         with self._lock:
             self._sids.add(sid)
             first = len(self._sids) == 1
-        if first:
-            self.hub.listen(self.on_events)
+        if first:  # off the loop: the first look-up of the collector may create it (seconds)
+            await asyncio.to_thread(self.hub.listen, self.on_events)
 
     async def _disconnect(self, sid: str, *_reason) -> None:
         with self._lock:
