@@ -152,3 +152,5 @@ def test_the_network_page_says_what_these_nodes_do_not_report(fleet, monkeypatch
         nodes = at.dataframe[0].value
         assert sorted(nodes["status"]) == ["down", "up", "up"]
         assert set(nodes["links"]) == {"2/4", "1/3", "0/–"}
+        open_page(at, "pages/3_AI_Models.py")
+        assert any("not reported by PRSM nodes' management APIs" in i.value for i in at.info)
