@@ -1,8 +1,8 @@
 """PRSM Monitor: the entry file and the Overview page.
 
 `streamlit run streamlit_app.py` imports this file to find `app` (the HTTP API on the same
-port: /api/..., /health, /metrics) and runs it as a script (`__main__`) for every page view
-of the Overview; the API is built once, on the import, not on every rerun.
+port: /api/..., /health, /metrics; Socket.IO at /socket.io/) and runs it as a script
+(`__main__`) for every page view of the Overview; the API is built once, on the import.
 """
 
 import streamlit as st
@@ -18,7 +18,8 @@ else:
     from prsm_monitor.config import ConfigError
 
     try:
-        app = st.App(__file__, routes=api.routes(), middleware=api.middleware())
+        served = api.Api()  # its event hub feeds both /api/stream and Socket.IO at /socket.io/
+        app = st.App(__file__, routes=served.routes, middleware=[*api.middleware(), api.socketio_middleware(served)])
     except ConfigError as error:
         # A bad PRSM_* setting: no API (never one without its access control), but every API
         # path answers a JSON 503 naming the setting, so /health fails; every page shows the

@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the demo PRSM network alone and print its metrics")
     demo.add_argument("--nodes", type=int, help="number of nodes (default: PRSM_DEMO_NODES)")
     demo.add_argument("--rate", type=float, help="inference requests per second (default: PRSM_DEMO_RATE)")
+    demo.add_argument(
+        "--node-api",
+        action="store_true",
+        help="each node also serves a PRSM node's management API on 127.0.0.1; prints PRSM_NODE_URLS for them",
+    )
     return parser
 
 
@@ -184,14 +189,14 @@ def metrics_line(records: dict) -> str:
     )
 
 
-def demo(settings) -> int:
+def demo(settings, node_api: bool = False) -> int:
     """Start ``settings.demo_nodes`` nodes (``demo_peers`` links each, ``demo_rate`` requests/s),
     print a metrics line every second until Ctrl-C, then stop cleanly. Returns the exit code."""
     from .demo.network import DemoNetwork
     from .sources.prsm import PrsmSource
 
     try:
-        network = DemoNetwork.from_settings(settings)
+        network = DemoNetwork.from_settings(settings, node_api=node_api)
     except ValueError as error:
         print(f"prsm_monitor demo: {error}", file=sys.stderr)
         return 2
@@ -202,6 +207,8 @@ def demo(settings) -> int:
         addresses = ", ".join(f"{name} {':'.join(map(str, network.address(name)))}" for name in network.names[:5])
         more = f" and {network.size - 5} more" if network.size > 5 else ""
         print(f"Ready in {network.startup_seconds:.2f} s: {addresses}{more}. Ctrl-C stops.", flush=True)
+        if node_api:  # another monitor can watch these nodes as a real network
+            print(f"PRSM_NODE_URLS={','.join(network.api_urls())}", flush=True)
         next_at = time.monotonic()
         while True:
             next_at += 1.0
@@ -236,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not 0 <= args.rate <= 10_000:
                     raise ConfigError("--rate", args.rate, "requests per second from 0 to 10000")
                 settings = _replace(settings, demo_rate=args.rate)
-            return demo(settings)
+            return demo(settings, node_api=args.node_api)
         if args.command == "serve":
             return serve(settings, args)
         return collect(settings, args)

@@ -30,9 +30,14 @@ DETAIL_HISTORY = 3600  # rows kept per drill-down series (one per node or model)
 
 
 def default_sources(settings: Settings) -> list:
-    """The sources a collector starts with: this machine, and the demo network when enabled."""
+    """The sources a collector starts with: this machine, and the demo network when enabled
+    (real PRSM nodes instead when ``PRSM_NODE_URLS`` names some)."""
     sources = [SystemSource()]
-    if settings.demo:
+    if settings.node_urls:
+        from .sources.nodes import NodeSource  # starts a polling thread: only when asked for
+
+        sources.append(NodeSource(settings.node_urls))
+    elif settings.demo:
         from .sources.prsm import PrsmSource  # starts a thread and sockets: only when asked for
 
         sources.append(PrsmSource.from_settings(settings))

@@ -325,6 +325,7 @@ class Settings:
     prometheus_url: str | None = None  # read long ranges and other instances from this server
     prometheus_selector: str = ""  # label matchers selecting this instance's series there
     anonymize: bool = False  # hash host names, addresses and node/model names in history output
+    node_urls: tuple[str, ...] = ()  # real PRSM nodes' management APIs (PRSM_NODE_URLS); set: no demo network
     env_set: frozenset[str] = field(default=frozenset(), repr=False)  # PRSM_* variables that were set
     rules_file: str | None = None  # TOML threshold rules (prsm_monitor.alerts.rules_file); None: built-in only
     operators: tuple[str, ...] = ()  # e-mails of st.login users who may change things (lower-case)

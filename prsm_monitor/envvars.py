@@ -58,6 +58,7 @@ VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's orde
     "PRSM_RULES_FILE",
     "PRSM_OPERATORS",
     "PRSM_OPERATOR_PASSWORD",
+    "PRSM_NODE_URLS",
 )
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
@@ -222,6 +223,7 @@ def settings_from_env(cls, env: Mapping[str, str], *, rules: bool = True):
         cors_origins=_origins(env, "PRSM_CORS_ORIGINS"),
         allowed_hosts=_hosts(env, "PRSM_ALLOWED_HOSTS"),
         dashboard_password=_secret(env, "PRSM_DASHBOARD_PASSWORD"),
+        node_urls=node_urls(env, "PRSM_NODE_URLS"),
         **history_settings(env),
         **operator_settings(env),
     )
@@ -334,3 +336,26 @@ def operator_settings(env: Mapping[str, str]) -> dict:
         "operators": operators,
         "operator_password": _secret(env, "PRSM_OPERATOR_PASSWORD"),
     }
+
+
+# -- real PRSM nodes ---------------------------------------------------------------------------
+NODE_URLS_MAX = 200
+
+
+def node_urls(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated base URLs of PRSM nodes' management APIs (``http://node-a:8000``): 1 to
+    :data:`NODE_URLS_MAX`, each http:// or https:// with a host, no query; duplicates count once."""
+    raw = env.get(name, "")
+    if raw.strip() == "":
+        return ()
+    expected = (
+        f"1 to {NODE_URLS_MAX} comma-separated http:// or https:// URLs of PRSM node APIs, like http://node-a:8000"
+    )
+    urls = [u.strip() for u in raw.split(",")]
+    for url in urls:
+        if not _URL.match(url):
+            raise ConfigError(name, url, expected)
+    unique = tuple(dict.fromkeys(u.rstrip("/") for u in urls))
+    if len(unique) > NODE_URLS_MAX:
+        raise ConfigError(name, raw, expected)
+    return unique

@@ -2,10 +2,11 @@
 routes (:mod:`.routes`), paths, ``Host`` and write access (:mod:`.guard`), token auth and
 CORS (:mod:`.auth`), JSON errors and query parsing (:mod:`.http`), the settings body
 (:mod:`.settings`), Server-Sent Events (:mod:`.stream`), the TCP_NODELAY fix (:mod:`.tcp`)
-and the Prometheus exposition (:mod:`.exposition`)."""
+and the Prometheus exposition (:mod:`.exposition`); Socket.IO at ``/socket.io/`` (:mod:`.socket_io`)."""
 
 from ..health import health_report, stall_seconds
 from .routes import Api, FixedCollector, SharedCollector, build_app, middleware, routes, unavailable
+from .socket_io import socketio_middleware
 
 __all__ = [
     "Api",
@@ -15,6 +16,7 @@ __all__ = [
     "health_report",
     "middleware",
     "routes",
+    "socketio_middleware",
     "stall_seconds",
     "unavailable",
 ]

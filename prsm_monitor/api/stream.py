@@ -8,11 +8,16 @@ memory or slowing the collector; a client that disconnects is detached at once, 
 that accepts no frame for :data:`IDLE_TIMEOUT_SECONDS` (it stopped reading) is disconnected.
 A client takes one of the :data:`MAX_CLIENTS` slots only while its response runs, and gives it
 back however that ends.
+
+The same hub feeds the Socket.IO server (:mod:`.socket_io`): a *listener* gets each tick's
+events as ``(name, data, id)`` on the collector's thread, so both transports send the same
+``metrics_update`` and ``alert`` events from one producer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 
@@ -26,6 +31,7 @@ MAX_CLIENTS = 256
 KEEPALIVE_SECONDS = 15.0
 IDLE_TIMEOUT_SECONDS = 30.0  # a client that accepts no frame for this long is disconnected
 _CLOSE = object()  # queued when the client has gone
+log = logging.getLogger(__name__)
 
 
 def frame(event: str, data, event_id: int | None = None) -> bytes:
@@ -61,6 +67,7 @@ class EventHub:
         self.max_clients = max_clients
         self._lock = threading.Lock()
         self._clients: set[Client] = set()
+        self._listeners: list[Callable] = []
         self._collector = None
         self._last_id = 0
 
@@ -88,15 +95,34 @@ class EventHub:
     def unsubscribe(self, client: Client) -> None:
         with self._lock:
             self._clients.discard(client)
-            if not self._clients and self._collector is not None:
-                self._collector.remove_plugin(self)
-                self._collector = None
+            self._detach_when_idle()
+
+    def listen(self, listener: Callable[[list[tuple]], None]) -> None:
+        """Call ``listener(events)`` on the collector's thread after each tick, ``events`` being
+        ``(name, data, id)``: one ``("metrics_update", metrics, None)``, then one
+        ``("alert", event, event_id)`` per new alert event. Keep it short: it runs on the tick."""
+        collector = self._provider()
+        with self._lock:
+            if listener not in self._listeners:
+                self._listeners.append(listener)
+            self._attach(collector)
+
+    def unlisten(self, listener: Callable) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+            self._detach_when_idle()
+
+    def _detach_when_idle(self) -> None:  # with self._lock held
+        if not self._clients and not self._listeners and self._collector is not None:
+            self._collector.remove_plugin(self)
+            self._collector = None
 
     def refresh(self) -> None:
         """Follow the process-wide collector if it was replaced (called now and then)."""
         collector = self._provider()
         with self._lock:
-            if self._clients:
+            if self._clients or self._listeners:
                 self._attach(collector)
 
     def _attach(self, collector) -> None:  # with self._lock held
@@ -111,20 +137,30 @@ class EventHub:
 
     # -- the collector's thread -------------------------------------------------------------
     def process(self, metrics: dict) -> None:
-        """Plugin hook: encode this tick once and post it to every client's loop."""
+        """Plugin hook: encode this tick once and post it to every client's loop; hand the
+        events to every listener."""
         with self._lock:
             collector = self._collector
             loops = {client.loop for client in self._clients}
+            listeners = list(self._listeners)
             since = self._last_id
-        if collector is None or not loops:
+        if collector is None or not (loops or listeners):
             return
-        frames = [frame("metrics_update", metrics)]
-        events = collector.get_alerts(since_id=since)
-        if events:
+        events: list[tuple] = [("metrics_update", metrics, None)]
+        alerts = collector.get_alerts(since_id=since)
+        if alerts:
             with self._lock:
                 if self._collector is collector:
-                    self._last_id = max(self._last_id, events[-1]["id"])
-            frames.extend(frame("alert", event, event["id"]) for event in events)
+                    self._last_id = max(self._last_id, alerts[-1]["id"])
+            events.extend(("alert", event, event["id"]) for event in alerts)
+        for listener in listeners:
+            try:
+                listener(events)
+            except Exception:  # noqa: BLE001 - one listener's failure is not the tick's
+                log.exception("event listener %r failed", listener)
+        if not loops:
+            return
+        frames = [frame(*event) for event in events]
         for loop in loops:
             try:
                 loop.call_soon_threadsafe(self._deliver, loop, frames)

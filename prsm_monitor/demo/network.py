@@ -89,6 +89,7 @@ class DemoNetwork(NetworkFaults):
         stats_period: float | None = None,
         max_frame: int = MAX_FRAME,
         names: list[str] | tuple[str, ...] | None = None,
+        node_api: bool = False,
     ):
         if nodes < 1 or peers < 1 or rate < 0 or heartbeat <= 0:
             raise ValueError("need nodes >= 1, peers >= 1, rate >= 0 and heartbeat > 0")
@@ -108,6 +109,7 @@ class DemoNetwork(NetworkFaults):
         self.gossip_period = gossip_period or heartbeat
         self.consensus_period = consensus_period or 5 * heartbeat
         self.stats_period = stats_period or heartbeat
+        self.node_api = node_api  # each node also serves a PRSM node's management API (node_api.py)
         width = len(str(nodes - 1))
         self.names = list(names) if names else [f"node-{i:0{width}d}" for i in range(nodes)]
         if len(self.names) != nodes or len(set(self.names)) != nodes:
@@ -149,6 +151,11 @@ class DemoNetwork(NetworkFaults):
             name: Node(name, {m: trained[m] for m in hosted[name]}, directory, self.config, seed=self.seed * 7919 + i)
             for i, name in enumerate(self.names)
         }
+        if self.node_api:
+            from .node_api import NodeApi
+
+            for node in self.nodes.values():
+                node.api = NodeApi(node)
         self._workload = Workload(self.nodes, tasks, self.base_rate, self.seed + 1)
         self._ready.clear()
         self._error = None
@@ -286,6 +293,10 @@ class DemoNetwork(NetworkFaults):
         if name not in self.nodes:
             raise KeyError(f"no node {name!r}: expected one of {', '.join(self.names)}")
         return self.nodes[name]
+
+    def api_urls(self) -> list[str]:
+        """Base URLs of the nodes' management APIs (started with ``node_api=True``), in name order."""
+        return [self.nodes[name].api.url for name in self.names if self.nodes[name].api is not None]
 
     def address(self, name: str) -> tuple[str, int]:
         node = self.node(name)

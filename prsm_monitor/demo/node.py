@@ -64,7 +64,7 @@ class Link:
     """This node's side of one link (mutable, loop thread only)."""
 
     __slots__ = ("peer", "outgoing", "conn", "connecting", "up", "last_heard", "rtt_last", "rtt_sum", "rtt_count")
-    __slots__ += ("frames_in", "frames_out")
+    __slots__ += ("frames_in", "frames_out", "connected_at")
 
     def __init__(self, peer: str, outgoing: bool):
         self.peer = peer
@@ -78,6 +78,7 @@ class Link:
         self.rtt_count = 0
         self.frames_in = 0
         self.frames_out = 0
+        self.connected_at: float | None = None  # wall time the link last came up
 
 
 class Node:
@@ -99,6 +100,7 @@ class Node:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task] = set()
         self.conns: set[Connection] = set()
+        self.api = None  # a NodeApi (node_api.py) when the network serves the management API
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -119,6 +121,8 @@ class Node:
         self.directory.addresses[self.name] = (self.host, self.port)
         self.directory.running.add(self.name)
         self.running = True
+        if self.api is not None:
+            await self.api.start()
 
     def activate(self, first_heartbeat: bool = True) -> None:
         """Dial the peers this node connects to, start heartbeats (the first one after a
@@ -134,6 +138,8 @@ class Node:
             return
         self.running = False
         self.directory.running.discard(self.name)
+        if self.api is not None:
+            await self.api.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -325,6 +331,7 @@ class Node:
     # -- links and routing ----------------------------------------------------------------
     def _link_up(self, link: Link) -> None:
         link.up = True
+        link.connected_at = time.time()
         self.send(link.conn, {"type": "routes", "routes": self.routing.advertisement(link.peer)})
 
     def _link_down(self, link: Link) -> None:

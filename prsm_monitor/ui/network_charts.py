@@ -99,7 +99,7 @@ def topology(nodes: list[dict], edges: list[dict], bands: LatencyBands, *, heigh
                 "node": n["name"],
                 "status": n["status"],
                 "latency": n.get("latency_ms"),
-                "links": f"{n.get('links_up') or 0}/{n['links_total']}",
+                "links": f"{n.get('links_up') or 0}/{'–' if n['links_total'] is None else n['links_total']}",
             }
             for n in nodes
         ]

@@ -14,6 +14,11 @@ from ..timechart import TimeChart, draw_rows, show
 from .common import detail_charts, frame, range_note, source_error, table
 from .network import NO_SOURCE
 
+NOT_FROM_NODES = (
+    "The models are not reported by PRSM nodes' management APIs (/status, /peers, /metrics), which "
+    "PRSM_NODE_URLS reads: this page has no source while the network is read from real nodes."
+)
+
 KPIS = (
     Kpi("active_models", "Models up", kpi.count, "Model instances on nodes that are up", rise="good"),
     Kpi("inference_rate", "Inferences/s", kpi.rate, "Requests completed per second over the window"),
@@ -84,7 +89,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     record = metrics["ai"]
     source_error(metrics, "ai")
     if record is None:
-        st.info(NO_SOURCE, icon=":material/info:")
+        st.info(NOT_FROM_NODES if collector.settings.node_urls else NO_SOURCE, icon=":material/info:")
         return
     kpi.kpi_row(collector, "ai", record, KPIS)
     data = frame(collector, "ai", prefs.minutes)

@@ -14,7 +14,7 @@ from ..network_charts import LatencyBands, latency_matrix, topology
 from ..state import Prefs
 from ..text import escape_markdown as md
 from ..timechart import TimeChart, draw_rows, show
-from .common import detail_charts, frame, range_note, source_error, table
+from .common import MISSING, detail_charts, frame, range_note, source_error, table
 
 KPIS = (
     Kpi("active_nodes", "Nodes up", kpi.count, "Nodes that answered in the latest report", rise="good"),
@@ -34,6 +34,26 @@ CHARTS = (
             rule="latency",
         ),
         TimeChart("Messages", {"message_rate": "Messages/s"}, "messages/s", "Delivered"),
+    ),
+)
+NOT_REPORTED = "Not reported by these nodes."
+NODES_CHARTS = (  # a record read from real nodes' APIs (PRSM_NODE_URLS)
+    (
+        TimeChart(
+            "DHT query latency",
+            {"average_latency": "p50, mean of the nodes", "p95_latency": "p95, highest node"},
+            "ms",
+            "DHT query",
+            rule="latency",
+            empty=NOT_REPORTED,
+        ),
+        TimeChart(
+            "Connections",
+            {"total_connections": "Connections", "inbound_connections": "Inbound", "outbound_connections": "Outbound"},
+            "1",
+            "Peer connections",
+            empty=NOT_REPORTED,
+        ),
     ),
 )
 COMMIT_CHART = TimeChart(
@@ -92,7 +112,10 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         st.info(NO_SOURCE, icon=":material/info:")
         return
     kpi.kpi_row(collector, "network", record, KPIS)
-    st.caption(f"Windowed values cover the last {record['window_seconds']:.0f} s of reports.")
+    if record.get("source") == "nodes":
+        st.caption(nodes_note(record))
+    else:
+        st.caption(f"Windowed values cover the last {record['window_seconds']:.0f} s of reports.")
     nodes, edges = record["nodes"], record["edges"]
     bands = latency_bands(collector)
     left, right = st.columns(2)
@@ -106,20 +129,48 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     node_table(nodes)
     data = frame(collector, "network", prefs.minutes)
     range_note(collector, "network", data, prefs.minutes, prefs.range_label)
-    draw_rows(CHARTS, collector, data)
+    draw_rows(NODES_CHARTS if record.get("source") == "nodes" else CHARTS, collector, data)
     consensus(collector, record, data)
     node_detail(collector, nodes, prefs)
 
 
+def nodes_note(record: dict) -> str:
+    """What a record read from real nodes' APIs (PRSM_NODE_URLS) does and does not hold."""
+    labels = {k.field: k.label for k in KPIS} | {
+        "total_messages": "Messages delivered",
+        "consensus_proposals": "Consensus proposals",
+    }
+    missing = [labels.get(name, name.replace("_", " ")) for name in record.get("not_reported", ())]
+    note = (
+        f"Read from {record['total_nodes']} nodes' management APIs. Latency is the nodes' "
+        f"{record.get('latency_kind', 'DHT query latency')} (p50 averaged over the nodes, the highest p95)."
+    )
+    if not record["active_nodes"]:
+        return note + " No node answered its latest poll."
+    return note + (f" Not reported by these nodes: {', '.join(missing)}." if missing else "")
+
+
+def links_text(up, total) -> str:
+    """``up/total`` links; an unknown count reads "–"."""
+
+    def count(value) -> str:
+        return MISSING if value is None or pd.isna(value) else f"{value:.0f}"
+
+    return f"{count(up)}/{count(total)}"
+
+
 def node_table(nodes: list[dict]) -> None:
     rows = pd.DataFrame(nodes, columns=[*NODE_COLUMNS, "links_up", "links_total"])
-    rows["links"] = [f"{up or 0}/{total}" for up, total in zip(rows["links_up"], rows["links_total"], strict=True)]
+    rows["links"] = [links_text(up, total) for up, total in zip(rows["links_up"], rows["links_total"], strict=True)]
     rows["models"] = [", ".join(m) if isinstance(m, list | tuple) else m for m in rows["models"]]
     table(rows, NODE_COLUMNS)
 
 
 def consensus(collector: MetricsCollector, record: dict, data: pd.DataFrame) -> None:
     st.subheader("Consensus")
+    if record["consensus_proposals"] is None:
+        st.caption("Consensus rounds are not reported by these nodes.")
+        return
     st.caption(
         f"{record['consensus_proposals']:.0f} proposals, {record['consensus_commits']:.0f} committed at a 2/3 "
         f"quorum of live nodes, {record['consensus_rejections']:.0f} rejected at timeout, "
@@ -154,7 +205,7 @@ def node_detail(collector: MetricsCollector, nodes: list[dict], prefs: Prefs) ->
             (
                 ("Latency", row.get("latency_ms"), kpi.ms),
                 ("Messages/s", row.get("message_rate"), kpi.rate),
-                ("Links up", row.get("links_up"), lambda v: f"{v:.0f}/{row['links_total']}"),
+                ("Links up", row.get("links_up"), lambda v: links_text(v, row["links_total"])),
                 ("Queue", row.get("queue_length"), kpi.count),
                 ("Uptime", row.get("uptime_s"), duration),
             )
