@@ -12,6 +12,10 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .notify.settings import NotifySettings
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -325,6 +329,7 @@ class Settings:
     prometheus_url: str | None = None  # read long ranges and other instances from this server
     prometheus_selector: str = ""  # label matchers selecting this instance's series there
     anonymize: bool = False  # hash host names, addresses and node/model names in history output
+    notify: NotifySettings | None = None  # notifications and Alertmanager (prsm_monitor.notify.settings)
     env_set: frozenset[str] = field(default=frozenset(), repr=False)  # PRSM_* variables that were set
 
     def __post_init__(self):

@@ -26,6 +26,8 @@ from .config import (
     finite,
     parse_boolean,
 )
+from .notify.settings import VARIABLES as NOTIFY_VARIABLES
+from .notify.settings import notify_settings
 
 VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's order
     "PRSM_DASHBOARD_HOST",
@@ -54,6 +56,7 @@ VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's orde
     "PRSM_PROMETHEUS_URL",
     "PRSM_PROMETHEUS_SELECTOR",
     "PRSM_ANONYMIZE",
+    *NOTIFY_VARIABLES,
 )
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
@@ -217,6 +220,7 @@ def settings_from_env(cls, env: Mapping[str, str]):
         cors_origins=_origins(env, "PRSM_CORS_ORIGINS"),
         allowed_hosts=_hosts(env, "PRSM_ALLOWED_HOSTS"),
         dashboard_password=_secret(env, "PRSM_DASHBOARD_PASSWORD"),
+        notify=notify_settings(env),
         **history_settings(env),
     )
 

@@ -1,0 +1,91 @@
+"""What a notification says: plain text, one line per alert with the value now, the
+threshold, for how long, and the context its details carry (runbook, description, node)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .grouping import Incident, Member
+
+_KNOWN = {"rule", "field", "value", "threshold", "transition", "runbook_url", "description", "was"}
+_HEADINGS = {
+    "firing": "FIRING",
+    "changed": "FIRING",
+    "repeat": "STILL FIRING",
+    "resolved": "RESOLVED",
+    "escalation": "ESCALATED",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+    level: str  # the incident's level
+    resolved: bool = False
+
+
+def duration(seconds: float) -> str:
+    """``45s``, ``3m 20s``, ``2h 5m``, ``1d 3h``."""
+    seconds = max(0, int(seconds))
+    for unit, size, sub, sub_size in (("d", 86400, "h", 3600), ("h", 3600, "m", 60), ("m", 60, "s", 1)):
+        if seconds >= size:
+            rest = (seconds % size) // sub_size
+            return f"{seconds // size}{unit}" + (f" {rest}{sub}" if rest else "")
+    return f"{seconds}s"
+
+
+def utc(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
+
+
+def _number(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def alert_lines(member: Member, now: float) -> list[str]:
+    """An alert: its level, component and message; the value now, the threshold and for how
+    long; then its description, runbook and the rest of its details as context."""
+    d = member.details
+    head = f"- {member.level.upper()} {member.component}: {member.message}"
+    if member.firing:
+        facts = [f"for {duration(now - member.fired_at)} (since {utc(member.fired_at)})"]
+    else:
+        facts = [f"ended {utc(member.ended_at)} after {duration(member.ended_at - member.fired_at)}"]
+    if d.get("value") is not None:
+        facts.insert(0, f"value now {_number(d['value'])}")
+    if d.get("threshold") is not None:
+        facts.insert(1 if d.get("value") is not None else 0, f"threshold {_number(d['threshold'])}")
+    lines = [head, "  " + ", ".join(facts)]
+    if d.get("description"):
+        lines.append(f"  {d['description']}")
+    context = ", ".join(
+        f"{k}: {_number(v)}" for k, v in d.items() if k not in _KNOWN and not isinstance(v, (dict, list))
+    )
+    if context:
+        lines.append(f"  context: {context}")
+    if d.get("runbook_url"):
+        lines.append(f"  runbook: {d['runbook_url']}")
+    return lines
+
+
+def render(incident: Incident, members: list[Member], reason: str, now: float, source: str) -> Message:
+    """The message for ``incident`` telling ``members`` (the alerts this route gets)."""
+    resolved = reason == "resolved"
+    firing = [m for m in members if m.firing]
+    heading = _HEADINGS.get(reason, reason.upper())
+    count = f":{len(firing)}" if firing else ""
+    title = f"[{heading}{count}] {incident.title}"
+    state = (
+        f"resolved {utc(incident.ended_at)} after {duration(incident.ended_at - incident.started)}"
+        if resolved and incident.ended_at
+        else f"firing since {utc(incident.started)} (for {duration(now - incident.started)})"
+    )
+    lines = [f"Incident #{incident.id} on {source}: {state}."]
+    if incident.labels:
+        lines.append("Grouped by " + ", ".join(f"{k}={v}" for k, v in incident.labels.items()) + ".")
+    lines.append(f"{len(firing)} firing, {len(members) - len(firing)} resolved:")
+    for member in sorted(members, key=lambda m: (not m.firing, m.fired_at)):
+        lines.extend(alert_lines(member, now))
+    return Message(title, "\n".join(lines), incident.level, resolved)
