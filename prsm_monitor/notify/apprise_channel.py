@@ -26,7 +26,9 @@ class AppriseChannel:
     def send(self, message: Message, timeout: float) -> None:
         """Deliver within ``timeout`` seconds (connect and read each, and the whole call);
         raise :class:`DeliveryFailed` with Apprise's own reason otherwise."""
-        service = self._service
+        # a fresh plugin each time: Apprise throttles a reused one (5 s between e-mails), which
+        # would hold up the one sender thread; the incident timers already pace notifications
+        service = self._apprise.Apprise.instantiate(self.url)
         service.socket_connect_timeout = min(service.socket_connect_timeout or timeout, timeout)
         service.socket_read_timeout = min(service.socket_read_timeout or timeout, timeout)
         notifier = self._apprise.Apprise()

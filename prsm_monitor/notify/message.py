@@ -44,6 +44,13 @@ def _number(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _shown(key: str, value) -> str:
+    """A detail's value; times (``down_since``, ``*_at``) in UTC."""
+    if isinstance(value, (int, float)) and (key.endswith("since") or key.endswith("_at")) and value > 1e9:
+        return utc(value)
+    return _number(value)
+
+
 def alert_lines(member: Member, now: float) -> list[str]:
     """An alert: its level, component and message; the value now, the threshold and for how
     long; then its description, runbook and the rest of its details as context."""
