@@ -68,7 +68,7 @@ def alert_lines(member: Member, now: float) -> list[str]:
     if d.get("description"):
         lines.append(f"  {d['description']}")
     context = ", ".join(
-        f"{k}: {_number(v)}" for k, v in d.items() if k not in _KNOWN and not isinstance(v, (dict, list))
+        f"{k}: {_shown(k, v)}" for k, v in d.items() if k not in _KNOWN and not isinstance(v, (dict, list))
     )
     if context:
         lines.append(f"  context: {context}")

@@ -282,10 +282,23 @@ class Notifier:
         self.sender.submit(delivery, lambda timeout, body=alerts: self.alertmanager.post(body, timeout))
 
 
+def _served_port(settings) -> int:
+    """The port the dashboard is served on: Streamlit's ``server.port`` inside ``streamlit run``
+    (``--server.port``), else ``PRSM_DASHBOARD_PORT``; for the ``instance`` label."""
+    try:
+        from streamlit import config
+
+        if config.is_manually_set("server.port"):
+            return int(config.get_option("server.port"))
+    except Exception:  # noqa: BLE001 - no Streamlit here: the setting says
+        pass
+    return getattr(settings, "port", 8501)
+
+
 def attach_notifier(collector) -> Notifier:
     """The notifier for ``collector``, from its settings' ``notify`` (none: group only)."""
     settings = getattr(collector.settings, "notify", None) or NotifySettings()
-    port = getattr(collector.settings, "port", 8501)
+    port = _served_port(collector.settings)
     return Notifier(
         collector.log,
         settings,

@@ -146,7 +146,9 @@ def check_apprise_urls(urls: tuple[str, ...], name: str) -> None:
     for url in urls:
         if apprise.Apprise.instantiate(url) is None:
             shown = url.split("://", 1)[0] + "://…" if "@" in url else url
-            raise ConfigError(name, shown, "an Apprise URL it can load (see https://appriseit.com for the schemes)")
+            raise ConfigError(
+                name, shown, "an Apprise URL it can load, such as json://host/path or mailto://user:pass@host"
+            )
 
 
 def _level(value, name: str) -> str:
@@ -207,22 +209,17 @@ def _given(env: Mapping[str, str], var: str, secrets: Mapping, key: str):
 
 
 def _env_routes(env: Mapping[str, str]) -> list[Route]:
+    """The ``default`` route (``PRSM_NOTIFY_*``) and the ``escalation`` route; the filters are
+    checked even while no URL is set, so a typo shows before it matters."""
     routes = []
+    level = _level(env.get("PRSM_NOTIFY_MIN_LEVEL", "").strip() or "warning", "PRSM_NOTIFY_MIN_LEVEL")
+    components = env.get("PRSM_NOTIFY_COMPONENTS", "").strip() or ",".join(COMPONENTS)
+    components = _components(components, "PRSM_NOTIFY_COMPONENTS")
+    resolved = _flag(env.get("PRSM_NOTIFY_SEND_RESOLVED", "").strip() or "true", "PRSM_NOTIFY_SEND_RESOLVED")
     urls = split_urls(env.get("PRSM_NOTIFY_URLS", ""), "PRSM_NOTIFY_URLS")
     if urls:
         check_apprise_urls(urls, "PRSM_NOTIFY_URLS")
-        level = env.get("PRSM_NOTIFY_MIN_LEVEL", "").strip() or "warning"
-        components = env.get("PRSM_NOTIFY_COMPONENTS", "").strip() or ",".join(COMPONENTS)
-        resolved = env.get("PRSM_NOTIFY_SEND_RESOLVED", "").strip() or "true"
-        routes.append(
-            Route(
-                "default",
-                urls,
-                _level(level, "PRSM_NOTIFY_MIN_LEVEL"),
-                _components(components, "PRSM_NOTIFY_COMPONENTS"),
-                _flag(resolved, "PRSM_NOTIFY_SEND_RESOLVED"),
-            )
-        )
+        routes.append(Route("default", urls, level, components, resolved))
     escalate = split_urls(env.get("PRSM_ESCALATE_URLS", ""), "PRSM_ESCALATE_URLS")
     if escalate:
         check_apprise_urls(escalate, "PRSM_ESCALATE_URLS")
@@ -243,9 +240,13 @@ def check_notifications(env: Mapping[str, str], secrets: Mapping | None = None) 
             values[key] = parse_seconds(value, name, low, high)
     retries, name = _given(env, "PRSM_NOTIFY_RETRIES", secrets, "retries")
     if retries is not None:
-        number = finite(int(retries) if isinstance(retries, str) and retries.isdigit() else retries)
+        if isinstance(retries, str):
+            retries = int(retries) if re.fullmatch(r"[0-9]{1,2}", retries) else retries
+        number = finite(retries)
         if number is None or not number.is_integer() or not 0 <= number <= 20:
-            raise ConfigError(name, retries, "a whole number of retries from 0 to 20")
+            raise ConfigError(
+                name, _given(env, "PRSM_NOTIFY_RETRIES", secrets, "retries")[0], "a whole number from 0 to 20"
+            )
         values["retries"] = int(number)
     url, name = _given(env, "PRSM_ALERTMANAGER_URL", secrets, "alertmanager_url")
     if url is not None:

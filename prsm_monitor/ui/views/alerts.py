@@ -14,6 +14,7 @@ from ..clock import clock, local_times, viewer_zone
 from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_COLORS
 from ..timechart import show
+from . import incidents
 
 HISTORY_COLUMNS = {  # the message second: on a narrow page it is what must stay in view
     "time": st.column_config.DatetimeColumn("Time", format="MMM D, HH:mm:ss"),
@@ -105,4 +106,5 @@ def history(collector: MetricsCollector, prefs: Prefs) -> None:
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
     active_alerts(collector)
+    incidents.render(collector, prefs)  # grouped alerts and the delivery log (prsm_monitor.notify)
     history(collector, prefs)
