@@ -21,6 +21,7 @@ from prsm_monitor.sources.system import SystemSource
 from .conftest import wait_until
 from .fixtures.receivers import ALERTMANAGER, Alertmanager, Hanging, Smtp, Webhook, refused_url
 from .fixtures.server import InProcessServer
+from .test_app import collector, fresh_app, open_page
 
 FAST = {"timeout": 2.0, "retries": 2, "backoff": 0.05, "poll": 0.05}
 
@@ -249,19 +250,21 @@ def test_a_demo_node_stop_is_one_incident_and_one_notification_and_its_end_one_m
         assert len(webhook.received) == 2
 
 
-def test_the_alerts_page_shows_the_incident_and_the_delivery_log(monkeypatch, webhook):
-    from .test_app import collector, fresh_app, open_page
-
+@pytest.fixture
+def notify_app(monkeypatch, webhook):
     env = {"PRSM_DEMO": "false", "PRSM_NOTIFY_URLS": webhook.url, "PRSM_NOTIFY_GROUP_WAIT": "0s"}
-    for app in fresh_app(monkeypatch, **env):
-        open_page(app, "pages/4_Alerts.py")
-        c = collector()
-        c.add_alert_rule(lambda metrics: c.create_alert("error", "network", "Node *n0* is down", {"node": "*n0*"}))
-        wait_until(lambda: c.notifier.deliveries.counts()["sent"] == 1)
-        app.run()
-        (incident,) = app.main.expander
-        assert incident.label.startswith(":orange-badge[ERROR] node \\*n0\\*\\: Node \\*n0\\* is down · 1 firing")
-        assert incident.label.endswith(" · 1 alert · notified 1×")  # Markdown in a node name is shown as typed
-        members, log = (d.value for d in app.main.dataframe[:2])
-        assert list(members["message"]) == ["Node *n0* is down"] and "value" not in members
-        assert list(log["status"]) == ["sent"] and list(log["target"]) == [webhook.url]
+    yield from fresh_app(monkeypatch, **env)
+
+
+def test_the_alerts_page_shows_the_incident_and_the_delivery_log(notify_app, webhook):
+    app = open_page(notify_app, "pages/4_Alerts.py")
+    c = collector()
+    c.add_alert_rule(lambda metrics: c.create_alert("error", "network", "Node *n0* is down", {"node": "*n0*"}))
+    wait_until(lambda: c.notifier.deliveries.counts()["sent"] == 1)
+    app.run()
+    (incident,) = app.main.expander
+    assert incident.label.startswith(":orange-badge[ERROR] node \\*n0\\*\\: Node \\*n0\\* is down · 1 firing")
+    assert incident.label.endswith(" · 1 alert · notified 1×")  # Markdown in a node name is shown as typed
+    members, log = (d.value for d in app.main.dataframe[:2])
+    assert list(members["message"]) == ["Node *n0* is down"] and "value" not in members
+    assert list(log["status"]) == ["sent"] and list(log["target"]) == [webhook.url]

@@ -39,13 +39,13 @@ from ..collector import MetricsCollector
 from ..config import ConfigError, Settings
 from ..fields import COMPONENTS, LEVELS
 from ..health import health_report
+from ..notify.delivery_log import STATUSES
+from ..notify.view import notifications_view
 from .auth import ApiCORS, TokenAuth, TokenSource
 from .cache import PerVersion
 from .exposition import Exposition
 from .guard import ApiGuard, HostPolicy, WriteGuard
 from .http import SERVED_ROOTS, ApiError, JSONResponse, Query, bad_parameter, dumps, echo
-from ..notify.delivery_log import STATUSES
-from ..notify.view import notifications_view
 from .settings import json_body, settings_changes, settings_view
 from .stream import IDLE_TIMEOUT_SECONDS, EventHub, EventStream, frame
 from .tcp import NoDelay
