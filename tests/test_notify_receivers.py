@@ -121,7 +121,7 @@ def test_dead_and_slow_endpoints_fail_after_retries_and_cost_the_collector_nothi
         backoff=0.05,
         poll=0.05,
     )
-    collector = collector_with(notify, interval=0.1)
+    collector = collector_with(notify, interval=0.25)
     alert = Switch(collector, "error", "ai", "Model m has no live host", {"model": "m"})
     try:
         ticks_before = wait_until(lambda: collector.latest("collector"))["ticks_total"]
