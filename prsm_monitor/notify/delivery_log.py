@@ -61,8 +61,8 @@ class DeliveryLog:
     def entries(self, limit: int | None = None, status: str | None = None) -> list[dict]:
         """Deliveries as dicts, newest first."""
         with self._lock:
-            items = [asdict(d) for d in reversed(self._items) if status is None or d.status == status]
-        return items[:limit] if limit else items  # asdict copied them
+            chosen = (d for d in reversed(self._items) if status is None or d.status == status)
+            return [asdict(d) for d in itertools.islice(chosen, limit or None)]  # asdict copies
 
     def counts(self) -> dict[str, int]:
         with self._lock:

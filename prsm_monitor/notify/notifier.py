@@ -84,6 +84,14 @@ class Notifier:
         items.sort(key=lambda i: (not i["open"], -i["started"]))
         return items[:limit] if limit else items
 
+    def incident_counts(self) -> dict[str, int]:
+        """How many incidents are remembered, and how many of them are open."""
+        with self._lock:
+            if self._thread is None:
+                self._read_log(send=False)
+            incidents = list(self.grouper.incidents.values())
+            return {"total": len(incidents), "open": sum(i.open for i in incidents)}
+
     def routes_view(self) -> list[dict]:
         result = [
             {

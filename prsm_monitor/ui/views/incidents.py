@@ -16,7 +16,8 @@ from ..state import Prefs
 from ..style import LEVEL_BADGES
 from ..text import escape_markdown
 
-SHOWN = 20  # incidents listed; the API has them all
+DELIVERIES_SHOWN = 50
+SHOWN = 10  # incidents listed (each is a table, sent on every refresh); the API has them all
 MEMBER_COLUMNS = {
     "level": st.column_config.TextColumn("Level"),
     "message": st.column_config.TextColumn("Alert", width="large"),
@@ -106,18 +107,20 @@ def deliveries(view: dict) -> None:
     )
     st.dataframe(table, hide_index=True, column_config=DELIVERY_COLUMNS, placeholder="–")
     counts = ", ".join(f"{n} {status}" for status, n in view["counts"].items() if n)
-    st.caption(f"{counts}; newest first, the last 500 kept. Also at GET /api/notifications.")
+    st.caption(f"{counts} of the last 500; the newest {len(entries)} here, all at GET /api/notifications.")
 
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
     now = time.time()
-    view = notifications_view(collector.notifier, limit=SHOWN)
-    open_count = sum(i["open"] for i in view["incidents"])
-    st.subheader(f"Incidents ({open_count} open)")
-    if not view["incidents"]:
+    view = notifications_view(collector.notifier, limit=SHOWN, deliveries=DELIVERIES_SHOWN)
+    counts = view["incident_counts"]
+    st.subheader(f"Incidents ({counts['open']} open)")
+    if not counts["total"]:
         st.caption("No incident since the monitor started.")
     for incident in view["incidents"]:
         incident_row(incident, now)
+    if counts["total"] > SHOWN:
+        st.caption(f"{counts['total'] - SHOWN} older incidents are not shown; GET /api/notifications has them all.")
     timers = view["timers"]
     st.subheader("Notifications")
     if not view["enabled"]:
