@@ -20,7 +20,7 @@ from prsm_monitor.sources.system import SystemSource
 
 from .conftest import wait_until
 from .fixtures.receivers import ALERTMANAGER, Alertmanager, Hanging, Smtp, Webhook, refused_url
-from .fixtures.server import InProcessServer
+from .fixtures.server import ROOT, InProcessServer, StreamlitServer
 from .test_app import collector, fresh_app, open_page
 
 FAST = {"timeout": 2.0, "retries": 2, "backoff": 0.05, "poll": 0.05}
@@ -268,3 +268,31 @@ def test_the_alerts_page_shows_the_incident_and_the_delivery_log(notify_app, web
     members, log = (d.value for d in app.main.dataframe[:2])
     assert list(members["message"]) == ["Node *n0* is down"] and "value" not in members
     assert list(log["status"]) == ["sent"] and list(log["target"]) == [webhook.url]
+
+
+def test_routes_from_secrets_toml_in_a_real_server(tmp_path, webhook):
+    """``[notifications]`` in the secrets file of a ``streamlit run`` server: a disk warning
+    (its threshold lowered to 0) reaches the webhook; a bad route closes the API naming it."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        f'[notifications]\ngroup_wait = "0s"\n\n[[notifications.routes]]\nname = "from-secrets"\n'
+        f'urls = ["{webhook.url}"]\ncomponents = ["system"]\n'
+    )
+    env = {"PRSM_DISK_THRESHOLD": "0", "PRSM_PERSIST": "false"}
+    server = StreamlitServer(env=env, args=["--secrets.files", str(secrets)]).wait()
+    try:
+        view = requests.get(f"{server.url}/api/notifications", timeout=10).json()
+        assert [r["name"] for r in view["routes"]] == ["from-secrets"]
+        wait_until(lambda: webhook.received, timeout=30)
+        assert webhook.received[0][2]["title"].startswith("[FIRING:1] Disk usage")
+    finally:
+        server.stop()
+    secrets.write_text(
+        '[notifications]\n[[notifications.routes]]\nname = "x"\nurls = ["json://h/p"]\nmin_level = "loud"\n'
+    )
+    server = StreamlitServer(ROOT / "streamlit_app.py", env=env, args=["--secrets.files", str(secrets)]).wait()
+    try:
+        answer = requests.get(f"{server.url}/api/notifications", timeout=10)
+        assert answer.status_code == 503 and answer.json()["setting"] == "notifications.routes[0].min_level"
+    finally:
+        server.stop()
