@@ -248,12 +248,12 @@ def test_alertmanager_payload_labels_and_annotations():
         "level": "warning",
         "component": "network",
         "message": "Average latency 130 ms is above the warning threshold 100 ms",
-        "details": {"rule": "latency", "value": 130.0, "threshold": 100.0, "runbook_url": "https://runbooks/latency"},
+        "details": {"rule": "latency", "value": 130.0, "threshold": 100.0, "unit": "ms", "runbook_url": "https://r/l"},
         "started": 1000.0,
     }
     body = payload(rule, "m:1", 1010.0, 1300.0)
-    assert alertname(rule) == "latency" and body["annotations"]["runbook_url"] == "https://runbooks/latency"
-    assert body["annotations"]["description"] == "value now 130, threshold 100, firing for 10s"
+    assert alertname(rule) == "latency" and body["annotations"]["runbook_url"] == "https://r/l"
+    assert body["annotations"]["description"] == "value now 130 ms, threshold 100 ms, firing for 10s"
 
 
 def test_the_message_says_value_threshold_for_how_long_and_context():
@@ -274,6 +274,11 @@ def test_the_message_says_value_threshold_for_how_long_and_context():
     assert "value now 131.5, threshold 100, for 2m 5s" in body
     assert "Mean round trip over all links" in body and "runbook: https://runbooks/latency" in body
     assert "context: node: n0, address: 127.0.0.1:9" in body
+    cpu = g.observe(event(3, "fired", 0.0, "warning", "system", "CPU usage 97%", value=97.0, threshold=80.0, unit="%"))
+    lines = {3: ["Top CPU: stress (pid 7) 99%"]}
+    body = render(cpu, list(cpu.members.values()), "firing", 60.0, "m:1", lines).body
+    assert "value now 97%, threshold 80%, for 1m (since" in body and "  Top CPU: stress (pid 7) 99%" in body
+    assert "context: unit" not in body  # given context lines replace the details' own
 
 
 # -- silences (the contract with collector.silences) ------------------------------------------

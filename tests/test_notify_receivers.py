@@ -296,3 +296,26 @@ def test_routes_from_secrets_toml_in_a_real_server(tmp_path, webhook):
         assert answer.status_code == 503 and answer.json()["setting"] == "notifications.routes[0].min_level"
     finally:
         server.stop()
+
+
+def test_the_notifier_adds_the_context_the_alert_row_has(webhook):
+    """``context`` (what the Alerts page says about an alert: top processes, the node and its
+    links) is asked at notification time, for the alerts told."""
+    from prsm_monitor.alerts import AlertLog
+    from prsm_monitor.notify import Notifier
+
+    log = AlertLog()
+    asked = []
+
+    def context(alerts):
+        asked.append([a["id"] for a in alerts])
+        return {a["id"]: [f"Node {a['details']['node']}: 2 of 3 links down"] for a in alerts}
+
+    notify = NotifySettings(routes=(Route("ops", (webhook.url,)),), group_wait=0.0, **FAST)
+    notifier = Notifier(log, notify, context=context)
+    try:
+        log.record("custom:n0", "fired", "error", "network", "Node n0 is down", {"node": "n0"}, 1.0)
+        wait_until(lambda: webhook.received)
+        assert "  Node n0: 2 of 3 links down" in webhook.received[0][2]["message"] and asked == [[1]]
+    finally:
+        notifier.close()

@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
-from .message import duration
+from .message import duration, number
 from .sender import DeliveryFailed
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -68,7 +68,7 @@ def annotations(alert: dict, now: float) -> dict[str, str]:
     for name, words in (("value", "value now"), ("threshold", "threshold")):
         value = details.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            facts.append(f"{words} {value:.4g}")
+            facts.append(f"{words} {number(float(value), str(details.get('unit') or ''))}")
     facts.append(f"firing for {duration(now - alert['started'])}")
     result = {"summary": alert["message"], "description": str(details.get("description") or ", ".join(facts))}
     if details.get("runbook_url"):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .grouping import Incident, Member
 
-_KNOWN = {"rule", "field", "value", "threshold", "transition", "runbook_url", "description", "was"}
+_KNOWN = {"rule", "field", "value", "threshold", "unit", "transition", "runbook_url", "description", "was"}
 _HEADINGS = {
     "firing": "FIRING",
     "changed": "FIRING",
@@ -40,45 +40,53 @@ def utc(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
 
 
-def _number(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+def number(value, unit: str = "") -> str:
+    """``value`` with its ``unit`` (``92.3%``, ``130 ms``; none for ratios)."""
+    text = f"{value:.4g}" if isinstance(value, float) else str(value)
+    return text + ("" if unit in ("", "1") else unit if unit == "%" else f" {unit}")
 
 
 def _shown(key: str, value) -> str:
     """A detail's value; times (``down_since``, ``*_at``) in UTC."""
     if isinstance(value, (int, float)) and (key.endswith("since") or key.endswith("_at")) and value > 1e9:
         return utc(value)
-    return _number(value)
+    return number(value)
 
 
-def alert_lines(member: Member, now: float) -> list[str]:
+def alert_lines(member: Member, now: float, context: list[str] | None = None) -> list[str]:
     """An alert: its level, component and message; the value now, the threshold and for how
-    long; then its description, runbook and the rest of its details as context."""
+    long; its description; the ``context`` lines given (else the rest of its details); its
+    runbook."""
     d = member.details
+    unit = str(d.get("unit") or "")
     head = f"- {member.level.upper()} {member.component}: {member.message}"
     if member.firing:
         facts = [f"for {duration(now - member.fired_at)} (since {utc(member.fired_at)})"]
     else:
         facts = [f"ended {utc(member.ended_at)} after {duration(member.ended_at - member.fired_at)}"]
     if d.get("value") is not None:
-        facts.insert(0, f"value now {_number(d['value'])}")
+        facts.insert(0, f"value now {number(d['value'], unit)}")
     if d.get("threshold") is not None:
-        facts.insert(1 if d.get("value") is not None else 0, f"threshold {_number(d['threshold'])}")
+        facts.insert(1 if d.get("value") is not None else 0, f"threshold {number(d['threshold'], unit)}")
     lines = [head, "  " + ", ".join(facts)]
     if d.get("description"):
         lines.append(f"  {d['description']}")
-    context = ", ".join(
-        f"{k}: {_shown(k, v)}" for k, v in d.items() if k not in _KNOWN and not isinstance(v, (dict, list))
-    )
     if context:
-        lines.append(f"  context: {context}")
+        lines.extend(f"  {line}" for line in context)
+    else:
+        rest = [f"{k}: {_shown(k, v)}" for k, v in d.items() if k not in _KNOWN and not isinstance(v, (dict, list))]
+        if rest:
+            lines.append(f"  context: {', '.join(rest)}")
     if d.get("runbook_url"):
         lines.append(f"  runbook: {d['runbook_url']}")
     return lines
 
 
-def render(incident: Incident, members: list[Member], reason: str, now: float, source: str) -> Message:
-    """The message for ``incident`` telling ``members`` (the alerts this route gets)."""
+def render(
+    incident: Incident, members: list[Member], reason: str, now: float, source: str, context: dict | None = None
+) -> Message:
+    """The message for ``incident`` telling ``members`` (the alerts this route gets);
+    ``context`` maps an alert id to lines of context for it."""
     resolved = reason == "resolved"
     firing = [m for m in members if m.firing]
     heading = _HEADINGS.get(reason, reason.upper())
@@ -94,5 +102,5 @@ def render(incident: Incident, members: list[Member], reason: str, now: float, s
         lines.append("Grouped by " + ", ".join(f"{k}={v}" for k, v in incident.labels.items()) + ".")
     lines.append(f"{len(firing)} firing, {len(members) - len(firing)} resolved:")
     for member in sorted(members, key=lambda m: (not m.firing, m.fired_at)):
-        lines.extend(alert_lines(member, now))
+        lines.extend(alert_lines(member, now, (context or {}).get(member.alert_id)))
     return Message(title, "\n".join(lines), incident.level, resolved)

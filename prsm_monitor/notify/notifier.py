@@ -36,6 +36,7 @@ class Notifier:
         settings: NotifySettings,
         *,
         silences: Callable[[], object] = lambda: None,
+        context: Callable[[list[dict]], dict] | None = None,
         instance: str = "",
         clock: Callable[[], float] = time.time,
     ):
@@ -43,6 +44,7 @@ class Notifier:
         self.settings = settings
         self.instance = settings.instance or instance or socket.gethostname()
         self._silences = silences
+        self._context = context  # alert dicts -> {alert id: lines of context}, at notification time
         self._clock = clock
         self.grouper = Grouper(
             Timers(settings.group_wait, settings.group_interval, settings.repeat_interval, settings.group_window)
@@ -176,6 +178,21 @@ class Notifier:
                 self.grouper.mark_notified(incident, self._clock())
         self._revision = self.log.revision
 
+    def _context_of(self, members: list[Member]) -> dict:
+        """Lines of context per alert id from the ``context`` function (none: the details')."""
+        if self._context is None or not members:
+            return {}
+        alerts = [
+            {"id": m.alert_id, "key": m.key, "level": m.level, "component": m.component, "details": m.details}
+            for m in members
+            if m.firing
+        ]
+        try:
+            return self._context(alerts) if alerts else {}
+        except Exception:  # noqa: BLE001 - a notification without context beats none
+            log.exception("alert context failed")
+            return {}
+
     # -- silences --------------------------------------------------------------------------
     def _silenced(self, alert: dict, now: float) -> bool:
         silences = self._silences()
@@ -217,7 +234,7 @@ class Notifier:
             wanted = [m for m in members if route.wants(m.level, m.component)]
             if not wanted or (reason != "resolved" and not any(m.firing for m in wanted)):
                 continue
-            message = render(incident, wanted, reason, now, self.instance)
+            message = render(incident, wanted, reason, now, self.instance, self._context_of(wanted))
             self._submit(route, message, reason, incident.id, alert_time, now)
             incident.routes_told.add(route.name)
         self.grouper.mark_notified(incident, now)
@@ -248,7 +265,7 @@ class Notifier:
                 [
                     f"Not acknowledged {duration(now - since)} after it became critical "
                     f"({utc(since)}), on {self.instance}:",
-                    *alert_lines(member, now),
+                    *alert_lines(member, now, self._context_of([member]).get(member.alert_id)),
                 ]
             )
             message = Message(f"[ESCALATED] {alert['message']}", body, "critical")
@@ -303,6 +320,27 @@ def _served_port(settings) -> int:
     return getattr(settings, "port", 8501)
 
 
+def alert_context(collector) -> Callable[[list[dict]], dict] | None:
+    """Context lines per alert as the Alerts page says them (the top processes for CPU and
+    memory, the node and its links, the model and its hosts), from ``alerts.context`` when
+    this build has it; None otherwise (a notification then lists the alert's details)."""
+    try:
+        from ..alerts.context import context
+    except ImportError:
+        return None
+
+    def lines(alerts: list[dict]) -> dict:
+        latest = collector.get_latest_metrics()
+        processes = []
+        if any(a["details"].get("field") in ("cpu_percent", "memory_percent") for a in alerts):
+            from ..sources.system import top_processes
+
+            processes = top_processes(10)
+        return {a["id"]: context(a, latest, processes) for a in alerts}
+
+    return lines
+
+
 def attach_notifier(collector) -> Notifier:
     """The notifier for ``collector``, from its settings' ``notify`` (none: group only)."""
     settings = getattr(collector.settings, "notify", None) or NotifySettings()
@@ -310,6 +348,7 @@ def attach_notifier(collector) -> Notifier:
     return Notifier(
         collector.log,
         settings,
+        context=alert_context(collector),
         silences=lambda: getattr(collector, "silences", None),
         instance=f"{socket.gethostname()}:{port}",
         clock=collector._clock,
