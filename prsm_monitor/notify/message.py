@@ -101,6 +101,11 @@ def render(
     if incident.labels:
         lines.append("Grouped by " + ", ".join(f"{k}={v}" for k, v in incident.labels.items()) + ".")
     lines.append(f"{len(firing)} firing, {len(members) - len(firing)} resolved:")
+    said: set[tuple[str, ...]] = set()  # context lines already in this message (a node's, for its models too)
     for member in sorted(members, key=lambda m: (not m.firing, m.fired_at)):
-        lines.extend(alert_lines(member, now, (context or {}).get(member.alert_id)))
+        extra = tuple((context or {}).get(member.alert_id) or ())
+        if extra and extra in said:
+            extra = ("(context as above)",)
+        said.add(extra)
+        lines.extend(alert_lines(member, now, list(extra)))
     return Message(title, "\n".join(lines), incident.level, resolved)
