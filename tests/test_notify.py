@@ -279,8 +279,9 @@ def test_the_message_says_value_threshold_for_how_long_and_context():
     body = render(cpu, list(cpu.members.values()), "firing", 60.0, "m:1", lines).body
     assert "value now 97%, threshold 80%, for 1m (since" in body and "  Top CPU: stress (pid 7) 99%" in body
     assert "context: unit" not in body  # given context lines replace the details' own
-    g.observe(event(4, "fired", 1.0, "warning", "system", "Memory usage 91%", value=91.0, threshold=85.0, unit="%"))
-    body = render(cpu, list(cpu.members.values()), "firing", 60.0, "m:1", {3: ["Host h"], 4: ["Host h"]}).body
+    memory = g.observe(event(4, "fired", 1.0, "warning", "system", "Memory 91%", value=91.0, threshold=85.0, unit="%"))
+    both = [*cpu.members.values(), *memory.members.values()]
+    body = render(cpu, both, "firing", 60.0, "m:1", {3: ["Host h"], 4: ["Host h"]}).body
     assert body.count("Host h") == 1 and "  (context as above)" in body  # said once per message
 
 
