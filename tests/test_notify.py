@@ -314,3 +314,13 @@ def test_a_silenced_alert_is_not_notified():
         assert [d["title"] for d in notifier.deliveries.entries()] == ["[FIRING:1] node n0: Node n0 is down"]
     finally:
         notifier.close()
+
+
+def test_alertmanager_credentials_are_sent_as_basic_auth_and_never_shown():
+    from prsm_monitor.notify.alertmanager import AlertmanagerChannel
+
+    channel = AlertmanagerChannel("https://ops:s3cret@am.example.com:9093/prefix/")
+    assert channel.target == "https://am.example.com:9093/prefix/api/v2/alerts"
+    assert channel._headers["Authorization"] == "Basic b3BzOnMzY3JldA=="  # ops:s3cret
+    settings = Settings.from_env({"PRSM_ALERTMANAGER_URL": "https://ops:s3cret@am.example.com:9093"})
+    assert "s3cret" not in repr(settings)

@@ -10,10 +10,12 @@ resolved one is sent once with ``endsAt`` at its end.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from .message import duration, number
@@ -88,17 +90,24 @@ def payload(alert: dict, instance: str, now: float, ends_at: float) -> dict:
 
 
 class AlertmanagerChannel:
-    """Posts lists of alerts to one Alertmanager."""
+    """Posts lists of alerts to one Alertmanager. A ``user:password@`` in the URL is sent as
+    HTTP basic authentication and never shown (``target`` is the URL without it)."""
 
     def __init__(self, url: str):
-        self.url = url.rstrip("/")
-        self.target = f"{self.url}/api/v2/alerts"
+        parts = urllib.parse.urlsplit(url.rstrip("/"))
+        host = parts.hostname or ""
+        netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+        self.target = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path + "/api/v2/alerts", "", ""))
+        self._headers = {"Content-Type": "application/json"}
+        if parts.username is not None:
+            user = urllib.parse.unquote(parts.username)
+            password = urllib.parse.unquote(parts.password or "")
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            self._headers["Authorization"] = f"Basic {token}"
 
     def post(self, alerts: list[dict], timeout: float) -> None:
         body = json.dumps(alerts).encode()
-        request = urllib.request.Request(
-            self.target, data=body, method="POST", headers={"Content-Type": "application/json"}
-        )
+        request = urllib.request.Request(self.target, data=body, method="POST", headers=self._headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - a configured http(s) URL
                 response.read()

@@ -43,7 +43,7 @@ class Route:
     only escalations (critical alerts nobody acknowledged in time)."""
 
     name: str
-    urls: tuple[str, ...]
+    urls: tuple[str, ...] = field(repr=False)  # may carry passwords: never in a repr or log line
     min_level: str = "warning"
     components: tuple[str, ...] = COMPONENTS
     send_resolved: bool = True
@@ -61,7 +61,7 @@ class NotifySettings:
     node or model label still joins it."""
 
     routes: tuple[Route, ...] = ()
-    alertmanager_url: str | None = None
+    alertmanager_url: str | None = field(default=None, repr=False)  # may carry user:password@
     group_wait: float = 30.0
     group_interval: float = 300.0
     repeat_interval: float = 4 * 3600.0
