@@ -20,6 +20,7 @@ from .config import VALUE_BYTES, Settings, check_history, default_history
 from .configure import Configurable
 from .fields import COMPONENTS, Distribution, Field, Rows
 from .loop import TickLoop
+from .notify import attach_notifier
 from .persistence import attach, open_store
 from .sources.system import SystemSource
 from .tickstats import COLLECTOR_FIELDS, TickStats
@@ -111,6 +112,7 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         for source in sources:
             self.add_source(source)
         attach(self)  # restore what an earlier run saved; journal from now on
+        self.notifier = attach_notifier(self)  # incidents; notifications on threads of its own, never the tick
 
     # -- wiring ---------------------------------------------------------------------------
     def add_source(self, source, name: str | None = None) -> None:
@@ -317,6 +319,7 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
             if close:
                 close()
         self.custom.close()
+        self.notifier.close()
         self.store.close()  # commits the last batch of history to disk
 
     def __enter__(self):

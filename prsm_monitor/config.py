@@ -12,6 +12,10 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .notify.settings import NotifySettings
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -326,6 +330,7 @@ class Settings:
     prometheus_selector: str = ""  # label matchers selecting this instance's series there
     anonymize: bool = False  # hash host names, addresses and node/model names in history output
     node_urls: tuple[str, ...] = ()  # real PRSM nodes' management APIs (PRSM_NODE_URLS); set: no demo network
+    notify: NotifySettings | None = None  # notifications and Alertmanager (prsm_monitor.notify.settings)
     env_set: frozenset[str] = field(default=frozenset(), repr=False)  # PRSM_* variables that were set
     rules_file: str | None = None  # TOML threshold rules (prsm_monitor.alerts.rules_file); None: built-in only
     operators: tuple[str, ...] = ()  # e-mails of st.login users who may change things (lower-case)

@@ -27,6 +27,8 @@ from .config import (
     finite,
     parse_boolean,
 )
+from .notify.settings import VARIABLES as NOTIFY_VARIABLES
+from .notify.settings import notify_settings
 
 VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's order
     "PRSM_DASHBOARD_HOST",
@@ -59,6 +61,7 @@ VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's orde
     "PRSM_OPERATORS",
     "PRSM_OPERATOR_PASSWORD",
     "PRSM_NODE_URLS",
+    *NOTIFY_VARIABLES,
 )
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
@@ -224,6 +227,7 @@ def settings_from_env(cls, env: Mapping[str, str], *, rules: bool = True):
         allowed_hosts=_hosts(env, "PRSM_ALLOWED_HOSTS"),
         dashboard_password=_secret(env, "PRSM_DASHBOARD_PASSWORD"),
         node_urls=node_urls(env, "PRSM_NODE_URLS"),
+        notify=notify_settings(env),
         **history_settings(env),
         **operator_settings(env),
     )

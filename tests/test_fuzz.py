@@ -255,11 +255,12 @@ ENDPOINTS = [
     "/api/alerts",
     "/api/settings",
     "/api/stream",
+    "/api/notifications",
     "/health",
     "/metrics",
 ]
 PARAMS = ["minutes", "duration", "points", "format", "level", "component", "since", "active", "limit", "strict"]
-PARAMS += ["detail", "_", "x"]
+PARAMS += ["detail", "_", "x", "status"]
 SEGMENT = st.one_of(
     st.sampled_from(["..", ".", "", "%2F", "%2f", "%00", "%2e%2e", "%5C", "%C2%B2", "system", "api", "%FF"]),
     TEXT.map(lambda t: quote(t, safe="")),

@@ -224,7 +224,11 @@ def test_windowed_averages_counter_resets_and_conditions():
     down_model, up_model = third["ai"]["models"]
     assert down_model.keys() == up_model.keys() and down_model["type"] == "classifier"
     alerts = list(source.conditions(third))
-    assert [(level, comp, msg) for level, comp, msg, _ in alerts] == [("error", "network", "Node a is down")]
+    assert [(level, comp, msg) for level, comp, msg, _ in alerts] == [
+        ("error", "network", "Node a is down"),
+        ("warning", "ai", "Model m is unavailable on a"),  # the model it hosted
+    ]
+    assert alerts[1][3] == {"node": "a", "model": "m"}  # labels that group it with the node's alert
 
     # after the window passes, old samples no longer count
     later = report(1020.0, [node_stats("b", 1020.0, incarnation=2, frames=25, rtts=[2.0, 4.0], peers=("a",))])

@@ -13,6 +13,7 @@ Endpoints (all JSON unless said otherwise; errors are JSON, see :mod:`.http`):
   alias of ``minutes``).
 - ``GET /api/alerts?level=&component=&since=&active=true&limit=``.
 - ``GET /api/settings``, ``POST /api/settings`` (JSON body): thresholds, interval, history.
+- ``GET /api/notifications?status=&limit=``: incidents, the delivery log and the routes.
 - ``GET /api/stream``: Server-Sent Events ``metrics_update`` and ``alert``.
 - ``GET /health[?strict=true]``: 200 while the collector ticks, 503 when it stopped or stalled.
 - ``GET /metrics[?detail=full]``: Prometheus text exposition.
@@ -39,6 +40,8 @@ from ..collector import MetricsCollector
 from ..config import ConfigError, Settings
 from ..fields import COMPONENTS, LEVELS
 from ..health import health_report
+from ..notify.delivery_log import STATUSES
+from ..notify.view import notifications_view
 from .auth import ApiCORS, TokenAuth, TokenSource
 from .cache import PerVersion
 from .exposition import Exposition
@@ -66,6 +69,8 @@ ENDPOINTS = {
     "GET /api/settings": "thresholds, collection interval and history size",
     "POST /api/settings": 'change them: {"thresholds": {"cpu": {"warning": 70, "critical": 90}}, '
     '"collection_interval": 1.0, "max_history": 1000}',
+    "GET /api/notifications": "incidents (grouped alerts), the delivery log (sent, failed and why) and the routes; "
+    "status=queued|retrying|sent|failed|dropped, limit",
     "GET /api/stream": "Server-Sent Events: metrics_update each tick, alert for each alert event",
     "GET /health": "200 while the collector ticks, 503 when it stopped or stalled; strict=true: 503 on critical",
     "GET /metrics": "Prometheus text exposition; detail=full adds per-link and per-model-instance series",
@@ -138,6 +143,7 @@ class Api:
             Route("/api/historical/{component}", _endpoint(self.historical), methods=ALL_METHODS),
             Route("/api/alerts", _endpoint(self.alerts), methods=ALL_METHODS),
             Route("/api/settings", _endpoint(self.settings, ("GET", "POST")), methods=ALL_METHODS),
+            Route("/api/notifications", _endpoint(self.notifications), methods=ALL_METHODS),
             Route("/api/stream", _endpoint(self.stream), methods=ALL_METHODS),
             Route("/health", _endpoint(self.health), methods=ALL_METHODS),
             Route("/metrics", _endpoint(self.prometheus), methods=ALL_METHODS),
@@ -229,6 +235,13 @@ class Api:
             except ConfigError as error:
                 raise bad_parameter(error.variable, error.value, error.expected) from None
         return JSONResponse(settings_view(collector))
+
+    async def notifications(self, request: Request) -> Response:
+        query = Query(request.query_params, ("status", "limit"))
+        status = query.choice("status", None, STATUSES)
+        limit = query.number("limit", None, low=1, high=MAX_POINTS, integer=True)
+        collector = await self.collector()
+        return JSONResponse(await run_in_threadpool(notifications_view, collector.notifier, status, limit))
 
     async def stream(self, request: Request):
         Query(request.query_params, ())

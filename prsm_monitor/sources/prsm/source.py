@@ -142,11 +142,17 @@ class PrsmSource:
         return {component: record for component, record in out.items() if component in self.detail_fields}
 
     def conditions(self, records: dict):
-        """An ``error`` alert per node that is down, asserted while it stays down."""
+        """An ``error`` alert per node that is down, and a ``warning`` per model instance it
+        hosted (the model is unavailable there), asserted while it stays down. Both carry the
+        ``node`` label (and the model's, ``model``), so notifications group them as one incident."""
         for row in (records.get("network") or {}).get("nodes", ()):
             if row["status"] == "down":
                 details = {"node": row["name"], "address": row["address"], "down_since": row["down_since"]}
                 yield ("error", "network", f"Node {row['name']} is down", details)
+        for row in (records.get("ai") or {}).get("models", ()):
+            if row["status"] == "down":
+                details = {"node": row["node"], "model": row["model"]}
+                yield ("warning", "ai", f"Model {row['model']} is unavailable on {row['node']}", details)
 
     def start_prefetch(self, every: float) -> None:
         """Start the prefetch thread (see the class doc); :meth:`close` stops it."""

@@ -14,6 +14,7 @@ from ..clock import clock, local_times, viewer_zone
 from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_COLORS
 from ..timechart import show
+from . import incidents
 from .alert_rows import actions_note, alert_details, muted_badge, row_actions
 from .silences import silence_errors, silences_list
 
@@ -110,4 +111,5 @@ def history(collector: MetricsCollector, prefs: Prefs) -> None:
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
     active_alerts(collector)
     silences_list(collector)
+    incidents.render(collector, prefs)  # grouped alerts and the delivery log (prsm_monitor.notify)
     history(collector, prefs)

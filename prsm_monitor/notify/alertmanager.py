@@ -1,0 +1,119 @@
+"""Alertmanager push: firing and resolved alerts to ``POST /api/v2/alerts``, as Prometheus does.
+
+Each alert becomes one Alertmanager alert with labels ``alertname``, ``severity``,
+``component``, ``instance`` and, when its details name them, ``node`` and ``model``;
+annotations ``summary`` (the message), ``description`` and ``runbook_url``. A firing alert
+is sent when it fires and re-sent every ``resend`` seconds with ``endsAt`` four re-sends
+ahead (Prometheus's rule), so Alertmanager resolves it by itself should this monitor die; a
+resolved one is sent once with ``endsAt`` at its end.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from .message import duration, number
+from .sender import DeliveryFailed
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def rfc3339(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(timestamp)) + f".{int(timestamp % 1 * 1000):03d}Z"
+
+
+def alertname(alert: dict) -> str:
+    """``rule:latency`` -> ``latency``; a custom alert: its message in CamelCase without the
+    node's and model's names (``Node node-0 is down`` -> ``NodeIsDown``); others: the key's kind
+    (``source``, ``collector``, ``plugin``)."""
+    details = alert.get("details") or {}
+    if details.get("alertname"):
+        return str(details["alertname"])
+    if details.get("rule"):
+        return str(details["rule"])
+    key = alert.get("key") or ""
+    if key.startswith("custom:") or not key:
+        text = alert.get("message", "")
+        for name in (details.get("node"), details.get("model")):
+            if name:
+                text = text.replace(str(name), " ")
+        words = _WORD.findall(text)[:8]
+        return "".join(w[:1].upper() + w[1:] for w in words) or "Alert"
+    return key.split(":", 1)[0]
+
+
+def labels(alert: dict, instance: str) -> dict[str, str]:
+    details = alert.get("details") or {}
+    result = {
+        "alertname": alertname(alert),
+        "severity": alert["level"],
+        "component": alert["component"],
+        "instance": instance,
+    }
+    for name in ("node", "model"):
+        if details.get(name) not in (None, ""):
+            result[name] = str(details[name])
+    return result
+
+
+def annotations(alert: dict, now: float) -> dict[str, str]:
+    """``summary`` (the message), ``description`` (the rule's, else the value now, the
+    threshold and for how long), ``runbook_url`` when the alert has one."""
+    details = alert.get("details") or {}
+    facts = []
+    for name, words in (("value", "value now"), ("threshold", "threshold")):
+        value = details.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            facts.append(f"{words} {number(float(value), str(details.get('unit') or ''))}")
+    facts.append(f"firing for {duration(now - alert['started'])}")
+    result = {"summary": alert["message"], "description": str(details.get("description") or ", ".join(facts))}
+    if details.get("runbook_url"):
+        result["runbook_url"] = str(details["runbook_url"])
+    return result
+
+
+def payload(alert: dict, instance: str, now: float, ends_at: float) -> dict:
+    """One Alertmanager alert from an active alert dict (``key``, ``level``, ``component``,
+    ``message``, ``details``, ``started``)."""
+    return {
+        "labels": labels(alert, instance),
+        "annotations": annotations(alert, now),
+        "startsAt": rfc3339(alert["started"]),
+        "endsAt": rfc3339(ends_at),
+    }
+
+
+class AlertmanagerChannel:
+    """Posts lists of alerts to one Alertmanager. A ``user:password@`` in the URL is sent as
+    HTTP basic authentication and never shown (``target`` is the URL without it)."""
+
+    def __init__(self, url: str):
+        parts = urllib.parse.urlsplit(url.rstrip("/"))
+        host = parts.hostname or ""
+        netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+        self.target = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path + "/api/v2/alerts", "", ""))
+        self._headers = {"Content-Type": "application/json"}
+        if parts.username is not None:
+            user = urllib.parse.unquote(parts.username)
+            password = urllib.parse.unquote(parts.password or "")
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            self._headers["Authorization"] = f"Basic {token}"
+
+    def post(self, alerts: list[dict], timeout: float) -> None:
+        body = json.dumps(alerts).encode()
+        request = urllib.request.Request(self.target, data=body, method="POST", headers=self._headers)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - a configured http(s) URL
+                response.read()
+        except urllib.error.HTTPError as error:
+            text = error.read(300).decode(errors="replace").strip()
+            raise DeliveryFailed(f"Alertmanager answered {error.code} {error.reason}: {text}") from None
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise DeliveryFailed(f"could not reach Alertmanager: {reason}") from None

@@ -1,0 +1,69 @@
+"""Delivery through Apprise: one URL per channel, so the delivery log names each target."""
+
+from __future__ import annotations
+
+import logging
+
+from .message import Message
+from .sender import DeliveryFailed
+
+_TYPES = {"critical": "failure", "error": "failure", "warning": "warning", "info": "info", "resolved": "success"}
+
+
+class AppriseChannel:
+    """Sends :class:`~.message.Message` objects to one Apprise URL."""
+
+    def __init__(self, url: str):
+        import apprise  # here: only configurations with routes load it
+
+        self._apprise = apprise
+        self.url = url
+        self._service = apprise.Apprise.instantiate(url)
+        if self._service is None:
+            raise ValueError("Apprise cannot load this URL")
+        self.target = _shown(self._service.url(privacy=True))  # passwords hidden, for the delivery log
+
+    def send(self, message: Message, timeout: float) -> None:
+        """Deliver within ``timeout`` seconds (connect and read each, and the whole call);
+        raise :class:`DeliveryFailed` with Apprise's own reason otherwise."""
+        # a fresh plugin each time: Apprise throttles a reused one (5 s between e-mails), which
+        # would hold up the one sender thread; the incident timers already pace notifications
+        service = self._apprise.Apprise.instantiate(self.url)
+        service.socket_connect_timeout = min(service.socket_connect_timeout or timeout, timeout)
+        service.socket_read_timeout = min(service.socket_read_timeout or timeout, timeout)
+        notifier = self._apprise.Apprise()
+        notifier.add(service)
+        kind = "resolved" if message.resolved else message.level
+        result = notifier.notify(
+            body=message.body,
+            title=message.title,
+            notify_type=_TYPES.get(kind, "info"),
+            body_format="text",
+            timeout=timeout,
+            log_level=logging.WARNING,
+        )
+        if result.status != 0:
+            raise DeliveryFailed(_reason(result))
+
+
+def _reason(result) -> str:
+    """The warnings and errors Apprise logged for the attempt (or its status), and how long
+    it took: a refused connection fails at once, a silent one at the time limit."""
+    messages, elapsed = [], 0.0
+    for service_result in result:
+        for attempt in service_result.attempts:
+            messages.extend(str(entry.message).strip() for entry in attempt.logs)
+            elapsed += attempt.elapsed
+    status = getattr(result.status, "name", str(result.status)).lower()
+    reason = "; ".join(dict.fromkeys(m for m in messages if m)) or f"Apprise reported {status}"
+    return f"{reason} (after {elapsed:.2f} s)"
+
+
+_NOISE = {"overflow", "retry", "wait", "optional", "method", "cto", "rto"}  # Apprise's defaults, in every URL
+
+
+def _shown(url: str) -> str:
+    """The URL without the options Apprise adds to every one."""
+    base, _, query = url.partition("?")
+    kept = [p for p in query.split("&") if p and p.split("=", 1)[0] not in _NOISE]
+    return base + ("?" + "&".join(kept) if kept else "")

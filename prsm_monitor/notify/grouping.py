@@ -1,0 +1,242 @@
+"""Incidents: alerts caused by one thing, grouped, with Alertmanager's notification timers.
+
+An alert joins an incident by its ``node`` / ``model`` labels (from its details):
+
+- an alert with a node (or model) label joins the open incident of that node (model); with
+  none, an open incident of the network or the AI models without labels that started within
+  ``group_window`` (and the incident takes its label);
+- a network or AI alert without labels joins the newest open labelled incident that started
+  within ``group_window`` (a node going down also moves latency and model availability);
+- anything else (the machine's own alerts, a source failing) is an incident of its own.
+
+An incident is open while one of its alerts fires. :meth:`Grouper.due` says which incidents
+to notify now, with ``group_wait`` (wait after the first alert, so the ones it causes come
+along), ``group_interval`` (wait after a notification before telling a change) and
+``repeat_interval`` (tell again while nothing changed). Pure bookkeeping, no I/O, no clock:
+the caller passes ``now``; not thread-safe (the notifier holds a lock around it).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+OPENING = frozenset({"fired", "escalated", "de-escalated", "error"})
+CLOSING = frozenset({"resolved", "recovered"})
+CORRELATED = frozenset({"network", "ai"})  # components a node or model going away moves
+LABELS = ("node", "model")
+
+
+def labels_of(details: dict) -> dict[str, str]:
+    """The grouping labels an alert's details carry (``node``, ``model``), as text."""
+    return {k: str(details[k]) for k in LABELS if details.get(k) not in (None, "")}
+
+
+@dataclass
+class Member:
+    """One alert of an incident: what it said last, and when it fired and ended."""
+
+    alert_id: int
+    key: str | None
+    level: str
+    component: str
+    message: str
+    details: dict
+    fired_at: float  # the event that opened it
+    ended_at: float | None = None
+
+    @property
+    def firing(self) -> bool:
+        return self.ended_at is None
+
+    def as_dict(self) -> dict:
+        return {
+            "alert_id": self.alert_id,
+            "key": self.key,
+            "level": self.level,
+            "component": self.component,
+            "message": self.message,
+            "details": dict(self.details),
+            "fired_at": self.fired_at,
+            "ended_at": self.ended_at,
+            "firing": self.firing,
+        }
+
+
+@dataclass
+class Incident:
+    id: int
+    labels: dict[str, str]
+    started: float
+    members: dict[int, Member] = field(default_factory=dict)
+    ended_at: float | None = None
+    last_notified: float | None = None
+    notified_state: frozenset = frozenset()  # (alert_id, level) that were firing when last told
+    notified_firing: bool = False  # the last notification said it fires (not resolved)
+    notifications: int = 0
+    routes_told: set[str] = field(default_factory=set)
+
+    @property
+    def open(self) -> bool:
+        return any(m.firing for m in self.members.values())
+
+    @property
+    def state(self) -> frozenset:
+        return frozenset((m.alert_id, m.level) for m in self.members.values() if m.firing)
+
+    @property
+    def level(self) -> str:
+        """The most severe level among its firing alerts (all of them once it ended)."""
+        from ..fields import LEVELS
+
+        members = [m for m in self.members.values() if m.firing] or list(self.members.values())
+        return max((m.level for m in members), key=LEVELS.index)
+
+    @property
+    def component(self) -> str:
+        return next(iter(self.members.values())).component
+
+    @property
+    def title(self) -> str:
+        """What it is about: its label (node or model) and its first alert's message."""
+        first = next(iter(self.members.values()))
+        about = " ".join(f"{k} {v}" for k, v in self.labels.items())
+        more = len(self.members) - 1
+        return f"{about + ': ' if about else ''}{first.message}{f' (+{more} more)' if more else ''}"
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "labels": dict(self.labels),
+            "level": self.level,
+            "component": self.component,
+            "title": self.title,
+            "started": self.started,
+            "ended_at": self.ended_at,
+            "open": self.open,
+            "firing": sum(m.firing for m in self.members.values()),
+            "notifications": self.notifications,
+            "last_notified": self.last_notified,
+            "alerts": [m.as_dict() for m in self.members.values()],
+        }
+
+
+@dataclass(frozen=True)
+class Timers:
+    group_wait: float = 30.0
+    group_interval: float = 300.0
+    repeat_interval: float = 4 * 3600.0
+    group_window: float = 60.0
+
+
+class Grouper:
+    """Feeds alert events into incidents and says when each is due for a notification."""
+
+    def __init__(self, timers: Timers = Timers(), keep: int = 200):
+        self.timers = timers
+        self.keep = keep  # ended incidents remembered, newest
+        self.incidents: OrderedDict[int, Incident] = OrderedDict()
+        self._by_alert: dict[int, Incident] = {}
+        self._next_id = 1
+
+    # -- feeding ---------------------------------------------------------------------------
+    def observe(self, event: dict, key: str | None = None) -> Incident | None:
+        """Take one alert-log event (``fired``, ``resolved``, ...); returns its incident, or
+        None for events that are not about an alert (settings changes)."""
+        alert_id = event.get("alert_id")
+        kind = event.get("kind")
+        if alert_id is None or (kind not in OPENING and kind not in CLOSING):
+            return None
+        now = event["timestamp"]
+        incident = self._by_alert.get(alert_id)
+        if kind in CLOSING:
+            if incident is None:
+                return None
+            member = incident.members[alert_id]
+            member.ended_at = now
+            del self._by_alert[alert_id]
+            if not incident.open:
+                incident.ended_at = now
+            return incident
+        details = dict(event.get("details") or {})
+        if incident is not None:  # the same alert again: another level, message
+            member = incident.members[alert_id]
+            member.level, member.message, member.details = event["level"], event["message"], details
+            return incident
+        member = Member(alert_id, key, event["level"], event["component"], event["message"], details, now)
+        incident = self._place(member, now)
+        incident.members[alert_id] = member
+        incident.ended_at = None
+        self._by_alert[alert_id] = incident
+        self._forget_old()
+        return incident
+
+    def incident_of(self, alert_id: int) -> Incident | None:
+        """The open incident an active alert belongs to."""
+        return self._by_alert.get(alert_id)
+
+    def refresh(self, active: list[dict]) -> None:
+        """Take the active alerts' current messages and details (values now) into members."""
+        for alert in active:
+            incident = self._by_alert.get(alert["id"])
+            if incident is not None:
+                member = incident.members[alert["id"]]
+                member.message, member.details = alert["message"], dict(alert.get("details") or {})
+                member.key = alert.get("key", member.key)
+
+    def _place(self, member: Member, now: float) -> Incident:
+        labels = labels_of(member.details)
+        window = self.timers.group_window
+        open_ = [i for i in reversed(self.incidents.values()) if i.open]
+        if labels:
+            for incident in open_:
+                if any(incident.labels.get(k) == v for k, v in labels.items()):
+                    return incident
+            if member.component in CORRELATED:
+                for incident in open_:
+                    if not incident.labels and incident.component in CORRELATED and now - incident.started <= window:
+                        incident.labels.update(labels)
+                        return incident
+        elif member.component in CORRELATED:
+            for incident in open_:
+                if incident.labels and now - incident.started <= window:
+                    return incident
+        incident = Incident(self._next_id, labels, now)
+        self._next_id += 1
+        self.incidents[incident.id] = incident
+        return incident
+
+    def _forget_old(self) -> None:
+        ended = [i for i in self.incidents.values() if not i.open]
+        for incident in ended[: max(0, len(ended) - self.keep)]:
+            del self.incidents[incident.id]
+
+    # -- notifying -------------------------------------------------------------------------
+    def due(self, now: float) -> list[tuple[Incident, str]]:
+        """Incidents to notify now and why: ``firing`` (first, after group_wait), ``changed``
+        (an alert joined, changed level or ended, after group_interval), ``repeat`` (nothing
+        changed for repeat_interval) or ``resolved`` (all ended, after group_interval).
+        An incident that ended before it was ever notified is never notified."""
+        t = self.timers
+        result = []
+        for incident in self.incidents.values():
+            if incident.last_notified is None:
+                if incident.open and now - incident.started >= t.group_wait:
+                    result.append((incident, "firing"))
+                continue
+            since = now - incident.last_notified
+            if not incident.open:
+                if incident.notified_firing and since >= t.group_interval:
+                    result.append((incident, "resolved"))
+            elif incident.state != incident.notified_state:
+                if since >= t.group_interval:
+                    result.append((incident, "changed"))
+            elif since >= t.repeat_interval:
+                result.append((incident, "repeat"))
+        return result
+
+    def mark_notified(self, incident: Incident, now: float) -> None:
+        incident.last_notified = now
+        incident.notified_state = incident.state
+        incident.notified_firing = incident.open
+        incident.notifications += 1
