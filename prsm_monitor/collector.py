@@ -33,6 +33,10 @@ def default_sources(settings: Settings) -> list:
         from .sources.prsm import PrsmSource  # starts a thread and sockets: only when asked for
 
         sources.append(PrsmSource.from_settings(settings))
+    if settings.instances:
+        from .fleet import Fleet  # polls other instances on its own thread: only when asked for
+
+        sources.append(Fleet.from_settings(settings))
     return sources
 
 

@@ -325,6 +325,7 @@ class Settings:
     prometheus_url: str | None = None  # read long ranges and other instances from this server
     prometheus_selector: str = ""  # label matchers selecting this instance's series there
     anonymize: bool = False  # hash host names, addresses and node/model names in history output
+    instances: tuple[tuple[str, str], ...] = ()  # other prsm-monitor instances to watch: (name, base URL)
     env_set: frozenset[str] = field(default=frozenset(), repr=False)  # PRSM_* variables that were set
 
     def __post_init__(self):

@@ -54,6 +54,7 @@ VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's orde
     "PRSM_PROMETHEUS_URL",
     "PRSM_PROMETHEUS_SELECTOR",
     "PRSM_ANONYMIZE",
+    "PRSM_INSTANCES",
 )
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
@@ -217,6 +218,7 @@ def settings_from_env(cls, env: Mapping[str, str]):
         cors_origins=_origins(env, "PRSM_CORS_ORIGINS"),
         allowed_hosts=_hosts(env, "PRSM_ALLOWED_HOSTS"),
         dashboard_password=_secret(env, "PRSM_DASHBOARD_PASSWORD"),
+        instances=instances(env, "PRSM_INSTANCES"),
         **history_settings(env),
     )
 
@@ -285,3 +287,34 @@ def history_settings(env: Mapping[str, str]) -> dict:
         "anonymize": _boolean(env, "PRSM_ANONYMIZE", False),
         "env_set": frozenset(k for k, v in env.items() if k.startswith("PRSM_") and v.strip()),
     }
+
+
+# -- other instances: PRSM_INSTANCES ----------------------------------------------------------
+INSTANCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+LOCAL_INSTANCE = "local"  # this instance's name in the sidebar and the URL: reserved
+MAX_INSTANCES = 100
+_PAIR_EXPECTED = "name=URL pairs like lab=https://lab.example:8501, a name of 1 to 32 letters, digits, - or _"
+
+
+def instances(env: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
+    """``PRSM_INSTANCES``: the other prsm-monitor instances this one watches, as ``(name, base
+    URL)`` pairs in the order given. An error names the pair at fault."""
+    raw = env.get(name, "")
+    if raw.strip() == "":
+        return ()
+    pairs = [p.strip() for p in raw.split(",")]
+    if len(pairs) > MAX_INSTANCES:
+        raise ConfigError(name, raw, f"at most {MAX_INSTANCES} comma-separated {_PAIR_EXPECTED}")
+    result: list[tuple[str, str]] = []
+    for pair in pairs:
+        label, sep, url = (part.strip() for part in pair.partition("="))
+        if not sep or not INSTANCE_NAME.match(label):
+            raise ConfigError(name, pair, f"comma-separated {_PAIR_EXPECTED}")
+        if label.lower() == LOCAL_INSTANCE:
+            raise ConfigError(name, pair, f"a name other than {LOCAL_INSTANCE!r}, which names this instance itself")
+        if any(label == seen for seen, _ in result):
+            raise ConfigError(name, pair, f"each name once: {label!r} is given twice")
+        if not _URL.match(url):
+            raise ConfigError(name, pair, "an http:// or https:// URL after the name, without query or fragment")
+        result.append((label, url.rstrip("/")))
+    return tuple(result)
