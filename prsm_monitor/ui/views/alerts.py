@@ -38,7 +38,10 @@ def active_alerts(collector: MetricsCollector) -> None:
     if not active:
         st.success("No alert is active.", icon=":material/check_circle:")
         return
-    alert_list(active[:25], collector)
+    writable = not getattr(collector, "remote", False)  # another instance's alerts are acknowledged there
+    alert_list(active[:25], collector if writable else None)
+    if not writable:
+        st.caption("Acknowledge these on the instance's own dashboard: changes apply only to this instance.")
     if len(active) > 25:
         st.caption(f"{len(active) - 25} more active alerts are not shown; see the history below.")
 

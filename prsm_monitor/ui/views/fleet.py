@@ -1,0 +1,131 @@
+"""Fleet page: one row per instance (this one first) and a link into each."""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from collections import Counter
+
+import pandas as pd
+import streamlit as st
+
+from ...collector import MetricsCollector
+from ...envvars import LOCAL_INSTANCE
+from ...fleet import InstanceState, fleet_of
+from ...fleet.poller import SPARK_POINTS, UP, WAITING
+from ..clock import duration
+from ..instances import LOCAL_LABEL, hub_of
+from ..state import Prefs
+from ..style import LEVEL_COLORS
+
+SPARK_MINUTES = 5
+STATUS_WORDS = {
+    UP: "up",
+    WAITING: "waiting",
+    "unreachable": "unreachable",
+    "unauthorized": "token refused",
+    "bad_answer": "not a prsm-monitor",
+}
+STATUS_COLORS = {"up": "#2e9e4f", "stale": LEVEL_COLORS["warning"], "waiting": "#9aa0aa"}
+COLUMNS = {
+    "instance": st.column_config.TextColumn("Instance"),
+    "status": st.column_config.TextColumn("Status", help="stale: the figures are its last answer, that old"),
+    "last_seen": st.column_config.TextColumn("Last seen", help="Age of the last answer read from the instance"),
+    "cpu": st.column_config.NumberColumn("CPU (%)", format="%.1f"),
+    "memory": st.column_config.NumberColumn("Memory (%)", format="%.1f"),
+    "nodes": st.column_config.TextColumn("Nodes up"),
+    "models": st.column_config.TextColumn("Models", help="Active of all model instances"),
+    "critical": st.column_config.NumberColumn("Critical", format="%d"),
+    "error": st.column_config.NumberColumn("Error", format="%d"),
+    "warning": st.column_config.NumberColumn("Warning", format="%d"),
+    "info": st.column_config.NumberColumn("Info", format="%d"),
+    "cpu_trend": st.column_config.LineChartColumn(f"CPU, last {SPARK_MINUTES} min", y_min=0, y_max=100),
+    "address": st.column_config.TextColumn("Address"),
+}
+
+
+def _of(numerator, denominator) -> str | None:
+    return None if numerator is None or denominator is None else f"{numerator:.0f}/{denominator:.0f}"
+
+
+def row(name: str, url: str, metrics: dict | None, status: str, age: float | None, trend: list[float]) -> dict:
+    """One instance's row from its latest metrics (an ``/api/metrics`` answer, or the local one)."""
+    metrics = metrics or {}
+    system, network, ai = (metrics.get(c) or {} for c in ("system", "network", "ai"))
+    levels = Counter(a.get("level") for a in metrics.get("active_alerts") or [] if isinstance(a, dict))
+    return {
+        "instance": name,
+        "status": status,
+        "last_seen": "never" if age is None else ("now" if age < 1.5 else f"{duration(age)} ago"),
+        "cpu": system.get("cpu_percent"),
+        "memory": system.get("memory_percent"),
+        "nodes": _of(network.get("active_nodes"), network.get("total_nodes")),
+        "models": _of(ai.get("active_models"), ai.get("total_models")),
+        **{level: levels.get(level, 0) for level in ("critical", "error", "warning", "info")},
+        "cpu_trend": trend,
+        "address": urllib.parse.urlsplit(url).netloc + urllib.parse.urlsplit(url).path if "://" in url else url,
+    }
+
+
+def local_row(collector: MetricsCollector, now: float) -> dict:
+    metrics = collector.get_latest_metrics()
+    stamp = (metrics.get("system") or {}).get("timestamp")
+    spark = collector.history("system", SPARK_MINUTES, max_points=SPARK_POINTS)
+    trend = spark["cpu_percent"].dropna().round(1).tolist() if "cpu_percent" in spark else []
+    status = "up" if collector.running else "stopped"
+    return row(LOCAL_LABEL, "this process", metrics, status, None if stamp is None else now - stamp, trend)
+
+
+def remote_row(state: InstanceState, stale: bool, now: float) -> dict:
+    status = STATUS_WORDS.get(state.status, state.status)
+    age = state.age(now)
+    if stale and state.status == UP:
+        status = "stale"
+    trend = [cpu for stamp, cpu in state.cpu if stamp >= now - SPARK_MINUTES * 60]
+    return row(state.name, state.url, state.metrics, status, age, trend)
+
+
+def _status_style(status: str) -> str:
+    color = STATUS_COLORS.get(status, LEVEL_COLORS["error"])
+    return f"color: {color}; font-weight: 600"
+
+
+def render(collector: MetricsCollector, prefs: Prefs) -> None:
+    hub = hub_of(collector)
+    fleet = fleet_of(hub)
+    now = time.time()
+    rows = [local_row(hub, now)]
+    if fleet is not None:
+        rows += [remote_row(s, fleet.is_stale(s, now), now) for s in fleet.states()]
+    table = pd.DataFrame(rows)
+    counts = Counter(r["status"] for r in rows)
+    st.caption(
+        f"{len(rows)} instance{'s' if len(rows) != 1 else ''}: "
+        + ", ".join(f"{n} {status}" for status, n in counts.most_common())
+        + ("" if fleet is None else f". Others are read from their API every {fleet.interval:g} s.")
+    )
+    st.dataframe(
+        table.style.map(_status_style, subset=["status"]),
+        hide_index=True,
+        column_config=COLUMNS,
+        placeholder="–",
+    )
+    if fleet is None:
+        st.info(
+            "This monitor watches no other instance. Set PRSM_INSTANCES=name=URL,... (tokens in "
+            ".streamlit/secrets.toml, [instances.<name>]) to watch others here.",
+            icon=":material/lan:",
+        )
+        return
+    st.caption("Open an instance: every page then shows it (the choice is kept in the URL).")
+    with st.container(horizontal=True, gap="small"):
+        for name in (LOCAL_INSTANCE, *fleet.names):
+            params = {"instance": name}
+            if prefs.range_label != "15 min":
+                params["range"] = prefs.range_label
+            st.page_link(
+                "streamlit_app.py",
+                label=LOCAL_LABEL if name == LOCAL_INSTANCE else name,
+                icon=":material/open_in_new:",
+                query_params=params,
+            )
