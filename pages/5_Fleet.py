@@ -6,3 +6,4 @@ from prsm_monitor.ui.views import fleet
 if __name__ == "__main__":
     collector, prefs = page.setup(__file__)
     page.live(fleet.render, collector, prefs)
+    fleet.links(collector)

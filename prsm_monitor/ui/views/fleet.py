@@ -14,7 +14,7 @@ from ...envvars import LOCAL_INSTANCE
 from ...fleet import InstanceState, fleet_of
 from ...fleet.poller import SPARK_POINTS, UP, WAITING
 from ..clock import duration
-from ..instances import LOCAL_LABEL, hub_of
+from ..instances import KEY, LOCAL_LABEL, hub_of
 from ..state import Prefs
 from ..style import LEVEL_COLORS
 
@@ -116,16 +116,23 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
             ".streamlit/secrets.toml, [instances.<name>]) to watch others here.",
             icon=":material/lan:",
         )
+
+
+def links(collector: MetricsCollector) -> None:
+    """A button per instance that opens it on the Overview. Outside the live fragment: a page
+    switch from inside one loses the sidebar's widget state."""
+    fleet = fleet_of(hub_of(collector))
+    if fleet is None:
         return
     st.caption("Open an instance: every page then shows it (the choice is kept in the URL).")
     with st.container(horizontal=True, gap="small"):
         for name in (LOCAL_INSTANCE, *fleet.names):
-            params = {"instance": name}
-            if prefs.range_label != "15 min":
-                params["range"] = prefs.range_label
-            st.page_link(
-                "streamlit_app.py",
-                label=LOCAL_LABEL if name == LOCAL_INSTANCE else name,
-                icon=":material/open_in_new:",
-                query_params=params,
-            )
+            label = LOCAL_LABEL if name == LOCAL_INSTANCE else name
+            if st.button(label, key=f"fleet_open_{name}", icon=":material/open_in_new:", on_click=choose, args=(name,)):
+                st.switch_page("streamlit_app.py", query_params={})  # None would clear bound parameters: refused
+
+
+def choose(name: str) -> None:
+    """Make ``name`` the instance every page shows. Set here rather than by a link's query
+    parameter: on a page change Streamlit keeps the selector's old value over the URL's."""
+    st.session_state[KEY] = name
