@@ -29,6 +29,7 @@ STATUS_WORDS = {
 STATUS_COLORS = {"up": "#2e9e4f", "stale": LEVEL_COLORS["warning"], "waiting": "#9aa0aa"}
 COLUMNS = {
     "instance": st.column_config.TextColumn("Instance"),
+    "address": st.column_config.TextColumn("Address"),
     "status": st.column_config.TextColumn("Status", help="stale: the figures are its last answer, that old"),
     "last_seen": st.column_config.TextColumn("Last seen", help="Age of the last answer read from the instance"),
     "cpu": st.column_config.NumberColumn("CPU (%)", format="%.1f"),
@@ -40,8 +41,8 @@ COLUMNS = {
     "warning": st.column_config.NumberColumn("Warning", format="%d"),
     "info": st.column_config.NumberColumn("Info", format="%d"),
     "cpu_trend": st.column_config.LineChartColumn(f"CPU, last {SPARK_MINUTES} min", y_min=0, y_max=100),
-    "address": st.column_config.TextColumn("Address"),
 }
+FIGURES = ["cpu", "memory", "nodes", "models", "critical", "error", "warning", "info"]
 
 
 def _of(numerator, denominator) -> str | None:
@@ -73,7 +74,7 @@ def local_row(collector: MetricsCollector, now: float) -> dict:
     spark = collector.history("system", SPARK_MINUTES, max_points=SPARK_POINTS)
     trend = spark["cpu_percent"].dropna().round(1).tolist() if "cpu_percent" in spark else []
     status = "up" if collector.running else "stopped"
-    return row(LOCAL_LABEL, "this process", metrics, status, None if stamp is None else now - stamp, trend)
+    return row(LOCAL_LABEL, "this dashboard", metrics, status, None if stamp is None else now - stamp, trend)
 
 
 def remote_row(state: InstanceState, stale: bool, now: float) -> dict:
@@ -90,6 +91,15 @@ def _status_style(status: str) -> str:
     return f"color: {color}; font-weight: 600"
 
 
+def styled(table: pd.DataFrame):
+    """Status in its colour; figures that are not current (an instance's last answer) in grey italics."""
+    old = ~table["status"].isin(("up", "waiting")).to_numpy()
+    grey = "color: #9aa0aa; font-style: italic"
+    return table.style.map(_status_style, subset=["status"]).apply(
+        lambda column: [grey if o else "" for o in old], axis=0, subset=FIGURES
+    )
+
+
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
     hub = hub_of(collector)
     fleet = fleet_of(hub)
@@ -97,7 +107,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     rows = [local_row(hub, now)]
     if fleet is not None:
         rows += [remote_row(s, fleet.is_stale(s, now), now) for s in fleet.states()]
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows)[list(COLUMNS)]
     counts = Counter(r["status"] for r in rows)
     st.caption(
         f"{len(rows)} instance{'s' if len(rows) != 1 else ''}: "
@@ -105,7 +115,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         + ("" if fleet is None else f". Others are read from their API every {fleet.interval:g} s.")
     )
     st.dataframe(
-        table.style.map(_status_style, subset=["status"]),
+        styled(table),
         hide_index=True,
         column_config=COLUMNS,
         placeholder="–",
