@@ -29,14 +29,14 @@ DETAIL_HISTORY = 3600  # rows kept per drill-down series (one per node or model)
 def default_sources(settings: Settings) -> list:
     """The sources a collector starts with: this machine, and the demo network when enabled."""
     sources = [SystemSource()]
+    if settings.instances:  # first: a bad token in the secrets stops here, before the demo starts
+        from .fleet import Fleet  # polls other instances on its own thread: only when asked for
+
+        sources.append(Fleet.from_settings(settings))
     if settings.demo:
         from .sources.prsm import PrsmSource  # starts a thread and sockets: only when asked for
 
         sources.append(PrsmSource.from_settings(settings))
-    if settings.instances:
-        from .fleet import Fleet  # polls other instances on its own thread: only when asked for
-
-        sources.append(Fleet.from_settings(settings))
     return sources
 
 

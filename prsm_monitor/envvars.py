@@ -8,6 +8,7 @@ the text as it was given.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -314,7 +315,19 @@ def instances(env: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
             raise ConfigError(name, pair, f"a name other than {LOCAL_INSTANCE!r}, which names this instance itself")
         if any(label == seen for seen, _ in result):
             raise ConfigError(name, pair, f"each name once: {label!r} is given twice")
-        if not _URL.match(url):
-            raise ConfigError(name, pair, "an http:// or https:// URL after the name, without query or fragment")
+        if not _URL.match(url) or not _has_host_and_port(url):
+            raise ConfigError(
+                name, pair, "an http:// or https:// URL after the name (a host, a port up to 65535), no query or fragment"
+            )
         result.append((label, url.rstrip("/")))
     return tuple(result)
+
+
+def _has_host_and_port(url: str) -> bool:
+    """Whether ``url`` names a host and, if any, a port from 1 to 65535."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    return bool(parts.hostname) and (port is None or port > 0)
