@@ -33,14 +33,20 @@ COLUMNS = {
     "status": st.column_config.TextColumn("Status", help="stale: the figures are its last answer, that old"),
     "last_seen": st.column_config.TextColumn("Last seen", help="Age of the last answer read from the instance"),
     "cpu": st.column_config.NumberColumn("CPU (%)", format="%.1f"),
-    "memory": st.column_config.NumberColumn("Memory (%)", format="%.1f"),
+    "memory": st.column_config.NumberColumn("Mem. (%)", format="%.1f", help="Memory in use"),
     "nodes": st.column_config.TextColumn("Nodes up"),
     "models": st.column_config.TextColumn("Models", help="Active of all model instances"),
     "critical": st.column_config.NumberColumn("Critical", format="%d"),
     "error": st.column_config.NumberColumn("Error", format="%d"),
     "warning": st.column_config.NumberColumn("Warning", format="%d"),
     "info": st.column_config.NumberColumn("Info", format="%d"),
-    "cpu_trend": st.column_config.LineChartColumn(f"CPU, last {SPARK_MINUTES} min", y_min=0, y_max=100),
+    "cpu_trend": st.column_config.LineChartColumn(
+        f"CPU, {SPARK_MINUTES} min",
+        y_min=0,
+        y_max=100,
+        width="small",
+        help=f"CPU (%) over the last {SPARK_MINUTES} minutes",
+    ),
 }
 FIGURES = ["cpu", "memory", "nodes", "models", "critical", "error", "warning", "info"]
 
