@@ -316,9 +316,8 @@ def instances(env: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
         if any(label == seen for seen, _ in result):
             raise ConfigError(name, pair, f"each name once: {label!r} is given twice")
         if not _URL.match(url) or not _has_host_and_port(url):
-            raise ConfigError(
-                name, pair, "an http:// or https:// URL after the name (a host, a port up to 65535), no query or fragment"
-            )
+            expected = "an http:// or https:// URL after the name (a host, a port up to 65535), no query or fragment"
+            raise ConfigError(name, pair, expected)
         result.append((label, url.rstrip("/")))
     return tuple(result)
 

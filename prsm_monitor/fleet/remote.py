@@ -165,7 +165,9 @@ class RemoteCollector:
         version = self.state.version
         with self._lock:
             cached = self._alerts
-        if cached is None or (cached[0] != version and self._answering()):
+        if cached is None and not self._answering():
+            cached = (-1, [])  # nothing read yet, and it does not answer now: read when it does
+        elif cached is None or (cached[0] != version and self._answering()):
             try:
                 answer = self._client.get_json("/api/alerts", {"limit": str(ALERT_EVENTS)})
                 events = [e for e in answer.get("alerts") or [] if isinstance(e, dict)]

@@ -80,5 +80,5 @@ def remote_note(view) -> None:
         st.warning(f"Stale: {why} ({seen}). The figures are from then.", icon=":material/history:")
     else:
         st.caption(f":material/lan: Instance **{view.name}**, read from its API every {view.fleet.interval:g} s.")
-    if view.last_error:
-        st.caption(f":material/error: {escape_markdown(view.last_error)}")
+        if view.last_error:  # it answers its metrics, but a page's read (history, alert log) failed
+            st.caption(f":material/error: {escape_markdown(view.last_error)}")
