@@ -19,6 +19,7 @@ PAGES = {
     "pages/2_Network.py": ("Network", []),
     "pages/3_AI_Models.py": ("AI Models", []),
     "pages/4_Alerts.py": ("Alerts", []),
+    "pages/5_Fleet.py": ("Fleet", []),
 }
 
 

@@ -275,3 +275,21 @@ def test_the_fleet_page_has_a_row_per_instance_and_the_selector_shows_one_on_eve
     assert any("changed on each instance itself" in c.value for c in viewer.sidebar.caption)
     assert any("Not served by an instance's API" in c.value for c in viewer.caption)  # no local processes
     assert {m.label for m in viewer.metric} >= {"CPU", "Memory"}
+
+
+def test_without_instances_the_fleet_page_shows_this_one_and_how_to_add_others(monkeypatch):
+    monkeypatch.delenv("PRSM_INSTANCES", raising=False)
+    monkeypatch.setenv("PRSM_DEMO", "false")
+    st.cache_resource.clear()
+    shared.release_collector()
+    try:
+        app = AppTest.from_file("../streamlit_app.py", default_timeout=30)
+        app.switch_page("pages/5_Fleet.py")
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        assert app.dataframe[0].value["instance"].tolist() == ["This instance"]
+        assert any("PRSM_INSTANCES" in i.value for i in app.info)
+        assert app.sidebar.get("selectbox") == [] or all(s.key != "instance" for s in app.sidebar.selectbox)
+    finally:
+        st.cache_resource.clear()
+        shared.release_collector()
