@@ -4,11 +4,13 @@ blocking the local tick), the remote view the pages read, the sidebar selector a
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import time
 
 import pytest
+import requests
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -293,3 +295,26 @@ def test_without_instances_the_fleet_page_shows_this_one_and_how_to_add_others(m
     finally:
         st.cache_resource.clear()
         shared.release_collector()
+
+
+def test_tokens_are_read_from_the_secrets_and_a_stray_entry_closes_the_api(instances):
+    servers, _ = instances
+    wrong = json.dumps({"edge": {"token": "wrong-token-0123456789"}})
+    hub = StreamlitServer(env={"PRSM_INSTANCES": f"edge={servers['locked'].url}", "TEST_SECRET_INSTANCES": wrong})
+    stray = StreamlitServer(env={"PRSM_INSTANCES": "edge=http://127.0.0.1:9", "TEST_SECRET_INSTANCES": '{"egde": {}}'})
+    try:
+        hub.wait()
+        refused = "Instance edge refused the token (HTTP 401)"  # not "asks for a token": the secret was read
+
+        def alerts():
+            return [a["message"] for a in requests.get(hub.url + "/api/alerts?active=true", timeout=5).json()["active"]]
+
+        wait_until(lambda: any(m.startswith(refused) for m in alerts()), 20)
+        stray.wait()
+        answer = requests.get(stray.url + "/health", timeout=5)
+        assert answer.status_code == 503
+        assert answer.json()["error"] == "configuration_error"
+        assert answer.json()["setting"] == "secrets [instances.egde]"
+    finally:
+        hub.stop()
+        stray.stop()
