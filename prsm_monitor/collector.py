@@ -33,6 +33,10 @@ def default_sources(settings: Settings) -> list:
         from .fleet import Fleet  # polls other instances on its own thread: only when asked for
 
         sources.append(Fleet.from_settings(settings))
+    if settings.prometheus_url:  # every prsm-monitor that Prometheus scrapes, for the Fleet page
+        from .fleet import PrometheusFleet
+
+        sources.append(PrometheusFleet.from_settings(settings))
     if settings.demo:
         from .sources.prsm import PrsmSource  # starts a thread and sockets: only when asked for
 

@@ -2,6 +2,7 @@
 
 from .client import InstanceClient, InstanceError
 from .poller import Fleet, Instance, InstanceState
+from .prometheus import PrometheusFleet, ScrapedInstance
 from .remote import RemoteCollector
 
 
@@ -10,4 +11,20 @@ def fleet_of(collector) -> Fleet | None:
     return next((s for s in getattr(collector, "sources", ()) if isinstance(s, Fleet)), None)
 
 
-__all__ = ["Fleet", "Instance", "InstanceClient", "InstanceError", "InstanceState", "RemoteCollector", "fleet_of"]
+def prometheus_fleet_of(collector) -> PrometheusFleet | None:
+    """The :class:`PrometheusFleet` among ``collector``'s sources (None: no PRSM_PROMETHEUS_URL)."""
+    return next((s for s in getattr(collector, "sources", ()) if isinstance(s, PrometheusFleet)), None)
+
+
+__all__ = [
+    "Fleet",
+    "Instance",
+    "InstanceClient",
+    "InstanceError",
+    "InstanceState",
+    "PrometheusFleet",
+    "RemoteCollector",
+    "ScrapedInstance",
+    "fleet_of",
+    "prometheus_fleet_of",
+]

@@ -11,12 +11,13 @@ import streamlit as st
 
 from ...collector import MetricsCollector
 from ...envvars import LOCAL_INSTANCE
-from ...fleet import InstanceState, fleet_of
+from ...fleet import InstanceState, PrometheusFleet, ScrapedInstance, fleet_of, prometheus_fleet_of
 from ...fleet.poller import SPARK_POINTS, UP, WAITING
 from ..clock import duration
 from ..instances import KEY, LOCAL_LABEL, hub_of
 from ..state import Prefs
 from ..style import LEVEL_COLORS
+from ..text import escape_markdown
 
 SPARK_MINUTES = 5
 STATUS_WORDS = {
@@ -92,6 +93,43 @@ def remote_row(state: InstanceState, stale: bool, now: float) -> dict:
     return row(state.name, state.url, state.metrics, status, age, trend)
 
 
+def scraped_row(scraped: ScrapedInstance, stale: bool, now: float) -> dict:
+    """A row of an instance Prometheus scrapes: its last samples there."""
+    figures = scraped.figures
+    status = "down" if scraped.up is False else ("stale" if stale else "up")
+    age = None if scraped.last_sample is None else max(0.0, now - scraped.last_sample)
+    return {
+        "instance": scraped.instance,
+        "address": None,
+        "status": status,
+        "last_seen": "never" if age is None else ("now" if age < 1.5 else f"{duration(age)} ago"),
+        "cpu": figures.get("cpu"),
+        "memory": figures.get("memory"),
+        "nodes": _of(figures.get("active_nodes"), figures.get("total_nodes")),
+        "models": _of(figures.get("active_models"), figures.get("total_models")),
+        **{level: scraped.alerts.get(level, 0) for level in ("critical", "error", "warning", "info")},
+        "cpu_trend": list(scraped.cpu),
+    }
+
+
+def prometheus_table(scraped: PrometheusFleet, now: float) -> None:
+    """Every prsm-monitor the Prometheus of PRSM_PROMETHEUS_URL scrapes, read in a few queries for all."""
+    rows, read_at, error = scraped.snapshot()
+    st.subheader("Scraped by Prometheus")
+    when = "not read yet" if read_at is None else f"read {duration(max(0.0, now - read_at))} ago"
+    st.caption(
+        f"Every prsm-monitor that {scraped.reader.url} scrapes, by its instance label: its last samples there "
+        f"({when}, every {scraped.interval:g} s). Open one through PRSM_INSTANCES to see its pages here."
+    )
+    if error:
+        st.error(f"Prometheus could not be read: {escape_markdown(error)}", icon=":material/error:")
+    if not rows:
+        st.caption("No prsm-monitor found there yet.")
+        return
+    table = pd.DataFrame([scraped_row(r, scraped.is_stale(r, now), now) for r in rows])[list(COLUMNS)]
+    st.dataframe(styled(table), hide_index=True, column_config=COLUMNS, placeholder="–")
+
+
 def _status_style(status: str) -> str:
     color = STATUS_COLORS.get(status, LEVEL_COLORS["error"])
     return f"color: {color}; font-weight: 600"
@@ -126,12 +164,15 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         column_config=COLUMNS,
         placeholder="–",
     )
-    if fleet is None:
+    scraped = prometheus_fleet_of(hub)
+    if fleet is None and scraped is None:
         st.info(
             "This monitor watches no other instance. Set PRSM_INSTANCES=name=URL,... (tokens in "
             ".streamlit/secrets.toml, [instances.<name>]) to watch others here.",
             icon=":material/lan:",
         )
+    if scraped is not None:
+        prometheus_table(scraped, now)
 
 
 def links(collector: MetricsCollector) -> None:
