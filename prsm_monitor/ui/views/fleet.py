@@ -126,8 +126,9 @@ def prometheus_table(scraped: PrometheusFleet, now: float) -> None:
     if not rows:
         st.caption("No prsm-monitor found there yet.")
         return
-    table = pd.DataFrame([scraped_row(r, scraped.is_stale(r, now), now) for r in rows])[list(COLUMNS)]
-    st.dataframe(styled(table), hide_index=True, column_config=COLUMNS, placeholder="–")
+    columns = {k: v for k, v in COLUMNS.items() if k != "address"}  # the instance label is its address
+    table = pd.DataFrame([scraped_row(r, scraped.is_stale(r, now), now) for r in rows])[list(columns)]
+    st.dataframe(styled(table), hide_index=True, column_config=columns, placeholder="–")
 
 
 def _status_style(status: str) -> str:
@@ -181,7 +182,7 @@ def links(collector: MetricsCollector) -> None:
     fleet = fleet_of(hub_of(collector))
     if fleet is None:
         return
-    st.caption("Open an instance: every page then shows it (the choice is kept in the URL).")
+    st.caption("Open an instance: every page then shows it (the choice is kept in the URL, like the time range).")
     with st.container(horizontal=True, gap="small"):
         for name in (LOCAL_INSTANCE, *fleet.names):
             label = LOCAL_LABEL if name == LOCAL_INSTANCE else name
