@@ -34,6 +34,14 @@ def default_sources(settings: Settings) -> list:
     """The sources a collector starts with: this machine, and the demo network when enabled
     (real PRSM nodes instead when ``PRSM_NODE_URLS`` names some)."""
     sources = [SystemSource()]
+    if settings.instances:  # first: a bad token in the secrets stops here, before the demo starts
+        from .fleet import Fleet  # polls other instances on its own thread: only when asked for
+
+        sources.append(Fleet.from_settings(settings))
+    if settings.prometheus_url:  # every prsm-monitor that Prometheus scrapes, for the Fleet page
+        from .fleet import PrometheusFleet
+
+        sources.append(PrometheusFleet.from_settings(settings))
     if settings.node_urls:
         from .sources.nodes import NodeSource  # starts a polling thread: only when asked for
 

@@ -331,6 +331,7 @@ class Settings:
     anonymize: bool = False  # hash host names, addresses and node/model names in history output
     node_urls: tuple[str, ...] = ()  # real PRSM nodes' management APIs (PRSM_NODE_URLS); set: no demo network
     notify: NotifySettings | None = None  # notifications and Alertmanager (prsm_monitor.notify.settings)
+    instances: tuple[tuple[str, str], ...] = ()  # other prsm-monitor instances to watch: (name, base URL)
     env_set: frozenset[str] = field(default=frozenset(), repr=False)  # PRSM_* variables that were set
     rules_file: str | None = None  # TOML threshold rules (prsm_monitor.alerts.rules_file); None: built-in only
     operators: tuple[str, ...] = ()  # e-mails of st.login users who may change things (lower-case)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -62,6 +63,7 @@ VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's orde
     "PRSM_OPERATOR_PASSWORD",
     "PRSM_NODE_URLS",
     *NOTIFY_VARIABLES,
+    "PRSM_INSTANCES",
 )
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
@@ -228,6 +230,7 @@ def settings_from_env(cls, env: Mapping[str, str], *, rules: bool = True):
         dashboard_password=_secret(env, "PRSM_DASHBOARD_PASSWORD"),
         node_urls=node_urls(env, "PRSM_NODE_URLS"),
         notify=notify_settings(env),
+        instances=instances(env, "PRSM_INSTANCES"),
         **history_settings(env),
         **operator_settings(env),
     )
@@ -363,3 +366,45 @@ def node_urls(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     if len(unique) > NODE_URLS_MAX:
         raise ConfigError(name, raw, expected)
     return unique
+
+
+# -- other instances: PRSM_INSTANCES ----------------------------------------------------------
+INSTANCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+LOCAL_INSTANCE = "local"  # this instance's name in the sidebar and the URL: reserved
+MAX_INSTANCES = 100
+_PAIR_EXPECTED = "name=URL pairs like lab=https://lab.example:8501, a name of 1 to 32 letters, digits, - or _"
+
+
+def instances(env: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
+    """``PRSM_INSTANCES``: the other prsm-monitor instances this one watches, as ``(name, base
+    URL)`` pairs in the order given. An error names the pair at fault."""
+    raw = env.get(name, "")
+    if raw.strip() == "":
+        return ()
+    pairs = [p.strip() for p in raw.split(",")]
+    if len(pairs) > MAX_INSTANCES:
+        raise ConfigError(name, raw, f"at most {MAX_INSTANCES} comma-separated {_PAIR_EXPECTED}")
+    result: list[tuple[str, str]] = []
+    for pair in pairs:
+        label, sep, url = (part.strip() for part in pair.partition("="))
+        if not sep or not INSTANCE_NAME.match(label):
+            raise ConfigError(name, pair, f"comma-separated {_PAIR_EXPECTED}")
+        if label.lower() == LOCAL_INSTANCE:
+            raise ConfigError(name, pair, f"a name other than {LOCAL_INSTANCE!r}, which names this instance itself")
+        if any(label == seen for seen, _ in result):
+            raise ConfigError(name, pair, f"each name once: {label!r} is given twice")
+        if not _URL.match(url) or not _has_host_and_port(url):
+            expected = "an http:// or https:// URL after the name (a host, a port up to 65535), no query or fragment"
+            raise ConfigError(name, pair, expected)
+        result.append((label, url.rstrip("/")))
+    return tuple(result)
+
+
+def _has_host_and_port(url: str) -> bool:
+    """Whether ``url`` names a host and, if any, a port from 1 to 65535."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    return bool(parts.hostname) and (port is None or port > 0)

@@ -19,6 +19,7 @@ PAGES = {
     "pages/2_Network.py": ("Network", []),
     "pages/3_AI_Models.py": ("AI Models", []),
     "pages/4_Alerts.py": ("Alerts", []),
+    "pages/5_Fleet.py": ("Fleet", []),
 }
 
 
@@ -61,7 +62,7 @@ def test_every_page_renders_its_key_elements(app, path):
     labels = [m.label for m in app.metric]
     assert all(label in labels for label in metrics), labels
     sidebar_links = [link.label for link in app.sidebar.get("page_link")]
-    assert sidebar_links == ["Overview", "System", "Network", "AI Models", "Alerts"]
+    assert sidebar_links == ["Overview", "System", "Network", "AI Models", "Alerts", "Fleet"]
     assert len(app.sidebar.number_input) == 16  # warning and critical of 8 rules
 
 

@@ -156,7 +156,23 @@ class Api:
         current = self.provider.current()
         if current is not None and current.running:
             return current
-        return await run_in_threadpool(self.provider.get)
+        return await self._created()
+
+    async def _created(self) -> MetricsCollector:
+        """The provider's collector, created if need be; a setting found bad only then (a
+        ``[instances.<name>]`` token in the secrets) answers 503 as a bad variable does."""
+        try:
+            return await run_in_threadpool(self.provider.get)
+        except ConfigError as error:
+            raise ApiError(
+                503,
+                "configuration_error",
+                f"the monitor is not running: {error}",
+                headers={"Cache-Control": "no-cache"},
+                setting=error.variable,
+                value=echo(error.value),
+                expected=error.expected,
+            ) from None
 
     # -- endpoints ------------------------------------------------------------------------
     async def index(self, request: Request) -> Response:
@@ -256,7 +272,7 @@ class Api:
 
     async def health(self, request: Request) -> Response:
         strict = Query(request.query_params, ("strict",)).boolean("strict", False)
-        collector = self.provider.current() or await run_in_threadpool(self.provider.get)
+        collector = self.provider.current() or await self._created()
         status, body = health_report(collector, time.time(), strict)
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-cache"})
 

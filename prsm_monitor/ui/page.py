@@ -12,6 +12,7 @@ from ..collector import MetricsCollector
 from . import state
 from .clock import viewer_zone, zone_note
 from .gate import require_access
+from .instances import hub_of, remote_note, view_of
 from .notify import toast_new_alerts
 from .pages import page_of
 from .rules_notice import rules_file_error
@@ -26,16 +27,17 @@ FAVICON = Path(__file__).with_name("favicon.svg")
 
 def setup(script: str) -> tuple[MetricsCollector, Prefs]:
     """Configure the page of ``script`` (its ``__file__``) and draw the shared sidebar; returns
-    the collector and the viewer's choices."""
+    the collector of the instance the viewer chose (the local one, or a read-only view of
+    another, see :mod:`.instances`) and the viewer's choices."""
     page = page_of(script)
     st.set_page_config(page_title=f"{page.title} · PRSM Monitor", page_icon=str(FAVICON), layout="wide")
     require_access()
     collector = state.collector()
     rules_file_error(collector)
     prefs = sidebar(collector)
-    st.title(page.title)
+    st.title(page.title if prefs.instance == "local" else f"{page.title} · {prefs.instance}")
     st.caption(f":material/schedule: {zone_note(viewer_zone(), time.time())}")
-    return collector, prefs
+    return view_of(collector, prefs.instance), prefs
 
 
 def live(view: View, collector: MetricsCollector, prefs: Prefs) -> None:
@@ -43,7 +45,8 @@ def live(view: View, collector: MetricsCollector, prefs: Prefs) -> None:
 
     @st.fragment(run_every=prefs.refresh)
     def live_view():
-        toast_new_alerts(collector)
+        toast_new_alerts(hub_of(collector))  # this instance's alerts, those about the others included
+        remote_note(collector)
         view(collector, prefs)
 
     live_view()

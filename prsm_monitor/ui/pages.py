@@ -19,6 +19,7 @@ PAGES = (
     Page("pages/2_Network.py", "Network", ":material/hub:"),
     Page("pages/3_AI_Models.py", "AI Models", ":material/psychology:"),
     Page("pages/4_Alerts.py", "Alerts", ":material/notifications:"),
+    Page("pages/5_Fleet.py", "Fleet", ":material/lan:"),
 )
 
 

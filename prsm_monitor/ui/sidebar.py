@@ -12,6 +12,7 @@ from ..config import SPECS_BY_RULE, ConfigError
 from .export import download_buttons
 from .faults import fault_controls
 from .gate import logout_button
+from .instances import chosen, hub_of, is_remote, selector, view_of
 from .pages import PAGES
 from .roles import operator_unlock, reason_caption, role
 from .state import Prefs
@@ -32,17 +33,18 @@ def _remembered(widget_key: str, store_key: str):
 
 
 def sidebar(collector: MetricsCollector) -> Prefs:
+    """The shared sidebar; ``collector`` is the local one, or the view of the chosen instance."""
     with st.sidebar:
         st.markdown("### PRSM Monitor")
         range_label = st.session_state.get("range", DEFAULT_RANGE)
+        params = {"range": range_label} if range_label != DEFAULT_RANGE else {}
+        if chosen() != "local":
+            params["instance"] = chosen()  # the links keep the instance, as they keep the range
         for page in PAGES:
-            st.page_link(
-                page.path,
-                label=page.title,
-                icon=page.icon,
-                query_params={"range": range_label} if range_label != DEFAULT_RANGE else None,
-            )
+            st.page_link(page.path, label=page.title, icon=page.icon, query_params=params or None)
         st.divider()
+        instance = selector(hub_of(collector))
+        collector = view_of(hub_of(collector), instance)
         range_label = (
             st.segmented_control(
                 "Time range",
@@ -68,13 +70,19 @@ def sidebar(collector: MetricsCollector) -> Prefs:
             or DEFAULT_REFRESH
         )
         operator_unlock(collector.settings)
-        threshold_controls(collector)
-        demo_controls(collector)
+        if is_remote(collector):
+            st.caption(
+                ":material/lock: Thresholds and demo faults are changed on each instance itself: "
+                "pick *This instance* to change this one's."
+            )
+        else:
+            threshold_controls(collector)
+            demo_controls(collector)
         with st.expander("Export", icon=":material/download:"):
             st.caption(f"History of the last {range_label}, at full resolution.")
             download_buttons(collector, RANGES[range_label])
         logout_button()
-    return Prefs(REFRESH[refresh_label], range_label)
+    return Prefs(REFRESH[refresh_label], range_label, instance)
 
 
 def threshold_controls(collector: MetricsCollector) -> None:

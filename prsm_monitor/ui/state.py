@@ -21,6 +21,7 @@ class Prefs:
 
     refresh: float | None
     range_label: str
+    instance: str = "local"  # which instance the pages show (see ui/instances.py)
 
     @property
     def minutes(self) -> float:

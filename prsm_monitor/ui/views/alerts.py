@@ -38,8 +38,12 @@ def active_alerts(collector: MetricsCollector) -> None:
     if not active:
         st.success("No alert is active.", icon=":material/check_circle:")
         return
-    actions_note(collector)
-    alert_list(active[:25], collector)
+    writable = not getattr(collector, "remote", False)  # another instance's alerts are acknowledged there
+    if writable:
+        actions_note(collector)
+    alert_list(active[:25], collector if writable else None)
+    if not writable:
+        st.caption("Acknowledge these on the instance's own dashboard: changes apply only to this instance.")
     if len(active) > 25:
         st.caption(f"{len(active) - 25} more active alerts are not shown; see the history below.")
 
@@ -110,6 +114,7 @@ def history(collector: MetricsCollector, prefs: Prefs) -> None:
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
     active_alerts(collector)
-    silences_list(collector)
-    incidents.render(collector, prefs)  # grouped alerts and the delivery log (prsm_monitor.notify)
+    if not getattr(collector, "remote", False):  # silences and notifications are each instance's own
+        silences_list(collector)
+        incidents.render(collector, prefs)  # grouped alerts and the delivery log (prsm_monitor.notify)
     history(collector, prefs)

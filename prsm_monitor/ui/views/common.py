@@ -77,6 +77,9 @@ def detail_charts(
     collector: MetricsCollector, component: str, minutes: float, rows: Sequence[Sequence[TimeChart]]
 ) -> None:
     """A drill-down's own charts, row by row, from its own history."""
+    if getattr(collector, "remote", False):
+        st.caption("Per-node and per-model history is not served by an instance's API: its latest figures are above.")
+        return
     if collector.store.count(component) == 0:
         st.caption("No history recorded for this yet.")
         return

@@ -100,6 +100,9 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     range_note(collector, "system", data, prefs.minutes, prefs.range_label)
     draw_rows(CHARTS, collector, data)
     st.subheader("Top processes")
+    if getattr(collector, "remote", False):
+        st.caption("Not served by an instance's API: open the instance's own dashboard for its processes.")
+        return
     rows, measured = _processes()
     count = record.get("process_count")
     which = (

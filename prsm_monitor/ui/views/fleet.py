@@ -1,0 +1,196 @@
+"""Fleet page: one row per instance (this one first) and a link into each."""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from collections import Counter
+
+import pandas as pd
+import streamlit as st
+
+from ...collector import MetricsCollector
+from ...envvars import LOCAL_INSTANCE
+from ...fleet import InstanceState, PrometheusFleet, ScrapedInstance, fleet_of, prometheus_fleet_of
+from ...fleet.poller import SPARK_POINTS, UP, WAITING
+from ..clock import duration
+from ..instances import KEY, LOCAL_LABEL, hub_of
+from ..state import Prefs
+from ..style import LEVEL_COLORS
+from ..text import escape_markdown
+
+SPARK_MINUTES = 5
+STATUS_WORDS = {
+    UP: "up",
+    WAITING: "waiting",
+    "unreachable": "unreachable",
+    "unauthorized": "token refused",
+    "bad_answer": "not a prsm-monitor",
+}
+STATUS_COLORS = {"up": "#2e9e4f", "stale": LEVEL_COLORS["warning"], "waiting": "#9aa0aa"}
+COLUMNS = {
+    "instance": st.column_config.TextColumn("Instance"),
+    "address": st.column_config.TextColumn("Address"),
+    "status": st.column_config.TextColumn("Status", help="stale: the figures are its last answer, that old"),
+    "last_seen": st.column_config.TextColumn("Last seen", help="Age of the last answer read from the instance"),
+    "cpu": st.column_config.NumberColumn("CPU (%)", format="%.1f"),
+    "memory": st.column_config.NumberColumn("Mem. (%)", format="%.1f", help="Memory in use"),
+    "nodes": st.column_config.TextColumn("Nodes up"),
+    "models": st.column_config.TextColumn("Models", help="Active of all model instances"),
+    "critical": st.column_config.NumberColumn("Critical", format="%d"),
+    "error": st.column_config.NumberColumn("Error", format="%d"),
+    "warning": st.column_config.NumberColumn("Warning", format="%d"),
+    "info": st.column_config.NumberColumn("Info", format="%d"),
+    "cpu_trend": st.column_config.LineChartColumn(
+        f"CPU, {SPARK_MINUTES} min",
+        y_min=0,
+        y_max=100,
+        width="small",
+        help=f"CPU (%) over the last {SPARK_MINUTES} minutes",
+    ),
+}
+FIGURES = ["cpu", "memory", "nodes", "models", "critical", "error", "warning", "info"]
+
+
+def _of(numerator, denominator) -> str | None:
+    return None if numerator is None or denominator is None else f"{numerator:.0f}/{denominator:.0f}"
+
+
+def row(name: str, url: str, metrics: dict | None, status: str, age: float | None, trend: list[float]) -> dict:
+    """One instance's row from its latest metrics (an ``/api/metrics`` answer, or the local one)."""
+    metrics = metrics or {}
+    system, network, ai = (metrics.get(c) or {} for c in ("system", "network", "ai"))
+    levels = Counter(a.get("level") for a in metrics.get("active_alerts") or [] if isinstance(a, dict))
+    return {
+        "instance": name,
+        "status": status,
+        "last_seen": "never" if age is None else ("now" if age < 1.5 else f"{duration(age)} ago"),
+        "cpu": system.get("cpu_percent"),
+        "memory": system.get("memory_percent"),
+        "nodes": _of(network.get("active_nodes"), network.get("total_nodes")),
+        "models": _of(ai.get("active_models"), ai.get("total_models")),
+        **{level: levels.get(level, 0) for level in ("critical", "error", "warning", "info")},
+        "cpu_trend": trend,
+        "address": urllib.parse.urlsplit(url).netloc + urllib.parse.urlsplit(url).path if "://" in url else url,
+    }
+
+
+def local_row(collector: MetricsCollector, now: float) -> dict:
+    metrics = collector.get_latest_metrics()
+    stamp = (metrics.get("system") or {}).get("timestamp")
+    spark = collector.history("system", SPARK_MINUTES, max_points=SPARK_POINTS)
+    trend = spark["cpu_percent"].dropna().round(1).tolist() if "cpu_percent" in spark else []
+    status = "up" if collector.running else "stopped"
+    return row(LOCAL_LABEL, "this dashboard", metrics, status, None if stamp is None else now - stamp, trend)
+
+
+def remote_row(state: InstanceState, stale: bool, now: float) -> dict:
+    status = STATUS_WORDS.get(state.status, state.status)
+    age = state.age(now)
+    if stale and state.status == UP:
+        status = "stale"
+    trend = [cpu for stamp, cpu in state.cpu if stamp >= now - SPARK_MINUTES * 60]
+    return row(state.name, state.url, state.metrics, status, age, trend)
+
+
+def scraped_row(scraped: ScrapedInstance, stale: bool, now: float) -> dict:
+    """A row of an instance Prometheus scrapes: its last samples there."""
+    figures = scraped.figures
+    status = "down" if scraped.up is False else ("stale" if stale else "up")
+    age = None if scraped.last_sample is None else max(0.0, now - scraped.last_sample)
+    return {
+        "instance": scraped.instance,
+        "address": None,
+        "status": status,
+        "last_seen": "never" if age is None else ("now" if age < 1.5 else f"{duration(age)} ago"),
+        "cpu": figures.get("cpu"),
+        "memory": figures.get("memory"),
+        "nodes": _of(figures.get("active_nodes"), figures.get("total_nodes")),
+        "models": _of(figures.get("active_models"), figures.get("total_models")),
+        **{level: scraped.alerts.get(level, 0) for level in ("critical", "error", "warning", "info")},
+        "cpu_trend": list(scraped.cpu),
+    }
+
+
+def prometheus_table(scraped: PrometheusFleet, now: float) -> None:
+    """Every prsm-monitor the Prometheus of PRSM_PROMETHEUS_URL scrapes, read in a few queries for all."""
+    rows, read_at, error = scraped.snapshot()
+    st.subheader("Scraped by Prometheus")
+    when = "not read yet" if read_at is None else f"read {duration(max(0.0, now - read_at))} ago"
+    st.caption(
+        f"Every prsm-monitor that {scraped.reader.url} scrapes, by its instance label: its last samples there "
+        f"({when}, every {scraped.interval:g} s). Open one through PRSM_INSTANCES to see its pages here."
+    )
+    if error:
+        st.error(f"Prometheus could not be read: {escape_markdown(error)}", icon=":material/error:")
+    if not rows:
+        st.caption("No prsm-monitor found there yet.")
+        return
+    columns = {k: v for k, v in COLUMNS.items() if k != "address"}  # the instance label is its address
+    table = pd.DataFrame([scraped_row(r, scraped.is_stale(r, now), now) for r in rows])[list(columns)]
+    st.dataframe(styled(table), hide_index=True, column_config=columns, placeholder="–")
+
+
+def _status_style(status: str) -> str:
+    color = STATUS_COLORS.get(status, LEVEL_COLORS["error"])
+    return f"color: {color}; font-weight: 600"
+
+
+def styled(table: pd.DataFrame):
+    """Status in its colour; figures that are not current (an instance's last answer) in grey italics."""
+    old = ~table["status"].isin(("up", "waiting")).to_numpy()
+    grey = "color: #9aa0aa; font-style: italic"
+    return table.style.map(_status_style, subset=["status"]).apply(
+        lambda column: [grey if o else "" for o in old], axis=0, subset=FIGURES
+    )
+
+
+def render(collector: MetricsCollector, prefs: Prefs) -> None:
+    hub = hub_of(collector)
+    fleet = fleet_of(hub)
+    now = time.time()
+    rows = [local_row(hub, now)]
+    if fleet is not None:
+        rows += [remote_row(s, fleet.is_stale(s, now), now) for s in fleet.states()]
+    table = pd.DataFrame(rows)[list(COLUMNS)]
+    counts = Counter(r["status"] for r in rows)
+    st.caption(
+        f"{len(rows)} instance{'s' if len(rows) != 1 else ''}: "
+        + ", ".join(f"{n} {status}" for status, n in counts.most_common())
+        + ("" if fleet is None else f". Others are read from their API every {fleet.interval:g} s.")
+    )
+    st.dataframe(
+        styled(table),
+        hide_index=True,
+        column_config=COLUMNS,
+        placeholder="–",
+    )
+    scraped = prometheus_fleet_of(hub)
+    if fleet is None and scraped is None:
+        st.info(
+            "This monitor watches no other instance. Set PRSM_INSTANCES=name=URL,... (tokens in "
+            ".streamlit/secrets.toml, [instances.<name>]) to watch others here.",
+            icon=":material/lan:",
+        )
+    if scraped is not None:
+        prometheus_table(scraped, now)
+
+
+def links(collector: MetricsCollector) -> None:
+    """A button per instance that opens it on the Overview. Outside the live fragment: a page
+    switch from inside one loses the sidebar's widget state."""
+    fleet = fleet_of(hub_of(collector))
+    if fleet is None:
+        return
+    st.caption("Open an instance: every page then shows it (the choice is kept in the URL, like the time range).")
+    with st.container(horizontal=True, gap="small"):
+        for name in (LOCAL_INSTANCE, *fleet.names):
+            label = LOCAL_LABEL if name == LOCAL_INSTANCE else name
+            if st.button(label, key=f"fleet_open_{name}", icon=":material/open_in_new:", on_click=choose, args=(name,)):
+                st.switch_page("streamlit_app.py", query_params={})  # None would clear bound parameters: refused
+
+
+def choose(name: str) -> None:
+    """Make ``name`` the instance every page shows. Set here rather than by a link's query
+    parameter: on a page change Streamlit keeps the selector's old value over the URL's."""
+    st.session_state[KEY] = name
