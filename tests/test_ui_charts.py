@@ -205,3 +205,17 @@ def test_raw_history_draws_no_band():
     chart = charts.timeseries(frame, {"cpu_percent": "CPU"}, unit="%", title="CPU")
     assert not [layer for layer in _layers(chart.spec) if layer.get("mark", {}).get("type") == "area"]
     assert "lo" not in chart.data.column_names
+
+
+def test_a_gap_in_the_record_breaks_the_line_instead_of_bridging_it():
+    """A monitor stopped for 30 s (or an instance that did not answer) was drawn as a straight
+    line across the gap: values nobody measured. An empty row in the gap breaks the line
+    (Vega-Lite breaks path marks at null values by default); regular steps get none."""
+    seconds = np.r_[np.arange(0, 10), np.arange(40, 50)].astype(float)
+    frame = pd.DataFrame({"timestamp": 1_700_000_000 + seconds, "cpu_percent": np.linspace(10, 90, 20)})
+    data = charts.timeseries(frame, {"cpu_percent": "CPU"}, unit="%").data.to_pandas()
+    assert len(data) == 21
+    gap = data[data["s0"].isna()]
+    assert gap["t"].tolist() == [24.5]  # halfway between 9 s and 40 s
+    steady = charts.timeseries(frame.iloc[:10], {"cpu_percent": "CPU"}, unit="%").data.to_pandas()
+    assert steady["s0"].notna().all() and len(steady) == 10

@@ -32,6 +32,7 @@ CHART_HEIGHT = 200
 FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
 LEGEND = {"title": None, "orient": "top", "symbolType": "stroke", "symbolStrokeWidth": 3}
 NOTE_COLOR = "#6b7280"
+GAP_STEPS = 5  # a step this many times the typical one is a gap in the record, drawn as one
 NO_AXIS = {"title": None, "labels": False, "ticks": False, "grid": False, "domain": False}
 
 
@@ -65,6 +66,24 @@ class Parts:
 def _arrow(frame: pd.DataFrame) -> pa.Table:
     """The frame as an Arrow table without pandas' schema metadata (about 1 KB per chart per tick)."""
     return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+
+
+def break_gaps(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` (time in column ``t``) with an empty row in each gap longer than
+    :data:`GAP_STEPS` typical steps (the monitor was stopped, an instance did not answer):
+    a line breaks at an empty value instead of joining both sides with a straight line, which
+    would draw values nobody measured."""
+    t = data["t"].to_numpy(dtype="float64")
+    if len(t) < 3:
+        return data
+    steps = np.diff(t)
+    typical = float(np.median(steps))
+    gaps = np.flatnonzero(steps > GAP_STEPS * typical) if typical > 0 else []
+    if not len(gaps):
+        return data
+    filler = pd.DataFrame(np.nan, index=range(len(gaps)), columns=data.columns).astype(data.dtypes.to_dict())
+    filler["t"] = ((t[gaps] + t[gaps + 1]) / 2).astype(data["t"].dtype)
+    return pd.concat([data, filler], ignore_index=True).sort_values("t", kind="stable", ignore_index=True)
 
 
 def _ms(timestamp: float) -> int:
@@ -161,6 +180,7 @@ def timeseries(
         data["hi"] = frame[f"{band}_max"].astype("float32")
     base, last = float(frame["timestamp"].iloc[0]), float(frame["timestamp"].iloc[-1])
     data.insert(0, "t", (frame["timestamp"] - base).astype("float32"))
+    data = break_gaps(data)
     values = data.drop(columns="t").to_numpy(dtype="float64")
     data_max = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
     shown, off_chart = split_thresholds(thresholds, data_max, unit)
