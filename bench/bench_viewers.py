@@ -29,6 +29,7 @@ nothing else runs, or read them as "before vs after in one run".
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -80,6 +81,42 @@ sys.exit(main())
 """
 
 
+class Meter:
+    """A TCP relay in front of a server, counting the bytes the server sends through it: what
+    the tabs receive on the wire (compressed when the WebSocket is). Playwright's frame events
+    report payloads after decompression, so they alone would not show what compression saves."""
+
+    def __init__(self, target: int, port: int):
+        self.target, self.port, self.down = target, port, 0
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result()
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def _relay(self, reader, writer) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        except OSError:
+            writer.close()
+            return
+
+        async def pipe(source, sink, counted: bool) -> None:
+            try:
+                while data := await source.read(65536):
+                    if counted:
+                        self.down += len(data)
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer, False), pipe(upstream_reader, writer, True))
+
+
 @dataclass
 class Server:
     """``streamlit run streamlit_app.py`` of ``tree`` on ``port``, memory-only history, demo on."""
@@ -91,10 +128,18 @@ class Server:
     freeze: bool = False
     process: subprocess.Popen | None = None
     log: list[str] = field(default_factory=list)
+    meter: Meter | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def browser_url(self) -> str:
+        """Where the tabs connect: through the byte meter (port + 5)."""
+        if self.meter is None:
+            self.meter = Meter(self.port, self.port + 5)
+        return f"http://127.0.0.1:{self.meter.port}"
 
     def start(self) -> None:
         env = {
@@ -152,12 +197,13 @@ class Tabs:
     def __init__(self, browser, server: Server, page: str, count: int):
         self.bytes = 0
         self.frames = 0
+        self.server = server
         self.contexts = []
         for _ in range(count):
             context = browser.new_context(viewport={"width": 1440, "height": 1400})
             tab = context.new_page()
             tab.on("websocket", self._watch)
-            tab.goto(f"{server.url}/{PAGES[page]}", wait_until="commit", timeout=120_000)
+            tab.goto(f"{server.browser_url}/{PAGES[page]}", wait_until="commit", timeout=120_000)
             tab.wait_for_selector(CONNECTED, timeout=120_000)
             refresh = tab.locator("[data-testid='stSidebar']").get_by_text("1 s", exact=True)
             refresh.click(timeout=60_000)
@@ -187,7 +233,8 @@ class Sample:
     tabs: int
     idle_cpu: float  # % of one core with no tab open
     busy_cpu: float  # % of one core with the tabs open
-    kb_per_tab_s: float
+    kb_per_tab_s: float  # WebSocket payloads, as the page's script sees them
+    wire_kb_per_tab_s: float  # bytes on the wire (after compression, with HTTP and WebSocket framing)
 
     @property
     def cpu_per_tab(self) -> float:
@@ -206,14 +253,15 @@ def measure(browser, server: Server, page: str, count: int, seconds: float, warm
     tabs = Tabs(browser, server, page, count)
     try:
         tabs.pump(warmup)
-        start_bytes = tabs.bytes
+        start_bytes, start_wire = tabs.bytes, server.meter.down
         started = time.monotonic()
         busy = cpu_over(server, seconds, tabs.pump)
         elapsed = time.monotonic() - started
         kb = (tabs.bytes - start_bytes) / 1024 / count / elapsed
+        wire = (server.meter.down - start_wire) / 1024 / count / elapsed
     finally:
         tabs.close()
-    return Sample(count, idle, busy, kb)
+    return Sample(count, idle, busy, kb, wire)
 
 
 def baseline_tree(commit: str, into: Path) -> Path:
@@ -239,7 +287,8 @@ def start_all(servers: list[Server]) -> None:
 def compare(args, servers: list[Server]) -> None:
     from playwright.sync_api import sync_playwright
 
-    print(f"\n{'page':10} {'tabs':>4}  " + "  ".join(f"{s.name + ' CPU%/tab':>17} {'KB/s/tab':>8}" for s in servers))
+    head = "  ".join(f"{s.name + ' CPU%/tab':>24} {'KB/s/tab':>8} {'wire':>6}" for s in servers)
+    print(f"\n{'page':10} {'tabs':>4}  {head}")
     with sync_playwright() as playwright:
         browser = launch(playwright)
         round_ = 0
@@ -249,7 +298,9 @@ def compare(args, servers: list[Server]) -> None:
                 round_ += 1
                 samples = {s.name: measure(browser, s, page, count, args.seconds, args.warmup) for s in order}
                 cells = "  ".join(
-                    f"{samples[s.name].cpu_per_tab:17.2f} {samples[s.name].kb_per_tab_s:8.1f}" for s in servers
+                    f"{samples[s.name].cpu_per_tab:24.2f} {samples[s.name].kb_per_tab_s:8.1f} "
+                    f"{samples[s.name].wire_kb_per_tab_s:6.1f}"
+                    for s in servers
                 )
                 idle = ", ".join(f"{s.name} idle {samples[s.name].idle_cpu:.1f}%" for s in servers)
                 print(f"{page:10} {count:>4}  {cells}   ({idle})", flush=True)
@@ -319,7 +370,10 @@ def memory(args) -> None:
             while time.monotonic() - started < args.memory * 60:
                 cpu = cpu_over(server, 30, tabs.pump)
                 ticks = server.collector_record()["ticks_total"]
-                print(f"{(time.monotonic() - started) / 60:6.1f} {server.rss_mb():8.1f} {cpu:6.1f} {ticks:6.0f}", flush=True)
+                print(
+                    f"{(time.monotonic() - started) / 60:6.1f} {server.rss_mb():8.1f} {cpu:6.1f} {ticks:6.0f}",
+                    flush=True,
+                )
             tabs.close()
             browser.close()
     finally:
