@@ -4,6 +4,8 @@ a changed threshold or range still shows at once."""
 import json
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -106,11 +108,21 @@ def test_a_changed_range_shows_at_once(ten_point_collector):
         return float(x["scale"]["domain"][0]["expr"]) / 1000
 
     at, other = run(session()), run(session())
-    assert first_time(at) == pytest.approx(now - 630, abs=0.01)  # 15 min (the default): all of it
+    assert first_time(at) == pytest.approx(now - 630, abs=0.5)  # 15 min (the default): all of it
     at.segmented_control(key="range").set_value("5 min")
     run(at)
-    assert first_time(at) == pytest.approx(now - 280, abs=0.01)  # the same version, another range
-    assert first_time(run(other)) == pytest.approx(now - 630, abs=0.01)  # the other viewer's range
+    assert first_time(at) == pytest.approx(now - 280, abs=0.5)  # the same version, another range
+    assert first_time(run(other)) == pytest.approx(now - 630, abs=0.5)  # the other viewer's range
+
+
+def test_charts_get_whole_seconds_and_whole_large_values_only_where_rounding_is_invisible():
+    frame = pd.DataFrame({"timestamp": [10.3, 11.6, 13.1], "rate": [1234.56, 5.55, np.nan], "ratio": [0.51, 0.25, 1]})
+    rounded = shared_views.visible_precision(frame)
+    assert rounded["timestamp"].tolist() == [10.0, 12.0, 13.0]  # points 1.4 s apart; tooltips show hh:mm:ss
+    assert rounded["rate"].tolist()[:2] == [1235.0, 5.55] and np.isnan(rounded["rate"].iloc[2])
+    assert rounded["ratio"].tolist() == [0.51, 0.25, 1]
+    fast = pd.DataFrame({"timestamp": [10.1, 10.3, 10.5], "x": [1.0, 2.0, 3.0]})  # 0.2 s apart: kept
+    assert shared_views.visible_precision(fast)["timestamp"].tolist() == [10.1, 10.3, 10.5]
 
 
 class Versioned:

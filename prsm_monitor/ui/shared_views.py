@@ -24,6 +24,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -80,12 +81,33 @@ def latest(collector) -> dict:
 
 
 def history(collector, component: str, minutes: float, max_points: int = MAX_POINTS) -> pd.DataFrame:
-    """The range's history of ``component``, downsampled to ``max_points`` with peaks kept."""
+    """The range's history of ``component`` as charts draw it: downsampled to ``max_points``
+    with peaks kept, rounded where the rounding cannot be seen (:func:`visible_precision`)."""
     return per_version(
         collector,
         ("history", component, minutes, max_points),
-        lambda c: c.history(component, minutes, max_points=max_points),
+        lambda c: visible_precision(c.history(component, minutes, max_points=max_points)),
     )
+
+
+def visible_precision(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with whole-second times when its points are a second or more apart (a chart's
+    tooltip shows hh:mm:ss), and values of 1,000 or more as integers (tooltips show four
+    significant digits). Whole numbers leave the float32 columns sent to the browser with
+    zero low bits, which the WebSocket's compression shrinks."""
+    if len(frame) < 2:
+        return frame
+    rounded = {}
+    times = frame["timestamp"].to_numpy(dtype="float64")
+    if (times[-1] - times[0]) / (len(times) - 1) >= 1.0:
+        rounded["timestamp"] = np.round(times)
+    for name in frame.columns:
+        if name != "timestamp" and frame[name].dtype.kind == "f":
+            values = frame[name].to_numpy()
+            large = np.abs(values) >= 1000
+            if large.any():
+                rounded[name] = np.where(large, np.round(values), values)
+    return frame.assign(**rounded) if rounded else frame
 
 
 def chart_key(chart: TimeChart) -> tuple:
