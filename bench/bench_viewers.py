@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "91a5267"
@@ -196,7 +197,7 @@ class Tabs:
 
     def __init__(self, browser, server: Server, page: str, count: int):
         self.bytes = 0
-        self.frames = 0
+        self.runs = 0  # script runs the tabs saw finish (refreshes that arrived)
         self.server = server
         self.contexts = []
         for _ in range(count):
@@ -214,7 +215,10 @@ class Tabs:
 
     def _frame(self, payload) -> None:
         self.bytes += len(payload)
-        self.frames += 1
+        if isinstance(payload, bytes) and len(payload) < 200:  # script_finished is a few bytes
+            message = ForwardMsg()
+            message.ParseFromString(payload)
+            self.runs += message.WhichOneof("type") == "script_finished"
 
     def pump(self, seconds: float) -> None:
         """Let Playwright deliver events for ``seconds`` (its callbacks run on this thread)."""
@@ -235,6 +239,7 @@ class Sample:
     busy_cpu: float  # % of one core with the tabs open
     kb_per_tab_s: float  # WebSocket payloads, as the page's script sees them
     wire_kb_per_tab_s: float  # bytes on the wire (after compression, with HTTP and WebSocket framing)
+    runs_per_tab_s: float  # refreshes that arrived: below 1 when the machine could not keep up
 
     @property
     def cpu_per_tab(self) -> float:
@@ -253,15 +258,16 @@ def measure(browser, server: Server, page: str, count: int, seconds: float, warm
     tabs = Tabs(browser, server, page, count)
     try:
         tabs.pump(warmup)
-        start_bytes, start_wire = tabs.bytes, server.meter.down
+        start_bytes, start_wire, start_runs = tabs.bytes, server.meter.down, tabs.runs
         started = time.monotonic()
         busy = cpu_over(server, seconds, tabs.pump)
         elapsed = time.monotonic() - started
         kb = (tabs.bytes - start_bytes) / 1024 / count / elapsed
         wire = (server.meter.down - start_wire) / 1024 / count / elapsed
+        runs = (tabs.runs - start_runs) / count / elapsed
     finally:
         tabs.close()
-    return Sample(count, idle, busy, kb, wire)
+    return Sample(count, idle, busy, kb, wire, runs)
 
 
 def baseline_tree(commit: str, into: Path) -> Path:
@@ -276,18 +282,22 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
 
 
-def start_all(servers: list[Server]) -> None:
+def start_all(servers: list[Server], ticks: int = 10) -> None:
+    """Start the servers and wait until each has collected ``ticks`` times: 160 (at 1 s) fill
+    the 15 min charts to their downsampled maximum (150 points), a long-running server's state."""
     for server in servers:
         server.start()
     for server in servers:
         server.wait()
-    time.sleep(5)  # the first ticks of the demo network (start-up costs are not a viewer's)
+    deadline = time.monotonic() + ticks * 3 + 60
+    while time.monotonic() < deadline and any(s.collector_record()["ticks_total"] < ticks for s in servers):
+        time.sleep(1)
 
 
 def compare(args, servers: list[Server]) -> None:
     from playwright.sync_api import sync_playwright
 
-    head = "  ".join(f"{s.name + ' CPU%/tab':>24} {'KB/s/tab':>8} {'wire':>6}" for s in servers)
+    head = "  ".join(f"{s.name + ' CPU%/tab':>24} {'KB/s/tab':>8} {'wire':>6} {'runs/s':>6}" for s in servers)
     print(f"\n{'page':10} {'tabs':>4}  {head}")
     with sync_playwright() as playwright:
         browser = launch(playwright)
@@ -299,7 +309,7 @@ def compare(args, servers: list[Server]) -> None:
                 samples = {s.name: measure(browser, s, page, count, args.seconds, args.warmup) for s in order}
                 cells = "  ".join(
                     f"{samples[s.name].cpu_per_tab:24.2f} {samples[s.name].kb_per_tab_s:8.1f} "
-                    f"{samples[s.name].wire_kb_per_tab_s:6.1f}"
+                    f"{samples[s.name].wire_kb_per_tab_s:6.1f} {samples[s.name].runs_per_tab_s:6.2f}"
                     for s in servers
                 )
                 idle = ", ".join(f"{s.name} idle {samples[s.name].idle_cpu:.1f}%" for s in servers)
@@ -347,7 +357,7 @@ def gc_variants(args) -> None:
         Server("freeze+gc", ROOT, args.port + 2, ("--runner.postScriptGC", "true"), freeze=True),
     ]
     try:
-        start_all(servers)
+        start_all(servers, args.history)
         args.wrk_seconds = 0
         compare(args, servers)
     finally:
@@ -389,7 +399,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--wrk-seconds", type=int, default=60, help="0: no missed-tick check")
     parser.add_argument("--baseline", default=BASELINE, help="commit measured as 'before'")
-    parser.add_argument("--port", type=int, default=8710)
+    parser.add_argument("--port", type=int, default=8710, help="first of 8 ports (servers, and +5 the byte meters)")
+    parser.add_argument("--history", type=int, default=160, help="ticks each server collects before measuring")
     parser.add_argument("--gc", action="store_true", help="compare the three garbage-collection settings")
     parser.add_argument("--memory", type=float, metavar="MINUTES", help="RSS over time with 5 tabs")
     args = parser.parse_args()
@@ -409,7 +420,7 @@ def main() -> None:
             Server("after", ROOT, args.port + 1),
         ]
         try:
-            start_all(servers)
+            start_all(servers, args.history)
             compare(args, servers)
         finally:
             for server in servers:

@@ -36,8 +36,10 @@ from .timechart import TimeChart, show
 
 T = TypeVar("T")
 MAX_ENTRIES = 512  # keys kept (least recently used first out): pages x ranges x charts, drill-downs
-# An Overview trend is 130 px tall and a third of the page wide: 80 points (40 min-max buckets)
-# draw the same line as 150 and send half the data.
+# Points a chart needs, by its width (each pair a bucket's lowest and highest value, so peaks
+# stay): a chart across the page MAX_POINTS (150), one of two side by side 100, an Overview
+# trend (130 px tall, a third of the page) 80. More would draw the same line and send more.
+HALF_POINTS = 100
 COMPACT_POINTS = 80
 
 _lock = threading.Lock()
@@ -119,29 +121,35 @@ def chart_key(chart: TimeChart) -> tuple:
     )
 
 
-def chart(collector, declared: TimeChart, component: str, minutes: float, *, compact: bool = False) -> Chart | None:
-    """The Vega-Lite chart of ``declared`` over the range (:func:`timechart.spec`), shared."""
-    points = COMPACT_POINTS if compact else MAX_POINTS
+def chart(
+    collector, declared: TimeChart, component: str, minutes: float, *, compact: bool = False, points: int = MAX_POINTS
+) -> Chart | None:
+    """The Vega-Lite chart of ``declared`` over the range (:func:`timechart.spec`) from
+    ``points`` points (compact: :data:`COMPACT_POINTS`), shared."""
+    points = COMPACT_POINTS if compact else points
     return per_version(
         collector,
-        ("chart", component, minutes, chart_key(declared), compact),
+        ("chart", component, minutes, chart_key(declared), compact, points),
         lambda c: timechart.spec(declared, c, history(c, component, minutes, points), compact=compact),
     )
 
 
-def draw(declared: TimeChart, collector, component: str, minutes: float, *, compact: bool = False) -> None:
+def draw(
+    declared: TimeChart, collector, component: str, minutes: float, *, compact: bool = False, points: int = MAX_POINTS
+) -> None:
     """:func:`timechart.draw` of the shared chart."""
     if declared.heading and not compact:
         st.subheader(declared.heading)
-    show(chart(collector, declared, component, minutes, compact=compact), declared.empty)
+    show(chart(collector, declared, component, minutes, compact=compact, points=points), declared.empty)
 
 
 def draw_rows(rows: Sequence[Sequence[TimeChart]], collector, component: str, minutes: float) -> None:
     """:func:`timechart.draw_rows` of shared charts: a row's charts side by side."""
     for row in rows:
+        points = MAX_POINTS if len(row) == 1 else HALF_POINTS
         for column, declared in zip(st.columns(len(row)), row, strict=True):
             with column:
-                draw(declared, collector, component, minutes)
+                draw(declared, collector, component, minutes, points=points)
 
 
 def kpi_row(collector, component: str, kpis: Sequence[kpi.Kpi]) -> None:
