@@ -303,10 +303,13 @@ def compare(args, servers: list[Server]) -> None:
         browser = launch(playwright)
         round_ = 0
         for page in args.pages:
+            by_count = {}
             for count in args.tabs:
                 order = servers if round_ % 2 == 0 else servers[::-1]
                 round_ += 1
-                samples = {s.name: measure(browser, s, page, count, args.seconds, args.warmup) for s in order}
+                samples = by_count[count] = {
+                    s.name: measure(browser, s, page, count, args.seconds, args.warmup) for s in order
+                }
                 cells = "  ".join(
                     f"{samples[s.name].cpu_per_tab:24.2f} {samples[s.name].kb_per_tab_s:8.1f} "
                     f"{samples[s.name].wire_kb_per_tab_s:6.1f} {samples[s.name].runs_per_tab_s:6.2f}"
@@ -314,6 +317,13 @@ def compare(args, servers: list[Server]) -> None:
                 )
                 idle = ", ".join(f"{s.name} idle {samples[s.name].idle_cpu:.1f}%" for s in servers)
                 print(f"{page:10} {count:>4}  {cells}   ({idle})", flush=True)
+            if len(by_count) > 1:  # what one more viewer costs: the slope from the fewest to the most tabs
+                low, high = min(by_count), max(by_count)
+                slope = ", ".join(
+                    f"{s.name} {(by_count[high][s.name].busy_cpu - by_count[low][s.name].busy_cpu) / (high - low):.2f}%"
+                    for s in servers
+                )
+                print(f"{page:10} each extra viewer ({low} -> {high} tabs): {slope} of a core", flush=True)
         if args.wrk_seconds:
             for server in servers:
                 missed_ticks(browser, server, args.wrk_seconds)

@@ -106,11 +106,11 @@ DISTRIBUTIONS = {"distribution_by_framework": "Instances by framework", "distrib
 
 
 def model_rows(collector: MetricsCollector) -> pd.DataFrame:
-    return pd.DataFrame(latest(collector)["ai"].get("models") or [], columns=list(MODEL_COLUMNS))
+    return pd.DataFrame((latest(collector)["ai"] or {}).get("models") or [], columns=list(MODEL_COLUMNS))
 
 
 def distribution(collector: MetricsCollector, field: str, title: str) -> charts.Chart | None:
-    return charts.distribution(latest(collector)["ai"].get(field) or {}, title=title)
+    return charts.distribution((latest(collector)["ai"] or {}).get(field) or {}, title=title)
 
 
 def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> None:

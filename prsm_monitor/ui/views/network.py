@@ -103,7 +103,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         st.subheader("Link latency")
         show(per_version(collector, ("latency_matrix",), _latency_matrix), "No link has measured a round trip yet.")
     st.subheader("Nodes")
-    table(per_version(collector, ("node_rows",), lambda c: node_rows(latest(c)["network"]["nodes"])), NODE_COLUMNS)
+    table(per_version(collector, ("node_rows",), lambda c: node_rows(_record(c)["nodes"])), NODE_COLUMNS)
     data = frame(collector, "network", prefs.minutes)
     range_note(collector, "network", data, prefs.minutes, prefs.range_label)
     draw_rows(CHARTS, collector, "network", prefs.minutes)
@@ -111,13 +111,18 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     node_detail(collector, nodes, prefs)
 
 
+def _record(collector: MetricsCollector) -> dict:
+    """The network record of this version (shared by viewers; empty if the source went away)."""
+    return latest(collector)["network"] or {"nodes": [], "edges": []}
+
+
 def _topology(collector: MetricsCollector):
-    record = latest(collector)["network"]
+    record = _record(collector)
     return topology(record["nodes"], record["edges"], latency_bands(collector))
 
 
 def _latency_matrix(collector: MetricsCollector):
-    record = latest(collector)["network"]
+    record = _record(collector)
     return latency_matrix(record["edges"], [n["name"] for n in record["nodes"]], latency_bands(collector))
 
 
@@ -147,7 +152,7 @@ def consensus(collector: MetricsCollector, record: dict, prefs: Prefs) -> None:
 
 def proposal_rows(collector: MetricsCollector, zone) -> pd.DataFrame:
     """The recent proposals, newest first, started times in ``zone``."""
-    rows = pd.DataFrame(latest(collector)["network"].get("consensus_history") or []).iloc[::-1]
+    rows = pd.DataFrame(_record(collector).get("consensus_history") or []).iloc[::-1]
     rows["started"] = local_times(rows["started"], zone).to_numpy()
     return rows
 
