@@ -16,8 +16,8 @@ KB per tab per second. Then, with 10 tabs on the Overview of each server, ``wrk`
 ``/api/metrics`` for ``--wrk-seconds`` and the collector's own ``missed_ticks_total`` is read
 before and after (the collector counts a tick it had to skip).
 
-    python bench/bench_viewers.py                 # every page, 1/5/10 tabs, 20 s windows, wrk 60 s (~25 min)
-    python bench/bench_viewers.py --quick         # Overview and System, 1/5 tabs, 8 s, wrk 20 s (~5 min)
+    python bench/bench_viewers.py                 # every page, 1/5/10 tabs, 20 s windows, wrk 60 s (~40 min)
+    python bench/bench_viewers.py --quick         # Overview and System, 1/5 tabs, 8 s, wrk 20 s (~10 min)
     python bench/bench_viewers.py --gc            # this tree only: GC after every rerun vs off vs gc.freeze()
     python bench/bench_viewers.py --memory 20     # this tree only: RSS every 30 s with 5 tabs for 20 min
 
