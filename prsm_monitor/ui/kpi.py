@@ -73,28 +73,42 @@ def _number(value) -> float | None:
 def kpi_row(collector: MetricsCollector, component: str, record: dict | None, kpis: Sequence[Kpi]) -> None:
     """The KPIs as bordered cards in a row that wraps when the page is narrow (so no label or
     value is cut), each with its change against one minute ago. Missing values read "–"."""
+    draw_cards(cards(collector, component, record, kpis))
+
+
+def cards(collector: MetricsCollector, component: str, record: dict | None, kpis: Sequence[Kpi]) -> list[dict]:
+    """``st.metric`` arguments of each KPI card (pure, so pages can share them)."""
     recent = collector.history(component, minutes=1.5)
     now = record.get("timestamp") if record else None
+    made = []
+    for kpi in kpis:
+        value = _number(record.get(kpi.field)) if record else None
+        delta = None
+        if kpi.delta and value is not None and now is not None:
+            before = value_a_minute_ago(recent, kpi.field, now)
+            if before is not None:
+                delta = delta_of(kpi, value - before)
+        help_text = f"{kpi.help}. " if kpi.help else ""
+        if kpi.delta:
+            help_text += "The small figure is the change against one minute ago."
+        made.append(
+            {
+                "label": kpi.label,
+                "value": "–" if value is None else kpi.fmt(value),
+                "delta": delta.text if delta else None,
+                "delta_color": delta.color if delta else "off",
+                "delta_arrow": delta.arrow if delta else "auto",
+                "help": help_text or None,
+            }
+        )
+    return made
+
+
+def draw_cards(made: Sequence[dict]) -> None:
+    """Cards made by :func:`cards`, bordered, in a row that wraps."""
     with st.container(horizontal=True, gap="small"):
-        for kpi in kpis:
-            value = _number(record.get(kpi.field)) if record else None
-            delta = None
-            if kpi.delta and value is not None and now is not None:
-                before = value_a_minute_ago(recent, kpi.field, now)
-                if before is not None:
-                    delta = delta_of(kpi, value - before)
-            help_text = f"{kpi.help}. " if kpi.help else ""
-            if kpi.delta:
-                help_text += "The small figure is the change against one minute ago."
-            st.metric(
-                kpi.label,
-                "–" if value is None else kpi.fmt(value),
-                delta=delta.text if delta else None,
-                delta_color=delta.color if delta else "off",
-                delta_arrow=delta.arrow if delta else "auto",
-                help=help_text or None,
-                border=True,
-            )
+        for card in made:
+            st.metric(**card, border=True)
 
 
 def figure_row(figures: Sequence[tuple[str, object, Callable[[float], str]]]) -> None:

@@ -41,12 +41,19 @@ def setup(script: str) -> tuple[MetricsCollector, Prefs]:
 
 
 def live(view: View, collector: MetricsCollector, prefs: Prefs) -> None:
-    """Run ``view`` in a fragment that re-reads the collector every ``prefs.refresh`` seconds."""
+    """Run ``view`` in a fragment that re-reads the collector every ``prefs.refresh`` seconds,
+    or every collection interval when that is longer: a rerun between two ticks would only
+    send again what the viewer already has."""
 
-    @st.fragment(run_every=prefs.refresh)
+    @st.fragment(run_every=refresh_period(prefs.refresh, collector))
     def live_view():
         toast_new_alerts(hub_of(collector))  # this instance's alerts, those about the others included
         remote_note(collector)
         view(collector, prefs)
 
     live_view()
+
+
+def refresh_period(refresh: float | None, collector: MetricsCollector) -> float | None:
+    """Seconds between a viewer's reruns: its choice, but never shorter than the collection interval."""
+    return None if refresh is None else max(float(refresh), collector.collection_interval)

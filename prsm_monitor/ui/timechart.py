@@ -50,7 +50,12 @@ def draw(chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, c
     """One declared chart from ``data`` (compact: the small trend of an Overview card)."""
     if chart.heading and not compact:
         st.subheader(chart.heading)
-    spec = charts.timeseries(
+    show(spec(chart, collector, data, compact=compact), chart.empty)
+
+
+def spec(chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, compact: bool = False):
+    """The Vega-Lite chart :func:`draw` shows (None: nothing to draw); pure, so pages can share it."""
+    return charts.timeseries(
         data,
         chart.series,
         unit=chart.unit,
@@ -60,7 +65,6 @@ def draw(chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, c
         compact=compact,
         parts=chart.parts,
     )
-    show(spec, chart.empty)
 
 
 def draw_rows(rows: Sequence[Sequence[TimeChart]], collector: MetricsCollector, data: pd.DataFrame) -> None:

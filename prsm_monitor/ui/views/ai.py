@@ -9,8 +9,9 @@ import streamlit as st
 from ...collector import MetricsCollector
 from .. import charts, kpi
 from ..kpi import Kpi
+from ..shared_views import draw_rows, kpi_row, latest, per_version
 from ..state import Prefs
-from ..timechart import TimeChart, draw_rows, show
+from ..timechart import TimeChart, show
 from .common import detail_charts, frame, range_note, source_error, table
 from .network import NO_SOURCE
 
@@ -85,30 +86,36 @@ MODEL_COLUMNS = {
 
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
-    metrics = collector.get_latest_metrics()
+    metrics = latest(collector)
     record = metrics["ai"]
     source_error(metrics, "ai")
     if record is None:
         st.info(NOT_FROM_NODES if collector.settings.node_urls else NO_SOURCE, icon=":material/info:")
         return
-    kpi.kpi_row(collector, "ai", record, KPIS)
+    kpi_row(collector, "ai", KPIS)
     data = frame(collector, "ai", prefs.minutes)
     range_note(collector, "ai", data, prefs.minutes, prefs.range_label)
-    draw_rows(CHARTS, collector, data)
+    draw_rows(CHARTS, collector, "ai", prefs.minutes)
     st.subheader("Models")
-    table(pd.DataFrame(record.get("models") or [], columns=list(MODEL_COLUMNS)), MODEL_COLUMNS)
-    left, right = st.columns(2)
-    with left:
-        show(
-            charts.distribution(record.get("distribution_by_framework") or {}, title="Instances by framework"),
-            "No models deployed.",
-        )
-    with right:
-        show(
-            charts.distribution(record.get("distribution_by_type") or {}, title="Instances by type"),
-            "No models deployed.",
-        )
+    table(per_version(collector, ("model_rows",), model_rows), MODEL_COLUMNS)
+    for column, (field, title) in zip(st.columns(2), DISTRIBUTIONS.items(), strict=True):
+        with column:
+            show(
+                per_version(collector, ("distribution", field), lambda c, f=field, t=title: distribution(c, f, t)),
+                "No models deployed.",
+            )
     model_detail(collector, record, prefs)
+
+
+DISTRIBUTIONS = {"distribution_by_framework": "Instances by framework", "distribution_by_type": "Instances by type"}
+
+
+def model_rows(collector: MetricsCollector) -> pd.DataFrame:
+    return pd.DataFrame((latest(collector)["ai"] or {}).get("models") or [], columns=list(MODEL_COLUMNS))
+
+
+def distribution(collector: MetricsCollector, field: str, title: str) -> charts.Chart | None:
+    return charts.distribution((latest(collector)["ai"] or {}).get(field) or {}, title=title)
 
 
 def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> None:

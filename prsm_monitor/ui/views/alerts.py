@@ -11,6 +11,7 @@ from ...alerts.rules import LEVELS
 from ...collector import COMPONENTS, MetricsCollector
 from .. import charts
 from ..clock import clock, local_times, viewer_zone
+from ..shared_views import per_version
 from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_COLORS
 from ..timechart import show
@@ -32,7 +33,7 @@ def _clock(timestamp: float) -> str:
 
 
 def active_alerts(collector: MetricsCollector) -> None:
-    active = collector.get_active_alerts()
+    active = per_version(collector, ("active_alerts",), lambda c: c.get_active_alerts())
     st.subheader(f"Active ({len(active)})")
     silence_errors()
     if not active:
@@ -82,16 +83,9 @@ def history(collector: MetricsCollector, prefs: Prefs) -> None:
     left, right = st.columns(2)
     levels = left.multiselect("Level", LEVELS, default=list(LEVELS), key="alerts_levels")
     components = right.multiselect("Component", COMPONENTS, default=list(COMPONENTS), key="alerts_components")
-    now = time.time()
-    events = [
-        e
-        for e in collector.get_alerts(since=now - prefs.minutes * 60)
-        if e["level"] in levels and e["component"] in components
-    ]
-    show(
-        charts.alert_counts(events, minutes=prefs.minutes, now=now),
-        f"No alert events in the last {prefs.range_label} for this filter.",
-    )
+    key = ("alert_events", prefs.minutes, tuple(levels), tuple(components))
+    events, counts = per_version(collector, key, lambda c: _events(c, prefs.minutes, levels, components))
+    show(counts, f"No alert events in the last {prefs.range_label} for this filter.")
     if not events:
         return
     table = pd.DataFrame(
@@ -110,6 +104,14 @@ def history(collector: MetricsCollector, prefs: Prefs) -> None:
         placeholder="–",
     )
     st.caption(f"{len(events)} events, newest first. The log keeps the last 1,000.")
+
+
+def _events(collector: MetricsCollector, minutes: float, levels, components) -> tuple[list[dict], charts.Chart | None]:
+    """The range's events that pass the filter, and their counts over time (shared by viewers)."""
+    now = time.time()
+    since = collector.get_alerts(since=now - minutes * 60)
+    events = [e for e in since if e["level"] in levels and e["component"] in components]
+    return events, charts.alert_counts(events, minutes=minutes, now=now)
 
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:

@@ -10,16 +10,16 @@ import streamlit as st
 
 from ...collector import MetricsCollector
 from ..clock import clock, duration, viewer_zone
-from ..style import MAX_POINTS
+from ..shared_views import draw_rows, history
 from ..text import escape_markdown
-from ..timechart import TimeChart, draw_rows
+from ..timechart import TimeChart
 
 MISSING = "–"
 
 
 def frame(collector: MetricsCollector, component: str, minutes: float) -> pd.DataFrame:
-    """History of the range, downsampled for charts with peaks kept."""
-    return collector.history(component, minutes, max_points=MAX_POINTS)
+    """History of the range, downsampled for charts with peaks kept (shared by every viewer)."""
+    return history(collector, component, minutes)
 
 
 def range_note(collector: MetricsCollector, component: str, data: pd.DataFrame, minutes: float, label: str) -> None:
@@ -83,4 +83,4 @@ def detail_charts(
     if collector.store.count(component) == 0:
         st.caption("No history recorded for this yet.")
         return
-    draw_rows(rows, collector, collector.history(component, minutes, max_points=MAX_POINTS))
+    draw_rows(rows, collector, component, minutes)

@@ -11,9 +11,10 @@ from .. import kpi
 from ..clock import clock, duration, local_times, viewer_zone
 from ..kpi import Kpi
 from ..network_charts import LatencyBands, latency_matrix, topology
+from ..shared_views import draw_rows, kpi_row, latest, per_version
 from ..state import Prefs
 from ..text import escape_markdown as md
-from ..timechart import TimeChart, draw_rows, show
+from ..timechart import TimeChart, show
 from .common import MISSING, detail_charts, frame, range_note, source_error, table
 
 KPIS = (
@@ -105,32 +106,31 @@ def latency_bands(collector: MetricsCollector) -> LatencyBands:
 
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
-    metrics = collector.get_latest_metrics()
+    metrics = latest(collector)
     record = metrics["network"]
     source_error(metrics, "network")
     if record is None:
         st.info(NO_SOURCE, icon=":material/info:")
         return
-    kpi.kpi_row(collector, "network", record, KPIS)
+    kpi_row(collector, "network", KPIS)
     if record.get("source") == "nodes":
         st.caption(nodes_note(record))
     else:
         st.caption(f"Windowed values cover the last {record['window_seconds']:.0f} s of reports.")
-    nodes, edges = record["nodes"], record["edges"]
-    bands = latency_bands(collector)
+    nodes = record["nodes"]
     left, right = st.columns(2)
     with left:
         st.subheader("Topology")
-        show(topology(nodes, edges, bands), "No nodes in the directory.")
+        show(per_version(collector, ("topology",), _topology), "No nodes in the directory.")
     with right:
         st.subheader("Link latency")
-        show(latency_matrix(edges, [n["name"] for n in nodes], bands), "No link has measured a round trip yet.")
+        show(per_version(collector, ("latency_matrix",), _latency_matrix), "No link has measured a round trip yet.")
     st.subheader("Nodes")
-    node_table(nodes)
+    table(per_version(collector, ("node_rows",), lambda c: node_rows(_record(c)["nodes"])), NODE_COLUMNS)
     data = frame(collector, "network", prefs.minutes)
     range_note(collector, "network", data, prefs.minutes, prefs.range_label)
-    draw_rows(NODES_CHARTS if record.get("source") == "nodes" else CHARTS, collector, data)
-    consensus(collector, record, data)
+    draw_rows(NODES_CHARTS if record.get("source") == "nodes" else CHARTS, collector, "network", prefs.minutes)
+    consensus(collector, record, prefs)
     node_detail(collector, nodes, prefs)
 
 
@@ -159,14 +159,29 @@ def links_text(up, total) -> str:
     return f"{count(up)}/{count(total)}"
 
 
-def node_table(nodes: list[dict]) -> None:
+def _record(collector: MetricsCollector) -> dict:
+    """The network record of this version (shared by viewers; empty if the source went away)."""
+    return latest(collector)["network"] or {"nodes": [], "edges": []}
+
+
+def _topology(collector: MetricsCollector):
+    record = _record(collector)
+    return topology(record["nodes"], record["edges"], latency_bands(collector))
+
+
+def _latency_matrix(collector: MetricsCollector):
+    record = _record(collector)
+    return latency_matrix(record["edges"], [n["name"] for n in record["nodes"]], latency_bands(collector))
+
+
+def node_rows(nodes: list[dict]) -> pd.DataFrame:
     rows = pd.DataFrame(nodes, columns=[*NODE_COLUMNS, "links_up", "links_total"])
     rows["links"] = [links_text(up, total) for up, total in zip(rows["links_up"], rows["links_total"], strict=True)]
     rows["models"] = [", ".join(m) if isinstance(m, list | tuple) else m for m in rows["models"]]
-    table(rows, NODE_COLUMNS)
+    return rows
 
 
-def consensus(collector: MetricsCollector, record: dict, data: pd.DataFrame) -> None:
+def consensus(collector: MetricsCollector, record: dict, prefs: Prefs) -> None:
     st.subheader("Consensus")
     if record["consensus_proposals"] is None:
         st.caption("Consensus rounds are not reported by these nodes.")
@@ -176,14 +191,21 @@ def consensus(collector: MetricsCollector, record: dict, data: pd.DataFrame) -> 
         f"quorum of live nodes, {record['consensus_rejections']:.0f} rejected at timeout, "
         f"{record['consensus_votes']:.0f} votes cast."
     )
-    draw_rows(((COMMIT_CHART,),), collector, data)
-    history = record.get("consensus_history") or []
-    if not history:
+    draw_rows(((COMMIT_CHART,),), collector, "network", prefs.minutes)
+    if not record.get("consensus_history"):
         st.caption("No proposal yet.")
         return
-    rows = pd.DataFrame(history).iloc[::-1]
-    rows["started"] = local_times(rows["started"], viewer_zone()).to_numpy()
-    table(rows, PROPOSAL_COLUMNS, height=220)
+    zone = viewer_zone()  # the viewer's own: part of the key
+    table(
+        per_version(collector, ("proposals", str(zone)), lambda c: proposal_rows(c, zone)), PROPOSAL_COLUMNS, height=220
+    )
+
+
+def proposal_rows(collector: MetricsCollector, zone) -> pd.DataFrame:
+    """The recent proposals, newest first, started times in ``zone``."""
+    rows = pd.DataFrame(_record(collector).get("consensus_history") or []).iloc[::-1]
+    rows["started"] = local_times(rows["started"], zone).to_numpy()
+    return rows
 
 
 def node_detail(collector: MetricsCollector, nodes: list[dict], prefs: Prefs) -> None:

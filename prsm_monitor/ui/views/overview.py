@@ -9,11 +9,12 @@ import streamlit as st
 from ...collector import COMPONENTS, MetricsCollector
 from .. import kpi
 from ..kpi import Kpi
+from ..shared_views import COMPACT_POINTS, draw, history, kpi_row, latest
 from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_ORDER
-from ..timechart import TimeChart, draw
+from ..timechart import TimeChart
 from .alerts import alert_list
-from .common import frame, range_note
+from .common import range_note
 
 TITLES = {"system": "System", "network": "Network", "ai": "AI models"}
 TRENDS = {
@@ -61,11 +62,12 @@ def headline(component: str, record: dict | None) -> str:
 
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
-    metrics = collector.get_latest_metrics()
+    metrics = latest(collector)
     active = metrics["active_alerts"]
-    trends = {c: frame(collector, c, prefs.minutes) for c in COMPONENTS if metrics[c] is not None}
+    trends = [c for c in COMPONENTS if metrics[c] is not None]
     if "system" in trends:
-        range_note(collector, "system", trends["system"], prefs.minutes, prefs.range_label)
+        data = history(collector, "system", prefs.minutes, COMPACT_POINTS)
+        range_note(collector, "system", data, prefs.minutes, prefs.range_label)
     for column, component in zip(st.columns(3), COMPONENTS, strict=True):
         mine = [a for a in active if a["component"] == component]
         level = worst_level(mine)
@@ -83,7 +85,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
             if component in trends:
                 trend = TRENDS[component]
                 st.caption(f"{trend.heading}, last {prefs.range_label}")
-                draw(trend, collector, trends[component], compact=True)
+                draw(trend, collector, component, prefs.minutes, compact=True)
     st.subheader("Active alerts")
     counts = Counter(a["level"] for a in active)
     for column, level in zip(st.columns(4), LEVEL_ORDER, strict=True):
@@ -96,4 +98,4 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         st.caption("No alert is active.")
     st.subheader("Monitor health")
     on_disk = (metrics["collector"] or {}).get("store_disk_mb") is not None
-    kpi.kpi_row(collector, "collector", metrics["collector"], SELF_KPIS if on_disk else SELF_KPIS[:-1])
+    kpi_row(collector, "collector", SELF_KPIS if on_disk else SELF_KPIS[:-1])

@@ -10,8 +10,9 @@ from ...sources.system import top_processes
 from .. import kpi
 from ..charts import Parts
 from ..kpi import Kpi
+from ..shared_views import draw_rows, kpi_row, latest
 from ..state import Prefs
-from ..timechart import TimeChart, draw_rows
+from ..timechart import TimeChart
 from .common import frame, range_note, source_error, table
 
 KPIS = (
@@ -89,16 +90,16 @@ def _processes() -> tuple[pd.DataFrame, bool]:
 
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
-    metrics = collector.get_latest_metrics()
+    metrics = latest(collector)
     record = metrics["system"]
     source_error(metrics, "system")
     if record is None:
         st.info("Waiting for the first reading of this machine.", icon=":material/hourglass_empty:")
         return
-    kpi.kpi_row(collector, "system", record, KPIS)
+    kpi_row(collector, "system", KPIS)
     data = frame(collector, "system", prefs.minutes)
     range_note(collector, "system", data, prefs.minutes, prefs.range_label)
-    draw_rows(CHARTS, collector, data)
+    draw_rows(CHARTS, collector, "system", prefs.minutes)
     st.subheader("Top processes")
     if getattr(collector, "remote", False):
         st.caption("Not served by an instance's API: open the instance's own dashboard for its processes.")

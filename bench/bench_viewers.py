@@ -1,0 +1,441 @@
+"""Many viewers: server CPU and WebSocket bytes per open Chromium tab, "before" against "after".
+
+Two real ``streamlit run`` servers, side by side: "before" is a snapshot of a baseline commit
+(``git archive``, default 91a5267, the commit issue 15 was measured on) and "after" is this
+tree. For each page and each tab count, with the two servers measured alternately (the order
+flips every round, so machine noise hits both alike), the script
+
+1. measures the server process's CPU with no tab open (its idle: collector, demo network);
+2. opens N real Chromium tabs on the page, each set to a 1 s refresh by clicking the sidebar's
+   "1 s" (range 15 min, the default);
+3. after a warm-up, measures for ``--seconds``: the server's CPU time (psutil, all threads) and
+   every WebSocket frame the tabs receive (Playwright's ``framereceived``).
+
+It prints, per page, tab count and server: CPU % of one core per tab ((busy - idle) / N) and
+KB per tab per second. Then, with 10 tabs on the Overview of each server, ``wrk`` hammers
+``/api/metrics`` for ``--wrk-seconds`` and the collector's own ``missed_ticks_total`` is read
+before and after (the collector counts a tick it had to skip).
+
+    python bench/bench_viewers.py                 # every page, 1/5/10 tabs, 20 s windows, wrk 60 s (~40 min)
+    python bench/bench_viewers.py --quick         # Overview and System, 1/5 tabs, 8 s, wrk 20 s (~10 min)
+    python bench/bench_viewers.py --gc            # this tree only: GC after every rerun vs off vs gc.freeze()
+    python bench/bench_viewers.py --memory 20     # this tree only: RSS every 30 s with 5 tabs for 20 min
+
+Ports: 8710 and up (``--port``). Needs /usr/bin/chromium (or ``chromium`` on PATH), Playwright,
+psutil, git; ``wrk`` for the missed-tick check. Figures depend on the machine: run it where
+nothing else runs, or read them as "before vs after in one run".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = "91a5267"
+PAGES = {"Overview": "", "System": "System", "Network": "Network", "AI Models": "AI_Models", "Alerts": "Alerts"}
+CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    # every tab is a viewer looking at its page: no timer throttling of "background" tabs
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
+# gc.freeze() once the app has started: the long-lived objects (modules, the collector, its
+# history) move out of the collector's reach, so Streamlit's gc.collect(2) after each rerun
+# walks only what the reruns allocated. Run as ``python -c FREEZE streamlit run ...``.
+FREEZE = """
+import gc, sys, threading, time
+def freeze():
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        shared = sys.modules.get("prsm_monitor.shared")
+        if shared is not None and shared.current_collector() is not None:
+            break
+        time.sleep(0.2)
+    time.sleep(3)
+    gc.collect()
+    gc.freeze()
+    print("gc.freeze(): froze", gc.get_freeze_count(), "objects", flush=True)
+threading.Thread(target=freeze, daemon=True).start()
+sys.argv = sys.argv[1:]
+from streamlit.web.cli import main
+sys.exit(main())
+"""
+
+
+class Meter:
+    """A TCP relay in front of a server, counting the bytes the server sends through it: what
+    the tabs receive on the wire (compressed when the WebSocket is). Playwright's frame events
+    report payloads after decompression, so they alone would not show what compression saves."""
+
+    def __init__(self, target: int, port: int):
+        self.target, self.port, self.down = target, port, 0
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result()
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def _relay(self, reader, writer) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        except OSError:
+            writer.close()
+            return
+
+        async def pipe(source, sink, counted: bool) -> None:
+            try:
+                while data := await source.read(65536):
+                    if counted:
+                        self.down += len(data)
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer, False), pipe(upstream_reader, writer, True))
+
+
+@dataclass
+class Server:
+    """``streamlit run streamlit_app.py`` of ``tree`` on ``port``, memory-only history, demo on."""
+
+    name: str
+    tree: Path
+    port: int
+    args: tuple[str, ...] = ()
+    freeze: bool = False
+    process: subprocess.Popen | None = None
+    log: list[str] = field(default_factory=list)
+    meter: Meter | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def browser_url(self) -> str:
+        """Where the tabs connect: through the byte meter (port + 5)."""
+        if self.meter is None:
+            self.meter = Meter(self.port, self.port + 5)
+        return f"http://127.0.0.1:{self.meter.port}"
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(self.tree),
+            "PRSM_DATA_DIR": "",  # memory only: no disk writes, nothing shared between the two
+            "PRSM_METRICS_INTERVAL": "1",
+            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        }
+        run = ["streamlit", "run", "streamlit_app.py", "--server.port", str(self.port)]
+        run += ["--server.address", "127.0.0.1", "--server.headless", "true", *self.args]
+        command = [sys.executable, "-c", FREEZE, *run] if self.freeze else [sys.executable, "-m", *run]
+        self.process = subprocess.Popen(
+            command, cwd=self.tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        threading.Thread(target=lambda: self.log.extend(self.process.stdout), daemon=True).start()
+
+    def wait(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {''.join(self.log)[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.name} did not answer /health within {timeout} s")
+
+    def cpu_seconds(self) -> float:
+        times = psutil.Process(self.process.pid).cpu_times()
+        return times.user + times.system
+
+    def rss_mb(self) -> float:
+        return psutil.Process(self.process.pid).memory_info().rss / 2**20
+
+    def collector_record(self) -> dict:
+        with urllib.request.urlopen(f"{self.url}/api/metrics", timeout=10) as answer:
+            return json.loads(answer.read())["collector"]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+class Tabs:
+    """N Chromium tabs on one page of a server at a 1 s refresh, counting WebSocket bytes."""
+
+    def __init__(self, browser, server: Server, page: str, count: int):
+        self.bytes = 0
+        self.runs = 0  # script runs the tabs saw finish (refreshes that arrived)
+        self.server = server
+        self.contexts = []
+        for _ in range(count):
+            context = browser.new_context(viewport={"width": 1440, "height": 1400})
+            tab = context.new_page()
+            tab.on("websocket", self._watch)
+            tab.goto(f"{server.browser_url}/{PAGES[page]}", wait_until="commit", timeout=120_000)
+            tab.wait_for_selector(CONNECTED, timeout=120_000)
+            refresh = tab.locator("[data-testid='stSidebar']").get_by_text("1 s", exact=True)
+            refresh.click(timeout=60_000)
+            self.contexts.append(context)
+
+    def _watch(self, websocket) -> None:
+        websocket.on("framereceived", self._frame)
+
+    def _frame(self, payload) -> None:
+        self.bytes += len(payload)
+        if isinstance(payload, bytes) and len(payload) < 200:  # script_finished is a few bytes
+            message = ForwardMsg()
+            message.ParseFromString(payload)
+            self.runs += message.WhichOneof("type") == "script_finished"
+
+    def pump(self, seconds: float) -> None:
+        """Let Playwright deliver events for ``seconds`` (its callbacks run on this thread)."""
+        deadline = time.monotonic() + seconds
+        page = self.contexts[0].pages[0]
+        while time.monotonic() < deadline:
+            page.wait_for_timeout(min(200, max(1, (deadline - time.monotonic()) * 1000)))
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@dataclass
+class Sample:
+    tabs: int
+    idle_cpu: float  # % of one core with no tab open
+    busy_cpu: float  # % of one core with the tabs open
+    kb_per_tab_s: float  # WebSocket payloads, as the page's script sees them
+    wire_kb_per_tab_s: float  # bytes on the wire (after compression, with HTTP and WebSocket framing)
+    runs_per_tab_s: float  # refreshes that arrived: below 1 when the machine could not keep up
+
+    @property
+    def cpu_per_tab(self) -> float:
+        return (self.busy_cpu - self.idle_cpu) / self.tabs
+
+
+def cpu_over(server: Server, seconds: float, pump=None) -> float:
+    """CPU % of one core the server used over ``seconds`` (while ``pump`` delivers browser events)."""
+    before, started = server.cpu_seconds(), time.monotonic()
+    (pump or time.sleep)(seconds)
+    return 100 * (server.cpu_seconds() - before) / (time.monotonic() - started)
+
+
+def measure(browser, server: Server, page: str, count: int, seconds: float, warmup: float) -> Sample:
+    idle = cpu_over(server, min(seconds, 8))
+    tabs = Tabs(browser, server, page, count)
+    try:
+        tabs.pump(warmup)
+        start_bytes, start_wire, start_runs = tabs.bytes, server.meter.down, tabs.runs
+        started = time.monotonic()
+        busy = cpu_over(server, seconds, tabs.pump)
+        elapsed = time.monotonic() - started
+        kb = (tabs.bytes - start_bytes) / 1024 / count / elapsed
+        wire = (server.meter.down - start_wire) / 1024 / count / elapsed
+        runs = (tabs.runs - start_runs) / count / elapsed
+    finally:
+        tabs.close()
+    return Sample(count, idle, busy, kb, wire, runs)
+
+
+def baseline_tree(commit: str, into: Path) -> Path:
+    """The files of ``commit`` (``git archive``: no worktree metadata left in the repository)."""
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def launch(playwright):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+    return playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+
+
+def start_all(servers: list[Server], ticks: int = 10) -> None:
+    """Start the servers and wait until each has collected ``ticks`` times: 160 (at 1 s) fill
+    the 15 min charts to their downsampled maximum (150 points), a long-running server's state."""
+    for server in servers:
+        server.start()
+    for server in servers:
+        server.wait()
+    deadline = time.monotonic() + ticks * 3 + 60
+    while time.monotonic() < deadline and any(s.collector_record()["ticks_total"] < ticks for s in servers):
+        time.sleep(1)
+
+
+def compare(args, servers: list[Server]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    head = "  ".join(f"{s.name + ' CPU%/tab':>24} {'KB/s/tab':>8} {'wire':>6} {'runs/s':>6}" for s in servers)
+    print(f"\n{'page':10} {'tabs':>4}  {head}")
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        round_ = 0
+        for page in args.pages:
+            by_count = {}
+            for count in args.tabs:
+                order = servers if round_ % 2 == 0 else servers[::-1]
+                round_ += 1
+                samples = by_count[count] = {
+                    s.name: measure(browser, s, page, count, args.seconds, args.warmup) for s in order
+                }
+                cells = "  ".join(
+                    f"{samples[s.name].cpu_per_tab:24.2f} {samples[s.name].kb_per_tab_s:8.1f} "
+                    f"{samples[s.name].wire_kb_per_tab_s:6.1f} {samples[s.name].runs_per_tab_s:6.2f}"
+                    for s in servers
+                )
+                idle = ", ".join(f"{s.name} idle {samples[s.name].idle_cpu:.1f}%" for s in servers)
+                print(f"{page:10} {count:>4}  {cells}   ({idle})", flush=True)
+            if len(by_count) > 1:  # what one more viewer costs: the slope from the fewest to the most tabs
+                low, high = min(by_count), max(by_count)
+                slope = ", ".join(
+                    f"{s.name} {(by_count[high][s.name].busy_cpu - by_count[low][s.name].busy_cpu) / (high - low):.2f}%"
+                    for s in servers
+                )
+                print(f"{page:10} each extra viewer ({low} -> {high} tabs): {slope} of a core", flush=True)
+        if args.wrk_seconds:
+            for server in servers:
+                missed_ticks(browser, server, args.wrk_seconds)
+        browser.close()
+
+
+def missed_ticks(browser, server: Server, seconds: int) -> None:
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: missed-tick check skipped")
+        return
+    tabs = Tabs(browser, server, "Overview", 10)
+    try:
+        tabs.pump(5)
+        before = server.collector_record()
+        wrk = subprocess.Popen(
+            ["wrk", "-t2", "-c8", f"-d{seconds}s", f"{server.url}/api/metrics"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        busy = cpu_over(server, seconds, tabs.pump)
+        output = wrk.communicate()[0]
+        after = server.collector_record()
+    finally:
+        tabs.close()
+    requests = next((line.split()[1] for line in output.splitlines() if line.startswith("Requests/sec")), "?")
+    print(
+        f"{server.name}: 10 tabs on the Overview + wrk on /api/metrics for {seconds} s: "
+        f"{after['ticks_total'] - before['ticks_total']:.0f} ticks, "
+        f"{after['missed_ticks_total'] - before['missed_ticks_total']:.0f} missed; "
+        f"{requests} requests/s; server CPU {busy:.0f}% of a core; last tick {after['tick_duration_ms']:.1f} ms",
+        flush=True,
+    )
+
+
+def gc_variants(args) -> None:
+    """This tree with Streamlit's gc.collect(2) after every rerun, without it, and with it after gc.freeze()."""
+    servers = [
+        Server("gc-each-rerun", ROOT, args.port, ("--runner.postScriptGC", "true")),
+        Server("postScriptGC-off", ROOT, args.port + 1, ("--runner.postScriptGC", "false")),
+        Server("freeze+gc", ROOT, args.port + 2, ("--runner.postScriptGC", "true"), freeze=True),
+    ]
+    try:
+        start_all(servers, args.history)
+        args.wrk_seconds = 0
+        compare(args, servers)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def memory(args) -> None:
+    """RSS of this tree's server with 5 tabs on the Overview at 1 s, every 30 s."""
+    from playwright.sync_api import sync_playwright
+
+    server = Server("after", ROOT, args.port)
+    try:
+        start_all([server])
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            tabs = Tabs(browser, server, "Overview", 5)
+            started = time.monotonic()
+            print(f"{'minute':>6} {'RSS MB':>8} {'CPU %':>6} {'ticks':>6}")
+            while time.monotonic() - started < args.memory * 60:
+                cpu = cpu_over(server, 30, tabs.pump)
+                ticks = server.collector_record()["ticks_total"]
+                print(
+                    f"{(time.monotonic() - started) / 60:6.1f} {server.rss_mb():8.1f} {cpu:6.1f} {ticks:6.0f}",
+                    flush=True,
+                )
+            tabs.close()
+            browser.close()
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="Overview and System, 1 and 5 tabs, short windows")
+    parser.add_argument("--pages", nargs="+", choices=list(PAGES), default=list(PAGES))
+    parser.add_argument("--tabs", nargs="+", type=int, default=[1, 5, 10])
+    parser.add_argument("--seconds", type=float, default=20.0, help="measuring window per sample")
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--wrk-seconds", type=int, default=60, help="0: no missed-tick check")
+    parser.add_argument("--baseline", default=BASELINE, help="commit measured as 'before'")
+    parser.add_argument("--port", type=int, default=8710, help="first of 8 ports (servers, and +5 the byte meters)")
+    parser.add_argument("--history", type=int, default=160, help="ticks each server collects before measuring")
+    parser.add_argument("--gc", action="store_true", help="compare the three garbage-collection settings")
+    parser.add_argument("--memory", type=float, metavar="MINUTES", help="RSS over time with 5 tabs")
+    args = parser.parse_args()
+    if args.quick:
+        args.pages, args.tabs = ["Overview", "System"], [1, 5]
+        args.seconds, args.warmup, args.wrk_seconds = 8.0, 3.0, min(args.wrk_seconds, 20)
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; Python {sys.version.split()[0]}")
+    if args.memory:
+        memory(args)
+        return
+    if args.gc:
+        gc_variants(args)
+        return
+    with tempfile.TemporaryDirectory(prefix="prsm-before-") as tmp:
+        servers = [
+            Server(f"before({args.baseline})", baseline_tree(args.baseline, Path(tmp)), args.port),
+            Server("after", ROOT, args.port + 1),
+        ]
+        try:
+            start_all(servers, args.history)
+            compare(args, servers)
+        finally:
+            for server in servers:
+                server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""What pages derive from a collector, computed once per collector version and shared by every viewer.
+
+A page's history frame, its chart specs, its KPI cards and its tables depend only on the
+collector's data and settings, the page and the time range. The collector's
+:attr:`~prsm_monitor.collector.MetricsCollector.version` changes with every tick, alert event
+and settings change, so everything here is computed at most once per version and key, by
+whichever session asks first, and every other session (and every rerun of the same session
+within that tick) gets the same object. This is the API's mechanism
+(:class:`~prsm_monitor.api.cache.PerVersion`), one entry per key.
+
+Keys are (the collector object, what is derived, its arguments): another object with the
+collector's read interface (``version``, ``history``, ``get_latest_metrics``, ``rules``) gets
+its own entries. Shared values are read-only: pages read them, never change them.
+
+What a viewer chose on its own (time zone, a selected node, alert filters) is either part of
+the key or applied after the shared step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ..api.cache import PerVersion
+from . import kpi, timechart
+from .charts import Chart
+from .style import MAX_POINTS
+from .timechart import TimeChart, show
+
+T = TypeVar("T")
+MAX_ENTRIES = 512  # keys kept (least recently used first out): pages x ranges x charts, drill-downs
+# Points a chart needs, by its width (each pair a bucket's lowest and highest value, so peaks
+# stay): a chart across the page MAX_POINTS (150), one of two side by side 100, an Overview
+# trend (130 px tall, a third of the page) 80. More would draw the same line and send more.
+HALF_POINTS = 100
+COMPACT_POINTS = 80
+
+_lock = threading.Lock()
+_entries: OrderedDict[tuple, PerVersion] = OrderedDict()
+computed: Counter[str] = Counter()  # computations per kind ("history", "chart", ...): tests, bench
+
+
+def per_version(collector, key: tuple[Hashable, ...], compute: Callable[[Any], T]) -> T:
+    """``compute(collector)`` at most once per collector version for ``key`` (its first item
+    names the kind of value, for :data:`computed`); the same object for every caller."""
+    entry_key = (id(collector), key)  # PerVersion also checks the object itself, held weakly
+    with _lock:
+        entry = _entries.get(entry_key)
+        if entry is None:
+            entry = _entries[entry_key] = PerVersion(_counted(key[0], compute))
+            if len(_entries) > MAX_ENTRIES:
+                _entries.popitem(last=False)
+        else:
+            _entries.move_to_end(entry_key)
+    return entry.get(collector)
+
+
+def _counted(kind, compute: Callable[[Any], T]) -> Callable[[Any], T]:
+    def counted(collector) -> T:
+        computed[kind] += 1
+        return compute(collector)
+
+    return counted
+
+
+def clear() -> None:
+    """Forget every shared value (tests)."""
+    with _lock:
+        _entries.clear()
+        computed.clear()
+
+
+def latest(collector) -> dict:
+    """``collector.get_latest_metrics()`` of this version (a deep copy made once, not per viewer)."""
+    return per_version(collector, ("latest",), lambda c: c.get_latest_metrics())
+
+
+def history(collector, component: str, minutes: float, max_points: int = MAX_POINTS) -> pd.DataFrame:
+    """The range's history of ``component`` as charts draw it: downsampled to ``max_points``
+    with peaks kept, rounded where the rounding cannot be seen (:func:`visible_precision`)."""
+    return per_version(
+        collector,
+        ("history", component, minutes, max_points),
+        lambda c: visible_precision(c.history(component, minutes, max_points=max_points)),
+    )
+
+
+def visible_precision(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with whole-second times when its points are a second or more apart (a chart's
+    tooltip shows hh:mm:ss), and values of 1,000 or more as integers (tooltips show four
+    significant digits). Whole numbers leave the float32 columns sent to the browser with
+    zero low bits, which the WebSocket's compression shrinks."""
+    if len(frame) < 2:
+        return frame
+    rounded = {}
+    times = frame["timestamp"].to_numpy(dtype="float64")
+    if (times[-1] - times[0]) / (len(times) - 1) >= 1.0:
+        rounded["timestamp"] = np.round(times)
+    for name in frame.columns:
+        if name != "timestamp" and frame[name].dtype.kind == "f":
+            values = frame[name].to_numpy()
+            large = np.abs(values) >= 1000
+            if large.any():
+                rounded[name] = np.where(large, np.round(values), values)
+    return frame.assign(**rounded) if rounded else frame
+
+
+def chart_key(chart: TimeChart) -> tuple:
+    """A hashable key of a chart declaration: every field of it (mappings as their items)."""
+    return tuple(
+        (f.name, tuple(v.items()) if isinstance(v, Mapping) else v)
+        for f in dataclasses.fields(chart)
+        for v in (getattr(chart, f.name),)
+    )
+
+
+def chart(
+    collector, declared: TimeChart, component: str, minutes: float, *, compact: bool = False, points: int = MAX_POINTS
+) -> Chart | None:
+    """The Vega-Lite chart of ``declared`` over the range (:func:`timechart.spec`) from
+    ``points`` points (compact: :data:`COMPACT_POINTS`), shared."""
+    points = COMPACT_POINTS if compact else points
+    return per_version(
+        collector,
+        ("chart", component, minutes, chart_key(declared), compact, points),
+        lambda c: timechart.spec(declared, c, history(c, component, minutes, points), compact=compact),
+    )
+
+
+def draw(
+    declared: TimeChart, collector, component: str, minutes: float, *, compact: bool = False, points: int = MAX_POINTS
+) -> None:
+    """:func:`timechart.draw` of the shared chart."""
+    if declared.heading and not compact:
+        st.subheader(declared.heading)
+    show(chart(collector, declared, component, minutes, compact=compact, points=points), declared.empty)
+
+
+def draw_rows(rows: Sequence[Sequence[TimeChart]], collector, component: str, minutes: float) -> None:
+    """:func:`timechart.draw_rows` of shared charts: a row's charts side by side."""
+    for row in rows:
+        points = MAX_POINTS if len(row) == 1 else HALF_POINTS
+        for column, declared in zip(st.columns(len(row)), row, strict=True):
+            with column:
+                draw(declared, collector, component, minutes, points=points)
+
+
+def kpi_row(collector, component: str, kpis: Sequence[kpi.Kpi]) -> None:
+    """:func:`kpi.kpi_row` of the component's latest record, the cards made once per version."""
+    key = ("kpis", component, tuple(kpis))
+    kpi.draw_cards(per_version(collector, key, lambda c: kpi.cards(c, component, latest(c)[component], kpis)))
