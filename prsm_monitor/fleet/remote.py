@@ -75,6 +75,11 @@ class RemoteCollector:
         return self.hub.settings
 
     @property
+    def collection_interval(self) -> float:
+        """How often new data can arrive: the fleet's poll interval (pages refresh no faster)."""
+        return self.fleet.interval
+
+    @property
     def rules(self) -> dict[str, Rule]:
         """The instance's thresholds (from its ``/api/settings``), else the defaults."""
         rules = default_rules()
