@@ -227,8 +227,11 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         """The latest record of one component, by reference: read it, never change it."""
         return self._latest.get(component)
 
-    def history(self, component: str, minutes: float | None = 60, max_points: int | None = None):
-        """History of ``component`` over the last ``minutes`` as a DataFrame (None: everything).
+    def history(
+        self, component: str, minutes: float | None = 60, max_points: int | None = None, end: float | None = None
+    ):
+        """History of ``component`` over the ``minutes`` before ``end`` (default: now) as a
+        DataFrame (``minutes=None``: everything up to ``end``).
 
         A known component without a source gives an empty frame; an unknown one raises
         ``ValueError``."""
@@ -236,8 +239,9 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
             if component in (*COMPONENTS, "collector"):
                 return pd.DataFrame(columns=["timestamp"])
             raise ValueError(f"component={component!r} is unknown: expected one of {', '.join(COMPONENTS)}")
-        start = None if minutes is None else time.time() - minutes * 60
-        return self.store.query(component, start, None, max_points)
+        until = time.time() if end is None else end
+        start = None if minutes is None else until - minutes * 60
+        return self.store.query(component, start, end, max_points)
 
     def history_start(self, component: str) -> float | None:
         """Time of the oldest stored point of ``component`` (None: none yet): where history starts."""
