@@ -326,6 +326,7 @@ class Settings:
     prometheus_selector: str = ""  # label matchers selecting this instance's series there
     anonymize: bool = False  # hash host names, addresses and node/model names in history output
     env_set: frozenset[str] = field(default=frozenset(), repr=False)  # PRSM_* variables that were set
+    forecast_horizon: float = 86400.0  # seconds: a limit forecast within this raises an alert (PRSM_FORECAST_HORIZON)
 
     def __post_init__(self):
         check_interval(self.interval, "Settings.interval")
@@ -342,6 +343,9 @@ class Settings:
             )
         if not isinstance(self.thresholds, Mapping):
             raise ConfigError("Settings.thresholds", self.thresholds, "a mapping of rule names to Threshold")
+        horizon = finite(self.forecast_horizon)
+        if horizon is None or not 60.0 <= horizon <= 3650 * 86400.0:
+            raise ConfigError("Settings.forecast_horizon", self.forecast_horizon, "seconds, from 60 to 315360000")
         defaults = default_thresholds()
         merged = {**defaults, **check_thresholds(self.thresholds, defaults, "Settings.thresholds")}
         object.__setattr__(self, "thresholds", merged)

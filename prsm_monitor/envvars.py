@@ -54,6 +54,7 @@ VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's orde
     "PRSM_PROMETHEUS_URL",
     "PRSM_PROMETHEUS_SELECTOR",
     "PRSM_ANONYMIZE",
+    "PRSM_FORECAST_HORIZON",
 )
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
@@ -218,7 +219,13 @@ def settings_from_env(cls, env: Mapping[str, str]):
         allowed_hosts=_hosts(env, "PRSM_ALLOWED_HOSTS"),
         dashboard_password=_secret(env, "PRSM_DASHBOARD_PASSWORD"),
         **history_settings(env),
+        forecast_horizon=_duration(env, "PRSM_FORECAST_HORIZON", cls.forecast_horizon),
     )
+
+
+def _duration(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "")
+    return parse_duration(raw, name) if raw.strip() else default
 
 
 # -- history: on-disk store, retention, Prometheus, anonymization ------------------------------

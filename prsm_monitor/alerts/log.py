@@ -9,7 +9,9 @@ from collections import deque
 from ..fields import LEVELS
 
 # Event kinds that open (or change the level of) an active alert, and those that close one.
-OPENING = frozenset({"fired", "escalated", "de-escalated", "error"})
+# ``anomaly`` and ``forecast`` open the alerts of :mod:`prsm_monitor.insight` (a value outside
+# its learnt band; a limit forecast within the horizon); they close with ``resolved``.
+OPENING = frozenset({"fired", "escalated", "de-escalated", "error", "anomaly", "forecast"})
 CLOSING = frozenset({"resolved", "recovered"})
 NOTICE = frozenset({"changed"})  # history only: settings changes and the like
 KINDS = OPENING | CLOSING | NOTICE
@@ -52,7 +54,7 @@ class AlertLog:
                 if active is None:
                     active = {"id": event_id, "key": key, "started": timestamp}
                     self._active[key] = active
-                if kind in ("fired", "escalated", "error") or active.get("level") != level:
+                if kind in ("fired", "escalated", "error", "anomaly", "forecast") or active.get("level") != level:
                     active.update(acknowledged=False, acknowledged_at=None)
                 active.update(
                     level=level, component=component, message=message, details=dict(details or {}), updated=timestamp

@@ -40,7 +40,9 @@ FAULTS = {
     "clear_drift": Fault("ai", (), ("model",), "Demo fault cleared: input drift removed"),
     "overload": Fault("ai", ("factor",), (), "Demo fault: request rate raised {factor:g}x"),
     "clear_overload": Fault("ai", (), (), "Demo fault cleared: request rate back to normal"),
-    "leak": Fault("network", ("name", "mb_per_min"), (), "Demo fault: memory leak of {mb_per_min:g} MiB/min on node {name}"),
+    "leak": Fault(
+        "network", ("name", "mb_per_min"), (), "Demo fault: memory leak of {mb_per_min:g} MiB/min on node {name}"
+    ),
     "clear_leak": Fault("network", (), ("name",), "Demo fault cleared: leaked memory released"),
     "clear_faults": Fault("network", (), (), "Demo faults cleared"),
 }

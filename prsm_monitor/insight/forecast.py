@@ -1,0 +1,118 @@
+"""Trend fits and time to a limit: Theil–Sen over a window, as Prometheus' ``predict_linear``.
+
+:func:`theil_sen` is the median of the pairwise slopes (robust to up to ~29 % outliers).
+:func:`fit` picks the window: it starts from the longest (6 h by default, or what history
+there is) and moves to the recent third while the recent part's slope disagrees with the
+whole's (a leak that started 20 min ago is judged on those 20 min, not diluted by a flat
+morning). :func:`Trend.eta` is the time until the fitted line reaches a limit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_POINTS = 120  # pairwise slopes of at most this many points (7,140 pairs)
+MIN_SPAN = 120.0  # seconds of data a trend needs
+MIN_POINTS = 20
+CONSISTENT = 0.8  # share of pairwise slopes that must agree in sign for a trend to count
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A line ``value(t) = level + slope * (t - at)`` fitted at time ``at`` over ``window`` s.
+
+    ``agreement`` is the share of pairwise slopes with the fitted slope's sign (1.0: every
+    pair of points rose); ``noise`` the median absolute residual."""
+
+    at: float
+    level: float
+    slope: float  # units per second
+    window: float
+    agreement: float
+    noise: float
+
+    def value(self, t: float) -> float:
+        return self.level + self.slope * (t - self.at)
+
+    def eta(self, limit: float) -> float | None:
+        """Seconds from ``at`` until the line reaches ``limit`` upwards; None when it does not
+        rise consistently (or is past the limit already: 0)."""
+        if self.level >= limit:
+            return 0.0
+        if self.slope <= 0 or self.agreement < CONSISTENT:
+            return None
+        return (limit - self.level) / self.slope
+
+    @property
+    def per_day(self) -> float:
+        return self.slope * 86400.0
+
+
+def theil_sen(t: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """``(slope, intercept, agreement)``: median pairwise slope, median intercept, and the share
+    of pairwise slopes with that slope's sign. ``t`` and ``y`` finite, same length >= 2."""
+    if t.size > MAX_POINTS:
+        pick = np.linspace(0, t.size - 1, MAX_POINTS).round().astype(int)
+        t, y = t[pick], y[pick]
+    i, j = np.triu_indices(t.size, k=1)
+    dt = t[j] - t[i]
+    keep = dt > 0
+    slopes = (y[j] - y[i])[keep] / dt[keep]
+    if slopes.size == 0:
+        return 0.0, float(np.median(y)), 0.0
+    slope = float(np.median(slopes))
+    intercept = float(np.median(y - slope * t))
+    agreement = float(np.mean(np.sign(slopes) == np.sign(slope))) if slope != 0 else 0.0
+    return slope, intercept, agreement
+
+
+def fit(t: np.ndarray, y: np.ndarray, now: float, window: float = 6 * 3600.0) -> Trend | None:
+    """The trend of ``y`` over the last ``window`` seconds before ``now`` (NaNs dropped), on
+    the most recent part that is still one straight line; None without enough data."""
+    ok = np.isfinite(y) & np.isfinite(t) & (t >= now - window) & (t <= now)
+    t, y = t[ok].astype("float64"), y[ok].astype("float64")
+    if t.size < MIN_POINTS or t[-1] - t[0] < MIN_SPAN:
+        return None
+    start = t[0]
+    while True:
+        slope, intercept, agreement = theil_sen(t - start, y)
+        recent = t >= t[-1] - (t[-1] - t[0]) / 3
+        if recent.sum() < MIN_POINTS or t[-1] - t[recent][0] < MIN_SPAN:
+            break
+        r_slope, _, r_agreement = theil_sen(t[recent] - start, y[recent])
+        residual = np.abs(y - (intercept + slope * (t - start)))
+        noise = float(np.median(residual))
+        span = t[-1] - t[recent][0]
+        # the recent third changed course by more than the noise over its span: judge it alone
+        if r_agreement >= CONSISTENT and abs(r_slope - slope) * span > 3 * max(noise, 1e-9):
+            t, y = t[recent], y[recent]
+            continue
+        break
+    residual = np.abs(y - (intercept + slope * (t - start)))
+    level = intercept + slope * (now - start)
+    return Trend(now, float(level), slope, float(t[-1] - t[0]), agreement, float(np.median(residual)))
+
+
+def duration_text(seconds: float) -> str:
+    """``3 d 4 h``, ``5 h 12 min``, ``12 min``, ``45 s``."""
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{math.ceil(seconds)} s"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def window_text(seconds: float) -> str:
+    """``6 h``, ``20 min``: the window a rate was measured over, rounded for reading."""
+    if seconds >= 5400:
+        return f"{round(seconds / 3600)} h"
+    return f"{max(1, round(seconds / 60))} min"
