@@ -80,10 +80,20 @@ class Recent:
             self._next = (self._next + 1) % self.rows
             self._filled = min(self._filled + 1, self.rows)
 
-    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
-        """(a copy of the filled rows, samples seen per column)."""
+    def snapshot(self, skip_latest: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(a copy of the filled rows but the latest ``skip_latest``, in no particular order;
+        samples seen per column)."""
         with self._lock:
-            return self._data[: self._filled].copy(), self._count.copy()
+            keep = np.ones(self._filled, dtype=bool)
+            if skip_latest:
+                keep[(self._next - 1 - np.arange(min(skip_latest, self._filled))) % self.rows] = False
+            return self._data[: self._filled][keep], self._count.copy()
+
+    def forget(self, column: int, latest: int) -> None:
+        """Blank the latest ``latest`` samples of ``column`` (they turned out to be an anomaly)."""
+        with self._lock:
+            rows = (self._next - 1 - np.arange(min(latest, self._filled))) % self.rows
+            self._data[rows, column] = np.nan
 
     def load(self, block: np.ndarray) -> None:
         """Fill with earlier samples (rows oldest first), e.g. from stored history at start."""
@@ -116,21 +126,22 @@ class Seasonal:
         return self.bands.get(int((now % 86400) // 3600))
 
 
-UNIT_FLOORS = {"ms": 1.0, "s": 0.02, "%": 1.0}  # the least change worth calling unusual, by unit
+GUARD_SECONDS = 40.0  # the latest samples are judged before they are learnt from (longer than any hold)
 ADAPT_SECONDS = 900.0  # an anomaly that lasts this long becomes the new normal: learnt from again
 
 
 class RobustMethod:
     """The kept method: median and MAD bands over the recent window, widened to the window's
     0.5 and 99.5 % quantiles (short excursions seen recently are normal), seasonal by hour of
-    day once a week of history exists. Values of an open anomaly are not learnt from (a
-    fault does not become normal while it lasts) until it has lasted :data:`ADAPT_SECONDS`.
+    day once a week of history exists. The latest :data:`GUARD_SECONDS` are judged before
+    they are learnt from, and values of an anomaly are never learnt (a fault does not become
+    normal while it lasts) until it has lasted :data:`ADAPT_SECONDS`.
 
     ``judge`` runs on the tick; ``learn`` on the insight's thread."""
 
     name = "robust median/MAD band"
 
-    def __init__(self, rows: int, k: float = 4.0, learn_samples: float = 1800):
+    def __init__(self, rows: int, k: float = 5.0, learn_samples: float = 1800):
         self.k = k
         self.learn_samples = learn_samples
         self.ring = Recent(rows)
@@ -140,9 +151,10 @@ class RobustMethod:
         self.floors = np.zeros(0)
         self.learnt = np.zeros(0)  # samples seen per column, as of the last learn
 
-    def declare(self, units: list[str]) -> None:
-        self.ring.ensure(len(units))
-        self.floors = np.array([UNIT_FLOORS.get(u, 0.0) for u in units])
+    def declare(self, floors: list[float]) -> None:
+        """The columns' floors (:func:`~.watch.floor`), one per column so far."""
+        self.ring.ensure(len(floors))
+        self.floors = np.array(floors, dtype="float64")
 
     def judge(self, values: np.ndarray, open_since: np.ndarray, now: float) -> tuple[np.ndarray, np.ndarray]:
         """``(outside, judged)`` per column; remembers ``values`` for learning."""
@@ -163,8 +175,12 @@ class RobustMethod:
             outside = (values < lo) | (values > hi)
         return outside, judged
 
-    def learn(self, n: int, now: float) -> None:
-        values, counts = self.ring.snapshot()
+    def forget(self, column: int, seconds: float, interval: float) -> None:
+        """An anomaly opened after ``seconds`` outside: those samples are not normal either."""
+        self.ring.forget(column, int(seconds / interval) + 1)
+
+    def learn(self, n: int, now: float, interval: float = 1.0) -> None:
+        values, counts = self.ring.snapshot(int(GUARD_SECONDS / interval))
         if n == 0 or values.shape[0] == 0:
             return
         values, counts = values[:, :n].astype("float64"), counts[:n]

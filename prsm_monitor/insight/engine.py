@@ -32,7 +32,7 @@ from .watch import Column, Columns
 log = logging.getLogger(__name__)
 
 DEFAULT_HOLD = {"system": 30.0}  # seconds outside before an anomaly; the machine is bursty
-HOLD = 5.0
+HOLD = 8.0
 CLEAR = 10.0
 
 
@@ -139,7 +139,7 @@ class Insight:
 
     def _declared(self) -> None:
         columns = self.columns.columns
-        self.method.declare([c.unit for c in columns])
+        self.method.declare([c.floor for c in columns])
         self.episodes.hold = np.array([self.holds.get(c.component, HOLD) for c in columns])
 
     def _interval(self) -> float:
@@ -154,6 +154,12 @@ class Insight:
             self.counts[key] = self.counts.get(key, 0) + 1
             episode = Episode(column, now, value=float(values[i]))
             self._open[int(i)] = episode
+            if hasattr(self.method, "forget"):
+                self.method.forget(
+                    int(i),
+                    float(np.atleast_1d(self.episodes.hold)[min(i, np.size(self.episodes.hold) - 1)]),
+                    self._interval(),
+                )
             self.history.append(episode)
             message = f"Unusual {column.label}: {values[i]:.4g} {column.unit}"
             details = {"series": column.series, "field": column.field, "value": float(values[i])}
@@ -246,7 +252,7 @@ class Insight:
     def learn(self, now: float) -> None:
         """Recompute the bands, forecasts and capacity (what the thread does each ``refresh``)."""
         columns = self.columns.columns
-        self.method.learn(len(columns), now)
+        self.method.learn(len(columns), now, self._interval())
         learnt = getattr(self.method, "learnt", np.zeros(0))
         main = [i for i, c in enumerate(columns) if c.series == c.component and i < learnt.size]
         self.learnt_seconds = float(np.median(learnt[main]) * self._interval()) if main else 0.0

@@ -39,6 +39,8 @@ class Column:
     series: str
     field: str
     unit: str
+    floor: float = 0.0  # the least change of it worth calling unusual
+
 
     @property
     def component(self) -> str:
@@ -57,6 +59,18 @@ class Column:
     def metric_field(self) -> str:
         """The ``field`` label of ``prsm_anomalies_total``: ``average_latency``, ``node:node-3.latency_ms``."""
         return self.field if self.series == self.component else f"{self.series}.{self.field}"
+
+
+UNIT_FLOORS = {"ms": 5.0, "s": 0.05, "%": 2.0}  # below these, a change is noise on a busy host
+RATIO_FLOOR = 0.03  # of a 0..1 ratio: three points of success rate or confidence
+COUNT_FLOOR = 0.5  # of a count: one node, link or queued request is a change
+
+
+def floor(f: Field) -> float:
+    """The least change of ``f`` worth calling unusual, whatever its history's spread."""
+    if f.unit == "1":
+        return RATIO_FLOOR if "0..1" in f.help else COUNT_FLOOR
+    return UNIT_FLOORS.get(f.unit, 0.0)
 
 
 def watched(fields: tuple[Field, ...]) -> list[Field]:
@@ -79,7 +93,7 @@ class Columns:
             key = (series, f.name)
             if key not in self.index:
                 self.index[key] = len(self.columns)
-                self.columns.append(Column(series, f.name, f.unit))
+                self.columns.append(Column(series, f.name, f.unit, floor(f)))
             plan.append((f.name, self.index[key]))
         self.plans[series] = plan
 
