@@ -296,7 +296,7 @@ def main() -> int:
     on, recover = (30.0, 10.0) if args.quick else (40.0, 35.0)
     started = time.time()
     collector, trace, times, healthy_span = run_live(healthy, learn, on, recover, args.quick)
-    methods = [("robust", lambda: RobustMethod(int(1800), learn_samples=learn))]
+    methods = [("robust", lambda: RobustMethod(1800, learn_samples=learn))]
     try:
         import river  # noqa: F401
 
@@ -325,7 +325,8 @@ def main() -> int:
     for name, (_, false, hours) in results.items():
         fields = sorted({e["details"].get("series", "") + "." + e["details"].get("field", "") for e in false})
         print(
-            f"{name}: {len(false)} false anomalies in {hours * 60:.1f} healthy min = {len(false) / hours:.1f}/h {fields[:6]}"
+            f"{name}: {len(false)} false anomalies in {hours * 60:.1f} healthy min"
+            f" = {len(false) / hours:.1f}/h {fields[:6]}"
         )
         if name == "robust" and false:
             failed = True

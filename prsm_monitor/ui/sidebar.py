@@ -10,6 +10,7 @@ from ..collector import MetricsCollector
 from ..config import SPECS_BY_RULE, ConfigError
 from .export import download_buttons
 from .faults import fault_controls
+from . import insight_layers
 from .gate import logout_button
 from .pages import PAGES
 from .state import Prefs
@@ -66,6 +67,7 @@ def sidebar(collector: MetricsCollector) -> Prefs:
             or DEFAULT_REFRESH
         )
         threshold_controls(collector)
+        insight_layers.band_toggle()
         demo_controls(collector)
         with st.expander("Export", icon=":material/download:"):
             st.caption(f"History of the last {range_label}, at full resolution.")

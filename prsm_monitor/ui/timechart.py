@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from ..collector import MetricsCollector
-from . import charts
+from . import charts, insight_layers
 from .charts import CHART_HEIGHT, Parts
 
 NO_DATA = "No data in this time range yet."
@@ -59,6 +59,14 @@ def draw(chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, c
         height=130 if compact else chart.height,
         compact=compact,
         parts=chart.parts,
+    )
+    spec = insight_layers.decorate(
+        spec,
+        data.attrs.get("series"),
+        chart.series,
+        getattr(collector, "insight", None),
+        band=insight_layers.show_band(),
+        compact=compact,
     )
     show(spec, chart.empty)
 

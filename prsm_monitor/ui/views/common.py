@@ -17,8 +17,11 @@ MISSING = "–"
 
 
 def frame(collector: MetricsCollector, component: str, minutes: float) -> pd.DataFrame:
-    """History of the range, downsampled for charts with peaks kept."""
-    return collector.history(component, minutes, max_points=MAX_POINTS)
+    """History of the range, downsampled for charts with peaks kept; ``attrs["series"]`` names
+    the series (the insight's layers find their band, anomalies and forecast by it)."""
+    data = collector.history(component, minutes, max_points=MAX_POINTS)
+    data.attrs["series"] = component
+    return data
 
 
 def range_note(collector: MetricsCollector, component: str, data: pd.DataFrame, minutes: float, label: str) -> None:
@@ -79,4 +82,4 @@ def detail_charts(
     if collector.store.count(component) == 0:
         st.caption("No history recorded for this yet.")
         return
-    draw_rows(rows, collector, collector.history(component, minutes, max_points=MAX_POINTS))
+    draw_rows(rows, collector, frame(collector, component, minutes))

@@ -7,7 +7,7 @@ from collections import Counter
 import streamlit as st
 
 from ...collector import COMPONENTS, MetricsCollector
-from .. import kpi
+from .. import insight_layers, kpi
 from ..kpi import Kpi
 from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_ORDER
@@ -84,6 +84,10 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
                 trend = TRENDS[component]
                 st.caption(f"{trend.heading}, last {prefs.range_label}")
                 draw(trend, collector, trends[component], compact=True)
+    st.subheader("Forecasts")
+    insight_layers.forecast_notes(collector.insight, within=collector.insight.horizon)
+    insight_layers.learning_note(collector.insight)
+    insight_layers.capacity_panel(collector.insight)
     st.subheader("Active alerts")
     counts = Counter(a["level"] for a in active)
     for column, level in zip(st.columns(4), LEVEL_ORDER, strict=True):

@@ -7,7 +7,7 @@ import streamlit as st
 
 from ...collector import MetricsCollector
 from ...sources.system import top_processes
-from .. import kpi
+from .. import insight_layers, kpi
 from ..charts import Parts
 from ..kpi import Kpi
 from ..state import Prefs
@@ -98,6 +98,8 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     kpi.kpi_row(collector, "system", record, KPIS)
     data = frame(collector, "system", prefs.minutes)
     range_note(collector, "system", data, prefs.minutes, prefs.range_label)
+    insight_layers.forecast_notes(collector.insight, "system")
+    insight_layers.learning_note(collector.insight)
     draw_rows(CHARTS, collector, data)
     st.subheader("Top processes")
     rows, measured = _processes()
