@@ -8,9 +8,9 @@ import streamlit as st
 
 from ..collector import MetricsCollector
 from ..config import SPECS_BY_RULE, ConfigError
+from . import insight_layers
 from .export import download_buttons
 from .faults import fault_controls
-from . import insight_layers
 from .gate import logout_button
 from .pages import PAGES
 from .state import Prefs
