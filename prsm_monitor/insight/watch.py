@@ -41,7 +41,6 @@ class Column:
     unit: str
     floor: float = 0.0  # the least change of it worth calling unusual
 
-
     @property
     def component(self) -> str:
         if self.series.startswith("node:"):
