@@ -89,7 +89,9 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         self._latest: dict[str, dict | None] = {c: None for c in (*COMPONENTS, "collector")}
         self._stats = TickStats()
         self._settings_revision = 0
-        self.insight = Insight(self, horizon=self.settings.forecast_horizon)  # baselines, anomalies, forecasts
+        self.insight = Insight(  # baselines, anomalies, forecasts
+            self, horizon=self.settings.forecast_horizon, learn_seconds=self.settings.anomaly_learning
+        )
         self._lock = threading.RLock()  # state shared with readers
         self._tick_lock = threading.Lock()  # one tick at a time
         self._thread: threading.Thread | None = None

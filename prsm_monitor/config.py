@@ -327,6 +327,7 @@ class Settings:
     anonymize: bool = False  # hash host names, addresses and node/model names in history output
     env_set: frozenset[str] = field(default=frozenset(), repr=False)  # PRSM_* variables that were set
     forecast_horizon: float = 86400.0  # seconds: a limit forecast within this raises an alert (PRSM_FORECAST_HORIZON)
+    anomaly_learning: float = 1800.0  # seconds of history before values are judged (PRSM_ANOMALY_LEARNING)
 
     def __post_init__(self):
         check_interval(self.interval, "Settings.interval")
@@ -346,6 +347,9 @@ class Settings:
         horizon = finite(self.forecast_horizon)
         if horizon is None or not 60.0 <= horizon <= 3650 * 86400.0:
             raise ConfigError("Settings.forecast_horizon", self.forecast_horizon, "seconds, from 60 to 315360000")
+        learning = finite(self.anomaly_learning)
+        if learning is None or not 60.0 <= learning <= 7 * 86400.0:
+            raise ConfigError("Settings.anomaly_learning", self.anomaly_learning, "seconds, from 60 to 604800")
         defaults = default_thresholds()
         merged = {**defaults, **check_thresholds(self.thresholds, defaults, "Settings.thresholds")}
         object.__setattr__(self, "thresholds", merged)

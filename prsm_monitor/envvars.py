@@ -55,6 +55,7 @@ VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's orde
     "PRSM_PROMETHEUS_SELECTOR",
     "PRSM_ANONYMIZE",
     "PRSM_FORECAST_HORIZON",
+    "PRSM_ANOMALY_LEARNING",
 )
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
@@ -220,12 +221,19 @@ def settings_from_env(cls, env: Mapping[str, str]):
         dashboard_password=_secret(env, "PRSM_DASHBOARD_PASSWORD"),
         **history_settings(env),
         forecast_horizon=_duration(env, "PRSM_FORECAST_HORIZON", cls.forecast_horizon),
+        anomaly_learning=_duration(env, "PRSM_ANOMALY_LEARNING", cls.anomaly_learning, 7 * 86400.0),
     )
 
 
-def _duration(env: Mapping[str, str], name: str, default: float) -> float:
+def _duration(env: Mapping[str, str], name: str, default: float, high: float | None = None) -> float:
+    """A duration variable (:func:`parse_duration`), at most ``high`` seconds."""
     raw = env.get(name, "")
-    return parse_duration(raw, name) if raw.strip() else default
+    if not raw.strip():
+        return default
+    seconds = parse_duration(raw, name)
+    if high is not None and seconds > high:
+        raise ConfigError(name, raw, f"a duration from 1m to {high / 86400:g}d")
+    return seconds
 
 
 # -- history: on-disk store, retention, Prometheus, anonymization ------------------------------
