@@ -82,12 +82,12 @@ def fit(t: np.ndarray, y: np.ndarray, now: float, window: float = 6 * 3600.0) ->
         recent = t >= t[-1] - (t[-1] - t[0]) / 3
         if recent.sum() < MIN_POINTS or t[-1] - t[recent][0] < MIN_SPAN:
             break
-        r_slope, _, r_agreement = theil_sen(t[recent] - start, y[recent])
-        residual = np.abs(y - (intercept + slope * (t - start)))
-        noise = float(np.median(residual))
+        r_slope, r_intercept, _ = theil_sen(t[recent] - start, y[recent])
+        # the recent part's own scatter about its own line is the yardstick
+        noise = float(np.median(np.abs(y[recent] - (r_intercept + r_slope * (t[recent] - start)))))
         span = t[-1] - t[recent][0]
         # the recent third changed course by more than the noise over its span: judge it alone
-        if r_agreement >= CONSISTENT and abs(r_slope - slope) * span > 3 * max(noise, 1e-9):
+        if abs(r_slope - slope) * span > 3 * max(noise, 1e-9):
             t, y = t[recent], y[recent]
             continue
         break
