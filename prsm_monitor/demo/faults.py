@@ -76,7 +76,7 @@ def apply_fault(network, fault: Mapping) -> tuple[str, str, dict]:
     except (KeyError, ValueError, RuntimeError) as error:
         said = str(error).strip("'\"")
         field = next((k for k in args if said.startswith(f"{k}=")), next(iter(args), "action"))  # the one it names
-        raise ConfigError(f"fault.{field}", args.get(field, action), str(error).strip("'\"")) from None
+        raise ConfigError(f"fault.{field}", args.get(field, action), said) from None
     message = spec.message.format(**{"model": "every model", **args})
     return spec.component, message, {"fault": action, **args}
 
