@@ -60,7 +60,7 @@ class Column:
         return self.field if self.series == self.component else f"{self.series}.{self.field}"
 
 
-UNIT_FLOORS = {"ms": 5.0, "s": 0.05, "%": 2.0}  # below these, a change is noise on a busy host
+UNIT_FLOORS = {"ms": 10.0, "s": 0.05, "%": 2.0}  # below these, a change is noise on a busy host
 RATIO_FLOOR = 0.03  # of a 0..1 ratio: three points of success rate or confidence
 COUNT_FLOOR = 0.5  # of a count: one node, link or queued request is a change
 
