@@ -21,6 +21,7 @@ Figures depend on the machine's other load: this one is shared.
 from __future__ import annotations
 
 import argparse
+import pickle
 import statistics
 import sys
 import time
@@ -287,6 +288,8 @@ def main() -> int:
     parser.add_argument("--leak-only", type=float, metavar="MB_PER_MIN", nargs="?", const=5.0)
     parser.add_argument("--healthy", type=float, help="seconds of healthy run, learning included")
     parser.add_argument("--learn", type=float, help="seconds of learning at the start")
+    parser.add_argument("--save", metavar="PATH", help="keep the recorded trace in this file (pickle)")
+    parser.add_argument("--replay", metavar="PATH", help="score a trace saved with --save instead of running")
     args = parser.parse_args()
     if args.leak_only:
         leak_only(args.leak_only)
@@ -295,7 +298,15 @@ def main() -> int:
     healthy = args.healthy or (45.0 if args.quick else 720.0)
     on, recover = (30.0, 10.0) if args.quick else (40.0, 35.0)
     started = time.time()
-    collector, trace, times, healthy_span = run_live(healthy, learn, on, recover, args.quick)
+    if args.replay:
+        with open(args.replay, "rb") as file:
+            trace, times, healthy_span, learn = pickle.load(file)
+        collector = MetricsCollector(settings=Settings(demo=True))  # its declared fields only
+    else:
+        collector, trace, times, healthy_span = run_live(healthy, learn, on, recover, args.quick)
+    if args.save:
+        with open(args.save, "wb") as file:
+            pickle.dump((trace, times, healthy_span, learn), file)
     methods = [("robust", lambda: RobustMethod(1800, learn_samples=learn))]
     try:
         import river  # noqa: F401

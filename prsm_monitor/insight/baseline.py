@@ -190,6 +190,7 @@ class RobustMethod:
             warnings.simplefilter("ignore", RuntimeWarning)
             q_lo, q_hi = np.nanquantile(values, [0.005, 0.995], axis=0)
         lo, hi = np.fmin(band.lo, q_lo), np.fmax(band.hi, q_hi)
+        lo = np.where(q_lo >= 0, np.fmax(lo, 0.0), lo)  # a value that never went negative: from 0
         season = self.seasonal.band(now) if self.seasonal.ready else None
         if season is not None:
             m = min(n, season.lo.size)
