@@ -17,6 +17,7 @@ import numpy as np
 MAX_POINTS = 120  # pairwise slopes of at most this many points (7,140 pairs)
 MIN_SPAN = 120.0  # seconds of data a trend needs
 MIN_POINTS = 20
+MIN_RECENT = 60.0  # seconds of data the recent part needs to be judged on its own
 CONSISTENT = 0.8  # share of pairwise slopes that must agree in sign for a trend to count
 
 
@@ -80,7 +81,7 @@ def fit(t: np.ndarray, y: np.ndarray, now: float, window: float = 6 * 3600.0) ->
     while True:
         slope, intercept, agreement = theil_sen(t - start, y)
         recent = t >= t[-1] - (t[-1] - t[0]) / 3
-        if recent.sum() < MIN_POINTS or t[-1] - t[recent][0] < MIN_SPAN:
+        if recent.sum() < MIN_POINTS or t[-1] - t[recent][0] < MIN_RECENT:
             break
         r_slope, r_intercept, _ = theil_sen(t[recent] - start, y[recent])
         # the recent part's own scatter about its own line is the yardstick
