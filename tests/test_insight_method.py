@@ -169,3 +169,17 @@ def test_a_leak_that_stopped_is_no_longer_forecast():
     t = np.arange(0, 3600.0, 5)
     y = np.where(t < 2400, 10 + t * 0.01, 34.0) + np.random.default_rng(5).normal(0, 0.05, t.size)
     assert fit(t, y, t[-1]).eta(100.0) is None
+
+
+def test_a_short_noisy_swing_is_no_forecast():
+    """A host whose memory jumps between 6 and 24 % as builds come and go is not 'full in 17 min'."""
+    rng = np.random.default_rng(6)
+    t = np.arange(0, 600.0)
+    y = 6 + 18 * (rng.random(t.size) < 0.5) + t * 0.01
+    assert fit(t, y, t[-1]).eta(100.0) is None
+
+
+def test_no_forecast_beyond_twelve_windows():
+    t = np.arange(0, 300.0)
+    trend = fit(t, 10 + t * 0.001, t[-1])  # 90 points to go at 0.001/s: 25 h from 5 min of data
+    assert trend.slope > 0 and trend.eta(100.0) is None

@@ -19,6 +19,8 @@ MIN_SPAN = 120.0  # seconds of data a trend needs
 MIN_POINTS = 20
 MIN_RECENT = 60.0  # seconds of data the recent part needs to be judged on its own
 CONSISTENT = 0.8  # share of pairwise slopes that must agree in sign for a trend to count
+CLEAR_RISE = 5.0  # the rise over the window must be this many times the scatter about the line
+MAX_REACH = 12.0  # no forecast further ahead than this many times the window it was fitted on
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,16 @@ class Trend:
         return self.level + self.slope * (t - self.at)
 
     def eta(self, limit: float) -> float | None:
-        """Seconds from ``at`` until the line reaches ``limit`` upwards; None when it does not
-        rise consistently (or is past the limit already: 0)."""
+        """Seconds from ``at`` until the line reaches ``limit`` upwards (0: past it already);
+        None when it does not rise consistently and clearly above its scatter, or when the
+        limit is further ahead than :data:`MAX_REACH` windows (a 2-minute swing says nothing
+        about next week)."""
         if self.level >= limit:
             return 0.0
-        if self.slope <= 0 or self.agreement < CONSISTENT:
+        if self.slope <= 0 or self.agreement < CONSISTENT or self.slope * self.window < CLEAR_RISE * self.noise:
             return None
-        return (limit - self.level) / self.slope
+        eta = (limit - self.level) / self.slope
+        return eta if eta <= MAX_REACH * self.window else None
 
     @property
     def per_day(self) -> float:
