@@ -103,14 +103,14 @@ def test_learning_then_an_anomaly_opens_and_resolves_as_its_own_alert(rig):
 
 def test_a_limit_forecast_within_the_horizon_is_an_alert(rig):
     collector, source, clock = rig
-    collector.insight.horizon = 3600.0
+    collector.insight.horizon = 7200.0
 
     def fill():
-        source.disk += 0.02  # 1.2 % a minute: from 40 % it is full in well under the hour
+        source.disk += 0.01  # 0.6 % a minute: from 40 % it is full within the two hours
 
-    tick(collector, clock, 400, every=fill)
+    tick(collector, clock, 700, every=fill)  # a forecast needs 10 minutes of one straight line
     forecast = collector.insight.forecast_of("system", "disk_percent")
-    truth = (100 - source.disk) / 0.02
+    truth = (100 - source.disk) / 0.01
     assert forecast.eta == pytest.approx(truth, rel=0.05)
     assert forecast.text.startswith("disk full in ") and "(at the current rate over the last" in forecast.text
     alerts = [a for a in collector.get_active_alerts() if a["key"] == "forecast:system:disk_percent"]

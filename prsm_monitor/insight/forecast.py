@@ -17,7 +17,9 @@ import numpy as np
 MAX_POINTS = 120  # pairwise slopes of at most this many points (7,140 pairs)
 MIN_SPAN = 120.0  # seconds of data a trend needs
 MIN_POINTS = 20
-MIN_RECENT = 60.0  # seconds of data the recent part needs to be judged on its own
+MIN_RECENT = 60.0  # seconds of data the recent third needs to be judged on its own
+SHRINK = 0.85  # each shorter stretch tried is this much of the previous one
+MIN_WINDOW = 600.0  # seconds of one straight line a forecast needs (a 2-minute swing is no trend)
 CONSISTENT = 0.8  # share of pairwise slopes that must agree in sign for a trend to count
 CLEAR_RISE = 5.0  # the rise over the window must be this many times the scatter about the line
 MAX_REACH = 12.0  # no forecast further ahead than this many times the window it was fitted on
@@ -49,6 +51,8 @@ class Trend:
             return 0.0
         if self.slope <= 0 or self.agreement < CONSISTENT or self.slope * self.window < CLEAR_RISE * self.noise:
             return None
+        if self.window < MIN_WINDOW:
+            return None
         eta = (limit - self.level) / self.slope
         return eta if eta <= MAX_REACH * self.window else None
 
@@ -77,26 +81,43 @@ def theil_sen(t: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
 
 def fit(t: np.ndarray, y: np.ndarray, now: float, window: float = 6 * 3600.0) -> Trend | None:
     """The trend of ``y`` over the last ``window`` seconds before ``now`` (NaNs dropped), on
-    the most recent part that is still one straight line; None without enough data."""
+    the longest recent stretch that is still one straight line (its last third runs on the
+    line of the whole); None without enough data."""
     ok = np.isfinite(y) & np.isfinite(t) & (t >= now - window) & (t <= now)
     t, y = t[ok].astype("float64"), y[ok].astype("float64")
     if t.size < MIN_POINTS or t[-1] - t[0] < MIN_SPAN:
         return None
-    start = t[0]
-    while True:
-        slope, intercept, agreement = theil_sen(t - start, y)
-        recent = t >= t[-1] - (t[-1] - t[0]) / 3
-        if recent.sum() < MIN_POINTS or t[-1] - t[recent][0] < MIN_RECENT:
+    span = t[-1] - t[0]
+    for length in span * SHRINK ** np.arange(64):
+        if length < MIN_SPAN:
             break
+        part = t >= t[-1] - length
+        if part.sum() < MIN_POINTS:
+            break
+        trend = _line(t[part], y[part], now)
+        if trend is not None:
+            return trend
+    part = t >= t[-1] - MIN_SPAN
+    slope, intercept, agreement = theil_sen(t[part] - t[0], y[part])
+    return _trend(t[part], y[part], now, slope, intercept, agreement)
+
+
+def _line(t: np.ndarray, y: np.ndarray, now: float) -> Trend | None:
+    """The fit of ``t, y`` when its last third runs on its line (within 3x that third's own
+    scatter over its span), else None: the stretch bends and a shorter one is tried."""
+    start = t[0]
+    slope, intercept, agreement = theil_sen(t - start, y)
+    recent = t >= t[-1] - (t[-1] - t[0]) / 3
+    if recent.sum() >= MIN_POINTS // 2 and t[-1] - t[recent][0] >= MIN_RECENT:
         r_slope, r_intercept, _ = theil_sen(t[recent] - start, y[recent])
-        # the recent part's own scatter about its own line is the yardstick
         noise = float(np.median(np.abs(y[recent] - (r_intercept + r_slope * (t[recent] - start)))))
-        span = t[-1] - t[recent][0]
-        # the recent third changed course by more than the noise over its span: judge it alone
-        if abs(r_slope - slope) * span > 3 * max(noise, 1e-9):
-            t, y = t[recent], y[recent]
-            continue
-        break
+        if abs(r_slope - slope) * (t[-1] - t[recent][0]) > 3 * max(noise, 1e-9):
+            return None
+    return _trend(t, y, now, slope, intercept, agreement)
+
+
+def _trend(t, y, now, slope, intercept, agreement) -> Trend:
+    start = t[0] if t.size else now
     residual = np.abs(y - (intercept + slope * (t - start)))
     level = intercept + slope * (now - start)
     return Trend(now, float(level), slope, float(t[-1] - t[0]), agreement, float(np.median(residual)))
