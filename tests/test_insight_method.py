@@ -159,7 +159,7 @@ def test_too_little_history_gives_no_trend():
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(45, "45 s"), (720, "12 min"), (5 * 3600 + 720, "5 h 12 min"), (3 * 86400 + 4 * 3600, "3 d 4 h")],
+    [(45, "45 s"), (720, "12 min"), (5 * 3600 + 720, "5 h 12 min"), (86400, "24 h"), (3 * 86400 + 4 * 3600, "3 d 4 h")],
 )
 def test_duration_text(seconds, text):
     assert duration_text(seconds) == text
