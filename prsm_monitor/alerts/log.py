@@ -54,7 +54,7 @@ class AlertLog:
                 if active is None:
                     active = {"id": event_id, "key": key, "started": timestamp}
                     self._active[key] = active
-                if kind in ("fired", "escalated", "error", "anomaly", "forecast") or active.get("level") != level:
+                if kind in ("fired", "escalated", "error") or active.get("level") != level:
                     active.update(acknowledged=False, acknowledged_at=None)
                 active.update(
                     level=level, component=component, message=message, details=dict(details or {}), updated=timestamp
