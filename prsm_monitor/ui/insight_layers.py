@@ -80,17 +80,13 @@ def decorate(chart: Chart | None, series: str | None, fields, insight, *, band: 
                     },
                 }
             )
-    episodes = insight.anomalies_of(series, fields, start)
-    if episodes:
-        now = time.time()
-        rows = [
-            {"time": _ms(max(e.start, start)), "end": _ms(e.end or now), "what": f"anomaly: {e.column.label}"}
-            for e in episodes
-        ]
-        over.append(
+    spans = _spans(insight.anomalies_of(series, fields, start), start, time.time())
+    if spans:
+        rows = [{"time": _ms(a), "end": _ms(b), "what": what} for a, b, what in spans]
+        under.append(  # beneath the lines, one span per stretch however many of its values were unusual
             {
                 "data": {"values": rows},
-                "mark": {"type": "rect", "opacity": 0.16, "color": ANOMALY_COLOR, "clip": True},
+                "mark": {"type": "rect", "opacity": 0.12, "color": ANOMALY_COLOR, "clip": True},
                 "encoding": {
                     "x": x,
                     "x2": {"field": "end"},
@@ -168,6 +164,19 @@ def decorate(chart: Chart | None, series: str | None, fields, insight, *, band: 
         spec["layer"][0]["encoding"]["x"]["scale"]["domain"][1] = {"expr": str(_ms(new_end))}
     spec["layer"] = under + spec["layer"] + over
     return Chart(spec, chart.data)
+
+
+def _spans(episodes, start: float, now: float) -> list[tuple[float, float, str]]:
+    """Overlapping anomalies merged: ``(from, to, "what was unusual")`` per stretch."""
+    spans: list[list] = []
+    for e in sorted(episodes, key=lambda e: e.start):
+        a, b = max(e.start, start), e.end or now
+        if spans and a <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], b)
+            spans[-1][2].append(e.column.label)
+        else:
+            spans.append([a, b, [e.column.label]])
+    return [(a, b, ", ".join(dict.fromkeys(names))) for a, b, names in spans]
 
 
 def forecasts(insight, series: str | None = None, within: float | None = None) -> list:
