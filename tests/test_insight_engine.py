@@ -88,6 +88,11 @@ def test_learning_then_an_anomaly_opens_and_resolves_as_its_own_alert(rig):
     active = [a for a in collector.get_active_alerts() if a["key"].startswith("anomaly:")]
     assert [(a["component"], a["level"]) for a in active] == [("network", "warning")]
     assert active[0]["message"].startswith("Unusual average_latency: ")
+    source.latency = 80.0  # the active alert says what holds now
+    tick(collector, clock, 1)
+    now = [a for a in collector.get_active_alerts() if a["key"].startswith("anomaly:")][0]
+    value = now["details"]["value"]
+    assert 75 < value < 85 and now["message"].startswith(f"Unusual average_latency: {value:.4g} ms")
     assert kinds(collector, "Unusual") == [("anomaly", "warning")]
 
     body = generate_latest(make_registry(lambda: collector)).decode()
@@ -114,8 +119,8 @@ def test_a_limit_forecast_within_the_horizon_is_an_alert(rig):
     assert forecast.eta == pytest.approx(truth, rel=0.05)
     assert forecast.text.startswith("disk full in ") and "(at the current rate over the last" in forecast.text
     alerts = [a for a in collector.get_active_alerts() if a["key"] == "forecast:system:disk_percent"]
-    assert alerts and alerts[0]["message"].startswith("Disk full in ")
-    assert kinds(collector, "Disk full in") == [("forecast", "warning")]
+    assert alerts and alerts[0]["message"].startswith("Forecast: disk full in ")
+    assert kinds(collector, "Forecast: disk full in") == [("forecast", "warning")]
 
     source.disk = source.disk  # the growth stops: the forecast goes, and its alert resolves
     tick(collector, clock, 400)

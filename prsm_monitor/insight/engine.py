@@ -120,6 +120,8 @@ class Insight:
         opened, closed = self.episodes.update(outside, judged, now)
         if opened.size or closed.size:
             self._log(opened, closed, values, now)
+        if self._open:
+            self._refresh(values)
         if self.threaded:
             self._ensure_thread()
         self.tick_seconds.append(time.perf_counter() - started)
@@ -145,6 +147,26 @@ class Insight:
     def _interval(self) -> float:
         return max(0.1, float(getattr(self.collector, "collection_interval", 1.0) or 1.0))
 
+    def _describe(self, i: int, value: float, band) -> tuple[str, dict]:
+        """``Unusual average_latency: 43.45 ms, above its normal 0 to 10.38`` and its details."""
+        column = self.columns.columns[i]
+        message = f"Unusual {column.label}: {value:.4g} {column.unit}"
+        details = {"series": column.series, "field": column.field, "value": float(value)}
+        if band is not None and i < band.lo.size and np.isfinite(band.lo[i]):
+            lo, hi = float(band.lo[i]), float(band.hi[i])
+            where = "above" if value > hi else "below" if value < lo else "back inside"
+            message += f", {where} its normal {lo:.4g} to {hi:.4g}"
+            details.update(low=lo, high=hi)
+        return message, details
+
+    def _refresh(self, values: np.ndarray) -> None:
+        """Open anomalies say what holds now (as rule alerts are re-rendered each tick)."""
+        band = getattr(self.method, "band", None)
+        for i, episode in list(self._open.items()):
+            if i < values.size and np.isfinite(values[i]):
+                message, details = self._describe(i, values[i], band)
+                self.collector.log.refresh(f"anomaly:{episode.column.series}:{episode.column.field}", message, details)
+
     def _log(self, opened, closed, values, now: float) -> None:
         cols = self.columns.columns
         band = getattr(self.method, "band", None)
@@ -161,13 +183,7 @@ class Insight:
                     self._interval(),
                 )
             self.history.append(episode)
-            message = f"Unusual {column.label}: {values[i]:.4g} {column.unit}"
-            details = {"series": column.series, "field": column.field, "value": float(values[i])}
-            if band is not None and i < band.lo.size:
-                lo, hi = float(band.lo[i]), float(band.hi[i])
-                where = "above" if values[i] > hi else "below"
-                message += f", {where} its normal {lo:.4g} to {hi:.4g}"
-                details.update(low=lo, high=hi)
+            message, details = self._describe(int(i), values[i], band)
             self.collector.log.record(
                 f"anomaly:{column.series}:{column.field}", "anomaly", "warning", column.component, message, details, now
             )
@@ -295,7 +311,7 @@ class Insight:
                 "per_day": forecast.trend.per_day,
                 "window_seconds": forecast.trend.window,
             }
-            message = forecast.text[:1].upper() + forecast.text[1:]
+            message = f"Forecast: {forecast.text}"  # not capitalised: it may start with a node's name
             if alert_log.is_active(key):
                 if eta is None or eta > 1.25 * self.horizon:
                     alert_log.record(

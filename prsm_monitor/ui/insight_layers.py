@@ -197,8 +197,7 @@ def forecast_notes(insight, series: str | None = None, within: float | None = No
     (node names are untrusted: escaped)."""
     found = forecasts(insight, series, within)
     for forecast in found[:6]:
-        text = forecast.text[:1].upper() + forecast.text[1:]
-        st.markdown(f":material/trending_up: {escape_markdown(text)}")
+        st.markdown(f":material/trending_up: {escape_markdown(forecast.text)}")
     if not found:
         horizon = duration_text(insight.horizon if within is None else within)
         st.caption(
@@ -206,6 +205,7 @@ def forecast_notes(insight, series: str | None = None, within: float | None = No
         )
 
 
+CAPACITY_WINDOW = 3600.0  # seconds of trend a growth per day needs
 CAPACITY_UNITS = {"Disk": "%", "Memory": "%", "Message rate": "msg/s", "Inference rate": "req/s"}
 
 
@@ -217,8 +217,8 @@ def capacity_panel(insight) -> None:
     windows = []
     for column, (label, unit) in zip(columns, CAPACITY_UNITS.items(), strict=True):
         trend = trends.get(label)
-        if trend is None:
-            column.metric(f"{label} per day", "–", border=True, help="Needs two minutes of history")
+        if trend is None or trend.window < CAPACITY_WINDOW:  # minutes say nothing of a day
+            column.metric(f"{label} per day", "–", border=True, help="Needs an hour of one steady trend")
             continue
         windows.append(trend.window)
         column.metric(
@@ -229,3 +229,5 @@ def capacity_panel(insight) -> None:
         )
     if windows:
         st.caption(f"Growth per day at the current rate, fitted over the last {window_text(max(windows))} of history.")
+    else:
+        st.caption("Growth per day needs an hour of history with one steady trend.")
