@@ -83,8 +83,8 @@ def test_learning_then_an_anomaly_opens_and_resolves_as_its_own_alert(rig):
     assert collector.insight.learning() is None
     assert not collector.get_active_alerts()  # noise alone raises nothing
 
-    source.latency = 60.0  # doubles, still under the 100 ms threshold of the latency rule
-    tick(collector, clock, 12)
+    source.latency = 60.0  # triples, still under the 100 ms threshold of the latency rule
+    tick(collector, clock, 16)  # the 12 s hold
     active = [a for a in collector.get_active_alerts() if a["key"].startswith("anomaly:")]
     assert [(a["component"], a["level"]) for a in active] == [("network", "warning")]
     assert active[0]["message"].startswith("Unusual average_latency: ")

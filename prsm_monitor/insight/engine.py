@@ -32,7 +32,7 @@ from .watch import Column, Columns
 log = logging.getLogger(__name__)
 
 DEFAULT_HOLD = {"system": 30.0}  # seconds outside before an anomaly; the machine is bursty
-HOLD = 8.0
+HOLD = 12.0
 CLEAR = 10.0
 
 
