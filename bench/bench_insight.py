@@ -176,9 +176,7 @@ def run_live(healthy: float, learn: float, on: float, recover: float, quick: boo
         while time.time() - at < on:
             time.sleep(0.5)
             if quick and detected is None:
-                new = [
-                    e for e in collector.get_alerts() if e["id"] not in seen and e["kind"] in ("anomaly", "forecast")
-                ]
+                new = [e for e in collector.get_alerts() if e["id"] not in seen and counts(e, inject)]
                 if new:
                     detected = new[0]["timestamp"] - at
                     by = new[0]["message"][:70]
