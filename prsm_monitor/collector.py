@@ -19,6 +19,7 @@ from .compat import CollectorCompat
 from .config import VALUE_BYTES, Settings, check_history, default_history
 from .configure import Configurable
 from .fields import COMPONENTS, Distribution, Field, Rows
+from .insight import Insight
 from .loop import TickLoop
 from .notify import attach_notifier
 from .persistence import attach, open_store
@@ -111,6 +112,9 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         self._latest: dict[str, dict | None] = {c: None for c in (*COMPONENTS, "collector")}
         self._stats = TickStats()
         self._settings_revision = 0
+        self.insight = Insight(  # baselines, anomalies, forecasts
+            self, horizon=self.settings.forecast_horizon, learn_seconds=self.settings.anomaly_learning
+        )
         self._lock = threading.RLock()  # state shared with readers
         self._tick_lock = threading.Lock()  # one tick at a time
         self._thread: threading.Thread | None = None
@@ -294,6 +298,7 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
             self.log.record_transitions(transitions, now)
             self.log.refresh_rules(firing(self._rules, self._rule_states))  # messages say what holds now
             self.custom.begin_tick()
+        self.insight.observe(records, now)  # cheap: the learning runs on the insight's own thread
         self._run_checks(sources, records, plugins, custom_rules, now)
         with self._lock:
             record = self._stats.record(
@@ -326,6 +331,7 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
     def close(self) -> None:
         """Stop, then release every source (sockets, threads of the demo network)."""
         self.stop()
+        self.insight.close()
         for source in self.sources:
             close = getattr(source, "close", None)
             if close:

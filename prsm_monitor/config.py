@@ -336,6 +336,8 @@ class Settings:
     rules_file: str | None = None  # TOML threshold rules (prsm_monitor.alerts.rules_file); None: built-in only
     operators: tuple[str, ...] = ()  # e-mails of st.login users who may change things (lower-case)
     operator_password: str | None = field(default=None, repr=False)  # unlocks the controls for a session
+    forecast_horizon: float = 86400.0  # seconds: a limit forecast within this raises an alert (PRSM_FORECAST_HORIZON)
+    anomaly_learning: float = 1800.0  # seconds of history before values are judged (PRSM_ANOMALY_LEARNING)
 
     @property
     def operators_configured(self) -> bool:
@@ -357,6 +359,12 @@ class Settings:
             )
         if not isinstance(self.thresholds, Mapping):
             raise ConfigError("Settings.thresholds", self.thresholds, "a mapping of rule names to Threshold")
+        horizon = finite(self.forecast_horizon)
+        if horizon is None or not 60.0 <= horizon <= 3650 * 86400.0:
+            raise ConfigError("Settings.forecast_horizon", self.forecast_horizon, "seconds, from 60 to 315360000")
+        learning = finite(self.anomaly_learning)
+        if learning is None or not 60.0 <= learning <= 7 * 86400.0:
+            raise ConfigError("Settings.anomaly_learning", self.anomaly_learning, "seconds, from 60 to 604800")
         defaults = default_thresholds()
         merged = {**defaults, **check_thresholds(self.thresholds, defaults, "Settings.thresholds")}
         object.__setattr__(self, "thresholds", merged)

@@ -64,6 +64,8 @@ VARIABLES: tuple[str, ...] = (  # every variable read here, in the README's orde
     "PRSM_NODE_URLS",
     *NOTIFY_VARIABLES,
     "PRSM_INSTANCES",
+    "PRSM_FORECAST_HORIZON",
+    "PRSM_ANOMALY_LEARNING",
 )
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
@@ -233,12 +235,25 @@ def settings_from_env(cls, env: Mapping[str, str], *, rules: bool = True):
         instances=instances(env, "PRSM_INSTANCES"),
         **history_settings(env),
         **operator_settings(env),
+        forecast_horizon=_duration(env, "PRSM_FORECAST_HORIZON", cls.forecast_horizon),
+        anomaly_learning=_duration(env, "PRSM_ANOMALY_LEARNING", cls.anomaly_learning, 7 * 86400.0),
     )
     if rules and settings.rules_file is not None:  # a bad file stops here, naming its file, line and key
         from .alerts.rules_file import load_rules
 
         load_rules(settings.rules_file, settings.thresholds, settings.env_set)
     return settings
+
+
+def _duration(env: Mapping[str, str], name: str, default: float, high: float | None = None) -> float:
+    """A duration variable (:func:`parse_duration`), at most ``high`` seconds."""
+    raw = env.get(name, "")
+    if not raw.strip():
+        return default
+    seconds = parse_duration(raw, name)
+    if high is not None and seconds > high:
+        raise ConfigError(name, raw, f"a duration from 1m to {high / 86400:g}d")
+    return seconds
 
 
 # -- history: on-disk store, retention, Prometheus, anonymization ------------------------------

@@ -9,7 +9,9 @@ from collections import deque
 from ..fields import LEVELS
 
 # Event kinds that open (or change the level of) an active alert, and those that close one.
-OPENING = frozenset({"fired", "escalated", "de-escalated", "error"})
+# ``anomaly`` and ``forecast`` open the alerts of :mod:`prsm_monitor.insight` (a value outside
+# its learnt band; a limit forecast within the horizon); they close with ``resolved``.
+OPENING = frozenset({"fired", "escalated", "de-escalated", "error", "anomaly", "forecast"})
 CLOSING = frozenset({"resolved", "recovered"})
 NOTICE = frozenset({"changed"})  # history only: settings changes and the like
 KINDS = OPENING | CLOSING | NOTICE

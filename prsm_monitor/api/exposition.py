@@ -147,6 +147,7 @@ class SnapshotCollector:
         if self.live:
             yield from LiveCollector(self.snapshot.get).collect(at)
         yield from self._alerts(latest.get("active_alerts") or [])
+        yield from _anomalies(getattr(collector, "insight", None))
 
     def _record(self, component: str, record: Mapping, fields: Iterable[Field]):
         indexed: dict[str, Metric] = {}
@@ -215,6 +216,18 @@ class SnapshotCollector:
         for (level, component), count in counts.items():
             family.add_metric([str(level), str(component)], count)
         yield family
+
+
+def _anomalies(insight):
+    """``prsm_anomalies_total{component,field}``: anomalies opened since the monitor started."""
+    if insight is None:
+        return
+    family = CounterMetricFamily(
+        f"{PREFIX}_anomalies", "Anomalies opened (a value outside its learnt band)", labels=["component", "field"]
+    )
+    for (component, field), count in sorted(dict(insight.counts).items()):
+        family.add_metric([component, field], count)
+    yield family
 
 
 def _row_value(row: Mapping, name: str) -> float | None:

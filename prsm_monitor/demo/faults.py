@@ -13,10 +13,12 @@ names one of those methods, the other keys are its arguments (:data:`FAULTS`,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..config import ConfigError, expecting, finite
+from .leak import MIB
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,15 @@ FAULTS = {
     "clear_drift": Fault("ai", (), ("model",), "Demo fault cleared: input drift removed"),
     "overload": Fault("ai", ("factor",), (), "Demo fault: request rate raised {factor:g}x"),
     "clear_overload": Fault("ai", (), (), "Demo fault cleared: request rate back to normal"),
+    "leak": Fault(
+        "network", ("name", "mb_per_min"), (), "Demo fault: memory leak of {mb_per_min:g} MiB/min on node {name}"
+    ),
+    "clear_leak": Fault("network", (), ("name",), "Demo fault cleared: leaked memory released"),
     "clear_faults": Fault("network", (), (), "Demo faults cleared"),
 }
 
 
-NUMBERS = frozenset({"ms", "amount", "factor"})  # the numeric arguments of the faults above
+NUMBERS = frozenset({"ms", "amount", "factor", "mb_per_min"})  # the numeric arguments of the faults above
 
 
 def apply_fault(network, fault: Mapping) -> tuple[str, str, dict]:
@@ -68,8 +74,9 @@ def apply_fault(network, fault: Mapping) -> tuple[str, str, dict]:
     try:
         getattr(network, action)(**args)
     except (KeyError, ValueError, RuntimeError) as error:
-        field = next(iter(args), "action")
-        raise ConfigError(f"fault.{field}", args.get(field, action), str(error).strip("'\"")) from None
+        said = str(error).strip("'\"")
+        field = next((k for k in args if said.startswith(f"{k}=")), next(iter(args), "action"))  # the one it names
+        raise ConfigError(f"fault.{field}", args.get(field, action), said) from None
     message = spec.message.format(**{"model": "every model", **args})
     return spec.component, message, {"fault": action, **args}
 
@@ -139,6 +146,18 @@ class NetworkFaults:
     def clear_overload(self) -> None:
         self.set_rate(self.base_rate)
 
+    def leak(self, name: str, mb_per_min: float) -> None:
+        """Make node ``name`` leak ``mb_per_min`` MiB of real, written memory per minute (see
+        :mod:`.leak`); at its memory limit the node is stopped, as out of memory."""
+        if not (_number(mb_per_min) and 0 <= mb_per_min <= 1024):
+            raise ValueError(f"mb_per_min={mb_per_min!r}: expected 0 to 1024 MiB per minute")
+        node = self.node(name)
+        self._call(lambda: node.memory.leak(mb_per_min * MIB / 60.0, time.time()))
+
+    def clear_leak(self, name: str | None = None) -> None:
+        for node in [self.node(name)] if name else self.nodes.values():
+            self._call(node.memory.free)
+
     def partition(self, group: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
         """Cut the network in two: ``group`` (default: the first half of the nodes by name) and
         the rest. Frames between the sides are dropped silently, both ways."""
@@ -177,6 +196,7 @@ class NetworkFaults:
         self.clear_delay()
         self.clear_drift()
         self.clear_overload()
+        self.clear_leak()
         for name, node in self.nodes.items():
             if not node.running:
                 self.start_node(name)
@@ -186,6 +206,7 @@ class NetworkFaults:
         w = self._workload
         return {
             "stopped": [n for n, node in self.nodes.items() if not node.running],
+            "leak_mb_per_min": {n: node.memory.rate * 60 / MIB for n, node in self.nodes.items() if node.memory.rate},
             "delay_ms": {n: node.delay * 1000.0 for n, node in self.nodes.items() if node.delay},
             "drift": dict(w.drift),
             "rate": w.rate,

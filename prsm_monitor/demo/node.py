@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from ..sources.prsm.report import RTT_BUCKETS_MS, FloodRecord, Histogram, LinkStats, NodeStats
 from .consensus import Consensus
 from .inference import Gateway, Host
+from .leak import DEFAULT_LIMIT_MB, MIB, Memory
 from .models import Model
 from .protocol import ANONYMOUS_OK, FLOODS, MAX_FRAME, Connection, FrameError, encode
 from .routing import RoutingTable
@@ -47,6 +48,7 @@ class NodeConfig:
     service_scale: float = 1.0  # multiplies every model's service_time
     max_frame: int = MAX_FRAME  # bytes
     history: int = 20  # recent floods and proposals kept for the report
+    memory_limit_mb: float = DEFAULT_LIMIT_MB  # a node holding this much is stopped (out of memory)
 
 
 class Directory:
@@ -171,6 +173,8 @@ class Node:
         self.consensus = Consensus(self)
         self.host_service = Host(self)
         self.gateway = Gateway(self)
+        base = sum(p.nbytes for m in self.models.values() for p in m.params.values())
+        self.memory = Memory(base, int(self.config.memory_limit_mb * MIB))
 
     def _spawn(self, coro) -> asyncio.Task:
         task = self.loop.create_task(coro)
@@ -367,6 +371,9 @@ class Node:
         while self._seen_order and self._seen_order[0][0] < horizon:
             self.seen.pop(self._seen_order.popleft()[1], None)
         self.gateway.forget_before(horizon)
+        self.memory.grow(time.time())
+        if self.memory.exhausted and self.running:  # out of memory: stopped as the kernel would
+            self._killed = self.loop.create_task(self.stop())  # kept: the loop holds tasks weakly
 
     # -- floods ---------------------------------------------------------------------------
     def flood(self, kind: str, body: dict, flood_id: str | None = None) -> str:
@@ -478,4 +485,6 @@ class Node:
             routes=self.routing.hops(),
             models=self.host_service.stats(),
             gateway=self.gateway.stats(),
+            memory_bytes=self.memory.memory_bytes,
+            memory_limit_bytes=self.memory.limit_bytes,
         )

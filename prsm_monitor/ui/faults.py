@@ -51,6 +51,19 @@ def fault_controls(collector: MetricsCollector, network) -> None:
         {"action": "add_delay", "name": node, "ms": float(delay)},
         "faults_delay_apply",
     )
+    leaking = faults.get("leak_mb_per_min", {})
+    if node in leaking:
+        _button(
+            collector, f"Release {md(node)}'s leaked memory", {"action": "clear_leak", "name": node}, "faults_unleak"
+        )
+    else:
+        leak = st.slider("Memory leak (MiB/min)", 1, 32, 4, key="faults_leak_rate")
+        _button(
+            collector,
+            f"Leak memory on {md(node)}",
+            {"action": "leak", "name": node, "mb_per_min": float(leak)},
+            "faults_leak",
+        )
     models = ["every model", *network.models]
     model = st.selectbox("Model", models, key="faults_model")
     amount = st.slider("Input drift", 0.0, 1.0, 0.8, 0.1, key="faults_drift_amount")
@@ -79,6 +92,7 @@ def _describe(faults: dict) -> list[str]:
     parts = [f"{n} stopped" for n in faults["stopped"]]
     parts += [f"{ms:g} ms on {n}" for n, ms in faults["delay_ms"].items()]
     parts += [f"drift {a:g} on {m}" for m, a in faults["drift"].items()]
+    parts += [f"leak {r:g} MiB/min on {n}" for n, r in faults.get("leak_mb_per_min", {}).items()]
     if faults["rate"] != faults["base_rate"]:
         parts.append(f"rate {faults['rate']:g}/s")
     if faults["partition"]:

@@ -31,7 +31,7 @@ import pandas as pd
 import streamlit as st
 
 from ..api.cache import PerVersion
-from . import kpi, timechart
+from . import insight_layers, kpi, timechart
 from .charts import Chart
 from .style import MAX_POINTS
 from .timechart import TimeChart, show
@@ -92,13 +92,20 @@ def history(collector, component: str, minutes: float, max_points: int = MAX_POI
 
     def compute(c) -> pd.DataFrame:
         if getattr(c, "remote", False):
-            return visible_precision(c.history(component, minutes, max_points=max_points))
+            return named(visible_precision(c.history(component, minutes, max_points=max_points)), component)
         stepped = c.history(component, minutes, max_points=max_points, end=step_end(minutes, max_points))
         if len(stepped) < 2:  # a history younger than one step: draw what there is, up to now
             stepped = c.history(component, minutes, max_points=max_points)
-        return visible_precision(stepped)
+        return named(visible_precision(stepped), component)
 
     return per_version(collector, ("history", component, minutes, max_points), compute)
+
+
+def named(frame: pd.DataFrame, component: str) -> pd.DataFrame:
+    """``frame`` with ``attrs["series"]`` naming its series: the insight's chart layers find its
+    band, anomalies and forecast by it (:mod:`.insight_layers`)."""
+    frame.attrs["series"] = component
+    return frame
 
 
 def step_end(minutes: float, max_points: int, now: float | None = None) -> float:
@@ -142,15 +149,22 @@ def chart_key(chart: TimeChart) -> tuple:
 
 
 def chart(
-    collector, declared: TimeChart, component: str, minutes: float, *, compact: bool = False, points: int = MAX_POINTS
+    collector,
+    declared: TimeChart,
+    component: str,
+    minutes: float,
+    *,
+    compact: bool = False,
+    points: int = MAX_POINTS,
+    band: bool = False,
 ) -> Chart | None:
     """The Vega-Lite chart of ``declared`` over the range (:func:`timechart.spec`) from
-    ``points`` points (compact: :data:`COMPACT_POINTS`), shared."""
+    ``points`` points (compact: :data:`COMPACT_POINTS`), with the normal band when ``band``, shared."""
     points = COMPACT_POINTS if compact else points
     return per_version(
         collector,
-        ("chart", component, minutes, chart_key(declared), compact, points),
-        lambda c: timechart.spec(declared, c, history(c, component, minutes, points), compact=compact),
+        ("chart", component, minutes, chart_key(declared), compact, points, band),
+        lambda c: timechart.spec(declared, c, history(c, component, minutes, points), compact=compact, band=band),
     )
 
 
@@ -160,7 +174,8 @@ def draw(
     """:func:`timechart.draw` of the shared chart."""
     if declared.heading and not compact:
         st.subheader(declared.heading)
-    show(chart(collector, declared, component, minutes, compact=compact, points=points), declared.empty)
+    band = insight_layers.show_band()  # the viewer's own choice: part of the shared chart's key
+    show(chart(collector, declared, component, minutes, compact=compact, points=points, band=band), declared.empty)
 
 
 def draw_rows(rows: Sequence[Sequence[TimeChart]], collector, component: str, minutes: float) -> None:

@@ -9,6 +9,7 @@ import streamlit as st
 from ..alerts.rules_file import default_thresholds_of
 from ..collector import MetricsCollector
 from ..config import SPECS_BY_RULE, ConfigError
+from . import insight_layers
 from .export import download_buttons
 from .faults import fault_controls
 from .gate import logout_button
@@ -77,6 +78,7 @@ def sidebar(collector: MetricsCollector) -> Prefs:
             )
         else:
             threshold_controls(collector)
+            insight_layers.band_toggle()
             demo_controls(collector)
         with st.expander("Export", icon=":material/download:"):
             st.caption(f"History of the last {range_label}, at full resolution.")

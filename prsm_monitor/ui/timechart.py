@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from ..collector import MetricsCollector
-from . import charts
+from . import charts, insight_layers
 from .charts import CHART_HEIGHT, Parts
 
 NO_DATA = "No data in this time range yet."
@@ -50,12 +50,16 @@ def draw(chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, c
     """One declared chart from ``data`` (compact: the small trend of an Overview card)."""
     if chart.heading and not compact:
         st.subheader(chart.heading)
-    show(spec(chart, collector, data, compact=compact), chart.empty)
+    show(spec(chart, collector, data, compact=compact, band=insight_layers.show_band()), chart.empty)
 
 
-def spec(chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, compact: bool = False):
-    """The Vega-Lite chart :func:`draw` shows (None: nothing to draw); pure, so pages can share it."""
-    return charts.timeseries(
+def spec(
+    chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, compact: bool = False, band: bool = False
+):
+    """The Vega-Lite chart :func:`draw` shows (None: nothing to draw), with the insight's layers
+    (:mod:`.insight_layers`: the normal band when ``band``, anomalies, the forecast); pure, so
+    pages can share it (``band`` is a viewer's choice: part of a shared chart's key)."""
+    drawn = charts.timeseries(
         data,
         chart.series,
         unit=chart.unit,
@@ -64,6 +68,14 @@ def spec(chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, c
         height=130 if compact else chart.height,
         compact=compact,
         parts=chart.parts,
+    )
+    return insight_layers.decorate(
+        drawn,
+        data.attrs.get("series"),
+        chart.series,
+        getattr(collector, "insight", None),
+        band=band,
+        compact=compact,
     )
 
 

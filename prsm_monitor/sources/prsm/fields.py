@@ -77,6 +77,9 @@ NODE_ROW_KEYS = (
     "bad_frames",
     "dropped_frames",
     "queue_length",
+    "queue_limit",
+    "memory_mb",
+    "memory_percent",
     "inferences_served",
     "routes",
     "registry_version",
@@ -108,6 +111,7 @@ NODE_SERIES: tuple[Field, ...] = (
     Field("message_rate", "messages/s", GAUGE, "Frames the node received per second, windowed"),
     Field("links_up", "1", GAUGE, "The node's links that are up"),
     Field("queue_length", "1", GAUGE, "Inference requests waiting at the node"),
+    Field("memory_percent", "%", GAUGE, "Memory the node holds, of its memory limit"),
 )
 MODEL_SERIES: tuple[Field, ...] = (
     TIMESTAMP,
@@ -132,6 +136,7 @@ ROWS: tuple[Rows, ...] = (
             Field("latency_ms", "ms", GAUGE, "Node: mean heartbeat round trip of its links, windowed"),
             Field("message_rate", "messages/s", GAUGE, "Node: frames received per second, windowed"),
             Field("queue_length", "1", GAUGE, "Node: inference requests waiting in its queue"),
+            Field("memory_percent", "%", GAUGE, "Node: memory it holds, of its memory limit"),
             Field("inferences_served", "1", COUNTER, "Node: inference requests its models served"),
         ),
     ),

@@ -7,6 +7,8 @@ from .fields import NODE_ROW_KEYS
 from .report import RTT_BUCKETS_MS, NetworkReport, NodeStats
 from .window import ALL, CounterWindow, ratio
 
+MIB = 1024.0 * 1024.0
+
 
 def network_record(
     win: CounterWindow, report: NetworkReport, now: float, *, down_since: dict, consensus: list, flood_settle: float
@@ -75,6 +77,9 @@ def node_row(win: CounterWindow, report: NetworkReport, name: str, now: float, d
         bad_frames=s.bad_frames,
         dropped_frames=s.dropped_frames,
         queue_length=s.queue_length,
+        queue_limit=s.queue_limit,
+        memory_mb=s.memory_bytes / MIB if s.memory_limit_bytes else None,
+        memory_percent=100.0 * s.memory_bytes / s.memory_limit_bytes if s.memory_limit_bytes else None,
         inferences_served=sum(m.served for m in s.models),
         routes=len(s.routes),
         registry_version=s.commits_applied,

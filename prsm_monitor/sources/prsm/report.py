@@ -217,6 +217,8 @@ class NodeStats:
     models: tuple[ModelStats, ...]
     gateway: GatewayStats
     schema: int = SCHEMA_VERSION
+    memory_bytes: int = 0  # gauge: bytes the node holds (0: not reported)
+    memory_limit_bytes: int = 0  # gauge: its memory limit (0: none known)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -67,6 +67,7 @@ COMMIT_CHART = TimeChart(
 NODE_CHARTS = (
     TimeChart(None, {"latency_ms": "Latency"}, "ms", "Round trip", rule="latency"),
     TimeChart(None, {"message_rate": "Messages/s"}, "messages/s", "Received"),
+    TimeChart(None, {"memory_percent": "Memory"}, "%", "Of its memory limit"),
 )
 NODE_COLUMNS = {
     "name": st.column_config.TextColumn("Node", pinned=True),

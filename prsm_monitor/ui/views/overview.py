@@ -7,7 +7,7 @@ from collections import Counter
 import streamlit as st
 
 from ...collector import COMPONENTS, MetricsCollector
-from .. import kpi
+from .. import insight_layers, kpi
 from ..kpi import Kpi
 from ..shared_views import COMPACT_POINTS, draw, history, kpi_row, latest
 from ..state import Prefs
@@ -86,6 +86,12 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
                 trend = TRENDS[component]
                 st.caption(f"{trend.heading}, last {prefs.range_label}")
                 draw(trend, collector, component, prefs.minutes, compact=True)
+    insight = getattr(collector, "insight", None)  # another instance's pages: its own dashboard has them
+    if insight is not None:
+        st.subheader("Forecasts")
+        insight_layers.forecast_notes(insight, within=insight.horizon)
+        insight_layers.learning_note(insight)
+        insight_layers.capacity_panel(insight)
     st.subheader("Active alerts")
     counts = Counter(a["level"] for a in active)
     for column, level in zip(st.columns(4), LEVEL_ORDER, strict=True):

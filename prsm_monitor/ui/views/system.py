@@ -7,7 +7,7 @@ import streamlit as st
 
 from ...collector import MetricsCollector
 from ...sources.system import top_processes
-from .. import kpi
+from .. import insight_layers, kpi
 from ..charts import Parts
 from ..kpi import Kpi
 from ..shared_views import draw_rows, kpi_row, latest
@@ -99,6 +99,10 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     kpi_row(collector, "system", KPIS)
     data = frame(collector, "system", prefs.minutes)
     range_note(collector, "system", data, prefs.minutes, prefs.range_label)
+    insight = getattr(collector, "insight", None)  # another instance's pages: its own dashboard has them
+    if insight is not None:
+        insight_layers.forecast_notes(insight, "system")
+        insight_layers.learning_note(insight)
     draw_rows(CHARTS, collector, "system", prefs.minutes)
     st.subheader("Top processes")
     if getattr(collector, "remote", False):

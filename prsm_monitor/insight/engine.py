@@ -1,0 +1,391 @@
+"""Insight: baselines, anomalies and forecasts for a collector, off its tick's critical path.
+
+The collector creates one :class:`Insight` and calls :meth:`Insight.observe` once per tick
+with that tick's records. ``observe`` only gathers the watched values into one vector,
+appends it to the ring and compares it with the bands (a few NumPy operations for all
+columns), and logs anomalies that open or close. Everything that learns runs on the
+insight's own thread every ``refresh`` seconds: the bands (median and MAD of the ring), the
+hour-of-day profiles (from the stored minute tier, once a week of it exists), the trends and
+forecasts of the fields with a limit (from the stored history), and the forecast alerts.
+
+A new install watches and learns for ``learn_seconds`` before it judges anything
+(:meth:`learning` says how far it is: "learning, 12 min of 30"); a restart with history on
+disk learns from that history at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from .anomaly import Episodes
+from .baseline import RobustMethod
+from .forecast import Trend, duration_text, fit, window_text
+from .limits import CAPACITY, Limit, limits
+from .watch import Column, Columns
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOLD = {"system": 30.0}  # seconds outside before an anomaly; the machine is bursty
+HOLD = 12.0
+CLEAR = 10.0
+
+
+@dataclass(frozen=True)
+class Forecast:
+    limit: Limit
+    trend: Trend
+    eta: float | None  # seconds from trend.at to the limit; None: not heading there
+
+    @property
+    def text(self) -> str:
+        """``disk full in 3 d 4 h (at the current rate over the last 6 h)``."""
+        if self.eta is None:
+            return f"{self.limit.what}: not at the current rate"
+        if self.eta <= 0:
+            return f"{self.limit.what} now"
+        rate = f"at the current rate over the last {window_text(self.trend.window)}"
+        return f"{self.limit.what} in {duration_text(self.eta)} ({rate})"
+
+
+@dataclass
+class Episode:
+    column: Column
+    start: float
+    end: float | None = None
+    value: float | None = None
+
+
+class Insight:
+    def __init__(
+        self,
+        collector,
+        *,
+        horizon: float = 86400.0,
+        learn_seconds: float = 1800.0,
+        window_seconds: float = 1800.0,
+        hold: dict | None = None,
+        clear: float = CLEAR,
+        refresh: float = 5.0,
+        forecast_window: float = 6 * 3600.0,
+        warm_start: bool = True,
+        threaded: bool = True,
+        method=None,
+    ):
+        self.collector = collector
+        self.horizon = horizon
+        self.learn_seconds = learn_seconds
+        self.window_seconds = window_seconds
+        self.holds = {**DEFAULT_HOLD, **(hold or {})}
+        self.refresh = refresh
+        self.forecast_window = forecast_window
+        self.warm_start = warm_start
+        self.threaded = threaded
+        self.columns = Columns()
+        interval = self._interval()
+        self.method = method or RobustMethod(
+            max(60, int(window_seconds / interval)), learn_samples=learn_seconds / interval
+        )
+        self.episodes = Episodes(np.zeros(0), clear)
+        self.history: deque[Episode] = deque(maxlen=500)  # anomaly episodes, newest last
+        self._open: dict[int, Episode] = {}
+        self.forecasts: dict[tuple[str, str], Forecast] = {}
+        self._forecast_components: dict[str, str] = {}
+        self.capacity: dict[str, Trend | None] = {}
+        self.counts: dict[tuple[str, str], int] = {}
+        self.revision = 0
+        self.started: float | None = None
+        self.learnt_seconds = 0.0  # learnt per main column (median), seconds
+        self.tick_seconds: deque[float] = deque(maxlen=1000)  # observe()'s own cost, for the bench
+        self._latest: dict = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the tick -------------------------------------------------------------------------
+    def observe(self, records: dict, now: float) -> None:
+        """One tick: gather, remember, judge, log what opened or closed. Cheap by design."""
+        started = time.perf_counter()
+        self._latest = records
+        if self.started is None:
+            self.started = now
+        self._declare(records)
+        values = self.columns.gather(records)
+        outside, judged = self.method.judge(values, self.episodes.open_since, now)
+        opened, closed = self.episodes.update(outside, judged, now)
+        if opened.size or closed.size:
+            self._log(opened, closed, values, now)
+        if self._open:
+            self._refresh(values)
+        if self.threaded:
+            self._ensure_thread()
+        self.tick_seconds.append(time.perf_counter() - started)
+
+    def _declare(self, records: dict) -> None:
+        if all(series in self.columns.plans for series in records if series != "collector"):
+            return
+        fields = self.collector.fields
+        details = {}
+        for source in self.collector.sources:
+            details.update(getattr(source, "detail_fields", {}))
+        for series in records:
+            declared = fields.get(series) or details.get(series)
+            if series != "collector" and declared:
+                self.columns.declare(series, tuple(declared))
+        self._declared()
+
+    def _declared(self) -> None:
+        columns = self.columns.columns
+        self.method.declare([c.floor for c in columns])
+        self.episodes.hold = np.array([self.holds.get(c.component, HOLD) for c in columns])
+
+    def _interval(self) -> float:
+        return max(0.1, float(getattr(self.collector, "collection_interval", 1.0) or 1.0))
+
+    def _describe(self, i: int, value: float, band) -> tuple[str, dict]:
+        """``Unusual average_latency: 43.45 ms, above its normal 0 to 10.38`` and its details."""
+        column = self.columns.columns[i]
+        message = f"Unusual {column.label}: {value:.4g} {column.unit}"
+        details = {"series": column.series, "field": column.field, "value": float(value)}
+        if band is not None and i < band.lo.size and np.isfinite(band.lo[i]):
+            lo, hi = float(band.lo[i]), float(band.hi[i])
+            where = "above" if value > hi else "below" if value < lo else "back inside"
+            message += f", {where} its normal {lo:.4g} to {hi:.4g}"
+            details.update(low=lo, high=hi)
+        return message, details
+
+    def _refresh(self, values: np.ndarray) -> None:
+        """Open anomalies say what holds now (as rule alerts are re-rendered each tick)."""
+        band = getattr(self.method, "band", None)
+        for i, episode in list(self._open.items()):
+            if i < values.size and np.isfinite(values[i]):
+                message, details = self._describe(i, values[i], band)
+                self.collector.log.refresh(f"anomaly:{episode.column.series}:{episode.column.field}", message, details)
+
+    def _log(self, opened, closed, values, now: float) -> None:
+        cols = self.columns.columns
+        band = getattr(self.method, "band", None)
+        for i in opened:
+            column = cols[i]
+            key = (column.component, column.metric_field)
+            self.counts[key] = self.counts.get(key, 0) + 1
+            episode = Episode(column, now, value=float(values[i]))
+            self._open[int(i)] = episode
+            if hasattr(self.method, "forget"):
+                self.method.forget(
+                    int(i),
+                    float(np.atleast_1d(self.episodes.hold)[min(i, np.size(self.episodes.hold) - 1)]),
+                    self._interval(),
+                )
+            self.history.append(episode)
+            message, details = self._describe(int(i), values[i], band)
+            self.collector.log.record(
+                f"anomaly:{column.series}:{column.field}", "anomaly", "warning", column.component, message, details, now
+            )
+        for i in closed:
+            column = cols[i]
+            episode = self._open.pop(int(i), None)
+            if episode is not None:
+                episode.end = now
+            self.collector.log.record(
+                f"anomaly:{column.series}:{column.field}",
+                "resolved",
+                "info",
+                column.component,
+                f"Back to normal: {column.label}",
+                {"series": column.series, "field": column.field},
+                now,
+            )
+        self.revision += 1
+
+    # -- reads ----------------------------------------------------------------------------
+    def learning(self) -> tuple[float, float] | None:
+        """``(seconds learnt, seconds needed)`` while the baselines are still learning, else None."""
+        if self.learnt_seconds >= self.learn_seconds:
+            return None
+        return self.learnt_seconds, self.learn_seconds
+
+    def learning_text(self) -> str | None:
+        state = self.learning()
+        if state is None:
+            return None
+        return f"learning, {int(state[0] // 60)} min of {round(state[1] / 60)}"
+
+    def band_of(self, series: str, field: str, since: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(times, low, high)`` of a value's band since ``since`` (as it was learnt then)."""
+        i = self.columns.find(series, field)
+        if i is None:
+            return None
+        history = getattr(self.method, "band_history", ())
+        rows = [(t, lo[i], hi[i]) for t, lo, hi in list(history) if t >= since and i < lo.size]
+        if not rows:
+            return None
+        t, lo, hi = (np.array(x, dtype="float64") for x in zip(*rows, strict=True))
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        return (t[ok], lo[ok], hi[ok]) if ok.any() else None
+
+    def anomalies_of(self, series: str, fields, since: float) -> list[Episode]:
+        fields = set(fields)
+        return [
+            e
+            for e in list(self.history)
+            if e.column.series == series and e.column.field in fields and (e.end is None or e.end >= since)
+        ]
+
+    def forecast_of(self, series: str, field: str) -> Forecast | None:
+        return self.forecasts.get((series, field))
+
+    def upcoming(self) -> list[Forecast]:
+        """Forecasts that reach their limit within the horizon, soonest first."""
+        found = [f for f in list(self.forecasts.values()) if f.eta is not None and f.eta <= self.horizon]
+        return sorted(found, key=lambda f: f.eta)
+
+    # -- learning, on the insight's own thread --------------------------------------------
+    def _ensure_thread(self) -> None:
+        if self._thread is None and not self._stop.is_set():
+            self._thread = threading.Thread(target=self._run, name="prsm-insight", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        if self.warm_start and isinstance(self.method, RobustMethod):
+            try:
+                self._warm()
+            except Exception:  # noqa: BLE001 - no history to learn from: learn live
+                log.exception("insight: could not learn from stored history")
+        while True:
+            try:
+                self.learn(time.time())
+            except Exception:  # noqa: BLE001 - never take the collector down
+                log.exception("insight: learning failed")
+            if self._stop.wait(self.refresh):
+                return
+
+    def learn(self, now: float) -> None:
+        """Recompute the bands, forecasts and capacity (what the thread does each ``refresh``)."""
+        columns = self.columns.columns
+        self.method.learn(len(columns), now, self._interval())
+        learnt = getattr(self.method, "learnt", np.zeros(0))
+        main = [i for i, c in enumerate(columns) if c.series == c.component and i < learnt.size]
+        self.learnt_seconds = float(np.median(learnt[main]) * self._interval()) if main else 0.0
+        self._forecast(now)
+        self.revision += 1
+
+    def _forecast(self, now: float) -> None:
+        records = self._latest
+        if not records:
+            return
+        found: dict[tuple[str, str], Forecast] = {}
+        for limit in limits(self.collector.rules, records):
+            trend = self._trend(limit.series, limit.field, now)
+            if trend is not None:
+                found[(limit.series, limit.field)] = Forecast(limit, trend, trend.eta(limit.value))
+        self.forecasts = found
+        self.capacity = {label: self._trend(series, field, now) for series, field, label, _ in CAPACITY}
+        self._forecast_alerts(now)
+
+    def _trend(self, series: str, field: str, now: float) -> Trend | None:
+        try:
+            frame = self.collector.history(series, self.forecast_window / 60, max_points=400)
+        except ValueError:
+            return None
+        if frame.empty or field not in frame.columns:
+            return None
+        return fit(frame["timestamp"].to_numpy("float64"), frame[field].to_numpy("float64"), now, self.forecast_window)
+
+    def _forecast_alerts(self, now: float) -> None:
+        alert_log = self.collector.log
+        live = set()
+        for (series, field), forecast in self.forecasts.items():
+            key = f"forecast:{series}:{field}"
+            eta = forecast.eta
+            details = {
+                "series": series,
+                "field": field,
+                "limit": forecast.limit.value,
+                "eta_seconds": eta,
+                "per_day": forecast.trend.per_day,
+                "window_seconds": forecast.trend.window,
+            }
+            message = f"Forecast: {forecast.text}"  # not capitalised: it may start with a node's name
+            if alert_log.is_active(key):
+                if eta is None or eta > 1.25 * self.horizon:
+                    alert_log.record(
+                        key,
+                        "resolved",
+                        "info",
+                        forecast.limit.component,
+                        f"No longer forecast: {forecast.limit.what}",
+                        details,
+                        now,
+                    )
+                else:
+                    alert_log.refresh(key, message, details)
+                    live.add(key)
+            elif eta is not None and 0 < eta <= self.horizon:
+                alert_log.record(key, "forecast", "warning", forecast.limit.component, message, details, now)
+                self._forecast_components[key] = forecast.limit.component
+                live.add(key)
+        for key in alert_log.active_keys("forecast:"):
+            if key not in live:  # its field has no forecast any more (a node gone, no data)
+                component = self._forecast_components.get(key, "system")
+                alert_log.record(key, "resolved", "info", component, "No longer forecast", {}, now)
+
+    def _warm(self) -> None:
+        """Learn from the stored history of the last window, so a restart does not relearn."""
+        minutes = self.window_seconds / 60
+        collector = self.collector
+        blocks = []
+        for series in ("system", "network", "ai"):
+            fields = collector.fields.get(series)
+            if not fields:
+                continue
+            frame = collector.history(series, minutes, max_points=self.method.ring.rows)
+            if frame.empty:
+                continue
+            self.columns.declare(series, tuple(fields))
+            blocks.append((series, frame))
+        if not blocks:
+            return
+        self._declared()
+        rows = max(len(f) for _, f in blocks)
+        block = np.full((rows, len(self.columns.columns)), np.nan)
+        for series, frame in blocks:
+            for name, i in self.columns.plans[series]:
+                if name in frame.columns:
+                    column = frame[name].to_numpy("float64")
+                    block[rows - column.size :, i] = column
+        self.method.ring.load(block)
+        self._learn_seasonal()
+
+    def _learn_seasonal(self) -> None:
+        """Hour-of-day profiles from the minute tier of the last four weeks (when there is one)."""
+        store = self.collector.store
+        if getattr(store, "writer", None) is None:
+            return
+        now = time.time()
+        blocks, stamps = [], None
+        for series in ("system", "network", "ai"):
+            frame = self.collector.history(series, 28 * 1440, max_points=28 * 1440)
+            if frame.empty or frame.attrs.get("tier") == "raw":
+                return
+            if stamps is None:
+                stamps = frame["timestamp"].to_numpy("float64")
+            blocks.append((series, frame))
+        if stamps is None or now - stamps[0] < 7 * 86400 * 0.98:
+            return
+        block = np.full((stamps.size, len(self.columns.columns)), np.nan)
+        for series, frame in blocks:
+            for name, i in self.columns.plans.get(series, []):
+                if name in frame.columns and len(frame) == stamps.size:
+                    block[:, i] = frame[name].to_numpy("float64")
+        self.method.seasonal.learn(stamps, block, self.method.k)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,145 @@
+"""Trend fits and time to a limit: Theil–Sen over a window, as Prometheus' ``predict_linear``.
+
+:func:`theil_sen` is the median of the pairwise slopes (robust to up to ~29 % outliers).
+:func:`fit` picks the window: it starts from the longest (6 h by default, or what history
+there is) and moves to the recent third while the recent part's slope disagrees with the
+whole's (a leak that started 20 min ago is judged on those 20 min, not diluted by a flat
+morning). :func:`Trend.eta` is the time until the fitted line reaches a limit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_POINTS = 120  # pairwise slopes of at most this many points (7,140 pairs)
+MIN_SPAN = 120.0  # seconds of data a trend needs
+MIN_POINTS = 20
+MIN_RECENT = 60.0  # seconds of data the recent third needs to be judged on its own
+SHRINK = 0.85  # each shorter stretch tried is this much of the previous one
+MIN_WINDOW = 600.0  # seconds of one straight line a forecast needs (a 2-minute swing is no trend)
+CONSISTENT = 0.8  # share of pairwise slopes that must agree in sign for a trend to count
+CLEAR_RISE = 5.0  # the rise over the window must be this many times the scatter about the line
+MAX_REACH = 12.0  # no forecast further ahead than this many times the window it was fitted on
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A line ``value(t) = level + slope * (t - at)`` fitted at time ``at`` over ``window`` s.
+
+    ``agreement`` is the share of pairwise slopes with the fitted slope's sign (1.0: every
+    pair of points rose); ``noise`` the median absolute residual."""
+
+    at: float
+    level: float
+    slope: float  # units per second
+    window: float
+    agreement: float
+    noise: float
+
+    def value(self, t: float) -> float:
+        return self.level + self.slope * (t - self.at)
+
+    def eta(self, limit: float) -> float | None:
+        """Seconds from ``at`` until the line reaches ``limit`` upwards (0: past it already);
+        None when it does not rise consistently and clearly above its scatter, or when the
+        limit is further ahead than :data:`MAX_REACH` windows (a 2-minute swing says nothing
+        about next week)."""
+        if self.level >= limit:
+            return 0.0
+        if self.slope <= 0 or self.agreement < CONSISTENT or self.slope * self.window < CLEAR_RISE * self.noise:
+            return None
+        if self.window < MIN_WINDOW:
+            return None
+        eta = (limit - self.level) / self.slope
+        return eta if eta <= MAX_REACH * self.window else None
+
+    @property
+    def per_day(self) -> float:
+        return self.slope * 86400.0
+
+
+def theil_sen(t: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """``(slope, intercept, agreement)``: median pairwise slope, median intercept, and the share
+    of pairwise slopes with that slope's sign. ``t`` and ``y`` finite, same length >= 2."""
+    if t.size > MAX_POINTS:
+        pick = np.linspace(0, t.size - 1, MAX_POINTS).round().astype(int)
+        t, y = t[pick], y[pick]
+    i, j = np.triu_indices(t.size, k=1)
+    dt = t[j] - t[i]
+    keep = dt > 0
+    slopes = (y[j] - y[i])[keep] / dt[keep]
+    if slopes.size == 0:
+        return 0.0, float(np.median(y)), 0.0
+    slope = float(np.median(slopes))
+    intercept = float(np.median(y - slope * t))
+    agreement = float(np.mean(np.sign(slopes) == np.sign(slope))) if slope != 0 else 0.0
+    return slope, intercept, agreement
+
+
+def fit(t: np.ndarray, y: np.ndarray, now: float, window: float = 6 * 3600.0) -> Trend | None:
+    """The trend of ``y`` over the last ``window`` seconds before ``now`` (NaNs dropped), on
+    the longest recent stretch that is still one straight line (its last third runs on the
+    line of the whole); None without enough data."""
+    ok = np.isfinite(y) & np.isfinite(t) & (t >= now - window) & (t <= now)
+    t, y = t[ok].astype("float64"), y[ok].astype("float64")
+    if t.size < MIN_POINTS or t[-1] - t[0] < MIN_SPAN:
+        return None
+    span = t[-1] - t[0]
+    for length in span * SHRINK ** np.arange(64):
+        if length < MIN_SPAN:
+            break
+        part = t >= t[-1] - length
+        if part.sum() < MIN_POINTS:
+            break
+        trend = _line(t[part], y[part], now)
+        if trend is not None:
+            return trend
+    part = t >= t[-1] - MIN_SPAN
+    slope, intercept, agreement = theil_sen(t[part] - t[0], y[part])
+    return _trend(t[part], y[part], now, slope, intercept, agreement)
+
+
+def _line(t: np.ndarray, y: np.ndarray, now: float) -> Trend | None:
+    """The fit of ``t, y`` when its last third runs on its line (within 3x that third's own
+    scatter over its span), else None: the stretch bends and a shorter one is tried."""
+    start = t[0]
+    slope, intercept, agreement = theil_sen(t - start, y)
+    recent = t >= t[-1] - (t[-1] - t[0]) / 3
+    if recent.sum() >= MIN_POINTS // 2 and t[-1] - t[recent][0] >= MIN_RECENT:
+        r_slope, r_intercept, _ = theil_sen(t[recent] - start, y[recent])
+        noise = float(np.median(np.abs(y[recent] - (r_intercept + r_slope * (t[recent] - start)))))
+        if abs(r_slope - slope) * (t[-1] - t[recent][0]) > 3 * max(noise, 1e-9):
+            return None
+    return _trend(t, y, now, slope, intercept, agreement)
+
+
+def _trend(t, y, now, slope, intercept, agreement) -> Trend:
+    start = t[0] if t.size else now
+    residual = np.abs(y - (intercept + slope * (t - start)))
+    level = intercept + slope * (now - start)
+    return Trend(now, float(level), slope, float(t[-1] - t[0]), agreement, float(np.median(residual)))
+
+
+def duration_text(seconds: float) -> str:
+    """``3 d 4 h``, ``5 h 12 min``, ``12 min``, ``45 s``."""
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{math.ceil(seconds)} s"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def window_text(seconds: float) -> str:
+    """``6 h``, ``20 min``: the window a rate was measured over, rounded for reading."""
+    if seconds >= 5400:
+        return f"{round(seconds / 3600)} h"
+    return f"{max(1, round(seconds / 60))} min"
