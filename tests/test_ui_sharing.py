@@ -104,7 +104,8 @@ def test_a_changed_range_shows_at_once(ten_point_collector):
     collector.collect_once()  # and a tick (a new version): now - 630 ... now - 70, now
 
     def first_time(at: AppTest) -> float:
-        x = memory_chart(at)["layer"][0]["encoding"]["x"]
+        lines = next(layer for layer in memory_chart(at)["layer"] if "transform" in layer)  # under: the band
+        x = lines["encoding"]["x"]
         return float(x["scale"]["domain"][0]["expr"]) / 1000
 
     at, other = run(session()), run(session())
