@@ -213,7 +213,8 @@ def capacity_panel(insight) -> None:
     """Growth per day of disk, memory, message rate and inference rate (Theil–Sen trends)."""
     st.subheader("Capacity")
     trends = dict(insight.capacity)
-    columns = st.columns(len(CAPACITY_UNITS))
+    # Two cards a row: four in one row cut "Inference rate per day" at 1024 px with the sidebar open.
+    columns = [column for _ in range(0, len(CAPACITY_UNITS), 2) for column in st.columns(2)][: len(CAPACITY_UNITS)]
     windows = []
     for column, (label, unit) in zip(columns, CAPACITY_UNITS.items(), strict=True):
         trend = trends.get(label)
