@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
@@ -42,18 +43,47 @@ def active_alerts(collector: MetricsCollector) -> None:
     writable = not getattr(collector, "remote", False)  # another instance's alerts are acknowledged there
     if writable:
         actions_note(collector)
-    alert_list(active[:25], collector if writable else None)
+    causes = per_version(collector, ("incident_causes",), caused_by)
+    shown = [a for a in active if a["id"] not in causes.folded][:25]
+    alert_list(shown, collector if writable else None, causes.followers)
     if not writable:
         st.caption("Acknowledge these on the instance's own dashboard: changes apply only to this instance.")
-    if len(active) > 25:
-        st.caption(f"{len(active) - 25} more active alerts are not shown; see the history below.")
+    hidden = len(active) - len(causes.folded) - len(shown)
+    if hidden > 0:
+        st.caption(f"{hidden} more active alerts are not shown; see the history below.")
 
 
-def alert_list(alerts: list[dict], collector: MetricsCollector | None = None) -> None:
+@dataclass(frozen=True)
+class Causes:
+    """Active alerts that one thing caused (an open incident, :mod:`prsm_monitor.notify.grouping`):
+    ``followers`` maps the incident's first alert id to the others, ``folded`` holds their ids."""
+
+    followers: dict[int, list[dict]]
+    folded: frozenset[int]
+
+
+def caused_by(collector) -> Causes:
+    """The open incidents of more than one active alert, as :class:`Causes` (none without a notifier)."""
+    notifier = getattr(collector, "notifier", None)
+    if notifier is None:
+        return Causes({}, frozenset())
+    active = {a["id"]: a for a in collector.get_active_alerts()}
+    followers: dict[int, list[dict]] = {}
+    for incident in notifier.incidents():
+        ids = [m["alert_id"] for m in incident["alerts"] if m["firing"] and m["alert_id"] in active]
+        if incident["open"] and len(ids) > 1:
+            followers[ids[0]] = [active[i] for i in ids[1:]]
+    return Causes(followers, frozenset(a["id"] for group in followers.values() for a in group))
+
+
+def alert_list(
+    alerts: list[dict], collector: MetricsCollector | None = None, followers: dict[int, list[dict]] | None = None
+) -> None:
     """One bordered row per alert: level, component and since when, the message (as text: it is
     untrusted, and it wraps), and with ``collector`` its value, threshold, duration, context and
     runbook, and Acknowledge and Silence controls (see :mod:`.alert_rows`); a silenced alert is
-    shown muted."""
+    shown muted. ``followers`` (an alert's id: the alerts it caused, one incident) puts those
+    in an expander under its row: one incident, one row that expands."""
     now = time.time()
     details = alert_details(collector, alerts, now) if collector is not None else None
     for alert in alerts:
@@ -72,6 +102,11 @@ def alert_list(alerts: list[dict], collector: MetricsCollector | None = None) ->
                 row_actions(action, collector, alert)
             elif alert["acknowledged"]:
                 action.caption(f"Acknowledged {_clock(alert['acknowledged_at'])}")
+            caused = (followers or {}).get(alert["id"])
+            if caused:
+                count = len(caused)
+                with st.expander(f"{count} more alert{'s' if count != 1 else ''} of this incident"):
+                    alert_list(caused, collector)
 
 
 def _level_style(level: str) -> str:
