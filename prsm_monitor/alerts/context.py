@@ -7,22 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ..durations import duration
+
+since = duration  # how long an alert has held, in the words every page uses
 SHOWN = 3  # processes, links or models named in a context line
-
-
-def since(seconds: float) -> str:
-    """A duration in words: ``45 s``, ``12 min``, ``3 h 5 min``, ``2 d 4 h``."""
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
 
 
 def _number(value, unit: str = "") -> str:

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..durations import duration as duration_text
 from .anomaly import Episodes
 from .baseline import RobustMethod
-from .forecast import Trend, duration_text, fit, window_text
+from .forecast import Trend, fit, window_text
 from .limits import CAPACITY, Limit, limits
 from .watch import Column, Columns
 

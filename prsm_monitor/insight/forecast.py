@@ -9,7 +9,6 @@ morning). :func:`Trend.eta` is the time until the fitted line reaches a limit.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,21 +120,6 @@ def _trend(t, y, now, slope, intercept, agreement) -> Trend:
     residual = np.abs(y - (intercept + slope * (t - start)))
     level = intercept + slope * (now - start)
     return Trend(now, float(level), slope, float(t[-1] - t[0]), agreement, float(np.median(residual)))
-
-
-def duration_text(seconds: float) -> str:
-    """``3 d 4 h``, ``5 h 12 min``, ``12 min``, ``45 s``."""
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{math.ceil(seconds)} s"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
 
 
 def window_text(seconds: float) -> str:

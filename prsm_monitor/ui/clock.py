@@ -51,15 +51,3 @@ def clock(timestamp: float, zone: ZoneInfo, seconds: bool = True) -> str:
 def local_times(timestamps, zone: ZoneInfo) -> pd.Series:
     """Epoch seconds as timezone-aware datetimes in ``zone`` (for st.dataframe's DatetimeColumn)."""
     return pd.to_datetime(pd.Series(timestamps, dtype="float64"), unit="s", utc=True).dt.tz_convert(zone.key)
-
-
-def duration(seconds: float) -> str:
-    """``45 s``, ``16 min``, ``2 h 5 min``: how long ago, in words a viewer reads at a glance."""
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h" + (f" {minutes} min" if minutes else "")

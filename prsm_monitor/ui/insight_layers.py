@@ -13,7 +13,8 @@ import time
 
 import streamlit as st
 
-from ..insight.forecast import duration_text, window_text
+from ..durations import duration as duration_text
+from ..insight.forecast import window_text
 from .charts import Chart
 from .text import escape_markdown
 

@@ -12,9 +12,10 @@ import time
 import streamlit as st
 
 from ..collector import MetricsCollector
+from ..durations import duration
 from ..envvars import LOCAL_INSTANCE
 from ..fleet import RemoteCollector, fleet_of
-from .clock import clock, duration, viewer_zone
+from .clock import clock, viewer_zone
 from .text import escape_markdown
 
 KEY = "instance"  # the selector's key and the URL's query parameter

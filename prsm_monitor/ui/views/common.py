@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from ...collector import MetricsCollector
-from ..clock import clock, duration, viewer_zone
+from ...durations import duration
+from ..clock import clock, viewer_zone
 from ..shared_views import draw_rows, history
 from ..text import escape_markdown
 from ..timechart import TimeChart

@@ -10,10 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from ...collector import MetricsCollector
+from ...durations import duration
 from ...envvars import LOCAL_INSTANCE
 from ...fleet import InstanceState, PrometheusFleet, ScrapedInstance, fleet_of, prometheus_fleet_of
 from ...fleet.poller import SPARK_POINTS, UP, WAITING
-from ..clock import duration
 from ..instances import KEY, LOCAL_LABEL, hub_of
 from ..state import Prefs
 from ..style import LEVEL_COLORS

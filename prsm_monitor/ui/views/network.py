@@ -7,8 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from ...collector import MetricsCollector
+from ...durations import duration
 from .. import kpi
-from ..clock import clock, duration, local_times, viewer_zone
+from ..clock import clock, local_times, viewer_zone
 from ..kpi import Kpi
 from ..network_charts import LatencyBands, latency_matrix, topology
 from ..shared_views import draw_rows, kpi_row, latest, per_version
