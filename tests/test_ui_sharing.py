@@ -178,3 +178,36 @@ def test_a_chart_window_ends_on_a_whole_step_so_ticks_within_a_step_draw_the_sam
     assert 999.0 not in before["memory_percent"].tolist()
     later = collector.history("system", 15, max_points=150, end=shared_views.step_end(15, 150, now=boundary + 6.5))
     assert later["memory_percent"].max() == 999.0  # the next step draws it
+
+
+def test_a_steady_drawing_is_the_same_object_until_its_state_changes_or_it_is_old():
+    """The topology and the latency heatmap change colour only when a link's band or a node's
+    status does; their tooltips' latencies may be seconds old. Kept as the same object, the
+    drawing is sent as a reference; a state change shows on the next version at once."""
+    shared_views.clear()
+    collector, clock = Versioned(), [100.0]
+    state, made = ["calm"], []
+
+    def draw(c):
+        made.append(state[0])
+        return {"look": state[0], "n": len(made)}
+
+    def get():
+        return shared_views.steady(collector, ("drawing",), lambda c: state[0], draw, seconds=5, now=lambda: clock[0])
+
+    first = get()
+    for tick in range(2, 5):  # three ticks, state unchanged, within 5 s
+        collector.version, clock[0] = (tick, 0, 0), 100.0 + tick
+        assert get() is first
+    state[0] = "critical"  # a link turned red: redrawn on this version
+    collector.version = (5, 0, 0)
+    red = get()
+    assert red is not first and red["look"] == "critical"
+    collector.version, clock[0] = (6, 0, 0), 104.9
+    assert get() is red
+    collector.version, clock[0] = (7, 0, 0), 110.0  # 5 s old: redrawn with today's tooltips
+    assert get() is not red
+    assert made == ["calm", "critical", "critical"]
+    other = Versioned()  # another collector never gets this one's drawing
+    assert shared_views.steady(other, ("drawing",), lambda c: state[0], draw, now=lambda: clock[0]) is not red
+    shared_views.clear()

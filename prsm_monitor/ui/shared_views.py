@@ -22,6 +22,7 @@ import dataclasses
 import math
 import threading
 import time
+import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -46,6 +47,8 @@ COMPACT_POINTS = 80
 
 _lock = threading.Lock()
 _entries: OrderedDict[tuple, PerVersion] = OrderedDict()
+_held: dict[tuple, tuple] = {}  # steady(): (collector, state, made at, value) per key
+STEADY_SECONDS = 5.0
 computed: Counter[str] = Counter()  # computations per kind ("history", "chart", ...): tests, bench
 
 
@@ -76,7 +79,38 @@ def clear() -> None:
     """Forget every shared value (tests)."""
     with _lock:
         _entries.clear()
+        _held.clear()
         computed.clear()
+
+
+def steady(
+    collector,
+    key: tuple[Hashable, ...],
+    state: Callable[[Any], Hashable],
+    compute: Callable[[Any], T],
+    seconds: float = STEADY_SECONDS,
+    now: Callable[[], float] = time.monotonic,
+) -> T:
+    """:func:`per_version` of a drawing whose look depends on ``state(collector)`` (which
+    links are up, their colour bands) and whose other values (a tooltip's latency) may be a
+    few seconds old: the same object as before while the state is unchanged and younger than
+    ``seconds``, so Streamlit sends the browser a reference, not the drawing; a new one at
+    once when the state changes."""
+
+    def compute_or_keep(c) -> T:
+        look = state(c)
+        previous = _held.get((id(c), key))
+        if previous is not None and previous[0]() is c and previous[1] == look and now() - previous[2] < seconds:
+            return previous[3]
+        value = compute(c)
+        with _lock:
+            _held.pop((id(c), key), None)
+            _held[(id(c), key)] = (weakref.ref(c), look, now(), value)
+            while len(_held) > MAX_ENTRIES:
+                _held.pop(next(iter(_held)))
+        return value
+
+    return per_version(collector, key, compute_or_keep)
 
 
 def latest(collector) -> dict:

@@ -12,7 +12,7 @@ from .. import kpi
 from ..clock import clock, local_times, viewer_zone
 from ..kpi import Kpi
 from ..network_charts import LatencyBands, latency_matrix, topology
-from ..shared_views import draw_rows, kpi_row, latest, per_version
+from ..shared_views import STEADY_SECONDS, draw_rows, kpi_row, latest, per_version, steady
 from ..state import Prefs
 from ..text import escape_markdown as md
 from ..timechart import TimeChart, show
@@ -37,6 +37,10 @@ CHARTS = (
         ),
         TimeChart("Messages", {"message_rate": "Messages/s"}, "messages/s", "Delivered"),
     ),
+)
+DRAWINGS_NOTE = (
+    "Colours change as soon as a link or node changes state; the latencies in the tooltips are "
+    f"redrawn every {STEADY_SECONDS:g} s."
 )
 NOT_REPORTED = "Not reported by these nodes."
 NODES_CHARTS = (  # a record read from real nodes' APIs (PRSM_NODE_URLS)
@@ -123,10 +127,14 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Topology")
-        show(per_version(collector, ("topology",), _topology), "No nodes in the directory.")
+        show(steady(collector, ("topology",), _link_states, _topology), "No nodes in the directory.")
     with right:
         st.subheader("Link latency")
-        show(per_version(collector, ("latency_matrix",), _latency_matrix), "No link has measured a round trip yet.")
+        show(
+            steady(collector, ("latency_matrix",), _link_states, _latency_matrix),
+            "No link has measured a round trip yet.",
+        )
+    st.caption(DRAWINGS_NOTE)
     st.subheader("Nodes")
     table(per_version(collector, ("node_rows",), lambda c: node_rows(_record(c)["nodes"])), NODE_COLUMNS)
     data = frame(collector, "network", prefs.minutes)
@@ -164,6 +172,18 @@ def links_text(up, total) -> str:
 def _record(collector: MetricsCollector) -> dict:
     """The network record of this version (shared by viewers; empty if the source went away)."""
     return latest(collector)["network"] or {"nodes": [], "edges": []}
+
+
+def _link_states(collector: MetricsCollector) -> tuple:
+    """What the drawings' colours and labels show: each node's status and links up, each
+    link's colour band. While it holds, a drawing is redrawn every few seconds, not every tick."""
+    record = _record(collector)
+    bands = latency_bands(collector)
+    return (
+        bands,
+        tuple((n["name"], n["status"], n.get("links_up"), n.get("links_total")) for n in record["nodes"]),
+        tuple((e["source"], e["target"], bands.kind(e.get("latency_ms"), e["up"])) for e in record["edges"]),
+    )
 
 
 def _topology(collector: MetricsCollector):
