@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from prsm_monitor.__main__ import metrics_line
@@ -78,12 +79,15 @@ def node_stats(
     peers=(),
     commits=1,
     rejected=0,
+    energy=0.0,
 ):
-    """A report of one node with the given cumulative counters."""
+    """A report of one node with the given cumulative counters (``energy``: the served inputs'
+    summed input energy, whose spread per input on the training set is 0.2)."""
     gw_time = histogram(TIME_BUCKETS_S, times)
     model = ModelStats(
-        "m", "numpy", "mlp", "classifier", 10, 0.05, ok + failed, ok, failed, 0, 0, gw_time.snapshot(), 0.0, 0
-    )
+        "m", "numpy", "mlp", "classifier", 10, 0.05, ok + failed, ok, failed, 0, 0, gw_time.snapshot(), 0.0, 0,
+        energy, 0.2,
+    )  # fmt: skip
     gateway = GatewayStats(
         submitted=ok + failed,
         pending=0,
@@ -305,3 +309,41 @@ def test_metrics_line_shows_the_faults():
     line = metrics_line({"network": network, "ai": ai})
     assert "nodes 4/5" in line and "ok 50.0%" in line and "down node-2" in line and "delay node-1 300ms" in line
     assert time.strftime("%H:") in line
+
+
+def test_input_drift_is_how_many_standard_errors_the_inputs_are_from_training():
+    """Issue 12: a drift of 0.3 moves the confidence less than its noise; the inputs themselves
+    move clearly. 9 requests of input energy 0.53 (spread 0.2 per input on the training set):
+    input scale sqrt(0.53), and (1 - 0.53) / (0.2 / 3) = 7.05 standard errors."""
+    net = FakeNetwork()
+    source = PrsmSource(net, window=10.0)
+
+    def report(t, ok, energy):
+        stats = [node_stats("a", t, ok=ok, energy=energy, peers=("b",)), node_stats("b", t, peers=("a",))]
+        net.current = NetworkReport(t, DIRECTORY, {s.name: s for s in stats}, {"drift": {}})
+        return source.collect()
+
+    assert report(1000.0, 10, 10.0)["ai"]["input_drift"] is None  # nothing in the window yet
+    ai = report(1002.0, 19, 10.0 + 9 * 0.53)["ai"]
+    assert ai["input_drift"] == pytest.approx(0.47 / (0.2 / 3))
+    row = next(r for r in ai["models"] if r["node"] == "a")
+    assert row["input_scale"] == pytest.approx(0.53**0.5)
+    assert ai["model_summary"][0]["input_scale"] == pytest.approx(0.53**0.5)
+    later = report(1004.0, 28, 10.0 + 9 * 0.53 + 9 * 1.0)["ai"]  # 9 more as trained: mean 0.765 over 18
+    assert later["input_drift"] == pytest.approx(0.235 / (0.2 / 18**0.5))
+
+
+def test_a_model_input_energy_is_one_as_trained_and_moves_with_drift():
+    from prsm_monitor.demo.models import CATALOG, Task, train
+
+    rng = np.random.default_rng(7)
+    for i, spec in enumerate(CATALOG):
+        task = Task(spec, i)
+        model = train(spec, task, 500 + i)
+        healthy = np.mean([model.input_energy(x) for x in task.sample(rng, 2000)[0]])
+        drifted = np.mean([model.input_energy(x) for x in task.sample(rng, 2000, drift=0.3)[0]])
+        assert healthy == pytest.approx(1.0, abs=0.1), spec.name
+        if spec.classes:  # a sensor losing gain: (1 - 0.9 * 0.3)^2 of the energy
+            assert drifted == pytest.approx(0.73**2, abs=0.08), spec.name
+        else:  # inputs moved away from where it was trained
+            assert drifted > 1.1, spec.name

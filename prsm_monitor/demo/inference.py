@@ -28,12 +28,14 @@ MAX_HOPS = 16
 
 class _HostCounters:
     __slots__ = ("requests", "served", "rejected", "expired", "errors", "time", "confidence_sum", "confidence_count")
+    __slots__ += ("input_energy_sum",)
 
     def __init__(self):
         self.requests = self.served = self.rejected = self.expired = self.errors = 0
         self.time = Histogram(TIME_BUCKETS_S)
         self.confidence_sum = 0.0
         self.confidence_count = 0
+        self.input_energy_sum = 0.0  # over the served requests (see Model.input_energy)
 
 
 class Host:
@@ -76,6 +78,7 @@ class Host:
                 node.gateway.reply(request, reply_to, error="error")
                 continue
             c.served += 1
+            c.input_energy_sum += model.input_energy(request["x"])
             c.time.observe(node.loop.time() - arrived)
             if confidence is not None:
                 c.confidence_sum += confidence
@@ -103,6 +106,8 @@ class Host:
                     c.time.snapshot(),
                     c.confidence_sum,
                     c.confidence_count,
+                    c.input_energy_sum,
+                    model.input_energy_sd,
                 )
             )
         return tuple(out)

@@ -89,12 +89,29 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 
 class Model:
-    """A trained model: ``predict(x) -> (prediction, confidence or None)`` for one input."""
+    """A trained model: ``predict(x) -> (prediction, confidence or None)`` for one input.
 
-    def __init__(self, spec: ModelSpec, params: dict[str, np.ndarray]):
+    It keeps its training inputs' per-feature mean and spread, as feature-drift monitors do:
+    :meth:`input_energy` of an input like the training set's is 1 on average (exactly 1 over
+    the training set) with a spread of :attr:`input_energy_sd` per input, so the windowed mean
+    of it tells how far today's inputs are from what the model learnt on."""
+
+    def __init__(self, spec: ModelSpec, params: dict[str, np.ndarray], inputs: np.ndarray | None = None):
         self.spec = spec
         self.params = params
         self.parameters = int(sum(p.size for p in params.values()))
+        if inputs is None:
+            self.input_mean, self.input_std = np.zeros(spec.features), np.ones(spec.features)
+            self.input_energy_sd = float(np.sqrt(2 / spec.features))  # independent standard normal features
+        else:
+            self.input_mean, self.input_std = inputs.mean(axis=0), np.maximum(inputs.std(axis=0), 1e-9)
+            z = (inputs - self.input_mean) / self.input_std
+            self.input_energy_sd = float(np.mean(z * z, axis=1).std())
+
+    def input_energy(self, x) -> float:
+        """Mean squared standardised value of the features of ``x`` (1 on average as trained)."""
+        z = (np.asarray(x, dtype=float) - self.input_mean) / self.input_std
+        return float(np.mean(z * z))
 
     @property
     def kind(self) -> str:
@@ -127,7 +144,7 @@ def train(spec: ModelSpec, task: Task, seed: int, samples: int = 400, epochs: in
     if not spec.classes:
         design = np.hstack([x, np.ones((samples, 1))])
         coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-        return Model(spec, {"w": coef[:-1], "b": np.array(coef[-1])})
+        return Model(spec, {"w": coef[:-1], "b": np.array(coef[-1])}, x)
     params = {}
     width = spec.features
     if spec.architecture == "mlp":
@@ -152,7 +169,7 @@ def train(spec: ModelSpec, task: Task, seed: int, samples: int = 400, epochs: in
             m[:] = b1 * m + (1 - b1) * g
             v[:] = b2 * v + (1 - b2) * g * g
             params[k] -= lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + 1e-8)
-    return Model(spec, params)
+    return Model(spec, params, x)
 
 
 def build_catalog(seed: int, specs=CATALOG) -> tuple[dict[str, Task], dict[str, Model]]:

@@ -56,6 +56,12 @@ AI_FIELDS: tuple[Field, ...] = (
     Field("no_route", "1", COUNTER, "Requests with no reachable host of their model"),
     Field("accuracy", "1", GAUGE, "Classifier answers equal to the true label, windowed (0..1)"),
     Field("mean_absolute_error", "1", GAUGE, "Regressor answers' absolute error, mean, windowed"),
+    Field(
+        "input_drift",
+        "1",
+        GAUGE,
+        "Models' inputs against their training inputs, in standard errors (about 1 as trained), windowed",
+    ),
     Field("queue_length", "1", GAUGE, "Requests waiting in host queues, all nodes"),
     Field("window_seconds", "s", GAUGE, "History the windowed values cover"),
 )
@@ -101,6 +107,7 @@ MODEL_ROW_KEYS = (
     "p50_time_s",
     "p95_time_s",
     "mean_confidence",
+    "input_scale",
 )
 # Drill-down histories: one series per node ("node:<name>") and per model ("model:<name>").
 NODE_SERIES: tuple[Field, ...] = (
@@ -121,6 +128,7 @@ MODEL_SERIES: tuple[Field, ...] = (
     Field("average_time_s", "s", GAUGE, "Mean time of the model's successful requests, windowed"),
     Field("mean_confidence", "1", GAUGE, "Mean top-class probability (classifiers), windowed (0..1)"),
     Field("mean_absolute_error", "1", GAUGE, "Mean absolute error (regressors), windowed"),
+    Field("input_scale", "1", GAUGE, "RMS of its inputs standardised by its training inputs (1 as trained), windowed"),
 )
 FAILURE_FIELDS = {"timeout": "timeouts", "rejected": "rejections", "expired": "expirations", "no_route": "no_route"}
 
@@ -183,6 +191,7 @@ ROWS: tuple[Rows, ...] = (
             Field("p50_time_s", "s", GAUGE, "Model instance: median request time, windowed"),
             Field("p95_time_s", "s", GAUGE, "Model instance: 95th percentile request time, windowed"),
             Field("mean_confidence", "1", GAUGE, "Model instance: mean top-class probability, windowed (0..1)"),
+            Field("input_scale", "1", GAUGE, "Model instance: RMS of its standardised inputs (1 as trained), windowed"),
         ),
         full=True,
     ),
@@ -196,6 +205,7 @@ ROWS: tuple[Rows, ...] = (
             Field("success_rate", "1", GAUGE, "Model: successful share of requests seen by clients, windowed (0..1)"),
             Field("average_time_s", "s", GAUGE, "Model: mean time of successful requests, windowed"),
             Field("mean_confidence", "1", GAUGE, "Model: mean top-class probability, windowed (0..1)"),
+            Field("input_scale", "1", GAUGE, "Model: RMS of its standardised inputs (1 as trained), windowed"),
         ),
     ),
     Rows(

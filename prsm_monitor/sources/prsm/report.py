@@ -112,6 +112,8 @@ class ModelStats:
     time_s: HistogramSnapshot  # arrival to answer of served requests (queueing + service), s
     confidence_sum: float  # top-class probability of served classifier answers
     confidence_count: int
+    input_energy_sum: float = 0.0  # served inputs' mean squared standardised feature (1 as trained)
+    input_energy_sd: float = 0.0  # its spread per input over the training inputs
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,10 @@ def _hist(prefix: tuple, h: HistogramSnapshot, out: dict) -> None:
         out[(*prefix, "count")] = h.count
 
 
+MODEL_COUNTERS = ("requests", "served", "rejected", "expired", "errors", "confidence_sum", "confidence_count")
+MODEL_COUNTERS += ("input_energy_sum",)
+
+
 def flatten(s: NodeStats) -> dict[tuple, float]:
     """Every cumulative counter of one report under a stable tuple key (gauges left out).
 
@@ -270,7 +276,7 @@ def flatten(s: NodeStats) -> dict[tuple, float]:
         out[("link", link.peer, "count")] = link.rtt_count
     for m in s.models:
         if m.requests:
-            for name in ("requests", "served", "rejected", "expired", "errors", "confidence_sum", "confidence_count"):
+            for name in MODEL_COUNTERS:
                 out[("model", m.name, name)] = getattr(m, name)
             _hist(("model", m.name, "time"), m.time_s, out)
     g = s.gateway

@@ -57,11 +57,22 @@ CHARTS = (
         TimeChart("Success rate", {"success_rate": "Success rate"}, "ratio", "Answered in time", rule="success_rate"),
         TimeChart("Inference rate", {"inference_rate": "Inferences/s"}, "requests/s", "Completed"),
     ),
+    (
+        TimeChart("Input drift", {"input_drift": "Input drift"}, "", "Standard errors from training"),
+        TimeChart("Accuracy", {"accuracy": "Accuracy"}, "ratio", "Right answers (classifiers)"),
+    ),
+)
+INPUT_DRIFT_NOTE = (
+    "Input drift: how far the models' inputs are from the data they were trained on, in standard "
+    "errors of the window's requests (about 1 as trained). Per model, *input scale* is the root mean "
+    "square of its inputs standardised by its training inputs: 1 as trained, below 1 when inputs lost "
+    "spread, above 1 when they moved away."
 )
 MODEL_CHARTS = {
     "time": TimeChart(None, {"average_time_s": "Inference time"}, "s", "Inference time", rule="inference_time"),
     "classifier": TimeChart(None, {"mean_confidence": "Confidence"}, "ratio", "Confidence", rule="confidence"),
     "regressor": TimeChart(None, {"mean_absolute_error": "Mean abs. error"}, "", "Mean abs. error"),
+    "input": TimeChart(None, {"input_scale": "Input scale"}, "", "Input scale (1 as trained)"),
 }
 MODEL_COLUMNS = {
     "node": st.column_config.TextColumn("Node", pinned=True),
@@ -82,6 +93,9 @@ MODEL_COLUMNS = {
     "mean_confidence": st.column_config.NumberColumn(
         "Confidence", help="Classifiers only; regressors have none", format="%.3f"
     ),
+    "input_scale": st.column_config.NumberColumn(
+        "Input scale", help="RMS of its inputs standardised by its training inputs: 1 as trained", format="%.2f"
+    ),
 }
 
 
@@ -96,6 +110,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     data = frame(collector, "ai", prefs.minutes)
     range_note(collector, "ai", data, prefs.minutes, prefs.range_label)
     draw_rows(CHARTS, collector, "ai", prefs.minutes)
+    st.caption(INPUT_DRIFT_NOTE)
     st.subheader("Models")
     table(per_version(collector, ("model_rows",), model_rows), MODEL_COLUMNS)
     for column, (field, title) in zip(st.columns(2), DISTRIBUTIONS.items(), strict=True):
@@ -137,9 +152,10 @@ def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> Non
             ("Mean abs. error", row.get("mean_absolute_error"), kpi.plain)
             if regressor
             else ("Confidence", row["mean_confidence"], kpi.plain),
-            ("Input drift", row["drift"], kpi.plain),
+            ("Input scale", row.get("input_scale"), kpi.plain),
+            ("Injected drift", row["drift"], kpi.plain),
         )
     )
     quality = MODEL_CHARTS["regressor" if regressor else "classifier"]
-    rows = ((MODEL_CHARTS["time"], quality),)
+    rows = ((MODEL_CHARTS["time"], quality), (MODEL_CHARTS["input"],))
     detail_charts(collector, f"model:{name}", prefs.minutes, rows)
