@@ -130,14 +130,10 @@ class Insight:
     def _declare(self, records: dict) -> None:
         if all(series in self.columns.plans for series in records if series != "collector"):
             return
-        fields = self.collector.fields
-        details = {}
-        for source in self.collector.sources:
-            details.update(getattr(source, "detail_fields", {}))
+        declarable = self._declarable()
         for series in records:
-            declared = fields.get(series) or details.get(series)
-            if series != "collector" and declared:
-                self.columns.declare(series, tuple(declared))
+            if series != "collector" and declarable.get(series):
+                self.columns.declare(series, declarable[series])
         self._declared()
 
     def _declared(self) -> None:
@@ -151,7 +147,8 @@ class Insight:
     def _describe(self, i: int, value: float, band) -> tuple[str, dict]:
         """``Unusual average_latency: 43.45 ms, above its normal 0 to 10.38`` and its details."""
         column = self.columns.columns[i]
-        message = f"Unusual {column.label}: {value:.4g} {column.unit}"
+        unit = "" if column.unit == "1" else f" {column.unit}"  # a count or ratio has no unit to say
+        message = f"Unusual {column.label}: {value:.4g}{unit}"
         details = {"series": column.series, "field": column.field, "value": float(value)}
         if band is not None and i < band.lo.size and np.isfinite(band.lo[i]):
             lo, hi = float(band.lo[i]), float(band.hi[i])
@@ -339,19 +336,31 @@ class Insight:
     def _warm(self) -> None:
         """Learn from the stored history of the last window, so a restart does not relearn."""
         minutes = self.window_seconds / 60
-        collector = self.collector
-        blocks = []
+        frames = {}
         for series in ("system", "network", "ai"):
-            fields = collector.fields.get(series)
-            if not fields:
-                continue
-            frame = collector.history(series, minutes, max_points=self.method.ring.rows)
-            if frame.empty:
-                continue
-            self.columns.declare(series, tuple(fields))
-            blocks.append((series, frame))
+            if self.collector.fields.get(series):
+                frames[series] = self.collector.history(series, minutes, max_points=self.method.ring.rows)
+        if self.preload(frames):
+            self._learn_seasonal()
+
+    def _declarable(self) -> dict[str, tuple]:
+        """The fields of every series the collector's sources declare, drill-downs included."""
+        declared = {}
+        for source in self.collector.sources:
+            declared.update({s: tuple(f) for s, f in getattr(source, "detail_fields", {}).items()})
+        declared.update({series: tuple(fields) for series, fields in self.collector.fields.items()})
+        return declared
+
+    def preload(self, frames: dict) -> bool:
+        """Learn from earlier samples: ``{series: frame}`` (rows oldest first, one column per
+        field), such as the stored history at a restart or a baseline recorded before. The
+        series' latest rows are taken as simultaneous. False when there was nothing to learn."""
+        declarable = self._declarable()
+        blocks = [(s, f) for s, f in frames.items() if s in declarable and not f.empty]
         if not blocks:
-            return
+            return False
+        for series, _ in blocks:
+            self.columns.declare(series, declarable[series])
         self._declared()
         rows = max(len(f) for _, f in blocks)
         block = np.full((rows, len(self.columns.columns)), np.nan)
@@ -361,7 +370,7 @@ class Insight:
                     column = frame[name].to_numpy("float64")
                     block[rows - column.size :, i] = column
         self.method.ring.load(block)
-        self._learn_seasonal()
+        return True
 
     def _learn_seasonal(self) -> None:
         """Hour-of-day profiles from the minute tier of the last four weeks (when there is one)."""
