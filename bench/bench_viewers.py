@@ -195,7 +195,7 @@ class Server:
 class Tabs:
     """N Chromium tabs on one page of a server at a 1 s refresh, counting WebSocket bytes."""
 
-    def __init__(self, browser, server: Server, page: str, count: int):
+    def __init__(self, browser, server: Server, page: str, count: int, time_range: str | None = None):
         self.bytes = 0
         self.runs = 0  # script runs the tabs saw finish (refreshes that arrived)
         self.server = server
@@ -208,6 +208,8 @@ class Tabs:
             tab.wait_for_selector(CONNECTED, timeout=120_000)
             refresh = tab.locator("[data-testid='stSidebar']").get_by_text("1 s", exact=True)
             refresh.click(timeout=60_000)
+            if time_range:  # a sidebar range button, e.g. "5 min"
+                tab.locator("[data-testid='stSidebar']").get_by_text(time_range, exact=True).click(timeout=60_000)
             self.contexts.append(context)
 
     def _watch(self, websocket) -> None:
@@ -253,9 +255,11 @@ def cpu_over(server: Server, seconds: float, pump=None) -> float:
     return 100 * (server.cpu_seconds() - before) / (time.monotonic() - started)
 
 
-def measure(browser, server: Server, page: str, count: int, seconds: float, warmup: float) -> Sample:
+def measure(
+    browser, server: Server, page: str, count: int, seconds: float, warmup: float, time_range: str | None = None
+) -> Sample:
     idle = cpu_over(server, min(seconds, 8))
-    tabs = Tabs(browser, server, page, count)
+    tabs = Tabs(browser, server, page, count, time_range)
     try:
         tabs.pump(warmup)
         start_bytes, start_wire, start_runs = tabs.bytes, server.meter.down, tabs.runs
@@ -308,7 +312,7 @@ def compare(args, servers: list[Server]) -> None:
                 order = servers if round_ % 2 == 0 else servers[::-1]
                 round_ += 1
                 samples = by_count[count] = {
-                    s.name: measure(browser, s, page, count, args.seconds, args.warmup) for s in order
+                    s.name: measure(browser, s, page, count, args.seconds, args.warmup, args.range) for s in order
                 }
                 cells = "  ".join(
                     f"{samples[s.name].cpu_per_tab:24.2f} {samples[s.name].kb_per_tab_s:8.1f} "
@@ -411,6 +415,11 @@ def main() -> None:
     parser.add_argument("--baseline", default=BASELINE, help="commit measured as 'before'")
     parser.add_argument("--port", type=int, default=8710, help="first of 8 ports (servers, and +5 the byte meters)")
     parser.add_argument("--history", type=int, default=160, help="ticks each server collects before measuring")
+    parser.add_argument(
+        "--range",
+        help="sidebar time range the tabs pick (default: the page's, 15 min); '5 min' with --history 330 "
+        "fills every chart to its 150 points, each redrawn every 2 s: the most bytes a range sends",
+    )
     parser.add_argument("--gc", action="store_true", help="compare the three garbage-collection settings")
     parser.add_argument("--memory", type=float, metavar="MINUTES", help="RSS over time with 5 tabs")
     args = parser.parse_args()

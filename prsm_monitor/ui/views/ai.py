@@ -12,7 +12,7 @@ from ..kpi import Kpi
 from ..shared_views import draw_rows, kpi_row, latest, per_version
 from ..state import Prefs
 from ..timechart import TimeChart, show
-from .common import detail_charts, frame, range_note, source_error, table
+from .common import arrow_rows, detail_charts, frame, range_note, source_error, table
 from .network import NO_SOURCE
 
 NOT_FROM_NODES = (
@@ -112,7 +112,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     draw_rows(CHARTS, collector, "ai", prefs.minutes)
     st.caption(INPUT_DRIFT_NOTE)
     st.subheader("Models")
-    table(per_version(collector, ("model_rows",), model_rows), MODEL_COLUMNS)
+    table(per_version(collector, ("model_rows",), lambda c: arrow_rows(model_rows(c), MODEL_COLUMNS)), MODEL_COLUMNS)
     for column, (field, title) in zip(st.columns(2), DISTRIBUTIONS.items(), strict=True):
         with column:
             show(

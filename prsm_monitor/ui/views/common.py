@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from ...collector import MetricsCollector
@@ -62,16 +63,29 @@ def source_error(metrics: dict, component: str) -> None:
         st.error(f"The {component} source failed on the last tick: {escape_markdown(error)}", icon=":material/error:")
 
 
-def table(rows: pd.DataFrame, columns: Mapping[str, object], **kwargs) -> None:
+def table(rows: pd.DataFrame | pa.Table, columns: Mapping[str, object], **kwargs) -> None:
     """``rows`` as st.dataframe showing only ``columns`` (``{name: st.column_config}``: label,
-    unit, number format, width), in that order; a missing value reads "–", never "None"."""
+    unit, number format, width), in that order; a missing value reads "–", never "None".
+    Rows that every viewer shares should come as :func:`arrow_rows`, converted once."""
     st.dataframe(
-        rows.reindex(columns=list(columns)),
+        rows if isinstance(rows, pa.Table) else rows.reindex(columns=list(columns)),
         hide_index=True,
         column_config=dict(columns),
         placeholder=MISSING,
         **kwargs,
     )
+
+
+def arrow_rows(rows: pd.DataFrame, columns: Mapping[str, object]) -> pa.Table | pd.DataFrame:
+    """``rows`` reduced to ``columns`` as the Arrow table st.dataframe sends, without pandas'
+    schema metadata (about 2 KB). Made once per version and shared (``per_version``), it
+    spares every viewer's rerun the conversion, the largest part of a table's cost. A frame
+    Arrow cannot type as it is (mixed types in a column) stays a frame: st.dataframe fixes it."""
+    shown = rows.reindex(columns=list(columns))
+    try:
+        return pa.Table.from_pandas(shown, preserve_index=False).replace_schema_metadata(None)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return shown
 
 
 def detail_charts(

@@ -16,7 +16,7 @@ from ..shared_views import STEADY_SECONDS, draw_rows, kpi_row, latest, per_versi
 from ..state import Prefs
 from ..text import escape_markdown as md
 from ..timechart import TimeChart, show
-from .common import MISSING, detail_charts, frame, range_note, source_error, table
+from .common import MISSING, arrow_rows, detail_charts, frame, range_note, source_error, table
 
 KPIS = (
     Kpi("active_nodes", "Nodes up", kpi.count, "Nodes that answered in the latest report", rise="good"),
@@ -136,7 +136,10 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         )
     st.caption(DRAWINGS_NOTE)
     st.subheader("Nodes")
-    table(per_version(collector, ("node_rows",), lambda c: node_rows(_record(c)["nodes"])), NODE_COLUMNS)
+    table(
+        per_version(collector, ("node_rows",), lambda c: arrow_rows(node_rows(_record(c)["nodes"]), NODE_COLUMNS)),
+        NODE_COLUMNS,
+    )
     data = frame(collector, "network", prefs.minutes)
     range_note(collector, "network", data, prefs.minutes, prefs.range_label)
     draw_rows(NODES_CHARTS if record.get("source") == "nodes" else CHARTS, collector, "network", prefs.minutes)
@@ -219,7 +222,11 @@ def consensus(collector: MetricsCollector, record: dict, prefs: Prefs) -> None:
         return
     zone = viewer_zone()  # the viewer's own: part of the key
     table(
-        per_version(collector, ("proposals", str(zone)), lambda c: proposal_rows(c, zone)), PROPOSAL_COLUMNS, height=220
+        per_version(
+            collector, ("proposals", str(zone)), lambda c: arrow_rows(proposal_rows(c, zone), PROPOSAL_COLUMNS)
+        ),
+        PROPOSAL_COLUMNS,
+        height=220,
     )
 
 

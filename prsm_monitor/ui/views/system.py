@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from ...collector import MetricsCollector
@@ -13,7 +14,7 @@ from ..kpi import Kpi
 from ..shared_views import draw_rows, kpi_row, latest
 from ..state import Prefs
 from ..timechart import TimeChart
-from .common import frame, range_note, source_error, table
+from .common import arrow_rows, frame, range_note, source_error, table
 
 KPIS = (
     Kpi("cpu_percent", "CPU", kpi.pct, "Use over all cores", rise="bad"),
@@ -77,8 +78,8 @@ PROCESS_COLUMNS = {
 _measured = {"before": False}  # has this process read per-process CPU times once already?
 
 
-@st.cache_data(ttl=5, show_spinner=False)
-def _processes() -> tuple[pd.DataFrame, bool]:
+@st.cache_resource(ttl=5, show_spinner=False)  # shared as it is: every viewer sends the same table
+def _processes() -> tuple[pa.Table | pd.DataFrame, bool]:
     """The top ten, and whether their CPU use is measured: psutil measures it between two
     readings, so the first one (after start) has no CPU figure and is ordered by memory."""
     rows = pd.DataFrame(top_processes(10), columns=list(PROCESS_COLUMNS))
@@ -86,7 +87,7 @@ def _processes() -> tuple[pd.DataFrame, bool]:
     if not measured:
         rows["cpu_percent"] = None
         rows = rows.sort_values("memory_mb", ascending=False)
-    return rows, measured
+    return arrow_rows(rows, PROCESS_COLUMNS), measured
 
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
