@@ -136,3 +136,19 @@ def test_capacity_growth_per_day(rig):
 
     tick(collector, clock, 300, every=fill)
     assert collector.insight.capacity["Disk"].per_day == pytest.approx(86.4, rel=0.05)
+
+
+def test_a_preloaded_baseline_is_judged_against_at_once(rig):
+    """A restart learns from stored history (and the benchmark's --quick from a recorded
+    baseline) through Insight.preload: values are judged from the first tick, no learning wait."""
+    collector, source, clock = rig
+    tick(collector, clock, 400)  # a history of healthy values
+    earlier = {"network": collector.history("network", 60, max_points=600)}  # the clock is 50 min back
+    collector.insight = Insight(collector, learn_seconds=300, threaded=False, warm_start=False)
+    assert collector.insight.preload(earlier)
+    assert not collector.insight.preload({"nothing": earlier["network"]})  # unknown series: nothing learnt
+    collector.insight.learn(clock.now)
+    assert collector.insight.learning() is None
+    source.latency = 80.0
+    tick(collector, clock, 20)
+    assert ("anomaly", "warning") in kinds(collector, "Unusual average_latency")

@@ -16,7 +16,6 @@ floor, so a busy afternoon is not unusual on every afternoon.
 from __future__ import annotations
 
 import threading
-import warnings
 from collections import deque
 from dataclasses import dataclass
 
@@ -37,12 +36,29 @@ class Band:
     centre: np.ndarray
 
 
+def per_column(statistic, values: np.ndarray, each: tuple[int, ...] = ()) -> np.ndarray:
+    """``statistic(columns)`` (shape ``each + (columns,)``) of the columns of ``values`` that
+    hold a number, NaN for the others: NumPy would warn for each all-NaN column, and muting
+    that with ``warnings.catch_warnings`` is not thread-safe."""
+    known = np.isfinite(values).any(axis=0)
+    out = np.full((*each, values.shape[1]), np.nan)
+    if known.any():
+        out[..., known] = statistic(values[:, known])
+    return out
+
+
+def _median(values: np.ndarray) -> np.ndarray:
+    return np.nanmedian(values, axis=0)
+
+
+def _quantiles(values: np.ndarray) -> np.ndarray:
+    return np.nanquantile(values, [0.005, 0.995], axis=0)
+
+
 def robust_band(values: np.ndarray, k: float, floors: np.ndarray | None = None) -> Band:
     """The band of each column of ``values`` (rows: samples, NaN: missing)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN
-        centre = np.nanmedian(values, axis=0)
-        mad = np.nanmedian(np.abs(values - centre), axis=0)
+    centre = per_column(_median, values)
+    mad = per_column(_median, np.abs(values - centre))
     half = np.maximum(k * MAD_SCALE * mad, np.maximum(REL_FLOOR * np.abs(centre), ABS_FLOOR))
     if floors is not None:
         half = np.maximum(half, floors)
@@ -186,9 +202,7 @@ class RobustMethod:
         values, counts = values[:, :n].astype("float64"), counts[:n]
         floors = self.floors[:n] if self.floors.size >= n else np.zeros(n)
         band = robust_band(values, self.k, floors)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            q_lo, q_hi = np.nanquantile(values, [0.005, 0.995], axis=0)
+        q_lo, q_hi = per_column(_quantiles, values, (2,))
         lo, hi = np.fmin(band.lo, q_lo), np.fmax(band.hi, q_hi)
         lo = np.where(q_lo >= 0, np.fmax(lo, 0.0), lo)  # a value that never went negative: from 0
         season = self.seasonal.band(now) if self.seasonal.ready else None
