@@ -12,7 +12,7 @@ import streamlit as st
 from ...collector import MetricsCollector
 from ...durations import duration
 from ..clock import clock, viewer_zone
-from ..shared_views import draw_rows, history
+from ..shared_views import draw_rows, history, per_version
 from ..text import escape_markdown
 from ..timechart import TimeChart
 
@@ -27,14 +27,20 @@ def frame(collector: MetricsCollector, component: str, minutes: float) -> pd.Dat
 def range_note(collector: MetricsCollector, component: str, data: pd.DataFrame, minutes: float, label: str) -> None:
     """Say so when the chosen range reaches further back than the stored history does (in
     any tier: ``collector.history_start``). Only an in-memory ring can be full."""
-    start = collector.history_start(component)
+    start, stored = per_version(collector, ("coverage", component), lambda c: _coverage(c, component))
     if start is None or data.empty:
         return
-    stored = 0 if getattr(collector.store, "writer", None) is not None else collector.store.count(component)
     first = pd.DataFrame({"timestamp": [start]})
     note = coverage_note(first, minutes, label, stored, collector.store.capacity)
     if note:
         st.caption(f":material/history: {note}")
+
+
+def _coverage(collector: MetricsCollector, component: str) -> tuple[float | None, int]:
+    """When ``component``'s history starts (a read of the disk store), and how many points the
+    in-memory ring holds (0 with a disk store): once per version, for every viewer."""
+    start = collector.history_start(component)
+    return start, 0 if getattr(collector.store, "writer", None) is not None else collector.store.count(component)
 
 
 def coverage_note(
@@ -95,7 +101,7 @@ def detail_charts(
     if getattr(collector, "remote", False):
         st.caption("Per-node and per-model history is not served by an instance's API: its latest figures are above.")
         return
-    if collector.store.count(component) == 0:
+    if not per_version(collector, ("count", component), lambda c: c.store.count(component)):
         st.caption("No history recorded for this yet.")
         return
     draw_rows(rows, collector, component, minutes)
