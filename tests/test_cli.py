@@ -72,7 +72,7 @@ def test_collect_prints_each_tick_and_exits_cleanly_on_ctrl_c():
         lines = [process.stdout.readline() for _ in range(3)]
         assert all(line.startswith("cpu ") for line in lines), lines
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=60) == 0  # a deadline for a hang, roomy for a loaded runner
         assert "Traceback" not in process.stderr.read()
     finally:
         process.kill()
