@@ -63,7 +63,7 @@ QUICK_LEARN = 120.0  # --quick: the machine's own values (not in the baseline) s
 
 
 def record_baseline(minutes: float, path: Path = BASELINE) -> None:
-    """Ten healthy minutes of the demo's network, node, AI and model values, one row a tick."""
+    """``minutes`` of a healthy demo's network, node, AI and model values, one row a tick."""
     collector = MetricsCollector(settings=Settings(demo=True))
     rows, original = [], collector.insight.observe
 

@@ -72,7 +72,12 @@ def test_collect_prints_each_tick_and_exits_cleanly_on_ctrl_c():
         lines = [process.stdout.readline() for _ in range(3)]
         assert all(line.startswith("cpu ") for line in lines), lines
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=60) == 0  # a deadline for a hang, roomy for a loaded runner
+        try:
+            code = process.wait(timeout=60)  # a deadline for a hang, roomy for a loaded runner
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail(f"collect did not stop within 60 s of Ctrl-C; its stderr: {process.stderr.read()[-3000:]}")
+        assert code == 0
         assert "Traceback" not in process.stderr.read()
     finally:
         process.kill()

@@ -278,7 +278,12 @@ def test_the_demo_command_prints_metrics_and_stops_cleanly_on_ctrl_c():
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
         lines = [proc.stdout.readline() for _ in range(4)]  # starting, ready, two metrics lines
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)  # a deadline for a hang, roomy for a loaded runner
+        try:
+            out, err = proc.communicate(timeout=60)  # a deadline for a hang, roomy for a loaded runner
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            pytest.fail(f"demo did not stop within 60 s of Ctrl-C; its stderr: {err[-3000:]}")
     assert proc.returncode == 0, err
     assert lines[1].startswith("Ready in")
     assert "nodes 3/3" in lines[3] and "msg/s" in lines[3]

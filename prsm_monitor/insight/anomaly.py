@@ -4,9 +4,9 @@
 judged) into openings and closings: a column opens when it is outside now and has been
 outside on at least :data:`MOSTLY` of the judged ticks for ``hold`` seconds (a value whose
 noise straddles the band's edge, as a windowed statistic of a few requests does, is still
-outside for the hold; a single tick back inside ends nothing), and closes after ``clear``
-seconds back inside without a break. It is vectorised (one NumPy pass per
-tick over every column) and knows nothing of fields or alerts: the engine names them.
+outside for the hold: a stretch ends when more than one in five of its ticks were inside),
+and closes after ``clear`` seconds back inside without a break. It is vectorised (one NumPy
+pass per tick over every column) and knows nothing of fields or alerts: the engine names them.
 """
 
 from __future__ import annotations
