@@ -59,6 +59,12 @@ def test_collect_once_json_prints_the_reference_shape():
     assert "health" not in metrics  # one tick, no thread: nothing to judge
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """In the child: Ctrl-C's default action. A suite started in the background (``cmd &``,
+    nohup) runs with SIGINT ignored, which children inherit, and Python then keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_collect_prints_each_tick_and_exits_cleanly_on_ctrl_c():
     process = subprocess.Popen(
         [sys.executable, "-m", "prsm_monitor", "collect", "--interval", "0.1"],
@@ -67,6 +73,7 @@ def test_collect_prints_each_tick_and_exits_cleanly_on_ctrl_c():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     try:
         lines = [process.stdout.readline() for _ in range(3)]

@@ -32,6 +32,8 @@ from prsm_monitor.sources.prsm.report import (
 )
 from prsm_monitor.sources.system import SystemSource
 
+from .test_cli import ctrl_c_as_in_a_terminal
+
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
 
 REFERENCE = {
@@ -275,7 +277,14 @@ def test_default_sources_start_the_demo_only_when_asked():
 def test_the_demo_command_prints_metrics_and_stops_cleanly_on_ctrl_c():
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     command = [sys.executable, "-W", "error::ResourceWarning", "-m", "prsm_monitor", "demo", "--nodes", "3"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=ctrl_c_as_in_a_terminal,
+    ) as proc:
         lines = [proc.stdout.readline() for _ in range(4)]  # starting, ready, two metrics lines
         proc.send_signal(signal.SIGINT)
         try:
