@@ -20,6 +20,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and not os.environ.get("CI"):
     pytest.skip("Chromium is not installed (test.sh installs Debian's chromium)", allow_module_level=True)
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
@@ -209,8 +210,14 @@ def test_a_node_name_with_a_script_tag_is_shown_as_text(server, page):
     page = page.page
     page.get_by_text("Demo faults").click()
     sidebar = page.locator("[data-testid='stSidebar']")
-    sidebar.get_by_role("combobox").first.click()
-    page.get_by_role("option", name="<script>alert(1)</script>").click()  # the name, listed literally
+    deadline = time.monotonic() + 60
+    while True:  # a refresh that lands between opening the list and the click closes it: open it again
+        sidebar.get_by_role("combobox").first.click()
+        try:
+            page.get_by_role("option", name="<script>alert(1)</script>").click(timeout=5_000)  # listed literally
+            break
+        except PlaywrightTimeout:
+            assert time.monotonic() < deadline, "the node list never offered the name"
     stop = page.get_by_role("button", name="Stop <script>alert(1)</script>")
     expect(stop).to_be_visible(timeout=30_000)  # the name, shown literally as a button label
     stop.click()
