@@ -59,7 +59,8 @@ def test_the_page_names_the_viewers_zone_and_shows_table_times_in_it(app: AppTes
     app.context = {"timezone": "America/New_York"}
     open_page(app, "pages/4_Alerts.py")
     c = collector()
-    c.create_alert("warning", "system", "Disk filling", {})
+    c.add_alert_rule(lambda metrics: c.create_alert("warning", "system", "Disk filling", {}))  # held: no resolution
+    wait_until(lambda: "Disk filling" in [a["message"] for a in c.get_active_alerts()])
     app.run()
     expected = zone_note(ZoneInfo("America/New_York"), c.get_alerts()[-1]["timestamp"])
     assert any(expected in caption.value for caption in app.caption)
