@@ -1,9 +1,10 @@
 import socket
+from types import SimpleNamespace
 
 import psutil
 
 from prsm_monitor.sources import system
-from prsm_monitor.sources.system import SystemSource, count_inet_sockets
+from prsm_monitor.sources.system import MB, SystemSource, count_inet_sockets
 
 
 def test_record_has_every_declared_field_and_per_core_values():
@@ -16,23 +17,41 @@ def test_record_has_every_declared_field_and_per_core_values():
     assert record["network_sent_bytes_per_s"] is None  # no previous reading: no rate, not 0
 
 
-def test_rates_come_from_counter_deltas():
-    source = SystemSource(slow_seconds=0)
-    source.collect()
-    server = socket.create_server(("127.0.0.1", 0))
-    client = socket.create_connection(server.getsockname())
-    peer, _ = server.accept()
-    try:
-        client.sendall(b"x" * 2_000_000)
-        received = 0
-        while received < 2_000_000:
-            received += len(peer.recv(1 << 20))
-        record = source.collect()["system"]
-        assert record["network_sent_bytes_per_s"] > 0 and record["network_recv_bytes_per_s"] > 0
-        assert record["disk_read_bytes_per_s"] is not None or psutil.disk_io_counters() is None
-    finally:
-        for s in (client, peer, server):
-            s.close()
+def Io(sent: int, received: int) -> SimpleNamespace:
+    return SimpleNamespace(bytes_sent=sent, bytes_recv=received)
+
+
+def test_rates_come_from_counter_deltas_of_the_network_interfaces_not_loopback(monkeypatch):
+    counters = {
+        "lo": Io(0, 0),
+        "eth0": Io(1_000, 5_000),
+    }
+    flags = {"lo": "up,loopback,running", "eth0": "up,broadcast,running,multicast"}
+    monkeypatch.setattr(psutil, "net_io_counters", lambda pernic, nowrap: dict(counters))
+    monkeypatch.setattr(psutil, "net_if_stats", lambda: {n: SimpleNamespace(flags=f) for n, f in flags.items()})
+    now = [1000.0]
+    source = SystemSource(slow_seconds=0, clock=lambda: now[0])
+    first = source.collect()["system"]
+    assert first["network_sent_mb"] * MB == 1_000 and first["network_recv_mb"] * MB == 5_000
+    now[0] += 2.0
+    counters["lo"] = Io(9_000_000, 9_000_000)  # a local load test
+    counters["eth0"] = Io(3_000, 6_000)
+    record = source.collect()["system"]
+    assert record["network_sent_bytes_per_s"] == 1_000 and record["network_recv_bytes_per_s"] == 500
+    assert record["disk_read_bytes_per_s"] is not None or psutil.disk_io_counters() is None
+    counters["wlan0"] = Io(0, 0)  # a new interface is looked up
+    flags["wlan0"] = "up,broadcast,running"
+    counters["lo0"] = Io(7, 7)  # named as on macOS, flags unread
+    flags["lo0"] = ""
+    now[0] += 1.0
+    assert source.collect()["system"]["network_sent_mb"] * MB == 3_000
+
+
+def test_the_machine_s_loopback_interface_is_recognised():
+    stats = psutil.net_if_stats()
+    loopback = [name for name in stats if system._is_loopback(name, stats[name])]
+    assert loopback, stats  # every machine the monitor runs on has one (lo, lo0, Loopback Pseudo-Interface)
+    assert all(not system._is_loopback(name, stats[name]) for name in stats if name.startswith(("eth", "en")))
 
 
 def test_slow_values_are_reread_only_on_their_cadence(monkeypatch):

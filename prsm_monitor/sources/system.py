@@ -22,11 +22,11 @@ SYSTEM_FIELDS: tuple[Field, ...] = (
     Field("memory_used_gb", "GB", GAUGE, "Memory in use (total minus available), GiB"),
     Field("memory_total_gb", "GB", GAUGE, "Physical memory, GiB"),
     Field("disk_percent", "%", GAUGE, "Space used on the monitored file system"),
-    Field("network_sent_mb", "MB", COUNTER, "Bytes sent on all interfaces since boot, MiB"),
-    Field("network_recv_mb", "MB", COUNTER, "Bytes received on all interfaces since boot, MiB"),
+    Field("network_sent_mb", "MB", COUNTER, "Bytes sent on the network interfaces (not loopback) since boot, MiB"),
+    Field("network_recv_mb", "MB", COUNTER, "Bytes received on the network interfaces (not loopback) since boot, MiB"),
     Field("active_connections", "1", GAUGE, "Open inet (TCP and UDP, IPv4 and IPv6) sockets"),
-    Field("network_sent_bytes_per_s", "B/s", GAUGE, "Send rate on all interfaces"),
-    Field("network_recv_bytes_per_s", "B/s", GAUGE, "Receive rate on all interfaces"),
+    Field("network_sent_bytes_per_s", "B/s", GAUGE, "Send rate on the network interfaces (not loopback)"),
+    Field("network_recv_bytes_per_s", "B/s", GAUGE, "Receive rate on the network interfaces (not loopback)"),
     Field("disk_read_bytes_per_s", "B/s", GAUGE, "Read rate of all disks"),
     Field("disk_write_bytes_per_s", "B/s", GAUGE, "Write rate of all disks"),
     Field("swap_percent", "%", GAUGE, "Swap in use; None where the machine has no swap"),
@@ -81,6 +81,34 @@ def _busy_percent(before, after) -> float:
     return round(min(100.0, 100.0 * busy_delta / total_delta), 1)
 
 
+def _is_loopback(name: str, stats) -> bool:
+    flags = getattr(stats, "flags", "")  # psutil >= 5.9.3 on UNIX: "up,loopback,running"
+    return "loopback" in flags.split(",") or name in ("lo", "lo0") or name.lower().startswith("loopback")
+
+
+class InterfaceCounters:
+    """Bytes sent and received since boot over this machine's network interfaces, loopback
+    left out, as Netdata's aggregated bandwidth and Glances (which hides ``lo``) count them:
+    what processes of this host send each other (the demo network, a browser on the same
+    machine, a local load test) never leaves it and is not network I/O. Which interfaces
+    are loopback is read once per interface name (``psutil.net_if_stats``)."""
+
+    def __init__(self):
+        self._loopback: dict[str, bool] = {}
+
+    def read(self) -> tuple[int, int]:
+        counters = psutil.net_io_counters(pernic=True, nowrap=False)
+        if any(name not in self._loopback for name in counters):
+            stats = psutil.net_if_stats()
+            self._loopback = {name: _is_loopback(name, stats.get(name)) for name in counters}
+        sent = recv = 0
+        for name, io in counters.items():
+            if not self._loopback[name]:
+                sent += io.bytes_sent
+                recv += io.bytes_recv
+        return sent, recv
+
+
 def _rate(now_value: float, then_value: float | None, seconds: float) -> float | None:
     if then_value is None or seconds <= 0 or now_value < then_value:
         return None  # first reading, or a counter reset: no honest rate
@@ -111,6 +139,7 @@ class SystemSource:
             + tuple(Field(f"cpu_core_{i}_percent", "%", GAUGE, f"CPU use of core {i}") for i in range(self.cores))
         }
         self._cpu_ref = (clock(), psutil.cpu_times(percpu=True))  # what the first reading compares to
+        self._interfaces = InterfaceCounters()
         self._net: tuple[float, int, int] | None = None
         self._disk_io: tuple[float, int, int] | None = None
         self._slow_at = -float("inf")
@@ -121,15 +150,15 @@ class SystemSource:
         mono = self._clock()
         cores = self._cpu_cores(mono)
         mem = psutil.virtual_memory()
-        net = psutil.net_io_counters(nowrap=False)
+        sent_bytes, recv_bytes = self._interfaces.read()
         record: dict[str, object] = {
             "timestamp": now,
             "cpu_percent": None if cores[0] is None else round(sum(cores) / len(cores), 2),
             "memory_percent": mem.percent,
             "memory_used_gb": (mem.total - mem.available) / GB,
             "memory_total_gb": mem.total / GB,
-            "network_sent_mb": net.bytes_sent / MB,
-            "network_recv_mb": net.bytes_recv / MB,
+            "network_sent_mb": sent_bytes / MB,
+            "network_recv_mb": recv_bytes / MB,
             "network_sent_bytes_per_s": None,
             "network_recv_bytes_per_s": None,
             "cpu_per_core": list(cores),
@@ -138,9 +167,9 @@ class SystemSource:
             record[f"cpu_core_{i}_percent"] = value
         if self._net is not None:
             then, sent, recv = self._net
-            record["network_sent_bytes_per_s"] = _rate(net.bytes_sent, sent, mono - then)
-            record["network_recv_bytes_per_s"] = _rate(net.bytes_recv, recv, mono - then)
-        self._net = (mono, net.bytes_sent, net.bytes_recv)
+            record["network_sent_bytes_per_s"] = _rate(sent_bytes, sent, mono - then)
+            record["network_recv_bytes_per_s"] = _rate(recv_bytes, recv, mono - then)
+        self._net = (mono, sent_bytes, recv_bytes)
         if mono - self._slow_at >= self.slow_seconds:
             self._slow = self._read_slow(mono)
             self._slow_at = mono
