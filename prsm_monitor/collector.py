@@ -272,6 +272,7 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
 
     def _tick(self) -> None:
         started = time.perf_counter()
+        self._last_tick_at = time.monotonic()
         now = self._clock()
         with self._lock:
             sources = list(self._sources)

@@ -23,6 +23,7 @@ class TickLoop:
     ``custom``, ``log``, ``_clock``, the locks and the events."""
 
     stopped_by: str | None = None  # why the thread ended by itself, if it did
+    _last_tick_at: float | None = None  # monotonic start of the latest tick, by the thread or collect_once
 
     @property
     def running(self) -> bool:
@@ -57,6 +58,9 @@ class TickLoop:
         thread end anyway, ``stopped_by`` says why (and ``/health`` repeats it)."""
         try:
             next_at = time.monotonic()
+            last = self._last_tick_at
+            if last is not None and next_at - last < self._interval:  # a tick just ran (the first page
+                next_at = self._wait_for(last + self._interval, last)  # view's): the next is on its schedule
             while not self._stop.is_set():
                 try:
                     next_at = self._cycle(next_at)
@@ -85,6 +89,11 @@ class TickLoop:
             with self._lock:
                 self._stats.missed += missed
             next_at += missed * interval
+        return self._wait_for(next_at, tick_start)
+
+    def _wait_for(self, next_at: float, tick_start: float) -> float:
+        """Wait until ``next_at`` (monotonic) or :meth:`stop`; an interval change re-plans from
+        the last tick's start. Returns the slot the next tick runs at."""
         while not self._stop.is_set():
             self._wake.clear()
             if not self._wake.wait(max(0.0, next_at - time.monotonic())):
