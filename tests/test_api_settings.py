@@ -38,6 +38,8 @@ def test_a_valid_change_applies_and_is_logged(served):
     assert body["thresholds"]["cpu"] == {**body["thresholds"]["cpu"], "warning": 80.0, "critical": 97.0}
     assert (body["collection_interval"], body["max_history"]) == (2, 500)
     assert (collector.rules["cpu"].critical, collector.collection_interval, collector.store.capacity) == (97, 2, 500)
+    cpu = body["thresholds"]["cpu"]  # and how the rule judges: a 1-minute mean, breached for 5 minutes
+    assert (cpu["smooth_seconds"], cpu["for_seconds"], cpu["clear_margin"]) == (60.0, 300.0, 5.0)
     kinds = {e["details"]["setting"] for e in collector.get_alerts() if e["kind"] == "changed"}
     assert {"thresholds.cpu", "collection_interval", "max_history"} <= kinds
 

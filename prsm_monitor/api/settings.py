@@ -29,6 +29,10 @@ def settings_view(collector: MetricsCollector) -> dict:
                 "component": rule.component,
                 "field": rule.field,
                 "label": rule.label,
+                # how the rule judges the field (read-only here: the rules file sets them)
+                "for_seconds": rule.for_seconds,
+                "smooth_seconds": rule.smooth_seconds,
+                "clear_margin": rule.clear_margin,
             }
             for name, rule in collector.rules.items()
         },
