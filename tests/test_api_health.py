@@ -188,7 +188,8 @@ def test_a_bad_setting_makes_every_api_path_a_json_503_naming_it():
     200 with the dashboard's HTML, so `curl -fsS /health` said healthy."""
     server = StreamlitServer(ROOT / "streamlit_app.py", env={"PRSM_CPU_THRESHOLD": "abc"}).wait()
     try:
-        for method, path in (("GET", "/health"), ("GET", "/api/metrics"), ("GET", "/metrics"), ("POST", "/api/x")):
+        paths = (("GET", "/health"), ("GET", "/api/metrics"), ("GET", "/metrics"), ("POST", "/api/x"))
+        for method, path in (*paths, ("GET", "/socket.io/?EIO=4&transport=polling")):
             response = requests.request(method, server.url + path, timeout=10)
             assert response.status_code == 503, (path, response.text[:200])
             assert response.headers["content-type"].startswith("application/json")

@@ -335,8 +335,8 @@ def middleware(settings: Settings | None = None) -> list[Middleware]:
 
 
 def unavailable(error: ConfigError) -> tuple[list[BaseRoute], list[Middleware]]:
-    """Routes and middleware for a process whose settings are bad: every API path answers a
-    JSON 503 naming the setting (so ``curl -f /health`` fails), never the dashboard's page,
+    """Routes and middleware for a process whose settings are bad: every API path and
+    Socket.IO's answer a JSON 503 naming the setting (so ``curl -f /health`` fails), never the dashboard's page,
     and nothing else; the pages show the same error."""
     body = {
         "error": "configuration_error",
@@ -350,7 +350,8 @@ def unavailable(error: ConfigError) -> tuple[list[BaseRoute], list[Middleware]]:
     async def closed(request: Request) -> Response:
         return JSONResponse(body, status_code=503, headers={"Cache-Control": "no-cache"})
 
-    paths = [p for root in SERVED_ROOTS for p in (root, f"{root}/{{rest:path}}")]
+    roots = (*SERVED_ROOTS, "/socket.io")  # a Socket.IO client's connect fails with the same answer
+    paths = [p for root in roots for p in (root, f"{root}/{{rest:path}}")]
     return [Route(p, closed, methods=ALL_METHODS) for p in paths], [Middleware(NoDelay), Middleware(ApiGuard)]
 
 
