@@ -48,10 +48,10 @@ CHARTS = (
     ),
     (
         TimeChart(
-            "Network",
+            "Network interfaces",  # loopback left out: what leaves or reaches the machine
             {"network_sent_bytes_per_s": "Sent", "network_recv_bytes_per_s": "Received"},
             "B/s",
-            "Rate",
+            "Rate, loopback not counted",
             empty="No network rate yet: it needs two readings.",
         ),
         TimeChart("Open sockets", {"active_connections": "Sockets"}, "sockets", "Open"),
