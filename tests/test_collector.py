@@ -179,6 +179,19 @@ def test_a_raising_source_gives_one_error_and_one_recovery(no_demo):
     assert collector.get_active_alerts() == [] and collector.get_latest_metrics()["errors"] == {}
 
 
+def test_a_source_failing_beside_another_of_the_same_component_stays_one_error(no_demo):
+    broken, working = Scripted(), type("Spare", (Scripted,), {})()  # two sources, named for their classes
+    broken.failing = OSError("sensor unplugged")
+    collector = MetricsCollector(settings=no_demo, sources=[broken, working])
+    for _ in range(4):
+        collector.collect_once()
+    kinds = [e["kind"] for e in collector.get_alerts() if e["details"].get("source")]
+    assert kinds == ["error"]  # not an error and a recovery on every tick
+    broken.failing = None
+    collector.collect_once()
+    assert [e["kind"] for e in collector.get_alerts() if e["details"].get("source")] == ["error", "recovered"]
+
+
 def test_threshold_rule_fires_once_and_threshold_change_applies_next_tick(no_demo):
     clock = FakeClock()
     collector = MetricsCollector(settings=no_demo, sources=[Scripted(value=50.0)], clock=clock)

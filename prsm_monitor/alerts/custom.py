@@ -68,11 +68,13 @@ class CustomAlerts:
 
     def note_sources(self, records: Mapping, failures: Mapping[str, tuple[str, Exception]], now: float) -> None:
         """``failures`` maps a component to (source name, exception) for this tick."""
+        failing = set()
         for component, (name, exc) in failures.items():
+            failing.add(f"source:{name}:{component}")
             self.errors[component] = self._failed(f"source:{name}:{component}", component, name, exc, now)
         for key in self.log.active_keys("source:"):
             _, name, component = key.split(":", 2)
-            if component in records:
+            if key not in failing and component in records:  # another source's record is not its recovery
                 self.errors.pop(component, None)
                 self._recovered(key, component, name, now)
 
