@@ -15,13 +15,14 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from prsm_monitor import MetricsCollector, shared
+from prsm_monitor.api import build_app
 from prsm_monitor.config import ConfigError, Settings
 from prsm_monitor.fleet import Fleet, Instance
 from prsm_monitor.fleet.tokens import instance_tokens
 from prsm_monitor.sources.system import SystemSource
 
 from .conftest import wait_until
-from .fixtures.server import ROOT, StreamlitServer, free_port
+from .fixtures.server import ROOT, InProcessServer, StreamlitServer, free_port
 from .test_cli import run_cli
 
 TOKEN = "fleet-test-token-0123456789"
@@ -277,6 +278,38 @@ def test_the_fleet_page_has_a_row_per_instance_and_the_selector_shows_one_on_eve
     assert any("changed on each instance itself" in c.value for c in viewer.sidebar.caption)
     assert any("Not served by an instance's API" in c.value for c in viewer.caption)  # no local processes
     assert {m.label for m in viewer.metric} >= {"CPU", "Memory"}
+
+
+def test_api_fleet_lists_this_instance_and_each_other_with_its_status_and_figures(instances):
+    servers, _ = instances
+    gone = f"http://127.0.0.1:{free_port()}"
+    fleet = Fleet([Instance("edge", servers["open"].url), Instance("gone", gone)], interval=0.5, max_backoff=1)
+    hub = hub_of(fleet)
+    try:
+        wait_until(lambda: [s.status for s in fleet.states()] == ["up", "unreachable"], 20)
+        wait_until(lambda: "Instance gone is unreachable" in active_messages(hub), 20)
+        with InProcessServer(build_app(Settings(), hub)) as server:
+            answer = requests.get(server.url + "/api/fleet", timeout=10)
+            refused = requests.get(server.url + "/api/fleet", params={"x": 1}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        local, edge, down = body["instances"]
+        assert (local["name"], local["status"], local["url"]) == ("local", "up", None)
+        assert (edge["name"], edge["status"], edge["url"], edge["error"]) == ("edge", "up", servers["open"].url, None)
+        assert 0 < edge["memory_percent"] <= 100 and edge["age_seconds"] < 30
+        assert edge["total_nodes"] is None  # its demo is off: not reported, not made up
+        assert (down["status"], down["url"], down["age_seconds"], down["cpu_percent"]) == (
+            "unreachable",
+            gone,
+            None,
+            None,
+        )
+        assert down["error"]  # why, in words (connection refused)
+        assert local["active_alerts"]["error"] == 1  # this instance's own alert: gone is unreachable
+        assert body["poll_interval"] == 0.5 and "scraped" not in body
+        assert refused.status_code == 400 and refused.json()["parameter"] == "x"
+    finally:
+        hub.close()
 
 
 def test_without_instances_the_fleet_page_shows_this_one_and_how_to_add_others(monkeypatch):

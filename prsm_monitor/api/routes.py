@@ -14,6 +14,7 @@ Endpoints (all JSON unless said otherwise; errors are JSON, see :mod:`.http`):
 - ``GET /api/alerts?level=&component=&since=&active=true&limit=``.
 - ``GET /api/settings``, ``POST /api/settings`` (JSON body): thresholds, interval, history.
 - ``GET /api/notifications?status=&limit=``: incidents, the delivery log and the routes.
+- ``GET /api/fleet``: this instance and the others it watches (:mod:`prsm_monitor.fleet.summary`).
 - ``GET /api/stream``: Server-Sent Events ``metrics_update`` and ``alert``.
 - ``GET /health[?strict=true]``: 200 while the collector ticks, 503 when it stopped or stalled.
 - ``GET /metrics[?detail=full]``: Prometheus text exposition.
@@ -39,6 +40,8 @@ from ..anonymize import anonymize_frame
 from ..collector import MetricsCollector
 from ..config import ConfigError, Settings
 from ..fields import COMPONENTS, LEVELS
+from ..fleet import fleet_of, prometheus_fleet_of
+from ..fleet.summary import fleet_summary
 from ..health import health_report
 from ..notify.delivery_log import STATUSES
 from ..notify.view import notifications_view
@@ -71,6 +74,8 @@ ENDPOINTS = {
     '"collection_interval": 1.0, "max_history": 1000}',
     "GET /api/notifications": "incidents (grouped alerts), the delivery log (sent, failed and why) and the routes; "
     "status=queued|retrying|sent|failed|dropped, limit",
+    "GET /api/fleet": "this instance and every other it watches (PRSM_INSTANCES, and those its Prometheus "
+    "scrapes): status, age of the last answer, CPU, memory, nodes, models, active alerts by level",
     "GET /api/stream": "Server-Sent Events: metrics_update each tick, alert for each alert event",
     "GET /health": "200 while the collector ticks, 503 when it stopped or stalled; strict=true: 503 on critical",
     "GET /metrics": "Prometheus text exposition; detail=full adds per-link and per-model-instance series",
@@ -144,6 +149,7 @@ class Api:
             Route("/api/alerts", _endpoint(self.alerts), methods=ALL_METHODS),
             Route("/api/settings", _endpoint(self.settings, ("GET", "POST")), methods=ALL_METHODS),
             Route("/api/notifications", _endpoint(self.notifications), methods=ALL_METHODS),
+            Route("/api/fleet", _endpoint(self.fleet), methods=ALL_METHODS),
             Route("/api/stream", _endpoint(self.stream), methods=ALL_METHODS),
             Route("/health", _endpoint(self.health), methods=ALL_METHODS),
             Route("/metrics", _endpoint(self.prometheus), methods=ALL_METHODS),
@@ -251,6 +257,12 @@ class Api:
             except ConfigError as error:
                 raise bad_parameter(error.variable, error.value, error.expected) from None
         return JSONResponse(settings_view(collector))
+
+    async def fleet(self, request: Request) -> Response:
+        Query(request.query_params, ())
+        collector = await self.collector()
+        summary = fleet_summary(collector, fleet_of(collector), prometheus_fleet_of(collector), time.time())
+        return JSONResponse(summary)
 
     async def notifications(self, request: Request) -> Response:
         query = Query(request.query_params, ("status", "limit"))

@@ -12,7 +12,7 @@ import streamlit as st
 from ...collector import MetricsCollector
 from ...durations import duration
 from ...envvars import LOCAL_INSTANCE
-from ...fleet import InstanceState, PrometheusFleet, ScrapedInstance, fleet_of, prometheus_fleet_of
+from ...fleet import InstanceState, PrometheusFleet, ScrapedInstance, fleet_of, prometheus_fleet_of, summary
 from ...fleet.poller import SPARK_POINTS, UP, WAITING
 from ..instances import KEY, LOCAL_LABEL, hub_of
 from ..state import Prefs
@@ -56,60 +56,38 @@ def _of(numerator, denominator) -> str | None:
     return None if numerator is None or denominator is None else f"{numerator:.0f}/{denominator:.0f}"
 
 
-def row(name: str, url: str, metrics: dict | None, status: str, age: float | None, trend: list[float]) -> dict:
-    """One instance's row from its latest metrics (an ``/api/metrics`` answer, or the local one)."""
-    metrics = metrics or {}
-    system, network, ai = (metrics.get(c) or {} for c in ("system", "network", "ai"))
-    levels = Counter(a.get("level") for a in metrics.get("active_alerts") or [] if isinstance(a, dict))
+def row(instance: dict, address: str | None, trend: list[float]) -> dict:
+    """One row of the table from an instance's summary (:mod:`prsm_monitor.fleet.summary`)."""
+    age = instance["age_seconds"]
     return {
-        "instance": name,
-        "status": status,
+        "instance": instance["name"],
+        "address": address,
+        "status": STATUS_WORDS.get(instance["status"], instance["status"]),
         "last_seen": "never" if age is None else ("now" if age < 1.5 else f"{duration(age)} ago"),
-        "cpu": system.get("cpu_percent"),
-        "memory": system.get("memory_percent"),
-        "nodes": _of(network.get("active_nodes"), network.get("total_nodes")),
-        "models": _of(ai.get("active_models"), ai.get("total_models")),
-        **{level: levels.get(level, 0) for level in ("critical", "error", "warning", "info")},
+        "cpu": instance["cpu_percent"],
+        "memory": instance["memory_percent"],
+        "nodes": _of(instance["active_nodes"], instance["total_nodes"]),
+        "models": _of(instance["active_models"], instance["total_models"]),
+        **instance["active_alerts"],
         "cpu_trend": trend,
-        "address": urllib.parse.urlsplit(url).netloc + urllib.parse.urlsplit(url).path if "://" in url else url,
     }
 
 
 def local_row(collector: MetricsCollector, now: float) -> dict:
-    metrics = collector.get_latest_metrics()
-    stamp = (metrics.get("system") or {}).get("timestamp")
     spark = collector.history("system", SPARK_MINUTES, max_points=SPARK_POINTS)
     trend = spark["cpu_percent"].dropna().round(1).tolist() if "cpu_percent" in spark else []
-    status = "up" if collector.running else "stopped"
-    return row(LOCAL_LABEL, "this dashboard", metrics, status, None if stamp is None else now - stamp, trend)
+    return {**row(summary.local_instance(collector, now), "this dashboard", trend), "instance": LOCAL_LABEL}
 
 
 def remote_row(state: InstanceState, stale: bool, now: float) -> dict:
-    status = STATUS_WORDS.get(state.status, state.status)
-    age = state.age(now)
-    if stale and state.status == UP:
-        status = "stale"
+    url = urllib.parse.urlsplit(state.url)
     trend = [cpu for stamp, cpu in state.cpu if stamp >= now - SPARK_MINUTES * 60]
-    return row(state.name, state.url, state.metrics, status, age, trend)
+    return row(summary.remote_instance(state, stale, now), url.netloc + url.path, trend)
 
 
 def scraped_row(scraped: ScrapedInstance, stale: bool, now: float) -> dict:
     """A row of an instance Prometheus scrapes: its last samples there."""
-    figures = scraped.figures
-    status = "down" if scraped.up is False else ("stale" if stale else "up")
-    age = None if scraped.last_sample is None else max(0.0, now - scraped.last_sample)
-    return {
-        "instance": scraped.instance,
-        "address": None,
-        "status": status,
-        "last_seen": "never" if age is None else ("now" if age < 1.5 else f"{duration(age)} ago"),
-        "cpu": figures.get("cpu"),
-        "memory": figures.get("memory"),
-        "nodes": _of(figures.get("active_nodes"), figures.get("total_nodes")),
-        "models": _of(figures.get("active_models"), figures.get("total_models")),
-        **{level: scraped.alerts.get(level, 0) for level in ("critical", "error", "warning", "info")},
-        "cpu_trend": list(scraped.cpu),
-    }
+    return row(summary.scraped_instance(scraped, stale, now), None, list(scraped.cpu))
 
 
 def prometheus_table(scraped: PrometheusFleet, now: float) -> None:
