@@ -12,7 +12,8 @@ import pytest
 
 from prsm_monitor.alerts import AlertLog
 from prsm_monitor.config import ConfigError, Settings
-from prsm_monitor.notify.alertmanager import alertname, payload
+from prsm_monitor.insight.watch import alert_labels
+from prsm_monitor.notify.alertmanager import alertname, labels, payload
 from prsm_monitor.notify.delivery_log import DROPPED, FAILED, SENT, Delivery, DeliveryLog
 from prsm_monitor.notify.grouping import Grouper, Timers
 from prsm_monitor.notify.message import render
@@ -139,6 +140,37 @@ def test_unlabelled_alert_first_then_the_node_joins_it():
     latency = g.observe(event(1, "fired", 0, "warning", message="Average latency"))
     down = g.observe(event(2, "fired", 2, message="Node n0 is down", node="n0"))
     assert down is latency and latency.labels == {"node": "n0"}
+
+
+def test_anomalies_and_forecasts_are_grouped_like_other_alerts():
+    g = Grouper(Timers(group_window=60))
+    down = g.observe(event(1, "fired", 0, message="Node n0 is down", node="n0"))
+    labels = alert_labels("network", "anomaly", "average_latency")
+    latency = g.observe(event(2, "anomaly", 4, "warning", message="Unusual average_latency: 43 ms", **labels))
+    labels = alert_labels("node:n0", "anomaly", "message_rate")
+    rate = g.observe(event(3, "anomaly", 5, "warning", message="Unusual n0 message_rate: 0", **labels))
+    labels = alert_labels("system", "forecast", "disk_percent")
+    disk = g.observe(event(4, "forecast", 6, "warning", "system", "Forecast: disk full in 3 h", **labels))
+    assert down is latency is rate and len(down.members) == 3  # what the node's fall moved, with it
+    assert disk is not None and disk is not down  # the machine's own: an incident of its own
+    g.observe(event(2, "resolved", 30, "info"))
+    assert [down.members[i].firing for i in (1, 2, 3)] == [True, False, True]
+
+
+def test_two_anomalies_of_one_component_are_two_alerts_for_alertmanager():
+    def anomaly(series, field):
+        details = {"series": series, "field": field, "value": 1.0, **alert_labels(series, "anomaly", field)}
+        key = f"anomaly:{series}:{field}"
+        return {"key": key, "level": "warning", "component": "network", "message": "Unusual", "details": details}
+
+    latency, rate, node = (
+        anomaly("network", "average_latency"),
+        anomaly("network", "message_rate"),
+        anomaly("node:n0", "message_rate"),
+    )
+    assert labels(latency, "m:1")["alertname"] == "anomaly_average_latency"
+    assert labels(latency, "m:1") != labels(rate, "m:1")  # Alertmanager tells alerts apart by their labels
+    assert labels(node, "m:1") == {**labels(rate, "m:1"), "node": "n0"}
 
 
 def test_group_wait_group_interval_repeat_and_resolution():

@@ -28,7 +28,7 @@ from .anomaly import Episodes
 from .baseline import RobustMethod
 from .forecast import Trend, fit, window_text
 from .limits import CAPACITY, Limit, limits
-from .watch import Column, Columns
+from .watch import Column, Columns, alert_labels
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,7 @@ class Insight:
         unit = "" if column.unit == "1" else f" {column.unit}"  # a count or ratio has no unit to say
         message = f"Unusual {column.label}: {value:.4g}{unit}"
         details = {"series": column.series, "field": column.field, "value": float(value)}
+        details.update(alert_labels(column.series, "anomaly", column.field))
         if band is not None and i < band.lo.size and np.isfinite(band.lo[i]):
             lo, hi = float(band.lo[i]), float(band.hi[i])
             where = "above" if value > hi else "below" if value < lo else "back inside"
@@ -308,6 +309,7 @@ class Insight:
                 "eta_seconds": eta,
                 "per_day": forecast.trend.per_day,
                 "window_seconds": forecast.trend.window,
+                **alert_labels(series, "forecast", field),
             }
             message = f"Forecast: {forecast.text}"  # not capitalised: it may start with a node's name
             if alert_log.is_active(key):

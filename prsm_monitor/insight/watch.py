@@ -31,6 +31,18 @@ SKIPPED = frozenset(
 )
 
 
+def alert_labels(series: str, kind: str, field: str) -> dict[str, str]:
+    """What an anomaly or forecast alert of ``field`` in ``series`` carries in its details for
+    grouping and for Alertmanager: the node or model it is about (``node:node-3`` ->
+    ``{"node": "node-3"}``), so it joins that node's incident, and an ``alertname`` of its own
+    (``anomaly_average_latency``), so two of one component are two alerts there, not one."""
+    labels = {"alertname": f"{kind}_{field}"}
+    prefix, _, name = series.partition(":")
+    if name and prefix in ("node", "model"):
+        labels[prefix] = name
+    return labels
+
+
 @dataclass(frozen=True)
 class Column:
     """One watched value: ``series`` is the record it is read from (``system``,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-OPENING = frozenset({"fired", "escalated", "de-escalated", "error"})
+OPENING = frozenset({"fired", "escalated", "de-escalated", "error", "anomaly", "forecast"})
 CLOSING = frozenset({"resolved", "recovered"})
 CORRELATED = frozenset({"network", "ai"})  # components a node or model going away moves
 LABELS = ("node", "model")
