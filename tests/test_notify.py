@@ -149,12 +149,26 @@ def test_anomalies_and_forecasts_are_grouped_like_other_alerts():
     latency = g.observe(event(2, "anomaly", 4, "warning", message="Unusual average_latency: 43 ms", **labels))
     labels = alert_labels("node:n0", "anomaly", "message_rate")
     rate = g.observe(event(3, "anomaly", 5, "warning", message="Unusual n0 message_rate: 0", **labels))
+    labels = alert_labels("node:n1", "anomaly", "message_rate")  # another node's rate falls with n0
+    neighbour = g.observe(event(4, "anomaly", 6, "warning", message="Unusual n1 message_rate: 3", **labels))
     labels = alert_labels("system", "forecast", "disk_percent")
-    disk = g.observe(event(4, "forecast", 6, "warning", "system", "Forecast: disk full in 3 h", **labels))
-    assert down is latency is rate and len(down.members) == 3  # what the node's fall moved, with it
+    disk = g.observe(event(5, "forecast", 6, "warning", "system", "Forecast: disk full in 3 h", **labels))
+    assert down is latency is rate is neighbour and len(down.members) == 4  # what the node's fall moved
+    assert down.labels == {"node": "n0"}
     assert disk is not None and disk is not down  # the machine's own: an incident of its own
     g.observe(event(2, "resolved", 30, "info"))
-    assert [down.members[i].firing for i in (1, 2, 3)] == [True, False, True]
+    assert [down.members[i].firing for i in (1, 2, 3, 4)] == [True, False, True, True]
+
+
+def test_an_anomaly_seen_first_is_joined_by_its_cause_and_never_claims_a_node():
+    g = Grouper(Timers(group_window=60))
+    labels = alert_labels("node:n1", "anomaly", "message_rate")
+    first = g.observe(event(1, "anomaly", 0, "warning", message="Unusual n1 message_rate: 3", **labels))
+    assert first.labels == {}
+    down = g.observe(event(2, "fired", 3, message="Node n0 is down", node="n0"))
+    assert down is first and down.labels == {"node": "n0"}
+    later = g.observe(event(3, "fired", 100, message="Node n1 is down", node="n1"))
+    assert later is not first  # n1 going down is its own incident: the anomaly did not claim n1
 
 
 def test_two_anomalies_of_one_component_are_two_alerts_for_alertmanager():

@@ -7,7 +7,10 @@ An alert joins an incident by its ``node`` / ``model`` labels (from its details)
   ``group_window`` (and the incident takes its label);
 - a network or AI alert without labels joins the newest open labelled incident that started
   within ``group_window`` (a node going down also moves latency and model availability);
-- anything else (the machine's own alerts, a source failing) is an incident of its own.
+- anything else (the machine's own alerts, a source failing) is an incident of its own;
+- an anomaly or a forecast (a value that moved, not a cause) joins its node's or model's open
+  incident, else a network or AI one joins the newest open network or AI incident within
+  ``group_window`` whatever its label; it never opens an incident labelled with its node.
 
 An incident is open while one of its alerts fires. :meth:`Grouper.due` says which incidents
 to notify now, with ``group_wait`` (wait after the first alert, so the ones it causes come
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 
 OPENING = frozenset({"fired", "escalated", "de-escalated", "error", "anomaly", "forecast"})
 CLOSING = frozenset({"resolved", "recovered"})
+DERIVED = frozenset({"anomaly", "forecast"})  # a value that moved: it follows a cause, never names one
 CORRELATED = frozenset({"network", "ai"})  # components a node or model going away moves
 LABELS = ("node", "model")
 
@@ -164,7 +168,7 @@ class Grouper:
             member.level, member.message, member.details = event["level"], event["message"], details
             return incident
         member = Member(alert_id, key, event["level"], event["component"], event["message"], details, now)
-        incident = self._place(member, now)
+        incident = self._place_derived(member, now) if kind in DERIVED else self._place(member, now)
         incident.members[alert_id] = member
         incident.ended_at = None
         self._by_alert[alert_id] = incident
@@ -201,6 +205,25 @@ class Grouper:
             for incident in open_:
                 if incident.labels and now - incident.started <= window:
                     return incident
+        return self._new(labels, now)
+
+    def _place_derived(self, member: Member, now: float) -> Incident:
+        """An anomaly or forecast joins the open incident of its node or model, else (network
+        or AI) the newest open network or AI incident within ``group_window``, whatever its
+        label: when node-0 goes down, node-1's message rate falls with it. Otherwise it is an
+        incident of its own, without a label, which the cause may still join."""
+        labels = labels_of(member.details)
+        open_ = [i for i in reversed(self.incidents.values()) if i.open]
+        for incident in open_:
+            if any(incident.labels.get(k) == v for k, v in labels.items()):
+                return incident
+        if member.component in CORRELATED:
+            for incident in open_:
+                if incident.component in CORRELATED and now - incident.started <= self.timers.group_window:
+                    return incident
+        return self._new({}, now)
+
+    def _new(self, labels: dict[str, str], now: float) -> Incident:
         incident = Incident(self._next_id, labels, now)
         self._next_id += 1
         self.incidents[incident.id] = incident
