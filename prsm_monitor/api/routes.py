@@ -40,8 +40,6 @@ from ..anonymize import anonymize_frame
 from ..collector import MetricsCollector
 from ..config import ConfigError, Settings
 from ..fields import COMPONENTS, LEVELS
-from ..fleet import fleet_of, prometheus_fleet_of
-from ..fleet.summary import fleet_summary
 from ..health import health_report
 from ..notify.delivery_log import STATUSES
 from ..notify.view import notifications_view
@@ -259,6 +257,10 @@ class Api:
         return JSONResponse(settings_view(collector))
 
     async def fleet(self, request: Request) -> Response:
+        # imported here: prsm_monitor.fleet reads Prometheus, whose reader imports .exposition of this package
+        from ..fleet import fleet_of, prometheus_fleet_of
+        from ..fleet.summary import fleet_summary
+
         Query(request.query_params, ())
         collector = await self.collector()
         summary = fleet_summary(collector, fleet_of(collector), prometheus_fleet_of(collector), time.time())
