@@ -15,8 +15,8 @@ from prsm_monitor.config import ConfigError, Settings
 from prsm_monitor.insight.watch import alert_labels
 from prsm_monitor.notify.alertmanager import alertname, labels, payload
 from prsm_monitor.notify.delivery_log import DROPPED, FAILED, SENT, Delivery, DeliveryLog
-from prsm_monitor.notify.grouping import Grouper, Timers
-from prsm_monitor.notify.message import render
+from prsm_monitor.notify.grouping import Grouper, Member, Timers
+from prsm_monitor.notify.message import alert_lines, render
 from prsm_monitor.notify.notifier import Notifier
 from prsm_monitor.notify.sender import DeliveryFailed, Sender
 from prsm_monitor.notify.settings import NotifySettings, Route, check_notifications
@@ -169,6 +169,16 @@ def test_an_anomaly_seen_first_is_joined_by_its_cause_and_never_claims_a_node():
     assert down is first and down.labels == {"node": "n0"}
     later = g.observe(event(3, "fired", 100, message="Node n1 is down", node="n1"))
     assert later is not first  # n1 going down is its own incident: the anomaly did not claim n1
+
+
+def test_an_anomaly_is_told_by_its_message_and_value_without_its_bookkeeping():
+    details = {"series": "system", "field": "process_count", "value": 78.0, "low": 62.7, "high": 69.3}
+    message = "Unusual process_count: 78, above its normal 62.7 to 69.3"
+    member = Member(1, "anomaly:system:process_count", "warning", "system", message, details, fired_at=0.0)
+    member.details.update(alert_labels("system", "anomaly", "process_count"))
+    lines = alert_lines(member, now=20.0)
+    assert lines[0] == f"- WARNING system: {message}"
+    assert lines[1].startswith("  value now 78, for 20s") and len(lines) == 2  # no "context: series: system, ..."
 
 
 def test_two_anomalies_of_one_component_are_two_alerts_for_alertmanager():

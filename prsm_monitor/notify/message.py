@@ -8,7 +8,12 @@ from dataclasses import dataclass
 
 from .grouping import Incident, Member
 
-_KNOWN = {"rule", "field", "value", "threshold", "unit", "transition", "runbook_url", "description", "was"}
+_KNOWN = {"rule", "field", "value", "threshold", "unit", "transition", "runbook_url", "description", "was"} | {
+    "series",  # an anomaly's: its message names it, and says its normal band (low, high)
+    "alertname",
+    "low",
+    "high",
+}
 _HEADINGS = {
     "firing": "FIRING",
     "changed": "FIRING",
