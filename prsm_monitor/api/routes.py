@@ -350,8 +350,8 @@ def middleware(settings: Settings | None = None) -> list[Middleware]:
 
 def unavailable(error: ConfigError) -> tuple[list[BaseRoute], list[Middleware]]:
     """Routes and middleware for a process whose settings are bad: every API path and
-    Socket.IO's answer a JSON 503 naming the setting (so ``curl -f /health`` fails), never the dashboard's page,
-    and nothing else; the pages show the same error."""
+    Socket.IO's answer a JSON 503 naming the setting (so ``curl -f /health`` fails), never the
+    dashboard's page, and nothing else; the pages show the same error."""
     body = {
         "error": "configuration_error",
         "status": 503,
