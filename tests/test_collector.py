@@ -138,11 +138,11 @@ def test_a_tick_run_before_start_keeps_the_threads_schedule(no_demo):
     collector.collect_once()  # the first page view's tick
     collector.start()
     try:
-        wait_until(lambda: source.calls >= 3, timeout=10)
+        wait_until(lambda: source.calls >= 2, timeout=10)
     finally:
         collector.stop()
-    first, second, third = source.times[:3]
-    assert second - first >= 0.45 and third - second >= 0.45  # not a second tick at once: a rate over no time
+    first, second = source.times[:2]  # (later ticks keep their slots: one may follow a late one sooner)
+    assert second - first >= 0.45  # not a second tick at once, whose rates would span no time
 
 
 def test_an_overrunning_tick_skips_slots_instead_of_bunching(no_demo):
