@@ -12,10 +12,9 @@ from collections import Counter
 from collections.abc import Mapping
 
 from ..envvars import LOCAL_INSTANCE
+from ..fields import LEVELS
 from .poller import UP, Fleet, InstanceState
 from .prometheus import PrometheusFleet, ScrapedInstance
-
-LEVELS = ("critical", "error", "warning", "info")
 
 
 def figures(metrics: Mapping | None) -> dict:
