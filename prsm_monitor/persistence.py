@@ -173,10 +173,10 @@ class Retry:
                 journal = Journal(self.collector, self.baseline, {})
                 journal.rewind()  # everything this run has, into the directory
                 _journal(self.collector, writer, journal)
+                writer.start()  # before the store hands it out: store.close() joins its thread
                 store.writer, store.problem = writer, problem
                 log.info("history is saved in %s from now on", self.path)
                 _status(self.collector, writer.error)
-                writer.start()
             return
 
     def release(self) -> None:
