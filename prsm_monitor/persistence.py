@@ -99,8 +99,7 @@ def attach(collector) -> None:
             db = writer.db
             saved_settings = db.meta("settings") or {}
             active = db.meta("alerts.active") or []
-            # the alert events are also saved apart, so a flood of changes cannot push them out
-            collector.log.restore(db.events(EVENTS_RESTORED) + (db.meta("alerts.history") or []), active)
+            collector.log.restore(db.events(EVENTS_RESTORED) + _alert_events(db), active)
             blocked = _restore(collector, saved_settings, active)
             collector.silences.restore(db.meta("silences") or [], collector._clock())
             if any(a.get("key") == ALERT_KEY for a in active) and writer.error is None:
@@ -117,6 +116,19 @@ def attach(collector) -> None:
         _status(collector, store.problem)
     if writer is not None:
         writer.start()
+
+
+def _alert_events(db) -> list[dict]:
+    """The newest alert events saved, changes left out: the newest rows of the events table
+    may all be changes (a flood of settings writes), which must not push the alerts' own
+    history out of a restart."""
+    notices = ", ".join(f"'{kind}'" for kind in sorted(NOTICE))
+    query = (
+        "SELECT data FROM (SELECT seq, data FROM events WHERE coalesce(json_extract(data, '$.kind'), '') "
+        f"NOT IN ({notices}) ORDER BY seq DESC LIMIT ?) ORDER BY seq"
+    )
+    with db.reading() as conn:
+        return [json.loads(data) for (data,) in conn.execute(query, (EVENTS_RESTORED,))]
 
 
 def _journal(collector, writer: Writer, journal: Journal) -> None:
@@ -269,13 +281,9 @@ class Journal:
     def __call__(self) -> list[tuple]:
         collector = self.collector
         ops = []
-        alert_events = self.last_id == 0  # a new file: the alert history too
         for event in collector.log.events(since_id=self.last_id):
             ops.append(("event", event["id"], event["timestamp"], json.dumps(event, default=str)))
             self.last_id = event["id"]
-            alert_events = alert_events or event["kind"] not in NOTICE
-        if alert_events:  # kept apart from the events table, which a flood of changes may prune
-            ops.append(("meta", "alerts.history", json.dumps(collector.log.alert_events(), default=str)))
         revision = collector.version[1:]
         if revision != self.revision:
             self.revision = revision

@@ -82,3 +82,17 @@ def test_closing_stops_the_retry(tmp_path):
     blocker.unlink()  # usable now, but the collector is closed
     retry._thread.join(5)
     assert not retry._thread.is_alive() and not (tmp_path / "file").exists()
+
+
+def test_a_flood_of_changes_before_a_restart_keeps_the_alert_history(tmp_path):
+    first = Run(tmp_path)
+    alert = fire_memory_alert(first)
+    for i in range(1100):  # more changes than the log and the restore keep
+        first.collector.configure(thresholds={"disk": (80 + i % 10, 98)}, actor="flood")
+    first.tick()
+    end = first.close()
+    second = Run(tmp_path, start=end)
+    events = second.collector.get_alerts()
+    assert [e["id"] for e in events if e["kind"] == "fired"] == [alert["id"]]
+    assert sum(e["kind"] == "changed" for e in events) == 1000
+    second.close()

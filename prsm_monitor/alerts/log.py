@@ -174,11 +174,6 @@ class AlertLog:
                 selected = selected[-limit:] if limit > 0 else []
             return copy.deepcopy(selected)
 
-    def alert_events(self) -> list[dict]:
-        """The alert events alone (no notices), oldest first."""
-        with self._lock:
-            return copy.deepcopy(list(self._events))
-
     def restore(self, events: list[dict], active: list[dict]) -> None:
         """Take over the events and active alerts an earlier run saved (no new events); ids
         continue after the highest one seen. An event saved twice (a journal written again
