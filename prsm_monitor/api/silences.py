@@ -39,7 +39,7 @@ ENDPOINTS = {
     "POST /api/silences": 'create one: {"matchers": {"node": "node-0"}, "duration": "2h", "comment": "..."} '
     '(matchers: component, rule, level, node, model; or "ends_at" in epoch s)',
     "DELETE /api/silences/{id}": "expire a silence now",
-    "POST /api/alerts/{id}/ack": "acknowledge an active alert",
+    "POST /api/alerts/{id}/ack": "acknowledge an active alert (again: 200, already_acknowledged, nothing logged)",
 }
 
 
