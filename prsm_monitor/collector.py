@@ -12,6 +12,7 @@ import pandas as pd
 
 from .alerts import AlertLog, RuleState, default_rules, evaluate, firing
 from .alerts.custom import CustomAlerts
+from .alerts.log import Ack
 from .alerts.rules_file import RulesFile
 from .alerts.rules_file import reload as reload_rules
 from .alerts.silences import Silences
@@ -195,12 +196,13 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         or None when the alert was already active."""
         return self.custom.assert_alert(level, component, message, details, self._clock())
 
-    def acknowledge(self, alert_id: int, actor: str | None = None) -> bool:
-        """Acknowledge an active alert by its id; False if no active alert has it. With
-        ``actor`` (who did it) the acknowledgement is also logged as a ``changed`` event."""
+    def acknowledge(self, alert_id: int, actor: str | None = None) -> Ack:
+        """Acknowledge an active alert by its id: an :class:`Ack`, falsy if no active alert has
+        it. With ``actor`` (who did it) a new acknowledgement is also logged as a ``changed``
+        event; repeating it (``Ack.ALREADY``) logs nothing."""
         now = self._clock()
         done = self.log.acknowledge(alert_id, now, by=actor)
-        if done and actor is not None:
+        if done is Ack.DONE and actor is not None:
             alert = next((a for a in self.log.active() if a["id"] == alert_id), None)
             if alert is not None:
                 message = f"Acknowledged by {actor}: {alert['message']}"

@@ -24,8 +24,10 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 
 from .alerts import RuleState
+from .alerts.log import NOTICE
 from .config import SPECS_BY_RULE, ConfigError, Settings, check_history, check_interval, check_threshold
 from .store import HistoryStore
 from .store.datadir import DataDir, DirectoryInUse
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 ALERT_KEY = "store:history"
 EVENTS_RESTORED = 1000  # the alert log's length
 REDERIVED = ("rule:", "custom:", "source:", ALERT_KEY)  # active alerts that the first ticks confirm or resolve
+RETRY = "; history is kept in memory and the directory is tried again each second"
 
 
 def open_store(settings: Settings, capacity: int):
@@ -50,48 +53,53 @@ def open_store(settings: Settings, capacity: int):
     if settings.data_dir is None:
         return ring if remote is None else TieredStore(ring, remote=remote, remote_after=settings.retention_raw)
     store = TieredStore(ring, remote=remote, remote_after=settings.retention_raw)
+    writer, directory, store.problem = _open_disk(settings)
+    if writer is not None:
+        store.writer, store.lock = writer, directory
+    return store
+
+
+def _open_disk(settings: Settings) -> tuple[Writer | None, DataDir | None, tuple[str, str] | None]:
+    """``(writer, directory, problem)``: a writer on the locked data directory, or None and why not."""
     directory = DataDir(settings.data_dir)
     try:
         directory.acquire()
     except DirectoryInUse as error:
-        store.problem = ("locked", str(error))
-        return store
+        return None, None, ("locked", str(error))
     except OSError as error:
-        store.problem = ("readonly", f"History is not saved: {settings.data_dir} cannot be used ({error})")
-        return store
+        return None, None, ("readonly", f"History is not saved: {settings.data_dir} cannot be used ({error}){RETRY}")
     try:
         db, damaged = directory.open()
     except sqlite3.Error as error:
         directory.release()
         kind, message = describe(error, directory.db_path)
-        store.problem = (kind, message + "; history is kept in memory only until a restart")
-        return store
+        return None, None, (kind, message + RETRY)
     retention = {0: settings.retention_raw, 1: settings.retention_minute, 2: settings.retention_hour}
     cap = None if settings.retention_max_mb is None else int(settings.retention_max_mb * 1024 * 1024)
-    store.writer = Writer(db, retention, cap, reopen=directory.replace)
-    store.lock = directory
+    writer = Writer(db, retention, cap, reopen=directory.replace)
+    problem = None
     if damaged:
-        store.writer.error = store.problem = ("corrupt", damaged + " and history starts again from now")
-    return store
+        problem = writer.error = ("corrupt", damaged + " and history starts again from now")
+    return writer, directory, problem
 
 
 def attach(collector) -> None:
     """Restore what an earlier run saved into ``collector`` and start journaling (no-op for
-    a memory-only store)."""
+    a memory-only store). A data directory that could not be used is tried again each second."""
     store = collector.store
     if not isinstance(store, TieredStore):
         return
     if store.remote is not None:
         store.remote.catalog = lambda: collector.fields
     writer = store.writer
+    baseline = _settings(collector)  # what the environment and defaults give this run
     if writer is not None:
-        baseline = _settings(collector)  # what the environment and defaults give this run
         blocked: dict = {}
         try:
             db = writer.db
             saved_settings = db.meta("settings") or {}
             active = db.meta("alerts.active") or []
-            collector.log.restore(db.events(EVENTS_RESTORED), active)
+            collector.log.restore(db.events(EVENTS_RESTORED) + _alert_events(db), active)
             blocked = _restore(collector, saved_settings, active)
             collector.silences.restore(db.meta("silences") or [], collector._clock())
             if any(a.get("key") == ALERT_KEY for a in active) and writer.error is None:
@@ -100,12 +108,95 @@ def attach(collector) -> None:
             log.warning("the saved alert log and settings could not be read: %s", error)
             problem = ("error", f"The saved alert log and settings could not be read ({error}); they start afresh")
             store.problem = writer.error = store.problem or problem  # resolved by the first commit
-        writer.journal.append(Journal(collector, baseline, blocked))
-        writer.on_status = lambda error: _status(collector, error)
+        _journal(collector, writer, Journal(collector, baseline, blocked))
+    elif collector.settings.data_dir is not None and store.problem is not None:
+        store.lock = Retry(collector, baseline)  # store.close() (its lock's release) stops it
+        store.lock.start()
     if store.problem is not None:
         _status(collector, store.problem)
     if writer is not None:
         writer.start()
+
+
+def _alert_events(db) -> list[dict]:
+    """The newest alert events saved, changes left out: the newest rows of the events table
+    may all be changes (a flood of settings writes), which must not push the alerts' own
+    history out of a restart."""
+    notices = ", ".join(f"'{kind}'" for kind in sorted(NOTICE))
+    query = (
+        "SELECT data FROM (SELECT seq, data FROM events WHERE coalesce(json_extract(data, '$.kind'), '') "
+        f"NOT IN ({notices}) ORDER BY seq DESC LIMIT ?) ORDER BY seq"
+    )
+    with db.reading() as conn:
+        return [json.loads(data) for (data,) in conn.execute(query, (EVENTS_RESTORED,))]
+
+
+def _journal(collector, writer: Writer, journal: Journal) -> None:
+    """Journal into ``writer``; a file moved aside after damage gets everything again."""
+    writer.journal.append(journal)
+    writer.on_status = lambda error: _status(collector, error)
+    reopen = writer.reopen
+    if reopen is not None:
+
+        def reopen_and_rewind():
+            opened = reopen()
+            journal.rewind()  # the new file gets the events, silences, acks and settings of the old one
+            return opened
+
+        writer.reopen = reopen_and_rewind
+
+
+class Retry:
+    """Tries a data directory that could not be used again each second; once it can, history
+    is saved from then on, with this run's alert log, silences and settings (which were in
+    effect: an earlier run's saved state in the directory is replaced, not restored).
+
+    Stands in as the store's ``lock``: :meth:`release` (called by ``store.close()``) stops it."""
+
+    def __init__(self, collector, baseline: dict, every: float = 1.0):
+        self.collector = collector
+        self.baseline = baseline
+        self.every = every
+        self.path = collector.settings.data_dir
+        self.directory: DataDir | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="prsm-data-dir-retry", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                writer, directory, problem = _open_disk(self.collector.settings)
+            except Exception:  # noqa: BLE001 - a bug of ours: try again, never stop the retries silently
+                log.exception("trying the data directory again failed")
+                continue
+            if writer is None:
+                continue
+            with self._lock:
+                if self._stop.is_set():  # closed meanwhile
+                    writer.db.close()
+                    directory.release()
+                    return
+                self.directory = directory
+                store = self.collector.store
+                journal = Journal(self.collector, self.baseline, {})
+                journal.rewind()  # everything this run has, into the directory
+                _journal(self.collector, writer, journal)
+                writer.start()  # before the store hands it out: store.close() joins its thread
+                store.writer, store.problem = writer, problem
+                log.info("history is saved in %s from now on", self.path)
+                _status(self.collector, writer.error)
+            return
+
+    def release(self) -> None:
+        with self._lock:
+            self._stop.set()
+            directory, self.directory = self.directory, None
+        if directory is not None:
+            directory.release()
 
 
 def _status(collector, error) -> None:
@@ -182,6 +273,11 @@ class Journal:
         self.baseline = baseline
         self.blocked = blocked
 
+    def rewind(self) -> None:
+        """Report everything again with the next batch (a new, empty file)."""
+        self.last_id = 0
+        self.revision = self.silences_revision = None
+
     def __call__(self) -> list[tuple]:
         collector = self.collector
         ops = []
@@ -221,4 +317,4 @@ def data_dir_of(collector) -> str | None:
     """The directory the collector's history is saved in (None: memory only)."""
     store = collector.store
     lock = getattr(store, "lock", None)
-    return None if lock is None else os.fspath(lock.path)
+    return None if lock is None or getattr(store, "writer", None) is None else os.fspath(lock.path)

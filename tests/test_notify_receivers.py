@@ -110,7 +110,7 @@ def test_webhook_and_email_get_the_incident_and_its_resolution(webhook, smtp):
         collector.close()
 
 
-def test_dead_and_slow_endpoints_fail_after_retries_and_cost_the_collector_nothing(webhook):
+def test_dead_and_slow_endpoints_fail_and_cost_the_collector_nothing(webhook):
     hanging = Hanging(10.0)
     dead, slow = refused_url(), hanging.url
     notify = NotifySettings(
@@ -132,10 +132,9 @@ def test_dead_and_slow_endpoints_fail_after_retries_and_cost_the_collector_nothi
         by_target = {d["target"].split("?")[0]: d for d in deliveries.entries()}
         refused, silent = by_target[dead], by_target[slow]
         assert refused["status"] == silent["status"] == "failed"
-        assert refused["attempts"] == silent["attempts"] == 3 and len(silent["errors"]) == 3
-        assert "Connection error" in refused["error"]
-        assert all(reason.endswith("s)") for reason in silent["errors"])  # each attempt ended at its time limit
-        assert hanging.connections >= 3
+        assert refused["attempts"] == 3 and "Connection error" in refused["error"]  # never reached: retried
+        # the silent one took the notification and never answered: it may have it, so it is not sent again
+        assert silent["attempts"] == 1 and hanging.connections == 1 and "not sent again" in silent["error"]
         print("\nrefused:", refused["errors"], "\nslow:", silent["errors"])
         stats = collector.latest("collector")
         assert stats["missed_ticks_total"] == 0, stats  # the tick never waited for a delivery

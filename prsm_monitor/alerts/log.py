@@ -1,10 +1,20 @@
-"""The alert log: active alerts, a bounded history of events, acknowledgement."""
+"""The alert log: active alerts, a bounded history of events, acknowledgement.
+
+The history is two bounded lists: alert events (fired, resolved, escalated, ...) and notices
+(``changed``: settings, silences, acknowledgements). A flood of changes (thousands of settings
+writes) therefore evicts older changes only, never the alerts' own history; each list keeps
+``history`` events and readers see both merged in id order. Acknowledging an alert that is
+already acknowledged changes nothing (:meth:`AlertLog.acknowledge` says so), so repeating it
+logs nothing either.
+"""
 
 from __future__ import annotations
 
 import copy
+import heapq
 import threading
 from collections import deque
+from enum import Enum
 
 from ..fields import LEVELS
 
@@ -17,6 +27,17 @@ NOTICE = frozenset({"changed"})  # history only: settings changes and the like
 KINDS = OPENING | CLOSING | NOTICE
 
 
+class Ack(Enum):
+    """What :meth:`AlertLog.acknowledge` did."""
+
+    DONE = "acknowledged"  # the alert was not acknowledged, now it is
+    ALREADY = "already acknowledged"  # nothing changed
+    UNKNOWN = "no such active alert"
+
+    def __bool__(self) -> bool:  # truthy when the alert is (now) acknowledged
+        return self is not Ack.UNKNOWN
+
+
 class AlertLog:
     """Consumes alert events. Each event gets an increasing ``id``; readers that remember
     the last id they saw (``events(since_id=...)``) get each event exactly once.
@@ -25,7 +46,8 @@ class AlertLog:
     """
 
     def __init__(self, history: int = 1000):
-        self._events: deque[dict] = deque(maxlen=history)
+        self._events: deque[dict] = deque(maxlen=history)  # alert events
+        self._notices: deque[dict] = deque(maxlen=history)  # changes: never evict alert events
         self._active: dict[str, dict] = {}
         self._next_id = 1
         self.revision = 0  # grows with every event and acknowledgement: readers can cache per revision
@@ -71,7 +93,7 @@ class AlertLog:
                 "message": message,
                 "details": dict(details or {}),
             }
-            self._events.append(event)
+            (self._notices if kind in NOTICE else self._events).append(event)
             self.revision += 1
             return copy.deepcopy(event)
 
@@ -115,15 +137,19 @@ class AlertLog:
             alerts = copy.deepcopy(list(self._active.values()))
         return sorted(alerts, key=lambda a: (-LEVELS.index(a["level"]), -a["started"]))
 
-    def acknowledge(self, alert_id: int, timestamp: float, by: str | None = None) -> bool:
-        """Mark an active alert as seen (``by``: who). False when no active alert has that id."""
+    def acknowledge(self, alert_id: int, timestamp: float, by: str | None = None) -> Ack:
+        """Mark an active alert as seen (``by``: who). :attr:`Ack.ALREADY` (nothing changed,
+        the first acknowledgement's time and name stay) when it is acknowledged already;
+        :attr:`Ack.UNKNOWN` (falsy) when no active alert has that id."""
         with self._lock:
             for alert in self._active.values():
                 if alert["id"] == alert_id:
+                    if alert.get("acknowledged"):
+                        return Ack.ALREADY
                     alert.update(acknowledged=True, acknowledged_at=timestamp, acknowledged_by=by)
                     self.revision += 1
-                    return True
-        return False
+                    return Ack.DONE
+        return Ack.UNKNOWN
 
     def events(
         self,
@@ -138,7 +164,7 @@ class AlertLog:
         with self._lock:
             selected = [
                 e
-                for e in self._events
+                for e in heapq.merge(self._events, self._notices, key=lambda e: e["id"])
                 if e["id"] > since_id
                 and (level is None or e["level"] == level)
                 and (component is None or e["component"] == component)
@@ -150,14 +176,18 @@ class AlertLog:
 
     def restore(self, events: list[dict], active: list[dict]) -> None:
         """Take over the events and active alerts an earlier run saved (no new events); ids
-        continue after the highest one seen."""
+        continue after the highest one seen. An event saved twice (a journal written again
+        into a new file) is taken once."""
         with self._lock:
-            self._events.extend(copy.deepcopy(events))
+            unique = {e["id"]: e for e in events}
+            for event in sorted(unique.values(), key=lambda e: e["id"]):
+                (self._notices if event.get("kind") in NOTICE else self._events).append(copy.deepcopy(event))
             self._active = {a["key"]: copy.deepcopy(a) for a in active if "key" in a}
-            ids = [e["id"] for e in self._events] + [a["id"] for a in self._active.values()]
+            ids = [e["id"] for e in (*self._events, *self._notices)] + [a["id"] for a in self._active.values()]
             self._next_id = max([self._next_id - 1, *ids]) + 1
             self.revision += 1
 
     def resize(self, history: int) -> None:
         with self._lock:
             self._events = deque(self._events, maxlen=history)
+            self._notices = deque(self._notices, maxlen=history)

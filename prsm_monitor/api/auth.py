@@ -20,6 +20,13 @@ from .http import ApiError, is_health_path, is_served_path
 log = logging.getLogger(__name__)
 
 REALM = 'Bearer realm="prsm-monitor"'
+VERIFIED = "prsm_token_verified"  # key in the ASGI scope's state: TokenAuth checked the token
+
+
+def token_verified(scope: Scope) -> bool:
+    """Did :class:`TokenAuth` verify this request's bearer token (not merely see a header)?"""
+    state = scope.get("state")
+    return bool(state and state.get(VERIFIED))
 
 
 class TokenSource:
@@ -99,6 +106,7 @@ class TokenAuth:
                 header = value
                 break
         if authorized(header, token):
+            scope.setdefault("state", {})[VERIFIED] = True  # the identity the audit log may name
             await self.app(scope, receive, send)
             return
         if header is None:

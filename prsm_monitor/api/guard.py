@@ -6,7 +6,12 @@
 - **Host** (against DNS rebinding, where a web page's own name is made to point at this
   machine): a name must be ``localhost``, the configured address (``PRSM_DASHBOARD_HOST`` or
   Streamlit's ``server.address``) or match ``PRSM_ALLOWED_HOSTS``; IP addresses pass (a
-  rebinding attack needs a name). Others get a JSON 400.
+  rebinding attack needs a name). Others get a JSON 400. The dashboard's own websocket
+  (``/_stcore/stream``) follows the same names through Streamlit's ``server.allowedHosts``
+  (:func:`apply_to_streamlit`); Streamlit matches names exactly, so there the IP addresses are
+  this machine's own, and another one (a NAT or port mapping) goes into ``PRSM_ALLOWED_HOSTS``.
+- **Methods**: one the API does not know (``TRACE``, ``CONNECT``, a lower-case ``get``:
+  methods are case-sensitive) gets a JSON 405, like a known method a route does not take.
 - **Writes** (any method but GET, HEAD and OPTIONS): without an API token, only from a
   loopback client that no proxy forwarded; with one, the token is checked by
   :class:`~.auth.TokenAuth` first. When operators are configured (``PRSM_OPERATORS`` or
@@ -18,13 +23,18 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
+import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+import psutil
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .auth import TokenSource
-from .http import ApiError, echo, is_served_path
+from .http import ALL_METHODS, ApiError, echo, is_served_path
+
+log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORWARDING_HEADERS = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
@@ -100,6 +110,44 @@ class HostPolicy:
                 return True
         return False
 
+    def streamlit_hosts(self, addresses: Iterable[str]) -> list[str]:
+        """These rules as Streamlit's ``server.allowedHosts`` (exact names and ``*.`` suffixes),
+        with ``addresses`` (this machine's) standing in for "any IP address"."""
+        hosts = {"localhost", "*.localhost", *self.names, *addresses}
+        for pattern in self.allowed:
+            if pattern == "*":
+                return ["*"]
+            hosts.update((pattern[1:], "*" + pattern) if pattern.startswith(".") else (pattern,))
+        return sorted(h for h in hosts if h)
+
+
+def machine_addresses() -> list[str]:
+    """The IP addresses of this machine's interfaces, loopback included."""
+    found = {"127.0.0.1", "::1"}
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            if address.family in (socket.AF_INET, socket.AF_INET6):
+                found.add(address.address.split("%")[0])  # an IPv6 scope (fe80::1%eth0) is not in a Host
+    return sorted(found)
+
+
+def apply_to_streamlit(policy: HostPolicy) -> list[str] | None:
+    """Set Streamlit's ``server.allowedHosts`` (read on each websocket connection) to ``policy``'s
+    names, added to any that ``.streamlit/config.toml`` lists; ``*`` there is kept as it is.
+    Returns the list set (None without Streamlit)."""
+    try:
+        from streamlit import config
+    except ImportError:  # the API on its own (build_app): no dashboard socket to guard
+        return None
+    configured = list(config.get_option("server.allowedHosts") or [])
+    if "*" in configured:
+        return configured
+    hosts = policy.streamlit_hosts(machine_addresses())
+    hosts = ["*"] if "*" in hosts else sorted(set(configured) | set(hosts))
+    config.set_option("server.allowedHosts", hosts, "prsm_monitor.api.guard (PRSM_ALLOWED_HOSTS)")
+    log.info("the dashboard's websocket answers the Host names %s", ", ".join(hosts))
+    return hosts
+
 
 class ApiGuard:
     """A JSON 400 for unsafe paths and, with a :class:`HostPolicy`, for unknown ``Host`` names."""
@@ -111,6 +159,16 @@ class ApiGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_served_path(scope["path"]):
             await self.app(scope, receive, send)
+            return
+        if scope["method"] not in ALL_METHODS:
+            error = ApiError(
+                405,
+                "method_not_allowed",
+                f"{echo(scope['method'])!r} is not a method this API answers (methods are case-sensitive): "
+                f"use {', '.join(ALL_METHODS)}",
+                headers={"Allow": ", ".join(ALL_METHODS)},
+            )
+            await error.response()(scope, receive, send)
             return
         problem = path_problem(scope["path"])
         if problem:

@@ -20,6 +20,9 @@ from ..config import parse_boolean
 
 MAX_ECHO = 200  # characters of a bad value repeated in an error body
 SERVED_ROOTS = ("/api", "/health", "/metrics")  # the API answers these paths and everything under them
+# The methods the API's routes answer (each route a JSON 405 for those it does not take); any
+# other (TRACE, CONNECT, a lower-case "get": methods are case-sensitive) is a JSON 405 before routing.
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def is_served_path(path: str) -> bool:

@@ -46,8 +46,8 @@ from ..notify.view import notifications_view
 from .auth import ApiCORS, TokenAuth, TokenSource
 from .cache import PerVersion
 from .exposition import Exposition
-from .guard import ApiGuard, HostPolicy, WriteGuard
-from .http import SERVED_ROOTS, ApiError, JSONResponse, Query, bad_parameter, dumps, echo
+from .guard import ApiGuard, HostPolicy, WriteGuard, apply_to_streamlit
+from .http import ALL_METHODS, SERVED_ROOTS, ApiError, JSONResponse, Query, bad_parameter, dumps, echo
 from .settings import json_body, settings_changes, settings_view
 from .silences import ENDPOINTS as SILENCE_ENDPOINTS
 from .silences import SilenceRoutes, actor
@@ -60,7 +60,6 @@ HISTORY_COMPONENTS = (*COMPONENTS, "collector")
 MAX_MINUTES = 366 * 24 * 60  # a year and a day
 MAX_POINTS = 100_000  # rows in one historical answer; longer windows are downsampled
 MAX_EPOCH = 253_402_300_799  # 9999-12-31
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 ENDPOINTS = {
     "GET /api/metrics": "latest metrics of every component, the last 10 alert events and the active alerts",
@@ -335,10 +334,13 @@ def middleware(settings: Settings | None = None) -> list[Middleware]:
     :mod:`.tcp`); paths and ``Host`` (:class:`~.guard.ApiGuard`); with ``PRSM_CORS_ORIGINS``,
     CORS for those origins; the token (``PRSM_API_TOKEN`` or the ``api_token`` secret); who may
     write (:class:`~.guard.WriteGuard`). ``settings`` default to the environment (a bad value
-    raises ConfigError)."""
+    raises ConfigError). The same Host names go to Streamlit's ``server.allowedHosts``, for the
+    dashboard's own websocket."""
     settings = settings if settings is not None else Settings.from_env()
     tokens = TokenSource(settings.api_token)
-    stack = [Middleware(NoDelay), Middleware(ApiGuard, hosts=HostPolicy.from_settings(settings))]
+    hosts = HostPolicy.from_settings(settings)
+    apply_to_streamlit(hosts)
+    stack = [Middleware(NoDelay), Middleware(ApiGuard, hosts=hosts)]
     if settings.cors_origins:
         stack.append(Middleware(ApiCORS, origins=settings.cors_origins))
     stack.append(Middleware(TokenAuth, tokens=tokens, health=settings.health_auth))

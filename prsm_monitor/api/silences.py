@@ -7,10 +7,13 @@
   ``created_by``.
 - ``DELETE /api/silences/{id}`` (or ``DELETE /api/silences?id=...``): expire it now.
 - ``POST /api/alerts/{id}/ack``: acknowledge an active alert (optional body ``{"by": "..."}``).
+  Idempotent: acknowledging it again answers 200 with ``"already_acknowledged": true`` and
+  changes and logs nothing (the first acknowledgement's time and name stay).
 
 Writes pass the API's :class:`~.guard.WriteGuard` like every write. Who did it is the
-body's ``created_by`` / ``by`` (default ``API client``), with how the request was allowed
-(token or loopback): it goes into the alert log.
+body's ``created_by`` / ``by`` (default ``API client``), with how the request was allowed:
+``token`` only when :class:`~.auth.TokenAuth` verified one, else ``this machine`` (a bearer
+header sent to an API with no token configured proves nothing): it goes into the alert log.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..alerts.log import Ack
 from ..alerts.silences import MAX_NAME, check_duration
 from ..config import ConfigError
+from .auth import token_verified
 from .http import JSONResponse, Query, bad_parameter, echo
 from .settings import json_body
 
@@ -34,7 +39,7 @@ ENDPOINTS = {
     "POST /api/silences": 'create one: {"matchers": {"node": "node-0"}, "duration": "2h", "comment": "..."} '
     '(matchers: component, rule, level, node, model; or "ends_at" in epoch s)',
     "DELETE /api/silences/{id}": "expire a silence now",
-    "POST /api/alerts/{id}/ack": "acknowledge an active alert",
+    "POST /api/alerts/{id}/ack": "acknowledge an active alert (again: 200, already_acknowledged, nothing logged)",
 }
 
 
@@ -44,7 +49,7 @@ def actor(request: Request, given, field: str = "created_by") -> str:
         not isinstance(given, str) or not given.strip() or len(given) > MAX_NAME or not given.isprintable()
     ):
         raise bad_parameter(field, echo(given), f"a name of 1 to {MAX_NAME} printable characters on one line")
-    via = "token" if request.headers.get("authorization") else "this machine"
+    via = "token" if token_verified(request.scope) else "this machine"
     return f"{given.strip() if given else 'API client'} (API, {via})"
 
 
@@ -140,7 +145,11 @@ class SilenceRoutes:
         body = _body(body, ("by",))
         who = actor(request, body.get("by"), "by")
         collector = await self.collector()
-        if not collector.acknowledge(int(raw), who):
+        done = collector.acknowledge(int(raw), who)
+        if not done:
             raise bad_parameter("id", int(raw), "the id of an active alert (GET /api/alerts?active=true)", status=404)
         alert = next((a for a in collector.get_active_alerts() if a["id"] == int(raw)), None)
-        return JSONResponse({"acknowledged": True, "alert": alert})
+        already = done is Ack.ALREADY  # idempotent: 200, nothing changed, nothing logged
+        return JSONResponse(
+            {"acknowledged": True, "already_acknowledged": already, "message": done.value, "alert": alert}
+        )

@@ -10,6 +10,10 @@ from .sender import DeliveryFailed
 _TYPES = {"critical": "failure", "error": "failure", "warning": "warning", "info": "info", "resolved": "success"}
 
 
+CALL_GRACE = 0.5  # seconds past the read limit before Apprise gives up on the whole call
+CONNECT_SHARE = 0.5  # of the timeout, for making the connection: an attempt that fails sooner never sent
+
+
 class AppriseChannel:
     """Sends :class:`~.message.Message` objects to one Apprise URL."""
 
@@ -24,14 +28,19 @@ class AppriseChannel:
         self.target = _shown(self._service.url(privacy=True))  # passwords hidden, for the delivery log
 
     def send(self, message: Message, timeout: float) -> None:
-        """Deliver within ``timeout`` seconds (connect and read each, and the whole call);
-        raise :class:`DeliveryFailed` with Apprise's own reason otherwise."""
+        """Deliver within ``timeout`` seconds (``PRSM_NOTIFY_TIMEOUT``; Apprise's own 4 s
+        defaults do not apply): the connection within half of it, the answer within all of it
+        after that. Raise :class:`DeliveryFailed` with Apprise's own reason otherwise, marked
+        ``maybe_delivered`` when the attempt failed only after the full time: the connection
+        was made and the notification sent, and only the answer is missing (Apprise reports
+        both cases with the same words, so the time tells them apart)."""
         # a fresh plugin each time: Apprise throttles a reused one (5 s between e-mails), which
         # would hold up the one sender thread; the incident timers already pace notifications
-        service = self._apprise.Apprise.instantiate(self.url)
-        service.socket_connect_timeout = min(service.socket_connect_timeout or timeout, timeout)
-        service.socket_read_timeout = min(service.socket_read_timeout or timeout, timeout)
-        notifier = self._apprise.Apprise()
+        asset = self._apprise.AppriseAsset(service_timeout=timeout + CALL_GRACE)  # its default: 60 s
+        service = self._apprise.Apprise.instantiate(self.url, asset=asset)
+        service.socket_connect_timeout = timeout * CONNECT_SHARE
+        service.socket_read_timeout = timeout
+        notifier = self._apprise.Apprise(asset=asset)
         notifier.add(service)
         kind = "resolved" if message.resolved else message.level
         result = notifier.notify(
@@ -39,16 +48,18 @@ class AppriseChannel:
             title=message.title,
             notify_type=_TYPES.get(kind, "info"),
             body_format="text",
-            timeout=timeout,
+            timeout=timeout + CALL_GRACE,
             log_level=logging.WARNING,
         )
         if result.status != 0:
-            raise DeliveryFailed(_reason(result))
+            reason, elapsed = _reason(result)
+            timed_out = getattr(result.status, "name", "") == "TIMEOUT"
+            raise DeliveryFailed(reason, maybe_delivered=timed_out or elapsed >= timeout)
 
 
-def _reason(result) -> str:
-    """The warnings and errors Apprise logged for the attempt (or its status), and how long
-    it took: a refused connection fails at once, a silent one at the time limit."""
+def _reason(result) -> tuple[str, float]:
+    """The warnings and errors Apprise logged for the attempt (or its status), with how long
+    it took (a refused connection fails at once, a silent one at the time limit), and that time."""
     messages, elapsed = [], 0.0
     for service_result in result:
         for attempt in service_result.attempts:
@@ -56,7 +67,7 @@ def _reason(result) -> str:
             elapsed += attempt.elapsed
     status = getattr(result.status, "name", str(result.status)).lower()
     reason = "; ".join(dict.fromkeys(m for m in messages if m)) or f"Apprise reported {status}"
-    return f"{reason} (after {elapsed:.2f} s)"
+    return f"{reason} (after {elapsed:.2f} s)", elapsed
 
 
 _NOISE = {"overflow", "retry", "wait", "optional", "method", "cto", "rto"}  # Apprise's defaults, in every URL

@@ -5,6 +5,11 @@ drops it, logged as ``dropped``). The thread attempts each delivery with a time 
 a failed attempt is retried after ``backoff`` seconds, doubling each time, up to
 ``retries`` times, then logged as ``failed`` with each attempt's reason. A delivery
 waiting for its retry does not hold up the others.
+
+Only an attempt the receiver certainly did not get is retried (refused, unreachable, a
+connection that timed out, an error answer). One that sent the whole notification and then
+timed out waiting for the answer (:attr:`DeliveryFailed.maybe_delivered`) is logged as
+``failed`` and never sent again: the receiver may have it, and a retry would repeat it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,15 @@ log = logging.getLogger(__name__)
 
 
 class DeliveryFailed(Exception):
-    """A channel could not deliver; ``str()`` says why, in words for the delivery log."""
+    """A channel could not deliver; ``str()`` says why, in words for the delivery log.
+    ``maybe_delivered``: the notification went out and only the answer is missing."""
+
+    def __init__(self, reason: str, maybe_delivered: bool = False):
+        super().__init__(reason)
+        self.maybe_delivered = maybe_delivered
+
+
+NOT_RESENT = "; not sent again: it was sent in full and the receiver may have it"
 
 
 Send = Callable[[float], None]  # send(timeout): returns when the receiver accepted, else raises
@@ -100,6 +113,9 @@ class Sender:
             send(self.timeout)
         except Exception as exc:  # noqa: BLE001 - any failure is a reason in the log
             reason = str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}"
+            if getattr(exc, "maybe_delivered", False):
+                self.deliveries.update(delivery, attempts=attempts, status=FAILED, error=reason + NOT_RESENT)
+                return
             if attempts > self.retries:
                 self.deliveries.update(delivery, attempts=attempts, status=FAILED, error=reason)
                 return

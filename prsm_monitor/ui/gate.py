@@ -2,7 +2,8 @@
 
 - ``[auth]`` in ``.streamlit/secrets.toml``: OpenID Connect login with ``st.login``.
 - else ``PRSM_DASHBOARD_PASSWORD`` (or a ``password`` secret): a password form; a viewer
-  who got it right is remembered for the session.
+  who got it right is remembered for the session; wrong ones are logged and slow the client
+  down (:mod:`.attempts`).
 - else the dashboard is open.
 
 A broken configuration closes the page rather than opening it.
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from ..config import ConfigError, Settings
+from . import attempts
 
 SESSION_KEY = "gate_password_digest"
 _PROCESS_KEY = os.urandom(32)  # session marks are valid for this process and this password only
@@ -80,9 +82,16 @@ def _require_password(password: str) -> None:
         given = st.text_input("Password", type="password", key="gate_password_input")
         submitted = st.form_submit_button("Log in", type="primary")
     if submitted:
+        who = attempts.client()
+        wait = attempts.DASHBOARD.wait(who)
+        if wait > 0:  # not even checked: guessing gets slower with each wrong password
+            st.error(attempts.refusal(wait), icon=":material/timer:")
+            st.stop()
         if hmac.compare_digest(_digest(given), expected):
+            attempts.DASHBOARD.succeeded(who)
             st.session_state[SESSION_KEY] = expected
             st.rerun()
+        attempts.DASHBOARD.failed(who)
         st.error("Wrong password.", icon=":material/error:")
     st.stop()
 

@@ -3,7 +3,8 @@
 - Neither ``PRSM_OPERATORS`` nor ``PRSM_OPERATOR_PASSWORD`` set (a developer's own machine):
   everyone may change everything, as before.
 - ``PRSM_OPERATORS``: the ``st.login`` users with those e-mails may.
-- ``PRSM_OPERATOR_PASSWORD``: whoever enters it in the sidebar may, for that session.
+- ``PRSM_OPERATOR_PASSWORD``: whoever enters it in the sidebar may, for that session;
+  wrong ones are logged and slow the client down (:mod:`.attempts`).
 
 Everyone else is a viewer: the controls that change shared state (thresholds, demo faults,
 silences, acknowledgements, history settings) are drawn disabled, with :attr:`Role.reason`
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ..config import Settings
+from . import attempts
 
 SESSION_KEY = "roles_operator_digest"
 _PROCESS_KEY = os.urandom(32)  # an unlocked session is valid for this process and this password only
@@ -107,7 +109,14 @@ def operator_unlock(settings: Settings) -> None:
             given = st.text_input("Operator password", type="password", key="roles_password")
             submitted = st.form_submit_button("Unlock controls", width="stretch")
         if submitted:
+            who = attempts.client()
+            wait = attempts.OPERATOR.wait(who)
+            if wait > 0:  # not even checked: guessing gets slower with each wrong password
+                st.error(attempts.refusal(wait), icon=":material/timer:")
+                return
             if hmac.compare_digest(_digest(given), _digest(settings.operator_password)):
+                attempts.OPERATOR.succeeded(who)
                 st.session_state[SESSION_KEY] = _digest(settings.operator_password)
                 st.rerun()
+            attempts.OPERATOR.failed(who)
             st.error("Wrong operator password.", icon=":material/error:")
