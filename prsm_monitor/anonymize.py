@@ -113,7 +113,7 @@ def known_names(collector) -> dict[str, str]:
     for row in (latest.get("network") or {}).get("nodes") or ():
         names[str(row.get("name", ""))] = "node"
     ai = latest.get("ai") or {}
-    for model in ai.get("model_distribution") or {}:
+    for model in ai.get("models_by_name") or {}:
         names[str(model)] = "model"
     for row in ai.get("models") or ():
         names[str(row.get("node", ""))] = "node"
