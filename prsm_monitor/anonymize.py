@@ -9,8 +9,10 @@ memory-only mode it lives as long as the process.
 :func:`anonymizer_for` gathers the names a collector knows (its nodes, their addresses, its
 models, this machine's host names); :meth:`Anonymizer.frame` applies it to a DataFrame
 (column names and text cells; numbers are left alone), :meth:`Anonymizer.value` to JSON-like
-data. ``PRSM_ANONYMIZE=true`` applies it to every history answer of the API; the dashboard's
-CSV/JSON downloads call :func:`anonymize_frame`.
+data. ``PRSM_ANONYMIZE=true`` applies it to every output of the API (``/api/metrics``,
+``/api/historical``, ``/api/alerts``, ``/metrics``, the event stream and Socket.IO's events;
+``?anonymize=true`` asks for it per request, see :func:`shown`); the dashboard's CSV/JSON
+downloads call :func:`anonymize_frame`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 import secrets
 import socket
 import threading
+import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -131,11 +134,40 @@ def _hosts() -> Iterable[str]:
     return [h for h in found if h and h not in ("localhost", "localhost.localdomain")]
 
 
+_cached: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # collector -> (version, Anonymizer)
+_cache_lock = threading.Lock()
+
+
 def anonymizer_for(collector) -> Anonymizer:
-    """An :class:`Anonymizer` for what ``collector`` knows, salted from its data directory."""
+    """An :class:`Anonymizer` for what ``collector`` knows, salted from its data directory;
+    made once per collector version (a tick, an alert event or a settings change)."""
     from .persistence import data_dir_of
 
-    return Anonymizer(salt_for(data_dir_of(collector)), known_names(collector))
+    version = getattr(collector, "version", None)
+    with _cache_lock:
+        cached = _cached.get(collector)
+    if cached is not None and version is not None and cached[0] == version:
+        return cached[1]
+    anonymizer = Anonymizer(salt_for(data_dir_of(collector)), known_names(collector))
+    with _cache_lock:
+        _cached[collector] = (version, anonymizer)
+    return anonymizer
+
+
+def is_on(collector, asked: bool = False) -> bool:
+    """Whether an output for ``collector`` is anonymized: asked for (``?anonymize=true``) or
+    ``PRSM_ANONYMIZE`` on."""
+    return asked or bool(getattr(collector.settings, "anonymize", False))
+
+
+def shown(collector, data, asked: bool = False):
+    """``data`` (JSON-like) as an output shows it: anonymized when :func:`is_on`, else as it is."""
+    return anonymizer_for(collector).value(data) if is_on(collector, asked) else data
+
+
+def shown_text(collector, text: str, asked: bool = False) -> str:
+    """``text`` (the Prometheus exposition, a CSV) as an output shows it; see :func:`shown`."""
+    return anonymizer_for(collector).text(text) if is_on(collector, asked) else text
 
 
 def anonymize_frame(frame: pd.DataFrame, collector) -> pd.DataFrame:

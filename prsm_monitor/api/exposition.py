@@ -100,7 +100,7 @@ class SnapshotCollector:
         collector, latest, at = self.snapshot.read()
         declared = collector.fields
         rows, distributions = collector.rows
-        for component in (*COMPONENTS, "collector"):
+        for component in dict.fromkeys((*COMPONENTS, "collector", *declared)):  # and "custom", if any
             record = latest.get(component)
             if not record:
                 continue
