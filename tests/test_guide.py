@@ -344,3 +344,16 @@ def test_curl_api_historical_lists_the_components(app):
     assert "cpu_percent" in listing["components"]["system"]["fields"]
     assert set(listing["parameters"]) >= {"minutes", "duration", "points", "format", "anonymize"}
     assert curl(f"{app.url}/api/historical/system?minutes=1").returncode == 0
+
+
+def test_collect_once_prints_the_cpu_as_a_number():
+    result = subprocess.run(
+        [sys.executable, "-m", "prsm_monitor", "collect", "--once"],
+        env={**os.environ, **ENV, "PRSM_DEMO": "false"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.match(r"cpu \d+\.\d% mem \d+\.\d% disk \d+\.\d%", result.stdout), result.stdout
