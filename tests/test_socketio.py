@@ -1,5 +1,7 @@
 """Socket.IO at /socket.io/ with python-socketio's own client: events, the token, the Host."""
 
+from pathlib import Path
+
 import pytest
 import requests
 import socketio
@@ -129,3 +131,19 @@ def test_a_page_on_another_origin_is_refused_unless_listed(open_server):
     assert requests.get(handshake, headers={"Origin": "https://evil.example"}, timeout=5).status_code == 400
     own = requests.get(handshake, headers={"Origin": open_server.url}, timeout=5)
     assert own.status_code == 200 and own.text.startswith("0{")
+
+
+def test_the_client_script_is_served_where_a_page_of_the_dashboard_loads_it(open_server):
+    vendored = (Path(__file__).resolve().parents[1] / "prsm_monitor/api/static/socket.io.min.js").read_bytes()
+    script = requests.get(open_server.url + "/socket.io/socket.io.js", timeout=5)
+    assert script.status_code == 200 and script.content == vendored
+    assert script.content.startswith(b"/*!\n * Socket.IO v4.8.4\n") and b".io=" in script.content[:400]  # window.io
+    assert script.headers["content-type"].startswith("application/javascript")
+    assert "max-age=604800" in script.headers["cache-control"]
+    again = requests.get(
+        open_server.url + "/socket.io/socket.io.js", headers={"If-None-Match": script.headers["etag"]}, timeout=5
+    )
+    assert again.status_code == 304 and again.content == b""
+    npm = Path(__file__).resolve().parent / "js/node_modules/socket.io-client/dist/socket.io.min.js"
+    if npm.exists():  # after npm ci --prefix tests/js: the vendored file is the pinned package's, unchanged
+        assert npm.read_bytes() == vendored
