@@ -12,14 +12,18 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 
+import psutil
 import pytest
+import requests
 
 from prsm_monitor import MetricsCollector
+from prsm_monitor.address import added_flags, rerun_command
 from prsm_monitor.api import build_app
 from prsm_monitor.config import ConfigError, Settings
 
-from .fixtures.server import ROOT, InProcessServer, StreamlitServer
+from .fixtures.server import ROOT, InProcessServer, StreamlitServer, free_port
 
 ENV = {"PYTHONPATH": str(ROOT), "PRSM_PERSIST": "false", "PRSM_DEMO_NODES": "3", "PRSM_METRICS_INTERVAL": "0.5"}
 
@@ -274,8 +278,6 @@ def test_custom_metrics_are_served_by_the_api(no_demo):
         async def _collect_custom_metrics(self):
             self.custom_metrics.append({"jobs": 7})
 
-    import requests
-
     with Custom(settings=no_demo) as collector, InProcessServer(build_app(no_demo, collector)) as server:
         collector.collect_once()
         assert requests.get(server.url + "/api/metrics", timeout=5).json()["custom"]["jobs"] == 7
@@ -357,3 +359,49 @@ def test_collect_once_prints_the_cpu_as_a_number():
     )
     assert result.returncode == 0, result.stderr
     assert re.match(r"cpu \d+\.\d% mem \d+\.\d% disk \d+\.\d%", result.stdout), result.stdout
+
+
+def test_streamlit_run_listens_where_prsm_dashboard_host_and_port_say():
+    port = free_port()
+    env = {"PRSM_DASHBOARD_HOST": "127.0.0.1", "PRSM_DASHBOARD_PORT": str(port), "PRSM_DEMO": "false"}
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true"]
+    server = StreamlitServer(command=command, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/health", timeout=10)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                assert server.process.poll() is None and time.monotonic() < deadline, "".join(server.lines)
+                time.sleep(0.1)
+        assert health.status_code == 200
+        assert any("restarting as streamlit run --server.address 127.0.0.1 --server.port" in x for x in server.lines)
+        listening = {c.laddr.port for c in psutil.Process(server.process.pid).net_connections() if c.status == "LISTEN"}
+        assert listening == {port}  # the first socket (Streamlit's default) did not outlive the re-execution
+    finally:
+        server.stop()
+
+
+def test_streamlits_own_address_and_port_win_over_the_prsm_variables():
+    settings = Settings.from_env({"PRSM_DASHBOARD_HOST": "127.0.0.1", "PRSM_DASHBOARD_PORT": "5000"})
+    run_args = ["python", "streamlit", "run", "app.py"]
+    assert added_flags(run_args, {}, settings, None, 8501) == [
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        "5000",
+    ]
+    assert added_flags([*run_args, "--server.port", "0"], {}, settings, None, 40000) == [
+        "--server.address",
+        "127.0.0.1",
+    ]
+    assert added_flags(run_args, {"STREAMLIT_SERVER_ADDRESS": "0.0.0.0"}, settings, None, 5000) == []
+    assert added_flags(run_args, {}, Settings.from_env({}), None, 8501) == []  # unset: Streamlit's defaults
+    assert rerun_command(run_args, ["--server.port", "5000"])[1:] == [
+        "streamlit",
+        "run",
+        "--server.port",
+        "5000",
+        "app.py",
+    ]
