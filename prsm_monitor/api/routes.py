@@ -148,7 +148,6 @@ class Api:
             Route("/api", _endpoint(self.index), methods=ALL_METHODS),
             Route("/api/metrics", _endpoint(self.metrics), methods=ALL_METHODS),
             Route("/api/historical/", _endpoint(self.historical_index), methods=ALL_METHODS),  # the guide's URL
-            Route("/api/historical", _endpoint(self.historical_index), methods=ALL_METHODS),
             Route("/api/historical/{component}", _endpoint(self.historical), methods=ALL_METHODS),
             Route("/api/alerts", _endpoint(self.alerts), methods=ALL_METHODS),
             Route("/api/settings", _endpoint(self.settings, ("GET", "POST")), methods=ALL_METHODS),
