@@ -9,6 +9,7 @@ import ast
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,7 @@ import time
 import psutil
 import pytest
 import requests
+from playwright.sync_api import sync_playwright
 
 from prsm_monitor import MetricsCollector
 from prsm_monitor.address import added_flags, rerun_command
@@ -405,3 +407,30 @@ def test_streamlits_own_address_and_port_win_over_the_prsm_variables():
         "5000",
         "app.py",
     ]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="needs Chromium (test.sh installs it)")
+def test_the_guides_browser_client_runs_from_a_page_of_the_dashboard(app):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(app.url + "/_stcore/health")  # a page of the dashboard's own origin
+            page.add_script_tag(url=app.url + "/socket.io/socket.io.js")  # served by the dashboard
+            page.evaluate(
+                """(url) => {
+                window.seen = {metrics: [], alerts: []};
+                // Connect to real-time updates
+                const socket = io(url);
+                socket.on('metrics_update', (data) => { window.seen.metrics.push(data); });
+                socket.on('alert', (alert) => { window.seen.alerts.push(alert); });
+            }""",
+                app.url,
+            )
+            page.wait_for_function("window.seen.metrics.length >= 1", timeout=20_000)
+            assert page.evaluate("typeof window.seen.metrics[0].system.memory_percent") == "number"
+        finally:
+            browser.close()
