@@ -115,8 +115,10 @@ class CollectorCompat:
         async def hold() -> None:
             try:
                 await asyncio.Event().wait()
-            finally:
-                self.stop()
+            finally:  # unless stop_collection() ran first (and a new run may have begun since)
+                if self._loop_guard is asyncio.current_task():
+                    self._loop_guard = None
+                    self.stop()
 
         self._loop_guard = loop.create_task(hold(), name="prsm-collection")
 

@@ -76,7 +76,7 @@ class PRSMMonitoringDashboard:
             except RuntimeError:  # called outside asyncio: stop_monitoring() (or the process's end) stops it
                 loop = None
             if loop is not None:
-                self._guard = loop.create_task(self._hold(), name="prsm-monitoring")
+                self._guard = loop.create_task(self._hold(self._collector), name="prsm-monitoring")
         return Started(self.metrics_collector, self._ticks)
 
     def _make_collector(self, with_demo: bool) -> MetricsCollector:
@@ -98,11 +98,12 @@ class PRSMMonitoringDashboard:
             self._stop_network()
             raise
 
-    async def _hold(self) -> None:
+    async def _hold(self, collector: MetricsCollector) -> None:
         try:
             await asyncio.Event().wait()
         finally:  # the loop is ending (asyncio.run cancels what is left) or stop_monitoring ran
-            self._release()
+            if self._collector is collector:  # not a later run's
+                self._release()
 
     def stop_monitoring(self) -> None:
         """Stop the collector and close what :meth:`start_monitoring` started. Idempotent."""

@@ -6,6 +6,7 @@ asserts. The curl lines run the real ``curl`` against ``streamlit run streamlit_
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 import os
 import re
@@ -20,7 +21,7 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
-from prsm_monitor import MetricsCollector
+from prsm_monitor import MetricsCollector, PRSMMonitoringDashboard
 from prsm_monitor.address import added_flags, rerun_command
 from prsm_monitor.api import build_app
 from prsm_monitor.config import ConfigError, Settings
@@ -47,7 +48,7 @@ def run(code: str, timeout: float = 90, **env) -> subprocess.CompletedProcess:
 def test_metrics_only_collection_prints_the_cpu():
     out = run("""
         import asyncio
-        from prsm_monitor import MetricsCollector
+        from prsm_monitor import MetricsCollector, PRSMMonitoringDashboard
 
         async def main():
             # Collect metrics without UI
@@ -134,7 +135,7 @@ def test_high_resource_usage_lines_run_without_await_and_without_the_demo():
 def test_scaling_considerations():
     out = run(
         """
-        from prsm_monitor import MetricsCollector
+        from prsm_monitor import MetricsCollector, PRSMMonitoringDashboard
         collector = MetricsCollector(max_history=10000)  # More history
         collector.collection_interval = 5.0              # Less frequent
         print(collector.store.capacity, collector.collection_interval)  # check
@@ -150,7 +151,7 @@ def test_scaling_considerations():
 def test_custom_thresholds_set_the_warning_levels_of_the_rules():
     out = run(
         """
-        from prsm_monitor import MetricsCollector
+        from prsm_monitor import MetricsCollector, PRSMMonitoringDashboard
         baseline_metrics = {
             "cpu_threshold": 75.0,
             "memory_threshold": 80.0,
@@ -182,7 +183,7 @@ def test_custom_alert_rule_raises_the_guides_alert():
     out = run(
         """
         import asyncio
-        from prsm_monitor import MetricsCollector
+        from prsm_monitor import MetricsCollector, PRSMMonitoringDashboard
         from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
 
         class LowSuccess:  # check: an ai source whose success rate is 0.8
@@ -215,7 +216,7 @@ def test_debug_mode_logs_each_tick_and_adds_the_timings():
         """
         import asyncio
         import logging
-        from prsm_monitor import MetricsCollector
+        from prsm_monitor import MetricsCollector, PRSMMonitoringDashboard
         collector = MetricsCollector()
 
         logging.basicConfig(level=logging.DEBUG)
@@ -236,7 +237,7 @@ def test_custom_metrics_subclass_is_called_each_tick_and_its_data_kept():
     out = run(
         """
         import asyncio
-        from prsm_monitor import MetricsCollector
+        from prsm_monitor import MetricsCollector, PRSMMonitoringDashboard
 
         calls = 0
         async def get_application_metrics():  # check: the application's own figures
@@ -299,7 +300,7 @@ def test_multi_instance_monitoring_watches_a_real_second_instance():
             f"""
             import asyncio
             from types import SimpleNamespace
-            from prsm_monitor import MetricsCollector
+            from prsm_monitor import MetricsCollector, PRSMMonitoringDashboard
 
             class MultiInstanceDashboard:
                 def __init__(self, instances):
@@ -434,3 +435,25 @@ def test_the_guides_browser_client_runs_from_a_page_of_the_dashboard(app):
             assert page.evaluate("typeof window.seen.metrics[0].system.memory_percent") == "number"
         finally:
             browser.close()
+
+
+def test_stop_then_start_again_in_one_loop_keeps_the_new_run(no_demo):
+    collector = MetricsCollector(settings=no_demo)
+    dashboard = PRSMMonitoringDashboard(no_demo)
+
+    async def main():
+        await collector.start_collection()
+        collector.stop_collection()
+        await collector.start_collection()  # the first run's guard, cancelled late, must not stop this one
+        dashboard.start_monitoring(with_demo=False)
+        first = dashboard.metrics_collector
+        dashboard.stop_monitoring()
+        await dashboard.start_monitoring(with_demo=False)
+        for _ in range(5):  # loop iterations: the late cancellations run, then the guards' cleanup
+            await asyncio.sleep(0)
+        assert collector.running and dashboard.running and dashboard.metrics_collector is not first
+        assert not first.running
+
+    asyncio.run(main())
+    assert not collector.running and not dashboard.running  # the loop's end stopped both
+    collector.close()
