@@ -34,6 +34,7 @@ import pandas as pd
 _IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)")  # a port may follow: 10.0.0.1:8080
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")  # in [..] too
 _process_salt = secrets.token_bytes(32)
+MEMO_SIZE = 50_000  # short texts remembered per anonymizer
 _salt_lock = threading.Lock()
 
 
@@ -46,6 +47,7 @@ class Anonymizer:
         self.names = {n: k for n, k in (names or {}).items() if n}
         ordered = sorted(self.names, key=len, reverse=True)  # node-10 before node-1
         self._names = re.compile("|".join(rf"(?<![\w-]){re.escape(n)}(?![\w-])" for n in ordered)) if ordered else None
+        self._memo: dict[str, str] = {}  # text -> anonymized: keys and labels repeat in every snapshot
 
     def token(self, value: str, kind: str) -> str:
         digest = hmac.new(self.salt, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
@@ -53,6 +55,16 @@ class Anonymizer:
 
     def text(self, text: str) -> str:
         """``text`` with every known name and every IP address (v4 or v6) replaced."""
+        if len(text) > 200:
+            return self._text(text)
+        done = self._memo.get(text)
+        if done is None:
+            if len(self._memo) > MEMO_SIZE:
+                self._memo.clear()
+            done = self._memo[text] = self._text(text)
+        return done
+
+    def _text(self, text: str) -> str:
         if self._names is not None:
             text = self._names.sub(lambda m: self.token(m.group(0), self.names[m.group(0)]), text)
         return _IPV6.sub(self._address, _IPV4.sub(self._address, text))
@@ -112,7 +124,7 @@ def known_names(collector) -> dict[str, str]:
     names: dict[str, str] = {}
     for host in _hosts():
         names[host] = "host"
-    latest = collector.get_latest_metrics()
+    latest = {c: collector.latest(c) for c in ("network", "ai")}  # by reference, read only
     for row in (latest.get("network") or {}).get("nodes") or ():
         names[str(row.get("name", ""))] = "node"
     ai = latest.get("ai") or {}
@@ -148,7 +160,11 @@ def anonymizer_for(collector) -> Anonymizer:
         cached = _cached.get(collector)
     if cached is not None and version is not None and cached[0] == version:
         return cached[1]
-    anonymizer = Anonymizer(salt_for(data_dir_of(collector)), known_names(collector))
+    salt, names = salt_for(data_dir_of(collector)), known_names(collector)
+    if cached is not None and cached[1].salt == salt and cached[1].names == names:
+        anonymizer = cached[1]  # the same names: keep its compiled pattern and what it remembers
+    else:
+        anonymizer = Anonymizer(salt, names)
     with _cache_lock:
         _cached[collector] = (version, anonymizer)
     return anonymizer
