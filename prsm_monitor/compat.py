@@ -21,6 +21,7 @@ import asyncio
 import dataclasses
 import logging
 import math
+import re
 import time
 from collections.abc import Mapping
 
@@ -40,6 +41,7 @@ BASELINE_KEYS = {
     "confidence_threshold": "confidence",
 }
 CUSTOM = "custom"  # the component of _collect_custom_metrics' data
+FIELD_NAME = re.compile(r"(?!timestamp$)[A-Za-z_][A-Za-z0-9_]{0,99}")
 READY_SECONDS = 5.0  # start_collection waits this long (plus two intervals) for the first reading
 
 
@@ -166,7 +168,8 @@ class CollectorCompat:
 
     def _custom_records(self, now: float) -> dict[str, dict]:
         """``{"custom": record}`` of what ``_collect_custom_metrics`` appended this tick (its
-        dicts merged, newest last; numbers kept in history), or nothing. Runs on the tick."""
+        dicts merged, newest last; numbers under names like ``queue_depth`` kept in history), or
+        nothing. Runs on the tick."""
         if type(self)._collect_custom_metrics is CollectorCompat._collect_custom_metrics:
             return {}
         self.custom.isolated("custom-metrics", "custom metrics", self._collect_custom_metrics, now)
@@ -180,7 +183,9 @@ class CollectorCompat:
         for entry in new:
             record.update(entry)
         record["timestamp"] = now
-        numeric = tuple(k for k, v in record.items() if isinstance(k, str) and _is_number(v) and k != "timestamp")
+        numeric = tuple(  # kept in history and on /metrics: numbers under names Prometheus accepts
+            k for k, v in record.items() if isinstance(k, str) and FIELD_NAME.fullmatch(k) and _is_number(v)
+        )
         fields = tuple(dict.fromkeys((*self._custom_fields, *numeric)))
         if fields != self._custom_fields:  # a new field: declared before it is stored
             self._custom_fields = fields

@@ -279,14 +279,16 @@ def test_a_failing_custom_metrics_method_is_one_alert_not_a_crash(no_demo):
 def test_custom_metrics_are_served_by_the_api(no_demo):
     class Custom(MetricsCollector):
         async def _collect_custom_metrics(self):
-            self.custom_metrics.append({"jobs": 7})
+            self.custom_metrics.append({"jobs": 7, "queue depth": 3, "nested": {"a": 1}})
 
     with Custom(settings=no_demo) as collector, InProcessServer(build_app(no_demo, collector)) as server:
         collector.collect_once()
-        assert requests.get(server.url + "/api/metrics", timeout=5).json()["custom"]["jobs"] == 7
+        custom = requests.get(server.url + "/api/metrics", timeout=5).json()["custom"]
+        assert custom["jobs"] == 7 and custom["queue depth"] == 3 and custom["nested"] == {"a": 1}
         history = requests.get(server.url + "/api/historical/custom", timeout=5).json()
         assert [row["jobs"] for row in history["data"]] == [7]
-        assert "prsm_custom_jobs 7.0" in requests.get(server.url + "/metrics", timeout=5).text
+        exposition = requests.get(server.url + "/metrics", timeout=5)
+        assert exposition.status_code == 200 and "prsm_custom_jobs 7.0" in exposition.text  # "queue depth": JSON only
 
 
 def test_multi_instance_monitoring_watches_a_real_second_instance():
