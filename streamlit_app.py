@@ -14,6 +14,10 @@ if __name__ == "__main__":
     collector, prefs = page.setup(__file__)
     page.live(overview.render, collector, prefs)
 else:
+    from prsm_monitor.address import honour_dashboard_address
+
+    honour_dashboard_address()  # PRSM_DASHBOARD_HOST/PORT under a plain `streamlit run` too (may re-execute)
+
     from prsm_monitor import api, shared
     from prsm_monitor.config import ConfigError
 

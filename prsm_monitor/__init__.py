@@ -1,10 +1,26 @@
-"""prsm-monitor: live monitoring of a PRSM network, its AI models and the host it runs on."""
+"""prsm-monitor: live monitoring of a PRSM network, its AI models and the host it runs on.
+
+The guide's names are here too: ``MetricsCollector``, ``PRSMMonitoringDashboard`` and the
+demo network (the guide's ``EnhancedP2PNetworkDemo`` is :class:`DemoNetwork`); see docs/guide.md.
+"""
 
 from .alerts import AlertLog, Rule
 from .collector import MetricsCollector
 from .config import ConfigError, Settings
+from .demo import DemoNetwork
 from .fields import Field
+from .guide import PRSMMonitoringDashboard
 from .store import HistoryStore
 
-__all__ = ["AlertLog", "ConfigError", "Field", "HistoryStore", "MetricsCollector", "Rule", "Settings"]
+__all__ = [
+    "AlertLog",
+    "ConfigError",
+    "DemoNetwork",
+    "Field",
+    "HistoryStore",
+    "MetricsCollector",
+    "PRSMMonitoringDashboard",
+    "Rule",
+    "Settings",
+]
 __version__ = "0.1.0"

@@ -96,6 +96,9 @@ def collect(settings: Settings, args) -> int:
     try:
         if args.once:
             metrics = collector.collect_once()
+            if (metrics.get("system") or {}).get("cpu_percent") is None:  # CPU use needs a span: measure one
+                time.sleep(min(collector.collection_interval, 1.0))  # the measuring window, not a wait for a thread
+                metrics = collector.collect_once()
             metrics["new_alerts"] = collector.get_alerts()
             emit(metrics)
             return 0

@@ -9,8 +9,10 @@ memory-only mode it lives as long as the process.
 :func:`anonymizer_for` gathers the names a collector knows (its nodes, their addresses, its
 models, this machine's host names); :meth:`Anonymizer.frame` applies it to a DataFrame
 (column names and text cells; numbers are left alone), :meth:`Anonymizer.value` to JSON-like
-data. ``PRSM_ANONYMIZE=true`` applies it to every history answer of the API; the dashboard's
-CSV/JSON downloads call :func:`anonymize_frame`.
+data. ``PRSM_ANONYMIZE=true`` applies it to every output of the API (``/api/metrics``,
+``/api/historical``, ``/api/alerts``, ``/metrics``, the event stream and Socket.IO's events;
+``?anonymize=true`` asks for it per request, see :func:`shown`); the dashboard's CSV/JSON
+downloads call :func:`anonymize_frame`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 import secrets
 import socket
 import threading
+import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -31,6 +34,7 @@ import pandas as pd
 _IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)")  # a port may follow: 10.0.0.1:8080
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")  # in [..] too
 _process_salt = secrets.token_bytes(32)
+MEMO_SIZE = 50_000  # short texts remembered per anonymizer
 _salt_lock = threading.Lock()
 
 
@@ -43,6 +47,7 @@ class Anonymizer:
         self.names = {n: k for n, k in (names or {}).items() if n}
         ordered = sorted(self.names, key=len, reverse=True)  # node-10 before node-1
         self._names = re.compile("|".join(rf"(?<![\w-]){re.escape(n)}(?![\w-])" for n in ordered)) if ordered else None
+        self._memo: dict[str, str] = {}  # text -> anonymized: keys and labels repeat in every snapshot
 
     def token(self, value: str, kind: str) -> str:
         digest = hmac.new(self.salt, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
@@ -50,6 +55,16 @@ class Anonymizer:
 
     def text(self, text: str) -> str:
         """``text`` with every known name and every IP address (v4 or v6) replaced."""
+        if len(text) > 200:
+            return self._text(text)
+        done = self._memo.get(text)
+        if done is None:
+            if len(self._memo) > MEMO_SIZE:
+                self._memo.clear()
+            done = self._memo[text] = self._text(text)
+        return done
+
+    def _text(self, text: str) -> str:
         if self._names is not None:
             text = self._names.sub(lambda m: self.token(m.group(0), self.names[m.group(0)]), text)
         return _IPV6.sub(self._address, _IPV4.sub(self._address, text))
@@ -109,11 +124,11 @@ def known_names(collector) -> dict[str, str]:
     names: dict[str, str] = {}
     for host in _hosts():
         names[host] = "host"
-    latest = collector.get_latest_metrics()
+    latest = {c: collector.latest(c) for c in ("network", "ai")}  # by reference, read only
     for row in (latest.get("network") or {}).get("nodes") or ():
         names[str(row.get("name", ""))] = "node"
     ai = latest.get("ai") or {}
-    for model in ai.get("model_distribution") or {}:
+    for model in ai.get("models_by_name") or {}:
         names[str(model)] = "model"
     for row in ai.get("models") or ():
         names[str(row.get("node", ""))] = "node"
@@ -131,11 +146,44 @@ def _hosts() -> Iterable[str]:
     return [h for h in found if h and h not in ("localhost", "localhost.localdomain")]
 
 
+_cached: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # collector -> (version, Anonymizer)
+_cache_lock = threading.Lock()
+
+
 def anonymizer_for(collector) -> Anonymizer:
-    """An :class:`Anonymizer` for what ``collector`` knows, salted from its data directory."""
+    """An :class:`Anonymizer` for what ``collector`` knows, salted from its data directory;
+    made once per collector version (a tick, an alert event or a settings change)."""
     from .persistence import data_dir_of
 
-    return Anonymizer(salt_for(data_dir_of(collector)), known_names(collector))
+    version = getattr(collector, "version", None)
+    with _cache_lock:
+        cached = _cached.get(collector)
+    if cached is not None and version is not None and cached[0] == version:
+        return cached[1]
+    salt, names = salt_for(data_dir_of(collector)), known_names(collector)
+    if cached is not None and cached[1].salt == salt and cached[1].names == names:
+        anonymizer = cached[1]  # the same names: keep its compiled pattern and what it remembers
+    else:
+        anonymizer = Anonymizer(salt, names)
+    with _cache_lock:
+        _cached[collector] = (version, anonymizer)
+    return anonymizer
+
+
+def is_on(collector, asked: bool = False) -> bool:
+    """Whether an output for ``collector`` is anonymized: asked for (``?anonymize=true``) or
+    ``PRSM_ANONYMIZE`` on."""
+    return asked or bool(getattr(collector.settings, "anonymize", False))
+
+
+def shown(collector, data, asked: bool = False):
+    """``data`` (JSON-like) as an output shows it: anonymized when :func:`is_on`, else as it is."""
+    return anonymizer_for(collector).value(data) if is_on(collector, asked) else data
+
+
+def shown_text(collector, text: str, asked: bool = False) -> str:
+    """``text`` (the Prometheus exposition, a CSV) as an output shows it; see :func:`shown`."""
+    return anonymizer_for(collector).text(text) if is_on(collector, asked) else text
 
 
 def anonymize_frame(frame: pd.DataFrame, collector) -> pd.DataFrame:

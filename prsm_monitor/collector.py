@@ -6,7 +6,7 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
 
@@ -16,7 +16,7 @@ from .alerts.log import Ack
 from .alerts.rules_file import RulesFile
 from .alerts.rules_file import reload as reload_rules
 from .alerts.silences import Silences
-from .compat import CollectorCompat
+from .compat import CUSTOM, CollectorCompat, with_baseline
 from .config import VALUE_BYTES, Settings, check_history, default_history
 from .configure import Configurable
 from .fields import COMPONENTS, Distribution, Field, Rows
@@ -69,8 +69,10 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
 
     ``MetricsCollector(max_history=1000)`` reads its other settings from ``PRSM_*``
     environment variables (see :class:`~prsm_monitor.config.Settings`) unless
-    ``settings`` is given; ``sources`` replaces the default sources; ``clock`` gives the
-    wall time stamped on alerts and used for rules' ``for`` durations. Every read method is
+    ``settings`` is given; ``baseline_metrics`` (the guide's ``cpu_threshold`` ...) sets
+    warning thresholds (see :func:`~prsm_monitor.compat.with_baseline`); ``sources``
+    replaces the default sources; ``clock`` gives the wall time stamped on alerts and used
+    for rules' ``for`` durations. Every read method is
     thread-safe and returns copies.
     """
 
@@ -81,8 +83,10 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         settings: Settings | None = None,
         sources: Iterable | None = None,
         clock: Callable[[], float] = time.time,
+        baseline_metrics: Mapping | None = None,
     ):
-        self.settings = settings if settings is not None else Settings.from_env()
+        self.settings = with_baseline(settings if settings is not None else Settings.from_env(), baseline_metrics)
+        self._init_compat()
         self._clock = clock  # wall time for records and alerts (tests pass a fake one)
         self.rules_file = None  # the TOML rules file, re-read on the tick after it changes
         file_rules = None
@@ -171,6 +175,8 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
             result = {"collector": COLLECTOR_FIELDS}
             for _, source in self._sources:
                 result.update({c: tuple(source.fields[c]) for c in source.components})
+            if CUSTOM in self._latest:
+                result[CUSTOM] = self.custom_fields
             return result
 
     @property
@@ -223,7 +229,7 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         ``collector`` (the monitor's own health), ``active_alerts`` and ``errors``
         (``{component: message}`` for sources that failed on the last tick)."""
         with self._lock:
-            snapshot = {c: copy.deepcopy(self._latest[c]) for c in (*COMPONENTS, "collector")}
+            snapshot = {c: copy.deepcopy(record) for c, record in self._latest.items()}  # and "custom", if any
             snapshot["errors"] = dict(self.custom.errors)
         snapshot["alerts"] = self.log.events(limit=10)
         snapshot["active_alerts"] = self.log.active()
@@ -282,12 +288,16 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
             custom_rules = list(self._custom_rules)
         records: dict[str, dict] = {}
         failures: dict[str, tuple[str, Exception]] = {}
+        source_ms: dict[str, float] = {}
         for name, source in sources:
+            source_started = time.perf_counter()
             try:
                 records.update(source.collect())
             except Exception as exc:  # noqa: BLE001 - any source failure becomes an alert
                 for component in source.components:
                     failures[component] = (name, exc)
+            source_ms[name] = (time.perf_counter() - source_started) * 1000.0
+        records.update(self._custom_records(now))  # a subclass's _collect_custom_metrics
         with self._lock:
             for component, record in records.items():
                 if self.store.fields(component):
@@ -302,11 +312,13 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
             self.log.refresh_rules(firing(self._rules, self._rule_states))  # messages say what holds now
             self.custom.begin_tick()
         self.insight.observe(records, now)  # cheap: the learning runs on the insight's own thread
+        checks_started = time.perf_counter()
         self._run_checks(sources, records, plugins, custom_rules, now)
         with self._lock:
             record = self._stats.record(
                 started, now, self._interval, self.running, getattr(self.store, "disk_mb", None)
             )
+            self._debug_tick(record, source_ms, (time.perf_counter() - checks_started) * 1000.0)
             self.store.append("collector", record)
             self._latest["collector"] = record
 

@@ -27,8 +27,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .api.exposition import _indexed, metric_name
 from .fields import COUNTER, Field
+from .metric_names import indexed as _indexed
+from .metric_names import metric_name
 
 MAX_POINTS = 11_000  # Prometheus refuses more points per series in one range query
 STATS = (("avg", ""), ("min", "_min"), ("max", "_max"))
@@ -48,7 +49,7 @@ def series_of(component: str, field: Field) -> tuple[str, float] | None:
         stem, label, index, rest = match.groups()
         name, factor, _ = metric_name(component, f"{stem}_{label}{rest}", field.unit)
         return f'{name}{{{label}="{index}"', factor
-    name, factor, _ = metric_name(component, field.name, field.unit)
+    name, factor, _ = metric_name(component, field.name, field.unit, field.kind == COUNTER)
     if field.kind == COUNTER:  # as prometheus-client exposes a counter family: one _total
         name = name.removesuffix("_total") + "_total"
     return name + "{", factor

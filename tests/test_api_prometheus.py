@@ -58,9 +58,16 @@ class FakePrsm:
                 "success_rate": 0.5,
                 "models": models,
                 "model_summary": [{"model": "intent-mlp", "hosts": 2, "live_hosts": 1, "success_rate": 0.5}],
-                "model_distribution": {"intent-mlp": 2},
+                "models_by_name": {"intent-mlp": 2},
+                "model_distribution": {"numpy": 2},
             },
         }
+
+
+def collector_with(source):
+    collector = MetricsCollector(settings=Settings(demo=False), sources=[source])
+    collector.collect_once()
+    return collector
 
 
 def scrape(full: bool) -> dict:
@@ -108,8 +115,8 @@ def test_names_carry_base_units(component, field, unit, name, factor):
 
 def test_component_fields_become_gauges_and_counters(families):
     assert families["prsm_network_active_nodes"].type == "gauge"
-    messages = families["prsm_network_total_messages"]
-    assert messages.type == "counter" and messages.samples[0].name == "prsm_network_total_messages_total"
+    messages = families["prsm_network_messages"]  # one _total: not prsm_network_total_messages_total
+    assert messages.type == "counter" and messages.samples[0].name == "prsm_network_messages_total"
     assert families["prsm_network_average_latency_seconds"].samples[0].value == pytest.approx(0.002)
     assert families["prsm_network_bytes_per_second"].samples[0].value == 1000
     assert all(f.documentation for f in families.values())
@@ -127,6 +134,15 @@ def test_per_node_and_per_model_detail_has_labels(families):
     assert families["prsm_ai_model_instance_inferences"].type == "counter"
     assert samples(families["prsm_ai_model_success_rate"]) == {(("model", "intent-mlp"),): 0.5}
     assert samples(families["prsm_ai_model_instances"]) == {(("model", "intent-mlp"),): 2.0}
+    assert samples(families["prsm_ai_framework_instances"]) == {(("framework", "numpy"),): 2.0}
+
+
+def test_a_counter_named_total_x_has_one_total():
+    assert metric_name("ai", "total_inferences", "1", counter=True)[0] == "prsm_ai_inferences"
+    assert metric_name("ai", "total_models", "1")[0] == "prsm_ai_total_models"  # a gauge keeps its name
+    with collector_with(FakePrsm()) as collector:
+        text = generate_latest(make_registry(lambda: collector)).decode()
+    assert "prsm_network_messages_total 42.0" in text and "_total_" not in text.replace("memory_total_bytes", "")
 
 
 def test_active_alerts_by_level_and_component(families):

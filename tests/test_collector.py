@@ -424,18 +424,29 @@ def test_history_size_changes_at_run_time(no_demo):
     assert len(collector.history("system", None)) == 20
 
 
-def test_async_start_collection_runs_until_stop_collection(no_demo):
+def test_async_start_collection_returns_once_running_and_runs_until_stop_collection(no_demo):
     source = Scripted()
     collector = make(no_demo, source)
     collector.configure(collection_interval=0.1)
 
     async def main():
-        task = asyncio.create_task(collector.start_collection())
+        await asyncio.wait_for(collector.start_collection(), 5)  # returns: the guide prints next
+        assert collector.running and collector.get_latest_metrics()["system"]["cpu_percent"] == 10.0
         while source.calls < 3:
             await asyncio.sleep(0.01)
-        assert not task.done()
         collector.stop_collection()
-        await asyncio.wait_for(task, 5)
+        assert not collector.running
 
     asyncio.run(main())
     assert collector_threads() == []
+
+
+def test_the_collection_start_collection_started_ends_with_its_event_loop(no_demo):
+    collector = make(no_demo)
+
+    async def main():
+        await collector.start_collection()
+        assert collector.running
+
+    asyncio.run(main())  # returns: nothing of ours holds the loop's executor
+    assert not collector.running and collector_threads() == []

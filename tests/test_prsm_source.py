@@ -210,7 +210,7 @@ def test_windowed_averages_counter_resets_and_conditions():
     assert a["average_confidence"] == pytest.approx(0.5)
     assert a["timeouts"] == 1 and a["failed_inferences"] == 1
     assert n["edges"][0]["latency_ms"] == pytest.approx(200.0)
-    assert a["model_distribution"] == {"m": 2}
+    assert a["models_by_name"] == {"m": 2} and a["model_distribution"] == {"numpy": 2}
     assert a["distribution_by_framework"] == {"numpy": 2} and a["distribution_by_type"] == {"classifier": 2}
     for component, record in second.items():
         for f in PrsmSource.fields[component]:

@@ -1,5 +1,8 @@
 """Socket.IO at /socket.io/ with python-socketio's own client: events, the token, the Host."""
 
+import json
+from pathlib import Path
+
 import pytest
 import requests
 import socketio
@@ -11,6 +14,7 @@ from prsm_monitor.config import Settings
 
 from .conftest import wait_until
 from .fixtures.server import InProcessServer
+from .test_store_anonymize import SECRETS, NamedNetwork
 
 TOKEN = "socket-io-test-token-0123456789"
 
@@ -18,8 +22,8 @@ TOKEN = "socket-io-test-token-0123456789"
 class Served:
     """A collector and the API with Socket.IO, served by uvicorn on a free port."""
 
-    def __init__(self, settings: Settings):
-        self.collector = MetricsCollector(settings=settings)
+    def __init__(self, settings: Settings, sources=None):
+        self.collector = MetricsCollector(settings=settings, sources=sources)
         self.api = Api(FixedCollector(self.collector))
         app = Starlette(
             routes=self.api.routes, middleware=[*middleware(settings), socketio_middleware(self.api, settings)]
@@ -129,3 +133,31 @@ def test_a_page_on_another_origin_is_refused_unless_listed(open_server):
     assert requests.get(handshake, headers={"Origin": "https://evil.example"}, timeout=5).status_code == 400
     own = requests.get(handshake, headers={"Origin": open_server.url}, timeout=5)
     assert own.status_code == 200 and own.text.startswith("0{")
+
+
+def test_the_client_script_is_served_where_a_page_of_the_dashboard_loads_it(open_server):
+    vendored = (Path(__file__).resolve().parents[1] / "prsm_monitor/api/static/socket.io.min.js").read_bytes()
+    script = requests.get(open_server.url + "/socket.io/socket.io.js", timeout=5)
+    assert script.status_code == 200 and script.content == vendored
+    assert script.content.startswith(b"/*!\n * Socket.IO v4.8.4\n") and b".io=" in script.content[:400]  # window.io
+    assert script.headers["content-type"].startswith("application/javascript")
+    assert "max-age=604800" in script.headers["cache-control"]
+    again = requests.get(
+        open_server.url + "/socket.io/socket.io.js", headers={"If-None-Match": script.headers["etag"]}, timeout=5
+    )
+    assert again.status_code == 304 and again.content == b""
+    npm = Path(__file__).resolve().parent / "js/node_modules/socket.io-client/dist/socket.io.min.js"
+    if npm.exists():  # after npm ci --prefix tests/js: the vendored file is the pinned package's, unchanged
+        assert npm.read_bytes() == vendored
+
+
+def test_with_prsm_anonymize_the_events_name_no_node_model_or_address():
+    served = Served(Settings(demo=False, interval=0.2, anonymize=True), sources=[NamedNetwork()])
+    try:
+        with Listener(served) as listener:
+            listener.client.connect(served.url, transports=["websocket"])
+            wait_until(lambda: listener.metrics)
+            text = json.dumps(listener.metrics[-1])  # its active_alerts: "Node edge-node-7 at 10.1.2.3 is slow"
+        assert "Node node-" in text and not any(name in text for name in SECRETS)
+    finally:
+        served.close()

@@ -16,7 +16,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -24,46 +23,9 @@ from prometheus_client.exposition import choose_encoder
 from starlette.concurrency import run_in_threadpool
 
 from ..fields import COMPONENTS, COUNTER, LEVELS, Distribution, Field, Rows
+from ..metric_names import PREFIX, metric_name
+from ..metric_names import indexed as numbered
 from .cache import PerVersion
-
-PREFIX = "prsm"
-GIB = 1024.0**3
-MIB = 1024.0**2
-
-# unit -> (suffixes of the field name to drop, suffix to add, factor to base units, help note)
-_UNITS: dict[str, tuple[tuple[str, ...], str, float, str]] = {
-    "%": (("_percent",), "_percent", 1.0, "percent, 0 to 100"),
-    "GB": (("_gb",), "_bytes", GIB, "bytes; the JSON API gives GiB"),
-    "MB": (("_mb",), "_bytes", MIB, "bytes; the JSON API gives MiB"),
-    "B": (("_bytes",), "_bytes", 1.0, "bytes"),
-    "B/s": (("_bytes_per_s", "_per_s", "_rate"), "_bytes_per_second", 1.0, "bytes per second"),
-    "ms": (("_ms",), "_seconds", 0.001, "seconds; the JSON API gives milliseconds"),
-    "s": (("_seconds", "_s"), "_seconds", 1.0, "seconds"),
-}
-
-# numbered fields that become one metric with a label: cpu_core_3_percent -> cpu_core_percent{core="3"}
-_INDEXED = re.compile(r"^(cpu)_(core)_(\d+)(_percent)$")
-
-
-@lru_cache(maxsize=4096)
-def _indexed(name: str):
-    return _INDEXED.match(name)
-
-
-@lru_cache(maxsize=4096)
-def metric_name(component: str, field: str, unit: str) -> tuple[str, float, str]:
-    """``(name, factor, unit note)`` of a field: the Prometheus name in base units and the
-    factor from the stored value to it. Counters get their ``_total`` from the family."""
-    drop, suffix, factor, note = _UNITS.get(unit, ((), "", 1.0, ""))
-    base = field
-    for ending in drop:
-        if base.endswith(ending):
-            base = base[: -len(ending)]
-            break
-    if suffix == "_bytes_per_second" and (base == "bytes" or base.endswith("_bytes")):
-        base = base[: -len("bytes")].rstrip("_")
-    name = f"{PREFIX}_{component}" + (f"_{base}" if base else "") + suffix
-    return name, factor, note
 
 
 def _number(value) -> float | None:
@@ -138,7 +100,7 @@ class SnapshotCollector:
         collector, latest, at = self.snapshot.read()
         declared = collector.fields
         rows, distributions = collector.rows
-        for component in (*COMPONENTS, "collector"):
+        for component in dict.fromkeys((*COMPONENTS, "collector", *declared)):  # and "custom", if any
             record = latest.get(component)
             if not record:
                 continue
@@ -157,7 +119,7 @@ class SnapshotCollector:
             value = _number(record.get(field.name))
             if value is None:
                 continue
-            match = _indexed(field.name)
+            match = numbered(field.name)
             if match:  # cpu_core_0_percent, cpu_core_1_percent, ... -> cpu_core_percent{core="0"}
                 stem, label, index, rest = match.groups()
                 name, factor, note = metric_name(component, f"{stem}_{label}{rest}", field.unit)
@@ -166,7 +128,7 @@ class SnapshotCollector:
                     indexed[name] = _family(help_field, name, note, [label])
                 indexed[name].add_metric([index], value * factor)
                 continue
-            name, factor, note = metric_name(component, field.name, field.unit)
+            name, factor, note = metric_name(component, field.name, field.unit, field.kind == COUNTER)
             family = _family(field, name, note)
             family.add_metric([], value * factor)
             yield family
@@ -185,7 +147,7 @@ class SnapshotCollector:
                 (row, [str(row.get(key, "")) for _, key in detail.labels]) for row in listed if isinstance(row, Mapping)
             ]
             for field in detail.fields:
-                name, factor, note = metric_name(detail.scope, field.name, field.unit)
+                name, factor, note = metric_name(detail.scope, field.name, field.unit, field.kind == COUNTER)
                 family = None
                 for row, labels in labelled:
                     value = _row_value(row, field.name)

@@ -36,7 +36,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from .. import shared
-from ..anonymize import anonymize_frame
+from ..anonymize import anonymize_frame, shown, shown_text
 from ..collector import MetricsCollector
 from ..config import ConfigError, Settings
 from ..fields import COMPONENTS, LEVELS
@@ -47,6 +47,7 @@ from .auth import ApiCORS, TokenAuth, TokenSource
 from .cache import PerVersion
 from .exposition import Exposition
 from .guard import ApiGuard, HostPolicy, WriteGuard, apply_to_streamlit
+from .historical import HISTORY_COMPONENTS, history_index
 from .http import ALL_METHODS, SERVED_ROOTS, ApiError, JSONResponse, Query, bad_parameter, dumps, echo
 from .settings import json_body, settings_changes, settings_view
 from .silences import ENDPOINTS as SILENCE_ENDPOINTS
@@ -56,16 +57,18 @@ from .tcp import NoDelay
 
 log = logging.getLogger(__name__)
 
-HISTORY_COMPONENTS = (*COMPONENTS, "collector")
 MAX_MINUTES = 366 * 24 * 60  # a year and a day
 MAX_POINTS = 100_000  # rows in one historical answer; longer windows are downsampled
 MAX_EPOCH = 253_402_300_799  # 9999-12-31
 
 ENDPOINTS = {
-    "GET /api/metrics": "latest metrics of every component, the last 10 alert events and the active alerts",
+    "GET /api/metrics": "latest metrics of every component, the last 10 alert events and the active alerts; "
+    "anonymize=true",
+    "GET /api/historical/": "the components /api/historical/{component} answers for, their fields and parameters",
     "GET /api/historical/{component}": "history of system, network, ai or collector; "
     "minutes (default 60; alias duration), points (downsample), format=json|csv, anonymize=true",
-    "GET /api/alerts": "alert events and active alerts; level, component, since (epoch s), active=true, limit",
+    "GET /api/alerts": "alert events and active alerts; level, component, since (epoch s), active=true, limit, "
+    "anonymize=true",
     "GET /api/settings": "thresholds, collection interval and history size",
     "POST /api/settings": 'change them: {"thresholds": {"cpu": {"warning": 70, "critical": 90}}, '
     '"collection_interval": 1.0, "max_history": 1000}',
@@ -75,7 +78,8 @@ ENDPOINTS = {
     "scrapes): status, age of the last answer, CPU, memory, nodes, models, active alerts by level",
     "GET /api/stream": "Server-Sent Events: metrics_update each tick, alert for each alert event",
     "GET /health": "200 while the collector ticks, 503 when it stopped or stalled; strict=true: 503 on critical",
-    "GET /metrics": "Prometheus text exposition; detail=full adds per-link and per-model-instance series",
+    "GET /metrics": "Prometheus text exposition; detail=full adds per-link and per-model-instance series; "
+    "anonymize=true",
     **SILENCE_ENDPOINTS,
 }
 
@@ -138,10 +142,11 @@ class Api:
         self.idle_timeout = idle_timeout  # an event-stream client that reads nothing this long is dropped
         self.hub = EventHub(self.provider.get)
         self.exposition = Exposition(self.provider.get)
-        self.latest_body = PerVersion(lambda collector: dumps(collector.get_latest_metrics()))
+        self.latest_body = PerVersion(lambda collector: dumps(shown(collector, collector.get_latest_metrics())))
         self.routes: list[BaseRoute] = [  # every method reaches the endpoint, which answers a JSON 405
             Route("/api", _endpoint(self.index), methods=ALL_METHODS),
             Route("/api/metrics", _endpoint(self.metrics), methods=ALL_METHODS),
+            Route("/api/historical/", _endpoint(self.historical_index), methods=ALL_METHODS),  # the guide's URL
             Route("/api/historical/{component}", _endpoint(self.historical), methods=ALL_METHODS),
             Route("/api/alerts", _endpoint(self.alerts), methods=ALL_METHODS),
             Route("/api/settings", _endpoint(self.settings, ("GET", "POST")), methods=ALL_METHODS),
@@ -183,16 +188,23 @@ class Api:
         return JSONResponse({"endpoints": ENDPOINTS})
 
     async def metrics(self, request: Request) -> Response:
-        Query(request.query_params, ())
+        asked = Query(request.query_params, ("anonymize",)).boolean("anonymize", False)
         collector = await self.collector()
+        if asked and not collector.settings.anonymize:  # PRSM_ANONYMIZE: the cached body is anonymized
+            body = await run_in_threadpool(lambda: dumps(shown(collector, collector.get_latest_metrics(), True)))
+            return Response(body, media_type="application/json")
         body = self.latest_body.cached(collector)
         if body is None:  # once per tick or alert: encode off the event loop
             body = await run_in_threadpool(self.latest_body.get, collector)
         return Response(body, media_type="application/json")
 
+    async def historical_index(self, request: Request) -> Response:
+        Query(request.query_params, ())
+        return JSONResponse(history_index(await self.collector()))
+
     async def historical(self, request: Request) -> Response:
         component = request.path_params["component"]
-        if component not in HISTORY_COMPONENTS:
+        if component not in HISTORY_COMPONENTS and component not in (await self.collector()).fields:
             raise bad_parameter("component", component, f"one of {', '.join(HISTORY_COMPONENTS)}", status=404)
         query = Query(request.query_params, ("minutes", "duration", "points", "format", "anonymize"))
         if query.raw("minutes") is not None and query.raw("duration") is not None:
@@ -220,7 +232,7 @@ class Api:
         return Response(head[:-1] + b',"data":' + rows + b"}", media_type="application/json")
 
     async def alerts(self, request: Request) -> Response:
-        query = Query(request.query_params, ("level", "component", "since", "active", "limit"))
+        query = Query(request.query_params, ("level", "component", "since", "active", "limit", "anonymize"))
         level = query.choice("level", None, LEVELS)
         component = query.choice("component", None, COMPONENTS)
         since = query.number("since", None, low=0, high=MAX_EPOCH, what="epoch seconds")
@@ -242,7 +254,8 @@ class Api:
             alerts = active[:limit] if limit else active
         else:
             alerts = collector.get_alerts(level=level, component=component, since=since, limit=limit)
-        return JSONResponse({"alerts": alerts, "active": active, "count": len(alerts)})
+        body = {"alerts": alerts, "active": active, "count": len(alerts)}
+        return JSONResponse(shown(collector, body, query.boolean("anonymize", False)))
 
     async def settings(self, request: Request) -> Response:
         Query(request.query_params, ())
@@ -278,9 +291,9 @@ class Api:
         if request.method == "HEAD":  # the headers a GET would get, at once, without a slot
             return Response(headers=dict((k.decode(), v.decode()) for k, v in EventStream.HEADERS))
         collector = await self.collector()
-        replay = [frame("metrics_update", collector.get_latest_metrics())]
+        replay = [frame("metrics_update", shown(collector, collector.get_latest_metrics()))]
         if last is not None:  # a reconnecting EventSource: the alert events it missed
-            replay.extend(frame("alert", e, e["id"]) for e in collector.get_alerts(since_id=last))
+            replay.extend(frame("alert", shown(collector, e), e["id"]) for e in collector.get_alerts(since_id=last))
         return EventStream(self.hub, replay, idle_timeout=self.idle_timeout)
 
     async def health(self, request: Request) -> Response:
@@ -290,11 +303,15 @@ class Api:
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-cache"})
 
     async def prometheus(self, request: Request) -> Response:
-        detail = Query(request.query_params, ("detail",)).choice("detail", "basic", ("basic", "full"))
+        query = Query(request.query_params, ("detail", "anonymize"))
+        detail = query.choice("detail", "basic", ("basic", "full"))
+        asked = query.boolean("anonymize", False)
         collector = await self.collector()
         body, content_type = await self.exposition.render(
             collector, detail == "full", request.headers.get("accept", "")
         )
+        if asked or collector.settings.anonymize:  # label values: node and model names, addresses
+            body = (await run_in_threadpool(shown_text, collector, body.decode(), True)).encode()
         return Response(body, headers={"Content-Type": content_type})
 
 

@@ -13,6 +13,13 @@ Who may connect is what the API allows readers: the ``Host`` must be one the API
 ``PRSM_CORS_ORIGINS``, and with an API token set the client must show it, as
 ``io(url, {auth: {token}})`` or an ``Authorization: Bearer`` header; otherwise the connection
 is refused with ``{"error", "message"}`` (the client's ``connect_error``).
+
+The JavaScript client is served at ``/socket.io/socket.io.js`` (as Socket.IO servers usually
+do; python-socketio cannot), so a page of the dashboard's own origin loads it with
+``<script src="/socket.io/socket.io.js">``: ``static/socket.io.min.js`` is socket.io-client
+4.8.4's ``dist/socket.io.min.js`` from npm, unchanged (MIT, its licence beside it; sha256
+d5d79a35039e860b32bdef4795528b05c2f788d4b2d9dacc913120e2878f7b3f), the version
+``tests/js/package.json`` pins for the browser tests.
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 
 import socketio
 from starlette.middleware import Middleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .auth import TokenSource, authorized
@@ -39,6 +48,10 @@ MAX_MESSAGE = 64 * 1024  # bytes a client may send in one message (it has nothin
 # default 20 s: a busy client is not dropped.
 PING_SECONDS = 5.0
 PING_TIMEOUT_SECONDS = 20.0
+CLIENT_VERSION = "4.8.4"  # socket.io-client, as tests/js/package.json pins it
+CLIENT_SCRIPT = Path(__file__).resolve().parent / "static" / "socket.io.min.js"
+CLIENT_PATHS = (f"/{PATH}/socket.io.js", f"/{PATH}/socket.io.min.js")
+CLIENT_CACHE = "public, max-age=604800"  # a week; the ETag names the version
 
 
 class Encoded:
@@ -186,13 +199,30 @@ class SocketIOServer:
 
 
 class SocketIOMount:
-    """Middleware: ``/socket.io/`` to the Socket.IO server, the rest to the app."""
+    """Middleware: ``/socket.io/`` to the Socket.IO server (its client script served here),
+    the rest to the app."""
 
     def __init__(self, app: ASGIApp, server: SocketIOServer):
         self.asgi = server.asgi(app)
+        self.script = CLIENT_SCRIPT.read_bytes()
+        self.etag = f'"socket.io-client-{CLIENT_VERSION}"'
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in CLIENT_PATHS and scope["method"] in ("GET", "HEAD"):
+            await self.client_script(scope)(scope, receive, send)
+            return
         await self.asgi(scope, receive, send)
+
+    def client_script(self, scope: Scope) -> Response:
+        headers = {"Cache-Control": CLIENT_CACHE, "ETag": self.etag, "X-Content-Type-Options": "nosniff"}
+        if_none_match = dict(scope["headers"]).get(b"if-none-match", b"").decode("latin-1")
+        if self.etag in (tag.strip() for tag in if_none_match.split(",")):
+            return Response(status_code=304, headers=headers)
+        body = self.script if scope["method"] == "GET" else b""
+        response = Response(body, media_type="application/javascript; charset=utf-8", headers=headers)
+        if scope["method"] == "HEAD":
+            response.headers["content-length"] = str(len(self.script))
+        return response
 
 
 def socketio_middleware(api, settings=None) -> Middleware:

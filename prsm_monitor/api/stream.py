@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from starlette.types import Receive, Scope, Send
 
+from ..anonymize import shown
 from .http import ApiError, dumps
 from .tcp import uvicorn_server
 
@@ -153,6 +154,8 @@ class EventHub:
                 if self._collector is collector:
                     self._last_id = max(self._last_id, alerts[-1]["id"])
             events.extend(("alert", event, event["id"]) for event in alerts)
+        if collector.settings.anonymize:  # PRSM_ANONYMIZE: both transports send the anonymized events
+            events = [(name, shown(collector, data), event_id) for name, data, event_id in events]
         for listener in listeners:
             try:
                 listener(events)

@@ -80,7 +80,9 @@ def input_drift(win: CounterWindow, report: NetworkReport) -> float | None:
 
 
 def distributions(report: NetworkReport) -> dict:
-    """Model instances by name, by framework, by type (classifier/regressor) and by architecture."""
+    """Model instances by framework (``model_distribution``, the guide's shape, and
+    ``distribution_by_framework``), by name (``models_by_name``), by type (classifier/regressor)
+    and by architecture."""
     by_name: dict[str, int] = {}
     by: dict[str, dict[str, int]] = {"framework": {}, "kind": {}, "architecture": {}}
     seen_specs = {m.name: m for s in report.stats.values() for m in s.models}
@@ -92,7 +94,8 @@ def distributions(report: NetworkReport) -> dict:
                 value = getattr(spec, key) if spec else "unknown"
                 by[key][value] = by[key].get(value, 0) + 1
     return {
-        "model_distribution": dict(sorted(by_name.items())),
+        "model_distribution": by["framework"],
+        "models_by_name": dict(sorted(by_name.items())),
         "distribution_by_framework": by["framework"],
         "distribution_by_type": by["kind"],
         "distribution_by_architecture": by["architecture"],

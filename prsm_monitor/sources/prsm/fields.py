@@ -224,11 +224,9 @@ ROWS: tuple[Rows, ...] = (
 )
 
 DISTRIBUTIONS: tuple[Distribution, ...] = (
-    Distribution(
-        "ai", "model_distribution", "ai_model_instances", "model", "Model instances deployed, by model", False
-    ),
-    Distribution(
-        "ai", "distribution_by_framework", "ai_framework_instances", "framework", "Model instances, by framework", True
+    Distribution("ai", "models_by_name", "ai_model_instances", "model", "Model instances deployed, by model", False),
+    Distribution(  # distribution_by_framework holds the same counts: exported once
+        "ai", "model_distribution", "ai_framework_instances", "framework", "Model instances, by framework", True
     ),
     Distribution("ai", "distribution_by_type", "ai_type_instances", "type", "Model instances, by type", True),
     Distribution(
