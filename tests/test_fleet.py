@@ -227,7 +227,7 @@ def test_a_failing_instance_backs_off_and_a_silent_one_never_holds_up_the_local_
             assert "silent" in fleet._busy  # the tick did not wait for it
             wait_until(lambda: hub.get_latest_metrics()["collector"]["ticks_total"] >= ticks + 3, 10)
             wait_until(lambda: fleet.state("silent").status == "unreachable", 30)
-            assert "no answer within 1.5 s" in fleet.state("silent").error
+            assert "no whole answer within 1.5 s" in fleet.state("silent").error
         finally:
             hub.close()
     finally:
