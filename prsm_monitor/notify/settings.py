@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from .. import redact
 from ..config import ConfigError, finite, parse_boolean
 from ..fields import COMPONENTS, LEVELS
+from . import log_redaction
 
 ALERT_LEVELS = ("warning", "error", "critical")  # levels an alert fires with (info is resolution)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -148,6 +149,7 @@ def check_apprise_urls(urls: tuple[str, ...], name: str) -> None:
     import apprise  # here: only configurations that name URLs pay its import
 
     for url in urls:
+        log_redaction.remember(url)  # before Apprise logs it
         if apprise.Apprise.instantiate(url) is None:
             shown = url.split("://", 1)[0] + "://…" if "@" in url else url
             raise ConfigError(
