@@ -12,10 +12,8 @@ route answer the error.
 
 from __future__ import annotations
 
-import http.server
 import json
 import logging
-import threading
 import time
 
 import pytest
@@ -26,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 from prsm_monitor import shared
 
 from .conftest import wait_until
+from .fixtures.answering import Answering
 from .fixtures.server import StreamlitServer, free_port
 from .test_app import PAGES
 from .test_cli import run_cli
@@ -47,43 +46,6 @@ SECRETS = (
     "NODEPW",
     TOKEN,
 )
-
-
-class Answering:
-    """A real HTTP server on loopback: ``routes`` maps a path to (status, JSON); other paths 404.
-    It records each request's path and Authorization header."""
-
-    def __init__(self, routes: dict[str, tuple[int, object]]):
-        self.routes = routes
-        self.seen: list[tuple[str, str | None]] = []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _answer(self):
-                outer.seen.append((self.path, self.headers.get("Authorization")))
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                status, body = outer.routes.get(self.path.split("?", 1)[0], (404, {"error": "not_found"}))
-                data = json.dumps(body() if callable(body) else body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _answer  # noqa: N815 - http.server's names
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def instance_metrics() -> dict:

@@ -180,7 +180,7 @@ class Fleet:
             if self._clock() - self._states[name].settings_at >= SETTINGS_EVERY:
                 try:
                     settings = validate.mapping(client.get_json("/api/settings"))
-                except InstanceError as error:
+                except (InstanceError, validate.Refused) as error:  # its thresholds are then the defaults
                     log.info("thresholds of %s not read: %s", name, error)
         except InstanceError as error:
             self._failed(name, error)
