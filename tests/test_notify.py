@@ -52,7 +52,7 @@ def test_env_routes_durations_and_alertmanager():
     [
         ({"PRSM_NOTIFY_URLS": "json://x", "PRSM_NOTIFY_MIN_LEVEL": "loud"}, "PRSM_NOTIFY_MIN_LEVEL", "loud"),
         ({"PRSM_NOTIFY_URLS": "json://x", "PRSM_NOTIFY_COMPONENTS": "disk"}, "PRSM_NOTIFY_COMPONENTS", "disk"),
-        ({"PRSM_NOTIFY_URLS": "nosuchscheme://host/x"}, "PRSM_NOTIFY_URLS", "nosuchscheme://host/x"),
+        ({"PRSM_NOTIFY_URLS": "nosuchscheme://host/x"}, "PRSM_NOTIFY_URLS", "nosuchscheme://host/****"),
         ({"PRSM_NOTIFY_URLS": "nosuchscheme://user:secret@host"}, "PRSM_NOTIFY_URLS", "nosuchscheme://…"),
         ({"PRSM_NOTIFY_URLS": "just-text"}, "PRSM_NOTIFY_URLS", "just-text"),
         ({"PRSM_ESCALATE_AFTER": "soon"}, "PRSM_ESCALATE_AFTER", "soon"),
