@@ -17,11 +17,13 @@ from streamlit.testing.v1 import AppTest
 from prsm_monitor import MetricsCollector, shared
 from prsm_monitor.api import build_app
 from prsm_monitor.config import ConfigError, Settings
-from prsm_monitor.fleet import Fleet, Instance
+from prsm_monitor.fleet import Fleet, Instance, InstanceClient, InstanceError
+from prsm_monitor.fleet.client import MAX_BYTES
 from prsm_monitor.fleet.tokens import instance_tokens
 from prsm_monitor.sources.system import SystemSource
 
 from .conftest import wait_until
+from .fixtures.answering import Answering
 from .fixtures.server import ROOT, InProcessServer, StreamlitServer, free_port
 from .test_cli import run_cli
 
@@ -351,3 +353,34 @@ def test_tokens_are_read_from_the_secrets_and_a_stray_entry_closes_the_api(insta
     finally:
         hub.stop()
         stray.stop()
+
+
+def test_an_instance_read_is_bounded_and_never_shows_its_password():
+    """Through the shared outside client: a redirect is not followed (a bad answer naming
+    where it pointed), a password in the URL is sent as basic authentication and never shown,
+    an answer over the size cap is refused."""
+    probe = Answering({"/api/metrics": (200, {"system": {}})})
+    instance = Answering(
+        {
+            "/api/metrics": (302, {}, {"Location": f"http://127.0.0.1:{probe.port}/api/metrics"}),
+            "/api/settings": (200, {"thresholds": {}}),
+            "/api/alerts": (200, {"alerts": ["x" * 1000] * 10_000}),
+        }
+    )
+    try:
+        client = InstanceClient("edge", f"http://inst:INSTPW@127.0.0.1:{instance.port}", timeout=2.0)
+        assert client.url == f"http://inst:****@127.0.0.1:{instance.port}" and "INSTPW" not in repr(client.url)
+        with pytest.raises(InstanceError) as caught:
+            client.get_json("/api/metrics")
+        assert caught.value.kind == "bad_answer" and "redirected (HTTP 302)" in str(caught.value)
+        assert "INSTPW" not in str(caught.value) and probe.seen == []
+        assert client.get_json("/api/settings") == {"thresholds": {}}
+        assert {auth for _, auth in instance.seen} == {"Basic aW5zdDpJTlNUUFc="}  # inst:INSTPW
+        with_token = InstanceClient("edge", f"http://127.0.0.1:{instance.port}", token=TOKEN)
+        with pytest.raises(InstanceError) as caught:  # 10 MB of alerts
+            with_token.get_json("/api/alerts")
+        assert caught.value.kind == "bad_answer" and f"over {MAX_BYTES}" in str(caught.value)
+        assert instance.seen[-1][1] == f"Bearer {TOKEN}"
+    finally:
+        probe.close()
+        instance.close()

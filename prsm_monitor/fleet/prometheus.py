@@ -36,6 +36,7 @@ SPARK_SECONDS = 300
 SPARK_STEP = 5
 KEEP = "1h"  # how far back a row's last samples are looked for once an instance is not scraped
 STALE_AFTER = 60.0  # seconds without a sample before a row's figures count as stale
+MAX_LABEL = 200  # characters of an instance label shown (a longer one is not a host:port)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ class PrometheusFleet:
             for labels, value in self._instant('max by (instance) (up{instance!=""})', now)
         }
         cpu = self._cpu(now)
-        names = sorted(set(self.reader.instances()) | set(last))
+        names = sorted(n for n in set(self.reader.instances()) | set(last) if len(n) <= MAX_LABEL)
         return tuple(
             ScrapedInstance(
                 name, figures.get(name, {}), alerts.get(name, {}), last.get(name), up.get(name), cpu.get(name, ())
