@@ -188,6 +188,12 @@ def test_no_configured_secret_is_in_any_answer_page_or_log(outside, monkeypatch,
             return {"json", "slack", "http"} <= done and answer
 
         wait_until(tried_every_target, 60, 0.2)  # each target failed once, with its reason logged
+
+        def gone_alert():
+            answer = requests.get(server.url + "/api/alerts?active=true", headers=auth, timeout=10).json()
+            return any(a["message"] == "Instance gone is unreachable" for a in answer["active"])
+
+        wait_until(gone_alert, 60, 0.2)
         fleet = requests.get(server.url + "/api/fleet", headers=auth, timeout=10).json()
         assert [i["status"] for i in fleet["instances"]] == ["up", "up", "unreachable"]  # the reads worked
         assert instance.seen and instance.seen[0][1].startswith("Basic ")  # the password is used, not shown
