@@ -384,3 +384,41 @@ def test_an_instance_read_is_bounded_and_never_shows_its_password():
     finally:
         probe.close()
         instance.close()
+
+
+def test_an_instance_that_stops_answering_shows_its_last_figures_and_their_age(monkeypatch):
+    now = time.time
+
+    def metrics():
+        return {
+            "system": {"timestamp": now(), "cpu_percent": 37.5, "memory_percent": 40.0},
+            "network": None,
+            "ai": None,
+            "collector": {"timestamp": now(), "ticks_total": int(now() * 10)},
+            "alerts": [],
+            "active_alerts": [],
+        }
+
+    instance = Answering({"/api/metrics": (200, metrics), "/api/settings": (200, {"thresholds": {}})})
+    monkeypatch.setenv("PRSM_DEMO", "false")
+    monkeypatch.setenv("PRSM_METRICS_INTERVAL", "0.5")
+    monkeypatch.setenv("PRSM_INSTANCES", f"edge=http://127.0.0.1:{instance.port}")
+    st.cache_resource.clear()
+    shared.release_collector()
+    try:
+        app = AppTest.from_file("../streamlit_app.py", default_timeout=30)
+        app.switch_page("pages/5_Fleet.py")
+        app.run()
+        fleet = next(s for s in shared.current_collector().sources if isinstance(s, Fleet))
+        wait_until(lambda: fleet.state("edge").status == "up", 20)
+        instance.close()  # it stops answering
+        wait_until(lambda: fleet.state("edge").status == "unreachable", 30)
+        wait_until(lambda: fleet.state("edge").age(time.time()) >= 2, 10)
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        edge = app.dataframe[0].value.iloc[1]
+        assert (edge["instance"], edge["status"], edge["cpu"]) == ("edge", "unreachable", 37.5)  # its last figure
+        assert edge["last_seen"].endswith(" ago") and edge["last_seen"] != "never"  # and how old it is
+    finally:
+        st.cache_resource.clear()
+        shared.release_collector()

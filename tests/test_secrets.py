@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 
 import pytest
@@ -22,6 +23,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from prsm_monitor import shared
+from prsm_monitor.notify.alertmanager import AlertmanagerChannel
+from prsm_monitor.notify.sender import DeliveryFailed
 
 from .conftest import wait_until
 from .fixtures.answering import Answering
@@ -264,3 +267,22 @@ def test_a_bad_setting_is_named_without_its_secret(variable, value, secrets):
     assert cli.returncode == 2 and variable in cli.stderr
     texts["cli"] = cli.stdout + cli.stderr
     assert [(where, s) for where, text in texts.items() for s in secrets if s in text] == []
+
+
+def test_alertmanager_errors_are_bounded_and_never_show_its_password():
+    """A silent Alertmanager is cut at the timeout; one that echoes the credentials in its
+    error answer has them masked; neither message holds the password."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        channel = AlertmanagerChannel(f"http://am:AMSECRET@127.0.0.1:{silent.getsockname()[1]}")
+        with pytest.raises(DeliveryFailed) as caught:
+            channel.post([], 0.5)
+    assert "no whole answer within 0.5 s" in str(caught.value) and "AMSECRET" not in str(caught.value)
+    echo = Answering({"/api/v2/alerts": (500, {"error": "bad login am:AMSECRET"})})
+    try:
+        channel = AlertmanagerChannel(f"http://am:AMSECRET@127.0.0.1:{echo.port}")
+        with pytest.raises(DeliveryFailed) as caught:
+            channel.post([], 5.0)
+        assert str(caught.value) == 'Alertmanager answered 500: {"error": "bad login am:****"}'
+        assert channel.target == f"http://127.0.0.1:{echo.port}/api/v2/alerts"
+    finally:
+        echo.close()
