@@ -305,7 +305,7 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
                 if component in self._latest:
                     self._latest[component] = record
             self.custom.note_sources(records, failures, now)
-            if self.rules_file is not None and self.rules_file.changed():  # one stat() per tick
+            if self.rules_file is not None and self.rules_file.changed():  # no file access: read off the tick
                 reload_rules(self, now)
             self._rule_states, transitions = evaluate(self._rules, records, self._rule_states, now)
             self.log.record_transitions(transitions, now)
@@ -353,6 +353,8 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
                 close()
         self.custom.close()
         self.notifier.close()
+        if self.rules_file is not None:
+            self.rules_file.close()  # its watch thread
         self.store.close()  # commits the last batch of history to disk
 
     def __enter__(self):

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from . import redact
+
 if TYPE_CHECKING:
     from .notify.settings import NotifySettings
 
@@ -23,9 +25,17 @@ MAX_SHOWN = 120  # characters of a bad value repeated in an error message
 
 
 class ConfigError(ValueError):
-    """A setting has a value we cannot use. ``str(error)`` is one line for the user."""
+    """A setting has a value we cannot use. ``str(error)`` is one line for the user.
+
+    ``value`` is kept as it may be shown: the secrets of any URL in it (passwords, tokens in
+    paths and queries, Apprise tokens) replaced by ``****`` (:mod:`prsm_monitor.redact`), since
+    the message reaches logs, pages and ``/health``."""
 
     def __init__(self, variable: str, value: object, expected: str):
+        if isinstance(value, str):
+            value = redact.text(value)
+        elif not isinstance(value, (int, float, type(None))) and redact.text(repr(value)) != repr(value):
+            value = redact.text(repr(value))  # a table or list with URLs in it: its redacted text
         self.variable = variable
         self.value = value
         self.expected = expected

@@ -16,22 +16,22 @@ lists the instances it has and :meth:`PrometheusReader.history` reads any of the
 
 from __future__ import annotations
 
-import json
 import math
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from . import redact
 from .fields import COUNTER, Field
 from .metric_names import indexed as _indexed
 from .metric_names import metric_name
+from .outside.http import OutsideError, fetch
 
 MAX_POINTS = 11_000  # Prometheus refuses more points per series in one range query
+MAX_BYTES = 32 * 1024 * 1024  # one answer: three stats of ~30 fields at 11,000 points is ~10 MiB
 STATS = (("avg", ""), ("min", "_min"), ("max", "_max"))
 
 
@@ -57,10 +57,16 @@ def series_of(component: str, field: Field) -> tuple[str, float] | None:
 
 class PrometheusReader:
     """Range reads from the Prometheus server at ``url``. ``catalog`` returns the declared
-    fields per component (the collector's ``fields``); set by :func:`prsm_monitor.persistence.attach`."""
+    fields per component (the collector's ``fields``); set by :func:`prsm_monitor.persistence.attach`.
+
+    Each request goes through :mod:`prsm_monitor.outside.http` on a connection of its own (pages
+    reading at once do not wait for each other): ``timeout`` is its total deadline, answers
+    are capped at :data:`MAX_BYTES`, redirects are not followed. ``url`` is the address as
+    it may be shown (a ``user:password@`` in it is sent as basic authentication, never shown)."""
 
     def __init__(self, url: str, selector: str = "", timeout: float = 10.0):
-        self.url = url.rstrip("/")
+        self._base = url.rstrip("/")
+        self.url = redact.url(self._base)
         self.selector = selector
         self.timeout = timeout
         self.catalog: Callable[[], Mapping[str, tuple[Field, ...]]] | None = None
@@ -118,34 +124,48 @@ class PrometheusReader:
     def instances(self) -> list[str]:
         """The ``instance`` labels of every prsm-monitor this server scrapes."""
         query = urllib.parse.urlencode({"match[]": "prsm_collector_ticks_total"})
-        return sorted(self._get(f"/api/v1/label/instance/values?{query}"))
+        data = self._get(f"/api/v1/label/instance/values?{query}")
+        return sorted(v for v in data if isinstance(v, str)) if isinstance(data, list) else []
 
     # -- HTTP --------------------------------------------------------------------------------------------
     def _range(self, promql: str, start: float, end: float, step: int) -> dict[str, list[tuple[float, float]]]:
         body = urllib.parse.urlencode({"query": promql, "start": start, "end": end, "step": step}).encode()
         data = self._get("/api/v1/query_range", body)
         out: dict[str, list[tuple[float, float]]] = {}
-        for series in data.get("result", ()):
-            name = series.get("metric", {}).get("field")
-            if name:
-                out.setdefault(name, []).extend((float(t), float(v)) for t, v in series.get("values", ()))
+        try:
+            for series in data.get("result", ()):
+                name = series.get("metric", {}).get("field")
+                if name:
+                    points = ((float(t), float(v)) for t, v in series.get("values", ()))
+                    out.setdefault(name, []).extend((t, v) for t, v in points if math.isfinite(v))
+        except (AttributeError, TypeError, ValueError):
+            raise PrometheusError(f"{self.url} answered a range query with a malformed result") from None
         return out
 
     def _get(self, path: str, body: bytes | None = None):
-        request = urllib.request.Request(self.url + path, data=body)
-        if body is not None:
-            request.add_header("Content-Type", "application/x-www-form-urlencoded")
+        """The ``data`` of a successful answer to ``path`` (a POST of the form ``body``, else a GET)."""
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                payload = json.load(response)
-        except urllib.error.HTTPError as error:
-            try:
-                detail = json.load(error).get("error", "")
-            except ValueError:
-                detail = ""
-            raise PrometheusError(f"{self.url} answered {error.code} {detail}".strip()) from None
-        except (urllib.error.URLError, OSError, ValueError) as error:
+            answer = fetch(
+                self._base + path,
+                deadline=self.timeout,
+                max_bytes=MAX_BYTES,
+                method="GET" if body is None else "POST",
+                body=body,
+                headers=None if body is None else {"Content-Type": "application/x-www-form-urlencoded"},
+            )
+        except OutsideError as error:
             raise PrometheusError(f"{self.url} could not be read: {error}") from None
-        if payload.get("status") != "success":
-            raise PrometheusError(f"{self.url}: {payload.get('error', 'query failed')}")
+        try:
+            payload = answer.json()
+        except OutsideError:
+            payload = None
+        detail = payload.get("error", "") if isinstance(payload, dict) else ""
+        if answer.status != 200:
+            raise PrometheusError(redact.text(f"{self.url} answered {answer.status} {str(detail)[:300]}".strip()))
+        if (
+            not isinstance(payload, dict)
+            or payload.get("status") != "success"
+            or not isinstance(payload.get("data"), (dict, list))
+        ):
+            raise PrometheusError(redact.text(f"{self.url}: {str(detail or 'query failed')[:300]}"))
         return payload["data"]

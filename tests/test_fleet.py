@@ -17,11 +17,13 @@ from streamlit.testing.v1 import AppTest
 from prsm_monitor import MetricsCollector, shared
 from prsm_monitor.api import build_app
 from prsm_monitor.config import ConfigError, Settings
-from prsm_monitor.fleet import Fleet, Instance
+from prsm_monitor.fleet import Fleet, Instance, InstanceClient, InstanceError
+from prsm_monitor.fleet.client import MAX_BYTES
 from prsm_monitor.fleet.tokens import instance_tokens
 from prsm_monitor.sources.system import SystemSource
 
 from .conftest import wait_until
+from .fixtures.answering import Answering
 from .fixtures.server import ROOT, InProcessServer, StreamlitServer, free_port
 from .test_cli import run_cli
 
@@ -227,7 +229,7 @@ def test_a_failing_instance_backs_off_and_a_silent_one_never_holds_up_the_local_
             assert "silent" in fleet._busy  # the tick did not wait for it
             wait_until(lambda: hub.get_latest_metrics()["collector"]["ticks_total"] >= ticks + 3, 10)
             wait_until(lambda: fleet.state("silent").status == "unreachable", 30)
-            assert "no answer within 1.5 s" in fleet.state("silent").error
+            assert "no whole answer within 1.5 s" in fleet.state("silent").error
         finally:
             hub.close()
     finally:
@@ -351,3 +353,72 @@ def test_tokens_are_read_from_the_secrets_and_a_stray_entry_closes_the_api(insta
     finally:
         hub.stop()
         stray.stop()
+
+
+def test_an_instance_read_is_bounded_and_never_shows_its_password():
+    """Through the shared outside client: a redirect is not followed (a bad answer naming
+    where it pointed), a password in the URL is sent as basic authentication and never shown,
+    an answer over the size cap is refused."""
+    probe = Answering({"/api/metrics": (200, {"system": {}})})
+    instance = Answering(
+        {
+            "/api/metrics": (302, {}, {"Location": f"http://127.0.0.1:{probe.port}/api/metrics"}),
+            "/api/settings": (200, {"thresholds": {}}),
+            "/api/alerts": (200, {"alerts": ["x" * 1000] * 10_000}),
+        }
+    )
+    try:
+        client = InstanceClient("edge", f"http://inst:INSTPW@127.0.0.1:{instance.port}", timeout=2.0)
+        assert client.url == f"http://inst:****@127.0.0.1:{instance.port}" and "INSTPW" not in repr(client.url)
+        with pytest.raises(InstanceError) as caught:
+            client.get_json("/api/metrics")
+        assert caught.value.kind == "bad_answer" and "redirected (HTTP 302)" in str(caught.value)
+        assert "INSTPW" not in str(caught.value) and probe.seen == []
+        assert client.get_json("/api/settings") == {"thresholds": {}}
+        assert {auth for _, auth in instance.seen} == {"Basic aW5zdDpJTlNUUFc="}  # inst:INSTPW
+        with_token = InstanceClient("edge", f"http://127.0.0.1:{instance.port}", token=TOKEN)
+        with pytest.raises(InstanceError) as caught:  # 10 MB of alerts
+            with_token.get_json("/api/alerts")
+        assert caught.value.kind == "bad_answer" and f"over {MAX_BYTES}" in str(caught.value)
+        assert instance.seen[-1][1] == f"Bearer {TOKEN}"
+    finally:
+        probe.close()
+        instance.close()
+
+
+def test_an_instance_that_stops_answering_shows_its_last_figures_and_their_age(monkeypatch):
+    now = time.time
+
+    def metrics():
+        return {
+            "system": {"timestamp": now(), "cpu_percent": 37.5, "memory_percent": 40.0},
+            "network": None,
+            "ai": None,
+            "collector": {"timestamp": now(), "ticks_total": int(now() * 10)},
+            "alerts": [],
+            "active_alerts": [],
+        }
+
+    instance = Answering({"/api/metrics": (200, metrics), "/api/settings": (200, {"thresholds": {}})})
+    monkeypatch.setenv("PRSM_DEMO", "false")
+    monkeypatch.setenv("PRSM_METRICS_INTERVAL", "0.5")
+    monkeypatch.setenv("PRSM_INSTANCES", f"edge=http://127.0.0.1:{instance.port}")
+    st.cache_resource.clear()
+    shared.release_collector()
+    try:
+        app = AppTest.from_file("../streamlit_app.py", default_timeout=30)
+        app.switch_page("pages/5_Fleet.py")
+        app.run()
+        fleet = next(s for s in shared.current_collector().sources if isinstance(s, Fleet))
+        wait_until(lambda: fleet.state("edge").status == "up", 20)
+        instance.close()  # it stops answering
+        wait_until(lambda: fleet.state("edge").status == "unreachable", 30)
+        wait_until(lambda: fleet.state("edge").age(time.time()) >= 2, 10)
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        edge = app.dataframe[0].value.iloc[1]
+        assert (edge["instance"], edge["status"], edge["cpu"]) == ("edge", "unreachable", 37.5)  # its last figure
+        assert edge["last_seen"].endswith(" ago") and edge["last_seen"] != "never"  # and how old it is
+    finally:
+        st.cache_resource.clear()
+        shared.release_collector()

@@ -3,6 +3,7 @@ Alertmanager's payload, the message text, silences."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import subprocess
 import sys
@@ -51,7 +52,7 @@ def test_env_routes_durations_and_alertmanager():
     [
         ({"PRSM_NOTIFY_URLS": "json://x", "PRSM_NOTIFY_MIN_LEVEL": "loud"}, "PRSM_NOTIFY_MIN_LEVEL", "loud"),
         ({"PRSM_NOTIFY_URLS": "json://x", "PRSM_NOTIFY_COMPONENTS": "disk"}, "PRSM_NOTIFY_COMPONENTS", "disk"),
-        ({"PRSM_NOTIFY_URLS": "nosuchscheme://host/x"}, "PRSM_NOTIFY_URLS", "nosuchscheme://host/x"),
+        ({"PRSM_NOTIFY_URLS": "nosuchscheme://host/x"}, "PRSM_NOTIFY_URLS", "nosuchscheme://host/****"),
         ({"PRSM_NOTIFY_URLS": "nosuchscheme://user:secret@host"}, "PRSM_NOTIFY_URLS", "nosuchscheme://…"),
         ({"PRSM_NOTIFY_URLS": "just-text"}, "PRSM_NOTIFY_URLS", "just-text"),
         ({"PRSM_ESCALATE_AFTER": "soon"}, "PRSM_ESCALATE_AFTER", "soon"),
@@ -377,6 +378,22 @@ def test_alertmanager_credentials_are_sent_as_basic_auth_and_never_shown():
 
     channel = AlertmanagerChannel("https://ops:s3cret@am.example.com:9093/prefix/")
     assert channel.target == "https://am.example.com:9093/prefix/api/v2/alerts"
-    assert channel._headers["Authorization"] == "Basic b3BzOnMzY3JldA=="  # ops:s3cret
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            seen.append((self.path, self.headers.get("Authorization")))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        AlertmanagerChannel(f"http://ops:s3cret@127.0.0.1:{server.server_address[1]}/prefix/").post([], 5.0)
+        server.shutdown()
+    assert seen == [("/prefix/api/v2/alerts", "Basic b3BzOnMzY3JldA==")]  # ops:s3cret
     settings = Settings.from_env({"PRSM_ALERTMANAGER_URL": "https://ops:s3cret@am.example.com:9093"})
     assert "s3cret" not in repr(settings)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import shutil
+import socket
 import subprocess
 import time
 
@@ -16,6 +17,7 @@ from prsm_monitor.sources.system import SystemSource
 from prsm_monitor.tickstats import COLLECTOR_FIELDS
 
 from .conftest import wait_until
+from .fixtures.answering import Answering
 from .fixtures.server import InProcessServer, free_port
 
 PROMETHEUS = shutil.which("prometheus")
@@ -113,3 +115,53 @@ def test_an_unreachable_server_falls_back_to_the_local_history():
         frame = collector.history("system", minutes=10)
         assert len(frame) == 1 and frame.attrs["tier"] == "raw"
         assert "could not be read" in frame.attrs["error"]
+
+
+# -- bounded reads (issue 22): the shared outside client ------------------------------------------
+def test_a_redirect_is_not_followed_and_the_password_is_sent_but_never_shown():
+    target = Answering({"/api/v1/label/instance/values": (200, {"status": "success", "data": ["probe"]})})
+    prometheus = Answering(
+        {
+            "/api/v1/label/instance/values": (
+                302,
+                {},
+                {"Location": f"http://127.0.0.1:{target.port}/api/v1/label/instance/values"},
+            ),
+            "/api/v1/query_range": (200, {"status": "success", "data": {"result": [{"metric": {"field": "x"}}]}}),
+        }
+    )
+    try:
+        reader = PrometheusReader(f"http://prom:PROMSECRET@127.0.0.1:{prometheus.port}", timeout=2.0)
+        assert reader.url == f"http://prom:****@127.0.0.1:{prometheus.port}"
+        with pytest.raises(PrometheusError) as caught:
+            reader.instances()
+        assert "redirected (HTTP 302)" in str(caught.value) and "not followed" in str(caught.value)
+        assert "PROMSECRET" not in str(caught.value) and target.seen == []  # the probe was never fetched
+        assert prometheus.seen[0][1] == "Basic cHJvbTpQUk9NU0VDUkVU"  # prom:PROMSECRET
+        assert reader._range("up", 0, 10, 1) == {"x": []}
+    finally:
+        target.close()
+        prometheus.close()
+
+
+def test_a_silent_prometheus_is_cut_at_the_deadline_and_a_malformed_answer_is_an_error():
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        reader = PrometheusReader(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=0.5)
+        with pytest.raises(PrometheusError, match="no whole answer within 0.5 s"):
+            reader.instances()
+    odd = Answering({"/api/v1/query_range": (200, {"status": "success", "data": {"result": [{"values": "no"}]}})})
+    try:
+        reader = PrometheusReader(f"http://127.0.0.1:{odd.port}")
+        odd.routes["/api/v1/query_range"] = (
+            200,
+            {"status": "success", "data": {"result": [{"metric": {"field": "x"}, "values": [[1, "abc"]]}]}},
+        )
+        with pytest.raises(PrometheusError, match="malformed"):
+            reader._range("up", 0, 10, 1)
+        odd.routes["/api/v1/query_range"] = (
+            200,
+            {"status": "success", "data": {"result": [{"metric": {"field": "x"}, "values": [[1, "+Inf"], [2, "3"]]}]}},
+        )
+        assert reader._range("up", 0, 10, 1) == {"x": [(2.0, 3.0)]}  # a non-finite sample is not a value
+    finally:
+        odd.close()

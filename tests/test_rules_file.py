@@ -15,6 +15,7 @@ from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import ConfigError, Settings, default_thresholds
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
 
+from .conftest import wait_until
 from .test_app import fresh_app, open_page
 from .test_cli import run_cli
 
@@ -85,6 +86,28 @@ description = "Too many runnable processes."
         ("[rules.cpu]\nlabels = { 'a b' = 'x' }\n", 2, "rules.cpu.labels", "a table of names"),
         ("[rules.Bad]\nwarning = 1\n", 1, "rules.Bad", "lower-case"),
         ("[alerts]\nx = 1\n", 1, "alerts", "only [rules.<name>] tables"),
+        ("[rules.cpu]\nrunbook = 'javascript:alert(1)'\n", 2, "rules.cpu.runbook", "an http:// or https:// URL"),
+        ("[rules.cpu]\nrunbook = 'data:text/html,x'\n", 2, "rules.cpu.runbook", "a relative path"),
+        ("[rules.cpu]\nrunbook = '//evil.example/x'\n", 2, "rules.cpu.runbook", "a relative path"),
+        ("[rules.latency]\nwarning = 1e308\n", 2, "rules.latency.warning=1e+308", "a number from 0 to 60000"),
+        (
+            "[rules.p95]\ncomponent = 'network'\nfield = 'p95_latency'\ncomparison = 'above'\nwarning = 1e308\n",
+            5,
+            "rules.p95.warning=1e+308",
+            "a number from 0 to 3.6e+06 (ms)",
+        ),
+        (
+            "[rules.x]\ncomponent = 'system'\nfield = 'cpu_percent'\ncomparison = 'above'\ncritical = -5\n",
+            5,
+            "rules.x.critical=-5",
+            "a number from 0 to 100 (%)",
+        ),
+        (
+            "[rules.x]\ncomponent = 'network'\nfield = 'total_nodes'\ncomparison = 'below'\nwarning = 1e13\n",
+            5,
+            "rules.x.warning=10000000000000.0",
+            "a number from -1e+12 to 1e+12",
+        ),
     ],
 )
 def test_a_bad_file_is_one_line_naming_the_file_line_and_key(tmp_path, text, line, key, expected):
@@ -124,19 +147,25 @@ def edit(path: Path, text: str) -> None:
     os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
 
 
+def tick(collector) -> None:
+    """Let the file's watch read it (as its thread does each second), then tick."""
+    collector.rules_file.poll()
+    collector.collect_once()
+
+
 def test_an_edit_applies_on_the_next_tick_and_a_bad_edit_keeps_the_rules_in_force(tmp_path):
     path = write(tmp_path / "rules.toml", "[rules.memory]\nwarning = 90\ncritical = 95\n")
     with MetricsCollector(settings=Settings(demo=False, rules_file=str(path)), sources=[Memory()]) as collector:
-        collector.collect_once()
+        tick(collector)
         assert collector.rules["memory"].warning == 90 and not collector.get_active_alerts()
         edit(path, "[rules.memory]\nwarning = 40\ncritical = 95\n")
-        collector.collect_once()
+        tick(collector)
         [alert] = collector.get_active_alerts()
         assert alert["key"] == "rule:memory" and alert["details"]["threshold"] == 40
         assert alert["details"]["runbook_url"] == "docs/runbooks.md#memory" and alert["details"]["description"]
 
         edit(path, "[rules.memory]\nwarning = 40\ncritical = 'x'\n")
-        collector.collect_once()
+        tick(collector)
         problem = next(a for a in collector.get_active_alerts() if a["key"] == ALERT_KEY)
         assert f"{path}:3: rules.memory.critical='x'" in problem["message"] and problem["level"] == "error"
         assert collector.rules["memory"].warning == 40  # the rules in force stay
@@ -145,11 +174,11 @@ def test_an_edit_applies_on_the_next_tick_and_a_bad_edit_keeps_the_rules_in_forc
 
         edit(path, "[rules.memory]\nwarning = 60\ncritical = 95\n\n[rules.mem_low]\ncomponent = 'system'\n"
                    "field = 'memory_percent'\ncomparison = 'below'\nwarning = 55\n")  # fmt: skip
-        collector.collect_once()
+        tick(collector)
         keys = {a["key"] for a in collector.get_active_alerts()}
         assert keys == {"rule:mem_low"}  # memory resolved at 60, the new rule fires, the problem recovered
         edit(path, "[rules.memory]\nwarning = 60\n")
-        collector.collect_once()
+        tick(collector)
         assert "mem_low" not in collector.rules and not collector.get_active_alerts()
         assert any(e["message"].startswith(f"Rules file {path} applied") for e in collector.get_alerts())
 
@@ -160,10 +189,10 @@ def test_thresholds_tuned_on_the_page_survive_an_edit_of_other_rules(tmp_path):
         collector.configure(thresholds={"cpu": {"warning": 70}}, actor="alice")
         assert collector.get_alerts()[-1]["details"]["actor"] == "alice"
         edit(path, "[rules.disk]\nwarning = 55\ncritical = 60\n")
-        collector.collect_once()
+        tick(collector)
         assert collector.rules["cpu"].warning == 70 and collector.rules["disk"].warning == 55
         edit(path, "")  # the file stops setting disk: back to its default
-        collector.collect_once()
+        tick(collector)
         assert collector.rules["disk"].warning == 90 and collector.rules["cpu"].warning == 70
 
 
@@ -183,7 +212,7 @@ def test_the_app_shows_a_bad_edit_with_st_error(monkeypatch, tmp_path):
         edit(path, "[rules.memory]\nwarning = 90\nfor = -3\n")
         from prsm_monitor import shared
 
-        shared.current_collector().collect_once()
+        tick(shared.current_collector())
         app.run()
         [error] = [e.value.replace("\\", "") for e in app.error]
         assert (
@@ -205,6 +234,85 @@ def test_after_a_restart_the_file_wins_over_thresholds_tuned_before(tmp_path):
     settings = Settings(demo=False, rules_file=str(path), data_dir=str(tmp_path / "data"))
     with MetricsCollector(settings=settings, sources=[Memory()]) as collector:
         collector.configure(thresholds={"disk": {"warning": 55}, "cpu": {"warning": 70}})
-        collector.collect_once()
+        tick(collector)
     with MetricsCollector(settings=settings, sources=[Memory()]) as collector:
         assert collector.rules["disk"].warning == 50 and collector.rules["cpu"].warning == 70
+
+
+def test_a_runbook_is_an_http_url_or_a_relative_path(tmp_path):
+    for runbook in ("https://wiki.example.com/cpu", "http://wiki/cpu#x", "docs/runbooks.md#cpu", "/wiki/cpu"):
+        path = write(tmp_path / "rules.toml", f"[rules.cpu]\nrunbook = '{runbook}'\n")
+        assert load(path)[0]["cpu"].runbook_url == runbook
+
+
+# -- what the file is: a regular file of at most 1 MiB, read off the tick -------------------------
+def not_applied(collector) -> list[dict]:
+    """The rules-file problem events in the alert log."""
+    prefix = "Rules file not applied"
+    return [e for e in collector.get_alerts() if e["kind"] == "error" and e["message"].startswith(prefix)]
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (lambda p: os.mkfifo(p), "it is a FIFO"),
+        (lambda p: os.symlink("/dev/zero", p), "it is a character device"),
+        (lambda p: os.mkdir(p), "it is a directory"),
+        (lambda p: p.write_bytes(b"# padding\n" * 110_000), "it has 1,100,000 bytes"),
+    ],
+    ids=["fifo", "dev-zero", "directory", "over-1-MiB"],
+)
+def test_a_file_that_is_not_a_small_regular_one_is_refused_without_reading_it(tmp_path, make, what):
+    path = tmp_path / "rules.toml"
+    make(path)
+    with pytest.raises(RulesFileError) as caught:  # a FIFO with no writer would block a plain open()
+        load(path)
+    assert str(caught.value).startswith(f"{path}: {path!s}") or str(path) in str(caught.value)
+    assert what in str(caught.value) and "a regular UTF-8 TOML file of at most 1 MiB" in str(caught.value)
+
+
+@pytest.mark.parametrize("swap", ["fifo", "dev-zero"])
+def test_a_running_collector_keeps_ticking_when_its_file_becomes_a_fifo_or_dev_zero(tmp_path, swap):
+    """The attack of issue 22: rules.toml replaced by a FIFO (ticks froze until something wrote
+    to it) or by a symlink to /dev/zero (MemoryError in the tick). Now the watch thread refuses
+    either without opening it, the running collector raises one alert, keeps its rules and
+    goes on ticking; a good file afterwards is applied and resolves the alert."""
+    path = write(tmp_path / "rules.toml", "[rules.memory]\nwarning = 70\ncritical = 95\n")
+    settings = Settings(demo=False, rules_file=str(path), interval=0.1)
+    with MetricsCollector(settings=settings, sources=[Memory()]) as collector:
+        collector.rules_file.every = 0.05
+        collector.start()
+        wait_until(lambda: (collector.latest("collector") or {}).get("ticks_total", 0) >= 2)
+        path.unlink()
+        os.mkfifo(path) if swap == "fifo" else os.symlink("/dev/zero", path)
+        [problem] = wait_until(lambda: not_applied(collector))
+        assert "it is a FIFO" in problem["message"] or "it is a character device" in problem["message"]
+        assert problem["message"].startswith("Rules file not applied, the rules in force stay: ")
+        ticks = collector.latest("collector")["ticks_total"]
+        wait_until(lambda: collector.latest("collector")["ticks_total"] >= ticks + 5)  # the clock goes on
+        reads = collector.rules_file.reads
+        wait_until(
+            lambda: collector.rules_file.reads == reads and collector.latest("collector")["ticks_total"] >= ticks + 10
+        )
+        assert len(not_applied(collector)) == 1  # one alert, not one per tick or per poll
+        assert collector.rules["memory"].warning == 70  # the rules in force stay
+        path.unlink()
+        write(path, "[rules.memory]\nwarning = 60\ncritical = 95\n")
+        wait_until(lambda: collector.rules["memory"].warning == 60)
+        wait_until(lambda: not any(a["key"] == ALERT_KEY for a in collector.get_active_alerts()))
+
+
+def test_the_tick_never_reads_the_file(tmp_path):
+    """Edits reach the rules only through the watch: a tick alone neither reads nor applies them."""
+    path = write(tmp_path / "rules.toml", "[rules.memory]\nwarning = 70\ncritical = 95\n")
+    watched_every = 3600.0  # the thread would not look again within this test
+    with MetricsCollector(settings=Settings(demo=False, rules_file=str(path)), sources=[Memory()]) as collector:
+        collector.rules_file.every = watched_every
+        reads = collector.rules_file.reads
+        edit(path, "[rules.memory]\nwarning = 40\ncritical = 95\n")
+        for _ in range(3):
+            collector.collect_once()
+        assert collector.rules_file.reads == reads and collector.rules["memory"].warning == 70
+        assert collector.rules_file.poll() and collector.rules_file.reads == reads + 1  # what the thread does
+        collector.collect_once()
+        assert collector.rules["memory"].warning == 40

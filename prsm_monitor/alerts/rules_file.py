@@ -22,220 +22,40 @@ changes that rule; any other name declares a new one::
 
 :func:`load_rules` turns the file into :class:`~.rules.Rule` objects over the built-in ones
 and raises :class:`RulesFileError` (a :class:`~prsm_monitor.config.ConfigError`) naming the
-file, the line and the key of the first problem. :class:`RulesFile` re-reads the file when
-its modification time or size changed, cheaply enough to ask on every tick.
-"""
+file, the line and the key of the first problem. Only a regular file of at most
+:data:`MAX_BYTES` is read (a FIFO, a device such as ``/dev/zero`` or a directory is refused
+without reading it), and it is opened non-blocking.
 
-from __future__ import annotations
+:class:`RulesFile` watches the file of a running collector from a thread of its own: every
+:data:`POLL_SECONDS` it stats the file and, when its modification time, size or inode changed,
+reads and parses it there. The tick only takes the result (:meth:`RulesFile.changed`,
+:func:`reload`): it never opens the file, so a file that hangs or is huge holds up nothing
+but that thread, and a bad one is one alert while the rules in force stay.
+"""
 
 import dataclasses
 import os
 import re
+import stat
+import threading
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..config import SPECS_BY_RULE, ConfigError, Threshold, check_threshold, finite
-from ..fields import COMPONENTS
-from .rules import ABOVE, BELOW, Rule, default_rules
-from .toml_lines import key_at, key_line, line_text, top_line
+from ..config import SPECS_BY_RULE, Threshold
+from .rules import Rule
+from .rules_reader import RulesFileError, TableReader
+from .toml_lines import key_at, line_text
 
 FILE_NAME = "rules.toml"
-KEYS = (
-    "component",
-    "field",
-    "label",
-    "unit",
-    "comparison",
-    "warning",
-    "critical",
-    "for",
-    "clear_margin",
-    "average",
-    "runbook",
-    "description",
-    "labels",
-)
-FIXED = ("component", "field", "comparison", "unit")  # what a built-in rule watches: not changed by the file
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_SECONDS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_CORE_FIELD = re.compile(r"^cpu_core_\d+_percent$")
-MAX_SECONDS = 7 * 86400.0  # `for` and `average` at most a week
-MAX_TEXT = 2000  # characters of a description or runbook
-
-
-class RulesFileError(ConfigError):
-    """A rules file that cannot be used: ``str(error)`` is one line naming the file, the line
-    and the key (``rules.toml:12: rules.cpu.warning=150 is invalid: expected ...``)."""
-
-    def __init__(self, path: str | os.PathLike, line: int | None, key: str, value: object, expected: str):
-        self.path = os.fspath(path)
-        self.line = line
-        self.key = key
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {key}" if key else where, value, expected)
+MAX_BYTES = 1024 * 1024  # a rules file is a few KiB: 1 MiB is far beyond any real one
+POLL_SECONDS = 1.0  # how often a running collector's file is stat'ed
 
 
 def default_path() -> Path:
     """``rules.toml`` beside ``streamlit_app.py`` (the working directory when installed elsewhere)."""
     root = Path(__file__).resolve().parents[2]
     return (root if (root / "streamlit_app.py").is_file() else Path.cwd()) / FILE_NAME
-
-
-def _seconds(value, expected: str) -> float:
-    """Seconds from a number or a duration such as ``"90s"``, ``"5m"``, ``"1h"``."""
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if not match:
-            raise ValueError(expected)
-        number = float(match.group(1)) * _SECONDS[match.group(2)]
-    else:
-        number = finite(value)
-        if number is None:
-            raise ValueError(expected)
-    if not 0 <= number <= MAX_SECONDS:
-        raise ValueError(expected)
-    return number
-
-
-def _known_fields(component: str) -> dict[str, str]:
-    """Field name -> unit of the fields a component's sources declare (the demo's, for PRSM)."""
-    if component == "system":
-        from ..sources.system import SYSTEM_FIELDS
-
-        return {f.name: f.unit for f in SYSTEM_FIELDS}
-    from ..sources.prsm.fields import AI_FIELDS, NETWORK_FIELDS
-
-    return {f.name: f.unit for f in (NETWORK_FIELDS if component == "network" else AI_FIELDS)}
-
-
-class _Reader:
-    """Turns one parsed file into rules; every error names the file, line and key."""
-
-    def __init__(self, path: str, text: str, thresholds: Mapping[str, Threshold], env_set: frozenset[str]):
-        self.path = path
-        self.text = text
-        self.thresholds = thresholds
-        self.env_set = env_set
-
-    def fail(self, rule: str | None, key: str | None, value, expected: str):
-        name = ".".join(p for p in ("rules", rule, key) if p)
-        raise RulesFileError(self.path, key_line(self.text, rule, key), name, value, expected)
-
-    def rules(self, document: Mapping) -> tuple[dict[str, Rule], frozenset[str]]:
-        """(every rule, built-in ones first; the names of those whose thresholds the file sets)."""
-        for key in document:
-            if key != "rules":
-                raise RulesFileError(
-                    self.path, top_line(self.text, key), key, document[key], "only [rules.<name>] tables"
-                )
-        tables = document.get("rules", {})
-        if not isinstance(tables, Mapping):
-            self.fail(None, None, tables, "[rules.<name>] tables")
-        rules = default_rules(dict(self.thresholds))
-        set_thresholds = set()
-        for name, table in tables.items():
-            if not _NAME.match(name):
-                self.fail(name, None, name, "a rule name of lower-case letters, digits and _ (starting with a letter)")
-            if not isinstance(table, Mapping):
-                self.fail(name, None, table, "a table of rule settings")
-            for key in table:
-                if key not in KEYS:
-                    self.fail(name, key, table[key], f"one of the keys {', '.join(KEYS)}")
-            rule = self.builtin(name, table, rules[name]) if name in rules else self.custom(name, table)
-            if "warning" in table or "critical" in table:
-                set_thresholds.add(name)
-            rules[name] = rule
-        return rules, frozenset(set_thresholds)
-
-    def builtin(self, name: str, table: Mapping, rule: Rule) -> Rule:
-        builtin = {"component": rule.component, "field": rule.field, "comparison": rule.direction, "unit": rule.unit}
-        for key in FIXED:
-            if key in table and table[key] != builtin[key]:
-                self.fail(
-                    name,
-                    key,
-                    table[key],
-                    f"{builtin[key]!r} (the built-in rule {name} watches {rule.component}.{rule.field}; "
-                    "declare a rule under another name to watch something else)",
-                )
-        spec = SPECS_BY_RULE[name]
-        env = {spec.warning_var, spec.critical_var} & self.env_set  # the environment wins, as everywhere
-        warning = rule.warning if env or "warning" not in table else table["warning"]
-        critical = rule.critical if env or "critical" not in table else table["critical"]
-        try:
-            threshold = check_threshold(name, warning, critical, warning_name="warning", critical_name="critical")
-        except ConfigError as error:
-            self.fail(name, error.variable, error.value, error.expected)
-        return self.common(name, table, rule.with_threshold(threshold))
-
-    def custom(self, name: str, table: Mapping) -> Rule:
-        component = table.get("component")
-        if component not in COMPONENTS:
-            self.fail(name, "component", component, f"one of {', '.join(COMPONENTS)} (a new rule needs a component)")
-        field = table.get("field")
-        known = _known_fields(component)
-        if not isinstance(field, str) or not (field in known or (component == "system" and _CORE_FIELD.match(field))):
-            self.fail(name, "field", field, f"a numeric field of {component}, one of {', '.join(known)}")
-        direction = table.get("comparison")
-        if direction not in (ABOVE, BELOW):
-            self.fail(name, "comparison", direction, '"above" or "below" (alert when the value is above or below)')
-        levels = {}
-        for key in ("warning", "critical"):
-            if key in table:
-                levels[key] = finite(table[key])
-                if levels[key] is None:
-                    self.fail(name, key, table[key], "a finite number")
-        if not levels:
-            self.fail(name, "warning", None, "a warning and/or a critical threshold")
-        warning, critical = levels.get("warning"), levels.get("critical")
-        if (
-            warning is not None
-            and critical is not None
-            and (warning > critical if direction == ABOVE else warning < critical)
-        ):
-            side = "at or below" if direction == ABOVE else "at or above"
-            self.fail(name, "warning", table["warning"], f"a warning level {side} the critical level {critical:g}")
-        unit = table.get("unit", known.get(field, "%"))
-        if not isinstance(unit, str) or len(unit) > 16:
-            self.fail(name, "unit", unit, "a short unit such as %, ms or s")
-        label = table.get("label", field.replace("_", " ").capitalize())
-        rule = Rule(name, component, field, str(label), "" if unit == "1" else unit, direction, warning, critical)
-        return self.common(name, table, rule)
-
-    def common(self, name: str, table: Mapping, rule: Rule) -> Rule:
-        changes = {}
-        for key, attribute in (("for", "for_seconds"), ("average", "smooth_seconds")):
-            if key in table:
-                try:
-                    changes[attribute] = _seconds(table[key], key)
-                except ValueError:
-                    self.fail(
-                        name, key, table[key], 'seconds from 0 to a week: a number, or a duration like "90s", "5m"'
-                    )
-        if "clear_margin" in table:
-            margin = finite(table["clear_margin"])
-            if margin is None or margin < 0:
-                self.fail(name, "clear_margin", table["clear_margin"], "a number at least 0, in the rule's unit")
-            changes["clear_margin"] = margin
-        for key, attribute in (("label", "label"), ("runbook", "runbook_url"), ("description", "description")):
-            if key in table:
-                value = table[key]
-                if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT or not value.isprintable():
-                    self.fail(name, key, value, f"text of 1 to {MAX_TEXT} printable characters on one line")
-                if key == "runbook" and any(c.isspace() for c in value):
-                    self.fail(name, key, value, "a URL or path without spaces")
-                changes[attribute] = value.strip()
-        if "labels" in table:
-            labels = table["labels"]
-            if not isinstance(labels, Mapping) or any(
-                not _LABEL.match(str(k)) or not isinstance(v, str) or len(v) > 200 for k, v in labels.items()
-            ):
-                self.fail(name, "labels", labels, 'a table of names to text, like { team = "infra" }')
-            changes["labels"] = tuple(sorted(labels.items()))
-        return dataclasses.replace(rule, **changes)
 
 
 _TOML_AT = re.compile(r"\(at line (\d+), column \d+\)")
@@ -251,12 +71,58 @@ def parse(path: str | os.PathLike, text: str, thresholds: Mapping[str, Threshold
         message = _TOML_AT.sub("", str(error)).strip()
         line = int(match.group(1)) if match else None
         raise RulesFileError(path, line, key_at(text, line), line_text(text, line), f"TOML ({message})") from None
-    return _Reader(os.fspath(path), text, thresholds, frozenset(env_set)).rules(document)
+    return TableReader(os.fspath(path), text, thresholds, frozenset(env_set)).rules(document)
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a non-regular file is (None: a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _KINDS if test(mode)), "not a regular file")
+
+
+def _refuse(path, why: str) -> RulesFileError:
+    return RulesFileError(path, None, "", os.fspath(path), f"a regular UTF-8 TOML file of at most 1 MiB ({why})")
 
 
 def read(path: str | os.PathLike) -> str:
+    """The text of the rules file at ``path``: a regular file of at most :data:`MAX_BYTES`,
+    checked before it is opened and again on the open descriptor (opened non-blocking, so
+    that a FIFO swapped in between cannot hang the read)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        before = os.stat(path)
+        what = _not_regular(before.st_mode)
+        if what:
+            raise _refuse(path, f"it is {what}")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            opened = os.fstat(fd)
+            what = _not_regular(opened.st_mode)
+            if what:
+                raise _refuse(path, f"it is {what}")
+            if opened.st_size > MAX_BYTES:
+                raise _refuse(path, f"it has {opened.st_size:,} bytes")
+            chunks, size = [], 0
+            while size <= MAX_BYTES:
+                chunk = os.read(fd, MAX_BYTES + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        finally:
+            os.close(fd)
+        if size > MAX_BYTES:
+            raise _refuse(path, "it grew over 1 MiB while read")
+        return b"".join(chunks).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
         raise RulesFileError(path, None, "", os.fspath(path), f"a readable UTF-8 TOML file ({reason})") from None
@@ -268,17 +134,35 @@ def load_rules(path: str | os.PathLike, thresholds: Mapping[str, Threshold], env
 
 
 class RulesFile:
-    """The rules file of a running collector. :meth:`changed` stats it (a ``stat`` call, no
-    read) and says whether it differs from what was last loaded; :meth:`load` reads it."""
+    """The rules file of a running collector, watched off the tick.
 
-    def __init__(self, path: str | os.PathLike, thresholds: Mapping[str, Threshold], env_set=frozenset()):
+    :meth:`load` reads it now (at start, where a bad file stops the collector). After that a
+    daemon thread, started by the first :meth:`changed` (the first tick) and stopped by
+    :meth:`close`, stats the file every ``every`` seconds and reads and parses it when its
+    signature (modification time, size, inode) changed; :meth:`changed` says whether such a
+    result waits and :meth:`take` hands it over. Neither touches the file."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        thresholds: Mapping[str, Threshold],
+        env_set=frozenset(),
+        every: float = POLL_SECONDS,
+    ):
         self.path = os.fspath(path)
         self.thresholds = dict(thresholds)
         self.env_set = frozenset(env_set)
-        self.signature: tuple | None = None
-        self.error: RulesFileError | None = None  # the last load's problem, while it lasts
+        self.every = every
+        self.signature: tuple | None = None  # of the file last read, good or bad
+        self.error: RulesFileError | None = None  # the applied file's problem, while it lasts
         self.sets_thresholds: frozenset[str] = frozenset()  # rules whose thresholds the file in force sets
         self.defaults: dict[str, Threshold] = {}  # the built-in rules' thresholds the last good file sets
+        self.reads = 0  # times the file was read, for tests and benchmarks
+        self._pending: tuple | RulesFileError | None = None  # a read not yet taken by the tick
+        self._lock = threading.Lock()  # guards _pending
+        self._reading = threading.Lock()  # one read at a time (the thread, or poll() in a test)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def _stat(self) -> tuple | None:
         try:
@@ -287,26 +171,76 @@ class RulesFile:
             return None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
-    def changed(self) -> bool:
-        return self._stat() != self.signature
+    def _read(self) -> tuple[dict[str, Rule], frozenset[str]]:
+        self.reads += 1
+        return load_rules(self.path, self.thresholds, self.env_set)
 
     def load(self) -> tuple[dict[str, Rule], frozenset[str]]:
-        """The file's rules (see :func:`parse`); remembers its signature even when it is bad,
-        so a bad file is reported once, not on every tick."""
-        self.signature = self._stat()
-        try:
-            result = load_rules(self.path, self.thresholds, self.env_set)
-        except RulesFileError as error:
-            self.error = error
-            raise
-        self.error = None
+        """The file's rules, read now (see :func:`parse`); raises :class:`RulesFileError`."""
+        with self._reading:
+            self.signature = self._stat()
+            try:
+                result = self._read()
+            except RulesFileError as error:
+                self.error = error
+                raise
+        self._applied(result)
+        return result
+
+    def _applied(self, result: tuple[dict[str, Rule], frozenset[str]]) -> None:
         rules, sets = result
+        self.error = None
         self.defaults = {
             name: Threshold(rules[name].warning, rules[name].critical, rules[name].direction)
             for name in sets
             if name in SPECS_BY_RULE
         }
+
+    # -- off the tick ---------------------------------------------------------------------------
+    def poll(self) -> bool:
+        """Stat the file and, when it changed since the last read, read it; whether it did."""
+        with self._reading:
+            signature = self._stat()
+            if signature == self.signature:
+                return False
+            self.signature = signature
+            try:
+                result: tuple | RulesFileError = self._read()
+            except RulesFileError as error:
+                result = error
+        with self._lock:
+            self._pending = result
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.poll()
+            except Exception:  # noqa: BLE001 - the watch goes on; the next change is read again
+                continue
+
+    def changed(self) -> bool:
+        """Whether a read waits to be applied (memory only: the tick calls this)."""
+        if self._thread is None and not self._stop.is_set():
+            self._thread = threading.Thread(target=self._run, name="prsm-rules-file", daemon=True)
+            self._thread.start()
+        return self._pending is not None
+
+    def take(self) -> tuple[dict[str, Rule], frozenset[str]] | None:
+        """The waiting read's rules (None: nothing waits); raises its :class:`RulesFileError`."""
+        with self._lock:
+            result, self._pending = self._pending, None
+        if isinstance(result, RulesFileError):
+            self.error = result
+            raise result
+        if result is not None:
+            self._applied(result)
         return result
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
 
 
 def default_thresholds_of(collector) -> dict[str, Threshold]:
@@ -320,7 +254,8 @@ ALERT_KEY = "rules:file"  # the alert that says the edited file was not applied
 
 
 def reload(collector, now: float) -> None:
-    """Apply the edited rules file of ``collector`` (under its lock, on the tick). A bad file
+    """Apply the edited rules file of ``collector`` as its watch read it (under the collector's
+    lock, on the tick; the file itself is not touched here). A bad file
     keeps the rules in force and raises one ``error`` alert naming the file, line and key;
     the next good edit resolves it. Thresholds the file sets replace the current ones; those
     it did not set before either keep their current (perhaps tuned on the page) values; those
@@ -328,13 +263,16 @@ def reload(collector, now: float) -> None:
     no longer declares are resolved."""
     watched, log = collector.rules_file, collector.log
     try:
-        rules, file_thresholds = watched.load()
+        taken = watched.take()
     except RulesFileError as error:
         message = f"Rules file not applied, the rules in force stay: {error}"
         details = {"path": watched.path, "line": error.line, "key": error.key}
         if not log.refresh(ALERT_KEY, message, details):
             log.record(ALERT_KEY, "error", "error", "system", message, details, now)
         return
+    if taken is None:
+        return
+    rules, file_thresholds = taken
     old, before = collector._rules, watched.sets_thresholds
     watched.sets_thresholds = file_thresholds
     for name, rule in rules.items():
@@ -367,3 +305,18 @@ def reload(collector, now: float) -> None:
         log.record("setting:rules_file", "changed", "info", "system", message, details, now)
     if log.is_active(ALERT_KEY):
         log.record(ALERT_KEY, "recovered", "info", "system", f"Rules file {watched.path} applied again", {}, now)
+
+
+__all__ = [
+    "ALERT_KEY",
+    "FILE_NAME",
+    "MAX_BYTES",
+    "RulesFile",
+    "RulesFileError",
+    "default_path",
+    "default_thresholds_of",
+    "load_rules",
+    "parse",
+    "read",
+    "reload",
+]

@@ -29,7 +29,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from .. import redact
+from . import validate
 from .client import BAD_ANSWER, UNAUTHORIZED, UNREACHABLE, InstanceClient, InstanceError
+from .remote import RemoteCollector
+from .tokens import instance_tokens
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +56,10 @@ class Instance:
 
 @dataclass
 class InstanceState:
-    """What is known of one instance. ``metrics`` is its last good ``/api/metrics`` answer
-    (never changed once stored), ``received_at`` when that arrived (local wall time)."""
+    """What is known of one instance. ``url`` is its address as it may be shown (password
+    hidden); ``metrics`` its last good ``/api/metrics`` answer, checked value by value
+    (:mod:`.validate`) and never changed once stored, ``received_at`` when that arrived
+    (local wall time)."""
 
     name: str
     url: str
@@ -105,7 +111,7 @@ class Fleet:
         self.timeout = timeout
         self.max_backoff = max(self.interval, max_backoff)
         self._clock = clock
-        self._states = {i.name: InstanceState(i.name, i.url) for i in self.instances}
+        self._states = {i.name: InstanceState(i.name, redact.url(i.url)) for i in self.instances}
         self._cpu = {i.name: deque(maxlen=SPARK_POINTS) for i in self.instances}
         self._clients = {i.name: InstanceClient(i.name, i.url, i.token, timeout) for i in self.instances}
         self._next = dict.fromkeys(self._states, 0.0)  # monotonic time of each instance's next poll
@@ -121,8 +127,6 @@ class Fleet:
     @classmethod
     def from_settings(cls, settings, tokens: Mapping[str, str | None] | None = None) -> Fleet:
         """The fleet of ``settings.instances`` (tokens default to the secrets' ``[instances]``), started."""
-        from .tokens import instance_tokens
-
         names = [name for name, _ in settings.instances]
         tokens = instance_tokens(names) if tokens is None else tokens
         fleet = cls(
@@ -168,19 +172,21 @@ class Fleet:
         started = time.monotonic()
         client = self._clients[name]
         try:
-            metrics = client.get_json("/api/metrics")
-            if not _is_metrics(metrics):
+            answer = client.get_json("/api/metrics")
+            if not _is_metrics(answer):
                 raise InstanceError(BAD_ANSWER, f"Instance {name} answered /api/metrics without its metrics")
+            metrics = validate.metrics(answer)  # nothing reaches a page unchecked
             settings = None
             if self._clock() - self._states[name].settings_at >= SETTINGS_EVERY:
                 try:
-                    settings = client.get_json("/api/settings")
-                except InstanceError as error:
+                    settings = validate.mapping(client.get_json("/api/settings"))
+                except (InstanceError, validate.Refused) as error:  # its thresholds are then the defaults
                     log.info("thresholds of %s not read: %s", name, error)
         except InstanceError as error:
             self._failed(name, error)
         except Exception as error:  # noqa: BLE001 - whatever happens, the instance stays scheduled
-            self._failed(name, InstanceError(BAD_ANSWER, f"Instance {name}: {type(error).__name__}: {error}"))
+            log.exception("reading instance %s failed", name)
+            self._failed(name, InstanceError(BAD_ANSWER, f"Instance {name}: {type(error).__name__} reading its answer"))
         else:
             self._received(name, metrics, settings, started)
         finally:
@@ -247,8 +253,6 @@ class Fleet:
     def view(self, name: str, hub) -> object:
         """The read-only collector view of instance ``name`` (one object per instance, so that
         caches keyed on it last); ``hub`` is the local collector."""
-        from .remote import RemoteCollector
-
         with self._lock:
             if name not in self._views:
                 instance = next(i for i in self.instances if i.name == name)

@@ -11,6 +11,7 @@ history store already raises one for an unreachable Prometheus."""
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import urllib.parse
@@ -35,6 +36,7 @@ SPARK_SECONDS = 300
 SPARK_STEP = 5
 KEEP = "1h"  # how far back a row's last samples are looked for once an instance is not scraped
 STALE_AFTER = 60.0  # seconds without a sample before a row's figures count as stale
+MAX_LABEL = 200  # characters of an instance label shown (a longer one is not a host:port)
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ class PrometheusFleet:
             for labels, value in self._instant('max by (instance) (up{instance!=""})', now)
         }
         cpu = self._cpu(now)
-        names = sorted(set(self.reader.instances()) | set(last))
+        names = sorted(n for n in set(self.reader.instances()) | set(last) if len(n) <= MAX_LABEL)
         return tuple(
             ScrapedInstance(
                 name, figures.get(name, {}), alerts.get(name, {}), last.get(name), up.get(name), cpu.get(name, ())
@@ -154,7 +156,11 @@ class PrometheusFleet:
     def _instant(self, promql: str, at: float) -> list[tuple[dict, float]]:
         body = urllib.parse.urlencode({"query": promql, "time": at}).encode()
         data = self.reader._get("/api/v1/query", body)  # the reader's HTTP and errors, for instant queries
-        return [(s.get("metric", {}), float(s["value"][1])) for s in data.get("result", ()) if "value" in s]
+        try:
+            found = [(s.get("metric", {}), float(s["value"][1])) for s in data.get("result", ()) if "value" in s]
+        except (AttributeError, TypeError, ValueError, IndexError, KeyError):
+            raise PrometheusError(f"{self.reader.url} answered a query with a malformed result") from None
+        return [(labels, value) for labels, value in found if isinstance(labels, dict) and math.isfinite(value)]
 
     def _cpu(self, now: float) -> dict[str, tuple[float, ...]]:
         selector, factor = _series("cpu")
@@ -167,10 +173,15 @@ class PrometheusFleet:
             }
         ).encode()
         data = self.reader._get("/api/v1/query_range", body)
-        return {
-            s.get("metric", {}).get("instance", ""): tuple(round(float(v) / factor, 1) for _, v in s.get("values", ()))
-            for s in data.get("result", ())
-        }
+        try:
+            return {
+                str(s.get("metric", {}).get("instance", "")): tuple(
+                    round(float(v) / factor, 1) for _, v in s.get("values", ()) if math.isfinite(float(v))
+                )
+                for s in data.get("result", ())
+            }
+        except (AttributeError, TypeError, ValueError):
+            raise PrometheusError(f"{self.reader.url} answered a range query with a malformed result") from None
 
     def snapshot(self) -> tuple[tuple[ScrapedInstance, ...], float | None, str | None]:
         """The rows, when they were read (None: not yet) and why the last read failed (None: it worked)."""

@@ -14,10 +14,13 @@ from __future__ import annotations
 import dataclasses
 import threading
 
+import numpy as np
 import pandas as pd
 
 from ..alerts.rules import Rule, default_rules
+from ..config import ConfigError, check_threshold
 from ..fields import COMPONENTS, GAUGE, Field
+from . import validate
 from .client import InstanceClient, InstanceError
 
 HISTORY_COMPONENTS = (*COMPONENTS, "collector")
@@ -51,9 +54,9 @@ class RemoteCollector:
     def __init__(self, fleet, instance, hub):
         self.fleet = fleet
         self.name = instance.name
-        self.url = instance.url
         self.hub = hub
         self._client = InstanceClient(instance.name, instance.url, instance.token, HISTORY_TIMEOUT)  # pages' own
+        self.url = self._client.url  # as it may be shown: password hidden
         self._lock = threading.Lock()
         self._history: dict[tuple, tuple[int, pd.DataFrame]] = {}
         self._alerts: tuple[int, list[dict]] | None = None
@@ -81,15 +84,19 @@ class RemoteCollector:
 
     @property
     def rules(self) -> dict[str, Rule]:
-        """The instance's thresholds (from its ``/api/settings``), else the defaults."""
+        """The instance's thresholds (from its ``/api/settings``) where they are valid ones, else the defaults."""
         rules = default_rules()
         thresholds = ((self.state.settings or {}).get("thresholds")) or {}
+        if not isinstance(thresholds, dict):
+            return rules
         for name, rule in list(rules.items()):
             given = thresholds.get(name)
             if isinstance(given, dict):
-                warning, critical = given.get("warning"), given.get("critical")
-                if all(isinstance(v, (int, float)) or v is None for v in (warning, critical)):
-                    rules[name] = dataclasses.replace(rule, warning=warning, critical=critical)
+                try:
+                    checked = check_threshold(name, given.get("warning"), given.get("critical"))
+                except ConfigError:
+                    continue  # not a pair this monitor would accept: the default is shown
+                rules[name] = dataclasses.replace(rule, warning=checked.warning, critical=checked.critical)
         return rules
 
     @property
@@ -145,14 +152,15 @@ class RemoteCollector:
             self.last_error = str(error)
             return cached[1] if cached is not None else pd.DataFrame(columns=["timestamp"])
         self.last_error = None
-        frame = _frame(answer.get("data") or [])
+        data = answer.get("data")
+        frame = _frame(data[: validate.MAX_ROWS] if isinstance(data, list) else [])
         fields = answer.get("fields") or {}
         with self._lock:
             self._history[key] = (version, frame)
             if isinstance(fields, dict) and fields:
                 self._fields[component] = tuple(
-                    Field(str(n), str((f or {}).get("unit", "")), GAUGE, str((f or {}).get("help", "")))
-                    for n, f in fields.items()
+                    Field(validate.text(n), _said(f, "unit"), GAUGE, _said(f, "help"))
+                    for n, f in list(fields.items())[: validate.MAX_ITEMS]
                 )
         return frame
 
@@ -175,7 +183,7 @@ class RemoteCollector:
         elif cached is None or (cached[0] != version and self._answering()):
             try:
                 answer = self._client.get_json("/api/alerts", {"limit": str(ALERT_EVENTS)})
-                events = [e for e in answer.get("alerts") or [] if isinstance(e, dict)]
+                events = validate.alerts(answer.get("alerts"))
                 self.last_error = None
             except InstanceError as error:
                 self.last_error = str(error)
@@ -206,13 +214,24 @@ class RemoteCollector:
         return f"RemoteCollector({self.name!r}, {self.url!r})"
 
 
+def _said(field, key: str) -> str:
+    """A field's ``unit`` or ``help`` as an instance declared it, checked."""
+    return (validate.text(field.get(key)) or "") if isinstance(field, dict) else ""
+
+
 def _frame(rows: list) -> pd.DataFrame:
-    """An API history answer as the collector's frame: float columns, ``timestamp`` first."""
+    """An API history answer as the collector's frame: float columns, ``timestamp`` first;
+    text, non-finite and absurd values (over :data:`validate.LIMIT`) are missing values."""
+    rows = [r for r in rows if isinstance(r, dict)]
     if not rows:
         return pd.DataFrame(columns=["timestamp"])
-    frame = pd.DataFrame.from_records([r for r in rows if isinstance(r, dict)])
+    frame = pd.DataFrame.from_records(rows)
+    named = [c for c in frame.columns if isinstance(c, str) and len(c) <= validate.MAX_TEXT]
+    frame = frame[named[: validate.MAX_ITEMS]]
     frame = frame.apply(pd.to_numeric, errors="coerce").astype("float64")
+    frame = frame.where(np.isfinite(frame) & (frame.abs() <= validate.LIMIT))
     if "timestamp" not in frame:
         return pd.DataFrame(columns=["timestamp"])
+    frame = frame.dropna(subset=["timestamp"])
     columns = ["timestamp", *(c for c in frame.columns if c != "timestamp")]
     return frame[columns].sort_values("timestamp", ignore_index=True)

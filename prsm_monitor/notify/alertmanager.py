@@ -10,14 +10,13 @@ resolved one is sent once with ``endsAt`` at its end.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
+from .. import redact
+from ..outside.http import OutsideError, fetch
 from .message import duration, number
 from .sender import DeliveryFailed
 
@@ -89,31 +88,39 @@ def payload(alert: dict, instance: str, now: float, ends_at: float) -> dict:
     }
 
 
+MAX_ANSWER = 64 * 1024  # bytes of Alertmanager's answer read (it says "success" or why not)
+
+
 class AlertmanagerChannel:
-    """Posts lists of alerts to one Alertmanager. A ``user:password@`` in the URL is sent as
-    HTTP basic authentication and never shown (``target`` is the URL without it)."""
+    """Posts lists of alerts to one Alertmanager through :mod:`prsm_monitor.outside.http`
+    (the timeout is the whole request's deadline, no redirect is followed). A
+    ``user:password@`` in the URL is sent as HTTP basic authentication and never shown:
+    ``target`` is the URL without it (and with any token in it hidden)."""
 
     def __init__(self, url: str):
         parts = urllib.parse.urlsplit(url.rstrip("/"))
+        self._url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path + "/api/v2/alerts", "", ""))
         host = parts.hostname or ""
         netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
-        self.target = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path + "/api/v2/alerts", "", ""))
-        self._headers = {"Content-Type": "application/json"}
-        if parts.username is not None:
-            user = urllib.parse.unquote(parts.username)
-            password = urllib.parse.unquote(parts.password or "")
-            token = base64.b64encode(f"{user}:{password}".encode()).decode()
-            self._headers["Authorization"] = f"Basic {token}"
+        self.target = redact.url(urllib.parse.urlunsplit((parts.scheme, netloc, parts.path + "/api/v2/alerts", "", "")))
+        self._secrets = tuple(s for s in (parts.username, parts.password) if s)
 
     def post(self, alerts: list[dict], timeout: float) -> None:
         body = json.dumps(alerts).encode()
-        request = urllib.request.Request(self.target, data=body, method="POST", headers=self._headers)
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - a configured http(s) URL
-                response.read()
-        except urllib.error.HTTPError as error:
-            text = error.read(300).decode(errors="replace").strip()
-            raise DeliveryFailed(f"Alertmanager answered {error.code} {error.reason}: {text}") from None
-        except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise DeliveryFailed(f"could not reach Alertmanager: {reason}") from None
+            answer = fetch(
+                self._url,
+                deadline=timeout,
+                max_bytes=MAX_ANSWER,
+                method="POST",
+                body=body,
+                headers={"Content-Type": "application/json"},
+            )
+        except OutsideError as error:
+            raise DeliveryFailed(self._said(f"could not reach Alertmanager: {error}")) from None
+        if not 200 <= answer.status < 300:
+            text = answer.body[:300].decode(errors="replace").strip()
+            raise DeliveryFailed(self._said(f"Alertmanager answered {answer.status}: {text}"))
+
+    def _said(self, message: str) -> str:
+        return redact.text(message, self._secrets)

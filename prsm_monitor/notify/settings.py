@@ -23,14 +23,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .. import redact
 from ..config import ConfigError, finite, parse_boolean
 from ..fields import COMPONENTS, LEVELS
+from . import log_redaction
 
 ALERT_LEVELS = ("warning", "error", "critical")  # levels an alert fires with (info is resolution)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _URL_START = re.compile(r"[\s,]+(?=[A-Za-z][A-Za-z0-9+.\-]*://)")
 _HTTP_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+_OPAQUE = re.compile(r"[A-Za-z0-9_\-]*\d[A-Za-z0-9_\-]*")  # a run with a digit in it: perhaps a token
 SECRETS_TABLE = "notifications"
 
 
@@ -131,8 +134,10 @@ def split_urls(value, name: str) -> tuple[str, ...]:
         raise ConfigError(name, value, "Apprise URLs such as json://host/path or mailto://user:pass@host")
     urls = [u for u in urls if u]
     for url in urls:
-        if "://" not in url:
-            raise ConfigError(name, url, "Apprise URLs such as json://host/path or mailto://user:pass@host")
+        if "://" not in url:  # perhaps a bare webhook token: its opaque parts are not repeated
+            raise ConfigError(
+                name, _OPAQUE.sub(redact.MASK, url), "Apprise URLs such as json://host/path or mailto://user:pass@host"
+            )
     return tuple(urls)
 
 
@@ -144,6 +149,7 @@ def check_apprise_urls(urls: tuple[str, ...], name: str) -> None:
     import apprise  # here: only configurations that name URLs pay its import
 
     for url in urls:
+        log_redaction.remember(url)  # before Apprise logs it
         if apprise.Apprise.instantiate(url) is None:
             shown = url.split("://", 1)[0] + "://…" if "@" in url else url
             raise ConfigError(

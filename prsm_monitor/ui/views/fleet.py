@@ -82,7 +82,8 @@ def local_row(collector: MetricsCollector, now: float) -> dict:
 def remote_row(state: InstanceState, stale: bool, now: float) -> dict:
     url = urllib.parse.urlsplit(state.url)
     trend = [cpu for stamp, cpu in state.cpu if stamp >= now - SPARK_MINUTES * 60]
-    return row(summary.remote_instance(state, stale, now), url.netloc + url.path, trend)
+    host = url.netloc.rpartition("@")[2]  # the address, without the (already masked) user
+    return row(summary.remote_instance(state, stale, now), host + url.path, trend)
 
 
 def scraped_row(scraped: ScrapedInstance, stale: bool, now: float) -> dict:
