@@ -1,5 +1,9 @@
 """The node source against fixture PRSM nodes (good, with unknown fields, timing out, 500,
-malformed JSON) and against the demo network's own node APIs."""
+malformed JSON, dripping, redirecting, absurd) and against the demo network's own node APIs.
+Real 1.7.0 nodes: tests/test_real_nodes.py."""
+
+import json
+import threading
 
 import pytest
 
@@ -7,8 +11,9 @@ from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import ConfigError, Settings
 from prsm_monitor.demo.network import DemoNetwork
 from prsm_monitor.sources.nodes import NodeSource
-from prsm_monitor.sources.nodes.reading import NodeError, parse_metrics, read_node
-from prsm_monitor.sources.nodes.record import dht_latency
+from prsm_monitor.outside import Client
+from prsm_monitor.sources.nodes.reading import MAX_TEXT, NodeError, NodeReading, parse_metrics, read_node
+from prsm_monitor.sources.nodes.record import address, dht_latency
 
 from .conftest import wait_until
 from .fixtures.prsm_nodes import FixtureNode
@@ -33,28 +38,37 @@ def rows_by_url(record):
     return {row["address"]: row for row in record["nodes"]}
 
 
-def test_the_network_record_maps_what_the_nodes_report_and_bad_nodes_are_down(fleet):
+def test_the_records_map_what_the_nodes_report_and_bad_nodes_are_down(fleet):
     source = NodeSource([n.url for n in fleet.values()], every=0.2, timeout=0.5)
     try:
-        record = source.collect()["network"]
+        records = source.collect()
     finally:
         source.close()
+    record, ai = records["network"], records["ai"]
     assert (record["total_nodes"], record["active_nodes"]) == (5, 2)
     assert record["total_connections"] == 2  # a-b (reported by both ends, counted once) and a-z
     assert record["average_latency"] == pytest.approx((12.5 + 20.0) / 2)
     assert record["p95_latency"] == 60.0
     assert (record["inbound_connections"], record["outbound_connections"]) == (1.0, 2.0)
     assert record["peer_evictions"] == 4.0
+    assert (record["peers_connected"], record["peers_known"], record["min_peers"]) == (3.0, 7.0, 1.0)
+    assert (record["ftns_balance"], record["transactions"], record["ledger_discrepancies"]) == (200.0, 4.0, 2.0)
     assert record["message_rate"] is None and record["total_messages"] is None
-    assert record["not_reported"] == ["total_messages", "consensus_proposals", "message_rate"]
+    assert {"total_messages", "consensus_proposals", "message_rate", "storage_pledged_gb"} <= set(
+        record["not_reported"]
+    )
+    assert (ai["jobs_submitted"], ai["jobs_completed"], ai["jobs_failed"], ai["jobs_pending"]) == (10, 8, 2, 0)
+    assert (ai["jobs_active"], ai["jobs_served"], ai["job_slots"]) == (2, 8, 6)
+    assert ai["consensus_started"] is None and "consensus_started" in ai["not_reported"]  # consensus is null
     rows = rows_by_url(record)
-    a, b = rows[fleet["a"].url], rows[fleet["b"].url]
+    a, b = rows[address(fleet["a"].url)], rows[address(fleet["b"].url)]
     assert (a["name"], a["status"], a["links_up"], a["links_total"], a["uptime_s"]) == ("Node A", "up", 2, 4, 3600.0)
     assert a["roles"] == ["compute", "storage"] and (a["latency_ms"], a["latency_p95_ms"]) == (12.5, 40.0)
+    assert "storage (null)" in a["unreported"] and "consensus (null)" in a["unreported"]
     assert b["status"] == "up" and b["problems"] == []  # unknown fields are ignored, not errors
-    assert "no answer" in rows[fleet["t"].url]["error"]
-    assert rows[fleet["e"].url]["error"] == "/status: HTTP 500"
-    assert rows[fleet["m"].url]["error"] == "/status: malformed JSON"
+    assert "no whole answer within 0.5 s" in rows[address(fleet["t"].url)]["error"]
+    assert rows[address(fleet["e"].url)]["error"].endswith("/status answered HTTP 500")
+    assert rows[address(fleet["m"].url)]["error"] == "/status: the answer is not JSON"
     assert record["edges"] == [
         {"source": "Node A", "target": "Node B", "up": True, "latency_ms": None, "last_ms": None}
     ]
@@ -91,12 +105,10 @@ def test_metrics_are_parsed_with_the_prometheus_parser_and_a_zero_window_is_no_m
     assert parse_metrics(text) == {"connected_peers": 4.0}
     with pytest.raises(NodeError, match="metrics do not parse"):
         parse_metrics("p2p_connected_peers four\n")
-    reading = read_node("http://127.0.0.1:9", 0.5)  # nothing listens on the discard port
-    assert not reading.up and reading.error.startswith("/status: no answer")
-    from prsm_monitor.sources.nodes.reading import NodeReading
-
-    assert dht_latency(NodeReading("u", 0.0, dht_p50_ms=0.0, dht_p95_ms=0.0)) == (None, None)
-    assert dht_latency(NodeReading("u", 0.0, dht_p50_ms=0.0, dht_p95_ms=3.0)) == (0.0, 3.0)
+    reading = read_node(Client("http://127.0.0.1:9", deadline=0.5), 1.0)  # nothing listens on the discard port
+    assert not reading.up and reading.error.startswith("/status: http://127.0.0.1:9/status: no answer")
+    assert dht_latency(NodeReading("u", 0.0, metrics={"dht_p50_ms": 0.0, "dht_p95_ms": 0.0})) == (None, None)
+    assert dht_latency(NodeReading("u", 0.0, metrics={"dht_p50_ms": 0.0, "dht_p95_ms": 3.0})) == (0.0, 3.0)
 
 
 @pytest.mark.parametrize(
