@@ -211,4 +211,4 @@ AI_UNREPORTED = tuple(f.name for f in NODE_AI_FIELDS[1:8])
 ROW_FIELDS: tuple[Field, ...] = tuple(Field(v.key, v.unit, v.kind, f"Node: {v.help}") for v in VALUES) + (
     Field("up", "1", GAUGE, "Node: 1 while its /status answers, else 0"),
 )
-ROWS: tuple[Rows, ...] = (Rows("network", "nodes", "prsm_node", (("node", "name"),), ROW_FIELDS),)
+ROWS: tuple[Rows, ...] = (Rows("network", "nodes", "node", (("node", "name"),), ROW_FIELDS),)
