@@ -13,7 +13,9 @@ found by trying (no file of the package is edited):
   and then runs on defaults (public bootstrap hosts): a ``config.yaml`` written beforehand
   leaves ``node_config.json`` as the config the node reads.
 
-Every node bootstraps to the others, so they connect in seconds.
+A node tries its bootstrap peers once, at start: the first node starts alone and the others
+bootstrap to it once its API answers (the first node lists the others too, for when it is
+restarted), so they connect within seconds.
 """
 
 from __future__ import annotations
@@ -142,12 +144,16 @@ class RealNetwork:
             "listen_host": "127.0.0.1",
             "p2p_port": node.p2p_port,
             "api_port": node.api_port,
-            "bootstrap_nodes": [f"ws://127.0.0.1:{n.p2p_port}" for n in self.nodes if n is not node],
+            "bootstrap_nodes": [f"ws://127.0.0.1:{n.p2p_port}" for n in self._bootstrap(node)],
             "bootstrap_fallback_enabled": False,
             "data_dir": str(prsm),
         }
         (prsm / "node_config.json").write_text(json.dumps(config, indent=2))
         (prsm / "config.yaml").write_text("setup_completed: true\n")  # no migration: node_config.json is read
+
+    def _bootstrap(self, node: RealNode) -> list[RealNode]:
+        first = self.nodes[0]
+        return [n for n in self.nodes if n is not node] if node is first else [first]
 
     def _environment(self, node: RealNode) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PRSM_", "PYTHON", "VIRTUAL_ENV"))}
@@ -215,9 +221,12 @@ class RealNetwork:
             time.sleep(0.2)
 
     def start(self) -> RealNetwork:
-        for node in self.nodes:
+        """Start the first node, then the others (bootstrapping to it) once it answers."""
+        self.start_node(self.nodes[0])
+        self.wait_up(self.nodes[0])
+        for node in self.nodes[1:]:
             self.start_node(node)
-        for node in self.nodes:
+        for node in self.nodes[1:]:
             self.wait_up(node)
         return self
 
