@@ -10,10 +10,11 @@ import pytest
 from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import ConfigError, Settings
 from prsm_monitor.demo.network import DemoNetwork
-from prsm_monitor.sources.nodes import NodeSource
 from prsm_monitor.outside import Client
+from prsm_monitor.sources.nodes import NodeSource
 from prsm_monitor.sources.nodes.reading import MAX_TEXT, NodeError, NodeReading, parse_metrics, read_node
 from prsm_monitor.sources.nodes.record import address, dht_latency
+from prsm_monitor.ui.text import escape_markdown
 
 from .conftest import wait_until
 from .fixtures.prsm_nodes import FixtureNode
@@ -106,9 +107,124 @@ def test_metrics_are_parsed_with_the_prometheus_parser_and_a_zero_window_is_no_m
     with pytest.raises(NodeError, match="metrics do not parse"):
         parse_metrics("p2p_connected_peers four\n")
     reading = read_node(Client("http://127.0.0.1:9", deadline=0.5), 1.0)  # nothing listens on the discard port
-    assert not reading.up and reading.error.startswith("/status: http://127.0.0.1:9/status: no answer")
+    assert not reading.up and reading.error.startswith("/status: no answer")
     assert dht_latency(NodeReading("u", 0.0, metrics={"dht_p50_ms": 0.0, "dht_p95_ms": 0.0})) == (None, None)
     assert dht_latency(NodeReading("u", 0.0, metrics={"dht_p50_ms": 0.0, "dht_p95_ms": 3.0})) == (0.0, 3.0)
+
+
+def test_a_dripping_node_is_cut_at_its_deadline_and_never_holds_the_tick():
+    """Issue 22 (1): /status sends its headers, then a byte a second. The poll ends at its
+    deadline (the node is down with a timeout), the tick reads the other node at once, and a
+    node that answered and then started to drip goes down with an alert."""
+    good = FixtureNode("good", [("drip", True)])
+    drip = FixtureNode("drip", behaviour="drip", drip_every=1.0, drip_after=2)  # two good answers, then drips
+    source = NodeSource([good.url, drip.url], every=0.1, timeout=0.5, budget=1.0)
+    collector = MetricsCollector(settings=Settings(demo=False, interval=0.1), sources=[source])
+    try:
+        rows = rows_by_url(source.collect()["network"])
+        assert rows[address(drip.url)]["status"] == "up"  # its first answers were whole
+        record = wait_until(
+            lambda: (r := collector.collect_once()["network"])["nodes"][1]["status"] == "down" and r, timeout=5
+        )
+        assert "no whole answer within 0.5 s" in record["nodes"][1]["error"]
+        assert record["nodes"][0]["status"] == "up" and record["active_nodes"] == 1
+        ticks = threading.Event()
+        threading.Thread(target=lambda: (collector.collect_once(), ticks.set()), daemon=True).start()
+        assert ticks.wait(2.0)  # while the node drips (its answer would take minutes), a tick is immediate
+        assert [a["message"] for a in collector.get_active_alerts()] == [
+            f"Node Node DRIP ({address(drip.url)}) is down"
+        ]
+        assert "drip" not in str(collector.get_latest_metrics()["network"]["nodes"][0].get("error"))
+    finally:
+        collector.close()
+        good.close()
+        drip.close()
+
+
+def test_redirects_from_a_node_are_not_followed():
+    """Issue 22 (8): a node answering 302 to another URL is down, and that URL is never asked."""
+    probe = FixtureNode("probe")
+    redirecting = FixtureNode("r", behaviour="redirect", redirect_to=probe.url + "/ssrf-probe")
+    source = NodeSource([redirecting.url], every=0.05, timeout=0.5)
+    try:
+        wait_until(lambda: redirecting.requests.count("/status") >= 3)
+        row = source.collect()["network"]["nodes"][0]
+        assert row["status"] == "down" and "redirected (HTTP 302)" in row["error"] and "not followed" in row["error"]
+        assert probe.requests == []
+    finally:
+        source.close()
+        probe.close()
+        redirecting.close()
+
+
+def test_absurd_values_and_a_huge_name_are_refused_before_they_reach_a_page():
+    """Issue 22 (11): a display name of 1,000,000 characters, NaN and 1e300: the name is cut,
+    the numbers are None with the refusal noted, and the record stays small."""
+    node = FixtureNode("x", behaviour="absurd")
+    source = NodeSource([node.url], every=0.1, timeout=2.0)
+    try:
+        records = source.collect()
+    finally:
+        source.close()
+        node.close()
+    row = records["network"]["nodes"][0]
+    assert len(row["name"]) == MAX_TEXT and row["name"].endswith("…")
+    assert row["ftns_balance"] is None and row["uptime_s"] is None
+    assert any(p.startswith("ftns_balance: 1e+300 refused") for p in row["problems"])
+    assert len(json.dumps(records, default=str)) < 20_000
+
+
+def test_down_nodes_on_one_host_port_are_separate_alerts_and_passwords_never_show():
+    """Issue 22 (11, 2): two node URLs on one host:port with different paths are two alerts;
+    a node URL's user name and password appear in no alert, row or error."""
+    node = FixtureNode("x", behaviour="error")
+    port = node.server.server_address[1]
+    urls = [f"http://nodeuser:NODEPW@127.0.0.1:{port}/a", f"http://nodeuser:NODEPW@127.0.0.1:{port}/b"]
+    source = NodeSource(urls, every=0.1, timeout=0.5)
+    try:
+        records = source.collect()
+        alerts = list(source.conditions(records))
+    finally:
+        source.close()
+        node.close()
+    assert sorted(m for _, _, m, _ in alerts) == [
+        f"Node 127.0.0.1:{port}/a is down",
+        f"Node 127.0.0.1:{port}/b is down",
+    ]
+    shown = json.dumps([records, alerts], default=str)
+    assert "NODEPW" not in shown and "nodeuser" not in shown
+    assert node.requests and all(r.startswith(("/a/", "/b/")) for r in node.requests)
+
+
+def test_a_route_the_node_does_not_serve_is_asked_once_and_reported_as_not_reported():
+    node = FixtureNode("n", behaviour="no_metrics")
+    source = NodeSource([node.url], every=0.05, timeout=0.5)
+    try:
+        wait_until(lambda: node.requests.count("/status") >= 5)
+        row = source.collect()["network"]["nodes"][0]
+    finally:
+        source.close()
+        node.close()
+    assert node.requests.count("/metrics") == 1
+    assert row["status"] == "up" and "/metrics (not served)" in row["unreported"] and row["problems"] == []
+
+
+def test_a_node_whose_answers_stop_coming_is_stale_with_its_age_and_one_alert():
+    node = FixtureNode("n")
+    source = NodeSource([node.url], every=0.05, timeout=0.2, budget=0.2, start=False)  # polled by hand only
+    try:
+        source.poll_now()
+        assert source.collect()["network"]["nodes"][0]["status"] == "up"
+        record = wait_until(lambda: (r := source.collect()["network"])["stale_nodes"] == 1 and r, timeout=5)
+    finally:
+        source.close()
+        node.close()
+    row = record["nodes"][0]
+    assert row["status"] == "down" and row["stale"] and row["age_s"] > source.stale_after
+    assert "(stale)" in row["error"] and record["active_nodes"] == 0
+    assert [m for _, _, m, _ in source.conditions({"network": record})] == [
+        f"Node Node N ({address(node.url)}) is stale: no answer for over 3 polls"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -151,18 +267,24 @@ def test_the_demo_network_is_read_the_same_way_through_its_nodes_apis():
         network.stop()
 
 
-def test_the_network_page_says_what_these_nodes_do_not_report(fleet, monkeypatch):
+def test_the_pages_say_which_nodes_they_watch_and_what_these_nodes_do_not_report(fleet, monkeypatch):
     urls = ",".join(fleet[k].url for k in ("a", "b", "e"))
     for at in fresh_app(monkeypatch, PRSM_NODE_URLS=urls):
         open_page(at, "streamlit_app.py")
         wait_until(lambda: (collector().get_latest_metrics()["network"] or {}).get("active_nodes") == 2)
         open_page(at, "pages/2_Network.py")
         captions = " ".join(c.value for c in at.caption)
-        assert "Not reported by these nodes: Messages delivered, Consensus proposals, Messages/s." in captions
-        assert "Consensus rounds are not reported by these nodes." in captions
-        assert {"DHT query latency", "Connections"} <= {h.value for h in at.subheader}
+        where = ", ".join(escape_markdown(address(fleet[k].url)) for k in ("a", "b", "e"))
+        assert f"Watching 3 real PRSM nodes (`PRSM_NODE_URLS`: {where})" in captions
+        assert "Nothing on this page is simulated." in captions
+        assert "Not reported by these nodes: total messages, consensus proposals, message rate" in captions
+        assert {"Nodes", "Peers", "FTNS", "Storage", "Ledger"} <= {h.value for h in at.subheader}
         nodes = at.dataframe[0].value
         assert sorted(nodes["status"]) == ["down", "up", "up"]
-        assert set(nodes["links"]) == {"2/4", "1/3", "0/–"}
+        assert sorted(nodes["ftns_balance"].dropna()) == [100.0, 100.0]
+        assert any("answered HTTP 500" in note for note in nodes["note"])
         open_page(at, "pages/3_AI_Models.py")
-        assert any("not reported by PRSM nodes' management APIs" in i.value for i in at.info)
+        assert "Compute jobs by node" in {h.value for h in at.subheader}
+        jobs = at.dataframe[0].value
+        assert sorted(jobs["jobs_completed"].dropna()) == [4, 4] and sorted(jobs["jobs_failed"].dropna()) == [1, 1]
+        assert not at.exception

@@ -169,6 +169,12 @@ def parse_metrics(body: str) -> dict[str, float]:
     return found
 
 
+def why(client: Client, route: str, error: Exception) -> str:
+    """What went wrong with ``route``, without the node's URL (the row and alert name it)."""
+    words = str(error).replace(client.shown, "")
+    return words if words.startswith(route) else f"{route}: {words}"
+
+
 def _json_object(client: Client, route: str, deadline: float) -> dict:
     value = client.get_json(route, deadline=deadline)
     if not isinstance(value, dict):
@@ -192,7 +198,7 @@ def read_node(client: Client, budget: float, skip: frozenset[str] = frozenset())
     try:
         status = _json_object(client, "/status", min(client.deadline, budget))
     except (OutsideError, NodeError) as error:
-        return done(error=f"/status: {error}")
+        return done(error=why(client, "/status", error))
     bodies, unreported, problems, not_served = {"/status": status}, [], [], []
     peers, metrics = None, {}
     for route in ("/peers", *ROUTES, "/metrics"):
@@ -219,9 +225,9 @@ def read_node(client: Client, budget: float, skip: frozenset[str] = frozenset())
             elif (error.status or 0) >= 500:  # broken on this node (1.7.0's /staking/status): asked again
                 unreported.append(f"{route} (HTTP {error.status})")
             else:
-                problems.append(f"{route}: {error}")
+                problems.append(why(client, route, error))
         except NodeError as error:
-            problems.append(f"{route}: {error}")
+            problems.append(why(client, route, error))
     values, null, refused = parse_values(bodies)
     if values["peers_connected"] is None and peers is not None:
         values["peers_connected"] = float(len(peers))

@@ -104,6 +104,8 @@ class NodeSource:
             reading = read_node(self._clients[url], self.budget, self._skip[url])
         except Exception as exc:  # noqa: BLE001 - a bug in parsing one node must not stop the others
             reading = NodeReading(redact.url(url), time.time(), error=redact.text(f"{type(exc).__name__}: {exc}"))
+        if self._stop.is_set():  # closed while this poll ran: its client was left open for it
+            self._clients[url].close()
         with self._lock:
             previous = self._readings[url]
             self._readings[url] = reading
@@ -174,7 +176,9 @@ class NodeSource:
             self._thread.join()
             self._thread = None
         self._pool.shutdown(wait=False, cancel_futures=True)
-        for client in self._clients.values():
+        with self._lock:
+            idle = [client for url, client in self._clients.items() if url not in self._busy]
+        for client in idle:  # a busy one holds its lock until its deadline: its poll closes it
             client.close()
 
 

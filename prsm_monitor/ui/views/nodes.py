@@ -107,7 +107,7 @@ def watching(collector: MetricsCollector) -> str:
     """Which network the page shows: the real nodes' addresses (passwords never shown)."""
     rows = (latest(collector)["network"] or {}).get("nodes") or []
     where = ", ".join(md(r["address"]) for r in rows)
-    return f"Watching {len(rows)} real PRSM nodes (PRSM_NODE_URLS: {where}). Nothing on this page is simulated."
+    return f"Watching {len(rows)} real PRSM nodes (`PRSM_NODE_URLS`: {where}). Nothing on this page is simulated."
 
 
 def missing(record: dict) -> str:
@@ -123,7 +123,8 @@ def _pair(a, b, digits: int = 0) -> str:
 
 
 def node_rows(collector: MetricsCollector) -> pd.DataFrame:
-    rows = pd.DataFrame((latest(collector)["network"] or {}).get("nodes") or [])
+    nodes = (latest(collector)["network"] or {}).get("nodes") or []
+    rows = pd.DataFrame(nodes)
     if rows.empty:
         return pd.DataFrame(columns=list(NODE_COLUMNS))
     rows["uptime"] = [None if v is None or pd.isna(v) else duration(v) for v in rows["uptime_s"]]
@@ -131,13 +132,16 @@ def node_rows(collector: MetricsCollector) -> pd.DataFrame:
     rows["challenges"] = [
         _pair(a, b) for a, b in zip(rows["challenges_passed"], rows["challenges_failed"], strict=True)
     ]
-    notes = []
-    for row in rows.to_dict("records"):
-        parts = [row.get("error")] if row.get("error") else []
-        parts += list(row.get("unreported") or []) + list(row.get("problems") or [])
-        notes.append("; ".join(p for p in parts if p))
-    rows["note"] = notes
+    rows["note"] = [note(row) for row in nodes]
     return rows.reindex(columns=list(NODE_COLUMNS))
+
+
+def note(row: dict) -> str:
+    """A node's error, the routes and subsystems it does not report, the values refused."""
+    parts = [row["error"]] if isinstance(row.get("error"), str) else []
+    for key in ("unreported", "problems"):
+        parts += [p for p in row.get(key) or () if isinstance(p, str)]
+    return "; ".join(parts)
 
 
 def job_rows(collector: MetricsCollector) -> pd.DataFrame:
