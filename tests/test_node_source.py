@@ -113,11 +113,12 @@ def test_metrics_are_parsed_with_the_prometheus_parser_and_a_zero_window_is_no_m
 
 
 def test_a_dripping_node_is_cut_at_its_deadline_and_never_holds_the_tick():
-    """Issue 22 (1): /status sends its headers, then a byte a second. The poll ends at its
+    """Issue 22 (1): /status sends its headers, then a byte every 0.1 s (each read comes well
+    within the 0.5 s timeout, the whole answer would take minutes). The poll ends at its total
     deadline (the node is down with a timeout), the tick reads the other node at once, and a
     node that answered and then started to drip goes down with an alert."""
     good = FixtureNode("good", [("drip", True)])
-    drip = FixtureNode("drip", behaviour="drip", drip_every=1.0, drip_after=2)  # two good answers, then drips
+    drip = FixtureNode("drip", behaviour="drip", drip_every=0.1, drip_after=2)  # two good answers, then drips
     source = NodeSource([good.url, drip.url], every=0.1, timeout=0.5, budget=1.0)
     collector = MetricsCollector(settings=Settings(demo=False, interval=0.1), sources=[source])
     try:
@@ -275,8 +276,8 @@ def test_the_pages_say_which_nodes_they_watch_and_what_these_nodes_do_not_report
         open_page(at, "pages/2_Network.py")
         captions = " ".join(c.value for c in at.caption)
         where = ", ".join(escape_markdown(address(fleet[k].url)) for k in ("a", "b", "e"))
-        assert f"Watching 3 real PRSM nodes (`PRSM_NODE_URLS`: {where})" in captions
-        assert "Nothing on this page is simulated." in captions
+        assert f"Watching 3 PRSM nodes through their management APIs (`PRSM_NODE_URLS`: {where})" in captions
+        assert "every figure here is what the nodes report; the monitor simulates nothing." in captions
         assert "Not reported by these nodes: total messages, consensus proposals, message rate" in captions
         assert {"Nodes", "Peers", "FTNS", "Storage", "Ledger"} <= {h.value for h in at.subheader}
         nodes = at.dataframe[0].value

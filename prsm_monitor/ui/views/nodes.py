@@ -107,7 +107,10 @@ def watching(collector: MetricsCollector) -> str:
     """Which network the page shows: the real nodes' addresses (passwords never shown)."""
     rows = (latest(collector)["network"] or {}).get("nodes") or []
     where = ", ".join(md(r["address"]) for r in rows)
-    return f"Watching {len(rows)} real PRSM nodes (`PRSM_NODE_URLS`: {where}). Nothing on this page is simulated."
+    return (
+        f"Watching {len(rows)} PRSM nodes through their management APIs (`PRSM_NODE_URLS`: {where}): "
+        "every figure here is what the nodes report; the monitor simulates nothing."
+    )
 
 
 def missing(record: dict) -> str:
