@@ -7,8 +7,9 @@ import threading
 
 import pytest
 
+from prsm_monitor.alerts.rules_file import load_rules
 from prsm_monitor.collector import MetricsCollector
-from prsm_monitor.config import ConfigError, Settings
+from prsm_monitor.config import ConfigError, Settings, default_thresholds
 from prsm_monitor.demo.network import DemoNetwork
 from prsm_monitor.outside import Client
 from prsm_monitor.sources.nodes import NodeSource
@@ -226,6 +227,44 @@ def test_a_node_whose_answers_stop_coming_is_stale_with_its_age_and_one_alert():
     assert [m for _, _, m, _ in source.conditions({"network": record})] == [
         f"Node Node N ({address(node.url)}) is stale: no answer for over 3 polls"
     ]
+
+
+def test_the_default_rules_for_real_nodes_fire_on_what_a_troubled_node_reports():
+    node = FixtureNode("x", behaviour="troubled")
+    source = NodeSource([node.url], every=0.05, timeout=0.5)
+    now = [1_000_000.0]
+    c = MetricsCollector(settings=Settings(demo=False), sources=[source], clock=lambda: now[0])
+    try:
+        wait_until(lambda: node.requests.count("/status") >= 4)
+        for _ in range(2):  # the peers rule waits 10 s (on the collector's clock)
+            c.collect_once()
+            now[0] += 11
+        firing = {a["details"]["rule"]: a["level"] for a in c.get_active_alerts() if "rule" in a["details"]}
+    finally:
+        c.close()
+        node.close()
+    assert set(firing) == {
+        "peers",
+        "job_failures",
+        "consensus_disagreements",
+        "ledger_discrepancies",
+        "storage_full",
+        "balance_falling",
+    }
+    # the levels of values that do not grow with each poll: 0 peers, 97 % of pledged storage,
+    # every job finished in the window failed
+    assert (firing["peers"], firing["storage_full"], firing["job_failures"]) == ("critical",) * 3
+
+
+def test_a_rules_file_rule_may_watch_a_field_of_real_nodes(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        '[rules.few_slots]\ncomponent = "ai"\nfield = "job_slots"\ncomparison = "below"\nwarning = 2\n\n'
+        '[rules.escrow]\ncomponent = "network"\nfield = "escrow_locked_ftns"\ncomparison = "above"\nwarning = 50\n'
+    )
+    rules, _ = load_rules(path, default_thresholds())
+    assert (rules["few_slots"].field, rules["few_slots"].unit) == ("job_slots", "")
+    assert (rules["escrow"].component, rules["escrow"].unit) == ("network", "FTNS")
 
 
 @pytest.mark.parametrize(
