@@ -318,7 +318,7 @@ def test_the_pages_say_which_nodes_they_watch_and_what_these_nodes_do_not_report
         assert f"Watching 3 PRSM nodes through their management APIs (`PRSM_NODE_URLS`: {where})" in captions
         assert "every figure here is what the nodes report; the monitor simulates nothing." in captions
         assert "Not reported by these nodes: total messages, consensus proposals, message rate" in captions
-        assert {"Nodes", "Peers", "FTNS", "Storage", "Ledger"} <= {h.value for h in at.subheader}
+        assert {"Nodes", "Peer links", "Peers", "FTNS", "Storage", "Ledger"} <= {h.value for h in at.subheader}
         nodes = at.dataframe[0].value
         assert sorted(nodes["status"]) == ["down", "up", "up"]
         assert sorted(nodes["ftns_balance"].dropna()) == [100.0, 100.0]

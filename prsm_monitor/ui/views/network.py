@@ -100,7 +100,8 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         st.info(NO_SOURCE, icon=":material/info:")
         return
     if record.get("source") == "nodes":  # real PRSM nodes (PRSM_NODE_URLS)
-        return real_nodes.network(collector, record, prefs)
+        drawing = steady(collector, ("topology",), _link_states, _topology)
+        return real_nodes.network(collector, record, prefs, lambda: show(drawing, "No nodes watched."))
     kpi_row(collector, "network", KPIS)
     st.caption(f"Windowed values cover the last {record['window_seconds']:.0f} s of reports.")
     nodes = record["nodes"]

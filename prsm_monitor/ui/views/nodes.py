@@ -4,6 +4,8 @@ the caption names the nodes watched."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -152,13 +154,15 @@ def job_rows(collector: MetricsCollector) -> pd.DataFrame:
     return pd.DataFrame(rows).reindex(columns=list(JOB_COLUMNS))
 
 
-def network(collector: MetricsCollector, record: dict, prefs: Prefs) -> None:
-    """The Network page's body for real nodes."""
+def network(collector: MetricsCollector, record: dict, prefs: Prefs, topology: Callable[[], None]) -> None:
+    """The Network page's body for real nodes; ``topology`` draws the nodes and their peer links."""
     st.caption(watching(collector))
     kpi_row(collector, "network", NETWORK_KPIS)
     st.subheader("Nodes")
     table(per_version(collector, ("real_node_rows",), lambda c: arrow_rows(node_rows(c), NODE_COLUMNS)), NODE_COLUMNS)
     st.caption(missing(record))
+    st.subheader("Peer links")
+    topology()
     data = frame(collector, "network", prefs.minutes)
     range_note(collector, "network", data, prefs.minutes, prefs.range_label)
     draw_rows(NETWORK_CHARTS, collector, "network", prefs.minutes)
