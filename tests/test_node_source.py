@@ -199,16 +199,21 @@ def test_down_nodes_on_one_host_port_are_separate_alerts_and_passwords_never_sho
 
 
 def test_a_route_the_node_does_not_serve_is_asked_once_and_reported_as_not_reported():
-    node = FixtureNode("n", behaviour="no_metrics")
+    node = FixtureNode("n", behaviour="no_metrics", uptime=100.0)
     source = NodeSource([node.url], every=0.05, timeout=0.5)
     try:
         wait_until(lambda: node.requests.count("/status") >= 5)
         row = source.collect()["network"]["nodes"][0]
+        assert node.requests.count("/metrics") == 1
+        assert row["status"] == "up" and "/metrics (not served)" in row["unreported"] and row["problems"] == []
+        node.uptime = 1.0  # restarted: it may serve what it did not
+        wait_until(lambda: node.requests.count("/metrics") == 2)
+        polls = node.requests.count("/status")
+        wait_until(lambda: node.requests.count("/status") >= polls + 5)
+        assert node.requests.count("/metrics") == 2  # asked once after the restart, then left again
     finally:
         source.close()
         node.close()
-    assert node.requests.count("/metrics") == 1
-    assert row["status"] == "up" and "/metrics (not served)" in row["unreported"] and row["problems"] == []
 
 
 def test_a_node_whose_answers_stop_coming_is_stale_with_its_age_and_one_alert():

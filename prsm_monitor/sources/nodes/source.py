@@ -63,6 +63,7 @@ class NodeSource:
         self._readings: dict[str, NodeReading | None] = dict.fromkeys(self.urls)
         self._names = {url: self._unique(url, address(url), {}) for url in self.urls}
         self._skip: dict[str, frozenset[str]] = dict.fromkeys(self.urls, frozenset())
+        self._last_up: dict[str, NodeReading] = {}  # each node's latest answer, to tell a restart
         self._busy: set[str] = set()
         self._down_since: dict[str, float] = {}
         self._window = Window(WINDOW_SECONDS)
@@ -107,17 +108,17 @@ class NodeSource:
         if self._stop.is_set():  # closed while this poll ran: its client was left open for it
             self._clients[url].close()
         with self._lock:
-            previous = self._readings[url]
             self._readings[url] = reading
             self._busy.discard(url)
             if reading.up:
-                self._take(url, previous, reading)
+                self._take(url, self._last_up.get(url), reading)
+                self._last_up[url] = reading
             if all(r is not None for r in self._readings.values()):
                 self._first_round.set()
 
     def _take(self, url: str, previous: NodeReading | None, reading: NodeReading) -> None:
         uptime, before = reading.values.get("uptime_s"), previous.values.get("uptime_s") if previous else None
-        restarted = previous is not None and previous.up and previous.node_id != reading.node_id
+        restarted = previous is not None and previous.node_id != reading.node_id
         if restarted or (uptime is not None and before is not None and uptime < before):
             self._skip[url] = frozenset()  # a restarted node may serve what it did not
             self._window.forget(url)
