@@ -323,11 +323,13 @@ def test_the_pages_say_which_nodes_they_watch_and_what_these_nodes_do_not_report
         assert f"Watching 3 PRSM nodes through their management APIs (`PRSM_NODE_URLS`: {where})" in captions
         assert "every figure here is what the nodes report; the monitor simulates nothing." in captions
         assert "Not reported by these nodes: total messages, consensus proposals, message rate" in captions
-        assert {"Nodes", "Peer links", "Peers", "FTNS", "Storage", "Ledger"} <= {h.value for h in at.subheader}
-        nodes = at.dataframe[0].value
-        assert sorted(nodes["status"]) == ["down", "up", "up"]
-        assert sorted(nodes["ftns_balance"].dropna()) == [100.0, 100.0]
+        headings = {"Nodes", "Economy and storage", "Peer links", "Peers", "FTNS", "Storage", "Ledger"}
+        assert headings <= {h.value for h in at.subheader}
+        nodes, economy = at.dataframe[0].value, at.dataframe[1].value
+        assert sorted(nodes["status"]) == ["down", "up", "up"] and list(nodes["bootstrap"]).count("–") == 3
         assert any("answered HTTP 500" in note for note in nodes["note"])
+        assert sorted(economy["ftns_balance"].dropna()) == [100.0, 100.0]
+        assert sorted(economy["transactions"].dropna()) == [2, 2] and list(economy["storage"]).count("–/–") == 3
         open_page(at, "pages/3_AI_Models.py")
         assert "Compute jobs by node" in {h.value for h in at.subheader}
         jobs = at.dataframe[0].value

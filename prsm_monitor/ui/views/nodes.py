@@ -77,14 +77,24 @@ NODE_COLUMNS = {
     "address": st.column_config.TextColumn("Address"),
     "peers_connected": st.column_config.NumberColumn("Peers", width="small", format="%d"),
     "peers_known": st.column_config.NumberColumn("Known", width="small", format="%d"),
+    "bootstrap": st.column_config.TextColumn("Bootstrap", help="Bootstrap peers reached at start; degraded: none"),
     "uptime": st.column_config.TextColumn("Uptime", width="small"),
+    "age_s": st.column_config.NumberColumn("Answer age (s)", width="small", format="%.1f"),
+    "note": st.column_config.TextColumn("Not reported / error", width="large"),
+}
+ECONOMY_COLUMNS = {
+    "name": st.column_config.TextColumn("Node", pinned=True),
     "ftns_balance": st.column_config.NumberColumn("FTNS", format="%.2f"),
     "transactions": st.column_config.NumberColumn("Transactions", format="%d"),
+    "escrow_locked_ftns": st.column_config.NumberColumn("In escrow", format="%.2f"),
+    "settlement_queue": st.column_config.NumberColumn("To settle", format="%d"),
+    "settled_ftns": st.column_config.NumberColumn("Settled", format="%.2f"),
+    "staked_ftns": st.column_config.NumberColumn("Staked", format="%.2f"),
+    "ledger_discrepancies": st.column_config.NumberColumn("Ledger gaps", format="%d"),
     "storage": st.column_config.TextColumn("Storage used/pledged (GB)"),
     "pinned_cids": st.column_config.NumberColumn("Pinned", width="small", format="%d"),
     "challenges": st.column_config.TextColumn("Proofs passed/failed", width="small"),
-    "age_s": st.column_config.NumberColumn("Answer age (s)", width="small", format="%.1f"),
-    "note": st.column_config.TextColumn("Not reported / error", width="large"),
+    "indexed_cids": st.column_config.NumberColumn("Indexed", width="small", format="%d"),
 }
 JOB_COLUMNS = {
     "node": st.column_config.TextColumn("Node", pinned=True),
@@ -137,8 +147,12 @@ def node_rows(collector: MetricsCollector) -> pd.DataFrame:
     rows["challenges"] = [
         _pair(a, b) for a, b in zip(rows["challenges_passed"], rows["challenges_failed"], strict=True)
     ]
+    rows["bootstrap"] = [
+        "–" if pd.isna(d) else ("degraded" if d else f"ok, {c:.0f} reached")
+        for d, c in zip(rows["bootstrap_degraded"], rows["bootstrap_connected"], strict=True)
+    ]
     rows["note"] = [note(row) for row in nodes]
-    return rows.reindex(columns=list(NODE_COLUMNS))
+    return rows
 
 
 def note(row: dict) -> str:
@@ -159,7 +173,16 @@ def network(collector: MetricsCollector, record: dict, prefs: Prefs, topology: C
     st.caption(watching(collector))
     kpi_row(collector, "network", NETWORK_KPIS)
     st.subheader("Nodes")
-    table(per_version(collector, ("real_node_rows",), lambda c: arrow_rows(node_rows(c), NODE_COLUMNS)), NODE_COLUMNS)
+    rows = per_version(collector, ("real_node_rows",), node_rows)
+    table(
+        per_version(collector, ("real_node_table",), lambda c: arrow_rows(rows, NODE_COLUMNS)),
+        NODE_COLUMNS,
+    )
+    st.subheader("Economy and storage")
+    table(
+        per_version(collector, ("real_economy_table",), lambda c: arrow_rows(rows, ECONOMY_COLUMNS)),
+        ECONOMY_COLUMNS,
+    )
     st.caption(missing(record))
     st.subheader("Peer links")
     topology()
