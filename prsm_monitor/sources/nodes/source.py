@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ... import redact
 from ...outside import Client
-from .fields import NODE_AI_FIELDS, NODE_NETWORK_FIELDS, ROWS, VALUES, WINDOW_SECONDS
+from .fields import NODE_AI_FIELDS, NODE_NETWORK_FIELDS, ROWS, WINDOW_SECONDS
 from .reading import MAX_BODY, NodeReading, read_node
 from .record import address, node_name, records
 from .window import Window
@@ -181,6 +181,3 @@ class NodeSource:
             idle = [client for url, client in self._clients.items() if url not in self._busy]
         for client in idle:  # a busy one holds its lock until its deadline: its poll closes it
             client.close()
-
-
-__all__ = ["NodeSource", "VALUES"]
