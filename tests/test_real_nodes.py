@@ -5,18 +5,24 @@ resolves it."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import threading
+
 import pytest
 import requests
 
 from prsm_monitor.api import build_app
 from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
+from prsm_monitor.outside import Client, OutsideError
 from prsm_monitor.sources.nodes import NodeSource
 from prsm_monitor.sources.nodes.fields import VALUES
 
 from .conftest import wait_until
 from .fixtures.prsm_nodes import RealNetwork, real_venv_or_skip
-from .fixtures.server import InProcessServer
+from .fixtures.server import ROOT, InProcessServer
 
 JOBS = 3
 
@@ -127,3 +133,33 @@ def test_a_stopped_node_raises_its_alert_and_a_restarted_one_resolves_it(network
         assert resolved
     finally:
         watched.stop()
+
+
+def test_real_demo_starts_real_nodes_and_stops_them_on_ctrl_c(tmp_path):
+    """``python -m prsm_monitor real-demo --no-dashboard``: real nodes whose APIs answer, jobs
+    submitted between them, and nothing left running after Ctrl-C."""
+    real_venv_or_skip()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prsm_monitor", "real-demo", "--nodes", "2", "--job-every", "1", "--no-dashboard"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+    try:
+        urls = wait_until(
+            lambda: next((ln.split("=", 1)[1].strip() for ln in lines if ln.startswith("PRSM_NODE_URLS=")), None),
+            timeout=90,
+        ).split(",")
+        assert len(urls) == 2
+        wait_until(lambda: sum("submitted job" in ln for ln in lines) >= 2, timeout=30)
+        statuses = [Client(url).get_json("/status") for url in urls]
+        assert sum(s["compute_requester"]["total_submitted"] for s in statuses) >= 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+    for url in urls:  # the nodes were stopped with the command
+        with pytest.raises(OutsideError):
+            Client(url, deadline=1.0).get_json("/health")
