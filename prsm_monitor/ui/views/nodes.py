@@ -155,6 +155,11 @@ def node_rows(collector: MetricsCollector) -> pd.DataFrame:
     return rows
 
 
+def shared_rows(collector: MetricsCollector) -> pd.DataFrame:
+    """:func:`node_rows` once per collector version, for both tables."""
+    return per_version(collector, ("real_node_rows",), node_rows)
+
+
 def note(row: dict) -> str:
     """A node's error, the routes and subsystems it does not report, the values refused."""
     parts = [row["error"]] if isinstance(row.get("error"), str) else []
@@ -173,14 +178,12 @@ def network(collector: MetricsCollector, record: dict, prefs: Prefs, topology: C
     st.caption(watching(collector))
     kpi_row(collector, "network", NETWORK_KPIS)
     st.subheader("Nodes")
-    rows = per_version(collector, ("real_node_rows",), node_rows)
     table(
-        per_version(collector, ("real_node_table",), lambda c: arrow_rows(rows, NODE_COLUMNS)),
-        NODE_COLUMNS,
+        per_version(collector, ("real_node_table",), lambda c: arrow_rows(shared_rows(c), NODE_COLUMNS)), NODE_COLUMNS
     )
     st.subheader("Economy and storage")
     table(
-        per_version(collector, ("real_economy_table",), lambda c: arrow_rows(rows, ECONOMY_COLUMNS)),
+        per_version(collector, ("real_economy_table",), lambda c: arrow_rows(shared_rows(c), ECONOMY_COLUMNS)),
         ECONOMY_COLUMNS,
     )
     st.caption(missing(record))
