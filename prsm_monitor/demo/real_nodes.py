@@ -26,7 +26,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -260,14 +259,3 @@ class RealNetwork:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def main() -> int:  # pragma: no cover - a manual check: python -m prsm_monitor.demo.real_nodes
-    with RealNetwork(3) as network:
-        network.wait_connected()
-        print(json.dumps(network.nodes[0].status(), indent=1, default=str))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
