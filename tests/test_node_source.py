@@ -330,6 +330,7 @@ def test_the_pages_say_which_nodes_they_watch_and_what_these_nodes_do_not_report
         assert any("answered HTTP 500" in note for note in nodes["note"])
         assert sorted(economy["ftns_balance"].dropna()) == [100.0, 100.0]
         assert sorted(economy["transactions"].dropna()) == [2, 2] and list(economy["storage"]).count("–/–") == 3
+        assert any(m.value == "**Real PRSM nodes**" for m in at.sidebar.markdown)  # their rules are tunable
         fleet["a"].uptime = 7.0  # the next version's tables show the nodes' new answers, not the first ones'
         wait_until(lambda: 7.0 in [n["uptime_s"] for n in collector().get_latest_metrics()["network"]["nodes"]])
         open_page(at, "pages/2_Network.py")
