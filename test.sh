@@ -22,4 +22,9 @@ need npm "nodejs npm" "the Socket.IO browser test"
 if command -v npm >/dev/null 2>&1; then  # the real socket.io-client for Chromium, pinned by tests/js/package-lock.json
   npm ci --prefix tests/js --no-audit --no-fund --silent
 fi
+# real PRSM nodes for tests/test_real_nodes.py: prsm-network 1.7.0 from PyPI in a virtual environment of its own
+if [ ! -x .venv-prsm/bin/prsm ]; then
+  python -m venv .venv-prsm
+  .venv-prsm/bin/pip install -q prsm-network==1.7.0
+fi
 python -m pytest "$@"

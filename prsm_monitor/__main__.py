@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="each node also serves a PRSM node's management API on 127.0.0.1; prints PRSM_NODE_URLS for them",
     )
+    real = commands.add_parser(
+        "real-demo", help="start real PRSM 1.7.0 nodes (prsm-network, .venv-prsm) and the dashboard watching them"
+    )
+    real.add_argument("--nodes", type=int, default=3, help="number of nodes (default: 3)")
+    real.add_argument("--job-every", type=float, default=10.0, help="seconds between compute jobs (default: 10)")
+    real.add_argument("--no-dashboard", action="store_true", help="only the nodes; print PRSM_NODE_URLS for them")
     return parser
 
 
@@ -249,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
             return demo(settings, node_api=args.node_api)
         if args.command == "serve":
             return serve(settings, args)
+        if args.command == "real-demo":
+            if not 2 <= args.nodes <= 10 or not 1 <= args.job_every <= 3600:
+                raise ConfigError("--nodes/--job-every", (args.nodes, args.job_every), "2 to 10 nodes, 1 to 3600 s")
+            from .demo import real_demo  # starts processes and threads: loaded only when asked for
+
+            return real_demo.run(settings, args.nodes, args.job_every, dashboard=not args.no_dashboard)
         return collect(settings, args)
     except ConfigError as error:
         print(f"prsm_monitor: {error}", file=sys.stderr)

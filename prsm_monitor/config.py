@@ -125,6 +125,56 @@ THRESHOLD_SPECS: tuple[ThresholdSpec, ...] = (
         "",
     ),
 )
+THRESHOLD_SPECS += (  # rules on what real PRSM nodes report (PRSM_NODE_URLS; sources/nodes/fields.py)
+    ThresholdSpec("peers", "PRSM_PEERS_THRESHOLD", "PRSM_PEERS_CRITICAL", 0.0, 0.0, "below", 0.0, 1000.0, ""),
+    ThresholdSpec(
+        "job_failures", "PRSM_JOB_FAILURES_THRESHOLD", "PRSM_JOB_FAILURES_CRITICAL", 0.2, 0.5, "above", 0.0, 1.0, ""
+    ),
+    ThresholdSpec(
+        "consensus_disagreements",
+        "PRSM_CONSENSUS_DISAGREEMENTS_THRESHOLD",
+        "PRSM_CONSENSUS_DISAGREEMENTS_CRITICAL",
+        1.0,
+        5.0,
+        "above",
+        0.0,
+        1e6,
+        "",
+    ),
+    ThresholdSpec(
+        "ledger_discrepancies",
+        "PRSM_LEDGER_DISCREPANCIES_THRESHOLD",
+        "PRSM_LEDGER_DISCREPANCIES_CRITICAL",
+        1.0,
+        10.0,
+        "above",
+        0.0,
+        1e6,
+        "",
+    ),
+    ThresholdSpec(
+        "storage_full",
+        "PRSM_STORAGE_FULL_THRESHOLD",
+        "PRSM_STORAGE_FULL_CRITICAL",
+        85.0,
+        95.0,
+        "above",
+        0.0,
+        100.0,
+        "%",
+    ),
+    ThresholdSpec(
+        "balance_falling",
+        "PRSM_BALANCE_FALLING_THRESHOLD",
+        "PRSM_BALANCE_FALLING_CRITICAL",
+        -10.0,
+        -50.0,
+        "below",
+        -1e9,
+        0.0,
+        "FTNS",
+    ),
+)
 SPECS_BY_RULE = {spec.rule: spec for spec in THRESHOLD_SPECS}
 
 

@@ -70,6 +70,13 @@ def _drip(sock, stop):
         sock.sendall(b"x")
 
 
+def _drip_closing(sock, stop):
+    """As http.server answers: HTTP/1.0, so http.client hands the socket to the response."""
+    sock.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 1000\r\n\r\n")
+    while not stop.wait(0.2):
+        sock.sendall(b"x")
+
+
 def _drip_headers(sock, stop):
     for ch in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
         if stop.wait(0.1):
@@ -87,7 +94,7 @@ def _ok(body=b'{"a": 1}', extra=b""):
     return reply
 
 
-@pytest.mark.parametrize("reply", [_drip, _drip_headers], ids=["body", "headers"])
+@pytest.mark.parametrize("reply", [_drip, _drip_closing, _drip_headers], ids=["body", "closing", "headers"])
 def test_a_dripping_peer_is_cut_at_the_total_deadline(peer, reply):
     p = peer(reply)
     client = Client(f"http://127.0.0.1:{p.port}", deadline=0.6)

@@ -65,6 +65,13 @@ _DEFAULT_RULES = {
     "confidence": ("ai", "average_confidence", "Average confidence", 3.0, 0.03, 0.0),
     "inference_time": ("ai", "average_inference_time", "Average inference time", 3.0, 0.25, 0.0),
     "success_rate": ("ai", "success_rate", "Inference success rate", 3.0, 0.03, 0.0),
+    # real PRSM nodes (PRSM_NODE_URLS): fields of sources/nodes/fields.py, None (never firing) otherwise
+    "peers": ("network", "min_peers", "Fewest peers of a node", 10.0, 0.0, 0.0),
+    "job_failures": ("ai", "job_failure_share", "Failed share of compute jobs (10 min)", 0.0, 0.05, 0.0),
+    "consensus_disagreements": ("ai", "consensus_disagreements", "Result disagreements (10 min)", 0.0, 0.0, 0.0),
+    "ledger_discrepancies": ("network", "ledger_discrepancies_recent", "Ledger discrepancies (10 min)", 0.0, 0.0, 0.0),
+    "storage_full": ("network", "storage_used_percent", "Storage used of pledged", 0.0, 2.0, 0.0),
+    "balance_falling": ("network", "balance_change", "FTNS balance change (10 min)", 0.0, 1.0, 0.0),
 }
 
 
@@ -80,6 +87,12 @@ _DESCRIPTIONS = {
     "confidence": "Models answer with low confidence: their inputs may have drifted from what they were trained on.",
     "inference_time": "Inference requests take long: nodes are queueing requests beyond their capacity.",
     "success_rate": "Inference requests fail or time out: clients do not get answers.",
+    "peers": "A PRSM node has no peer left: it is cut off from the network and neither serves nor gets work.",
+    "job_failures": "Compute jobs the nodes submitted are failing: providers reject them, crash or time out.",
+    "consensus_disagreements": "Providers returned results that did not agree: one of them computes wrongly.",
+    "ledger_discrepancies": "Ledger reconciliation found balances the nodes disagree on: a transfer was lost.",
+    "storage_full": "A node's pledged storage is nearly used up: new content cannot be pinned on it.",
+    "balance_falling": "A node's FTNS balance is falling fast: it pays for more jobs than it earns, or is drained.",
 }
 
 

@@ -94,14 +94,16 @@ def runbook_ok(value: str) -> bool:
 
 
 def _known_fields(component: str) -> dict[str, str]:
-    """Field name -> unit of the fields a component's sources declare (the demo's, for PRSM)."""
+    """Field name -> unit of the fields a component's sources declare."""
     if component == "system":
         from ..sources.system import SYSTEM_FIELDS
 
         return {f.name: f.unit for f in SYSTEM_FIELDS}
+    from ..sources.nodes.fields import NODE_AI_FIELDS, NODE_NETWORK_FIELDS
     from ..sources.prsm.fields import AI_FIELDS, NETWORK_FIELDS
 
-    return {f.name: f.unit for f in (NETWORK_FIELDS if component == "network" else AI_FIELDS)}
+    demo, nodes = (NETWORK_FIELDS, NODE_NETWORK_FIELDS) if component == "network" else (AI_FIELDS, NODE_AI_FIELDS)
+    return {f.name: f.unit for f in (*nodes, *demo)}  # the demo's, and real PRSM nodes' (PRSM_NODE_URLS)
 
 
 class TableReader:

@@ -59,20 +59,31 @@ class Answer:
             raise OutsideError(BAD_BODY, "the answer is not JSON", self.status) from None
 
 
+class _Watched:
+    """What the watchdog shuts for one request: its connection's socket, and the socket taken
+    when the request was sent (http.client hands that to the response and drops it from the
+    connection when the answer closes the connection: HTTP/1.0, ``Connection: close``)."""
+
+    def __init__(self, connection: http.client.HTTPConnection, deadline: float):
+        self.connection = connection
+        self.deadline = deadline  # time.monotonic()
+        self.sock: socket.socket | None = None
+
+
 class _Watchdog:
     """One daemon thread that shuts the sockets of requests whose deadline has passed."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, http.client.HTTPConnection]] = []
+        self._heap: list[tuple[float, int, _Watched]] = []
         self._done: set[int] = set()
         self._ids = itertools.count()
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def watch(self, deadline: float, connection: http.client.HTTPConnection) -> int:
+    def watch(self, deadline: float, watched: _Watched) -> int:
         with self._wake:
             ticket = next(self._ids)
-            heapq.heappush(self._heap, (deadline, ticket, connection))
+            heapq.heappush(self._heap, (deadline, ticket, watched))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="prsm-http-deadline", daemon=True)
                 self._thread.start()
@@ -91,18 +102,17 @@ class _Watchdog:
                 if not self._heap:
                     self._wake.wait()
                     continue
-                deadline, ticket, connection = self._heap[0]
+                deadline, ticket, watched = self._heap[0]
                 wait = deadline - time.monotonic()
                 if wait > 0:
                     self._wake.wait(wait)
                     continue
                 heapq.heappop(self._heap)
-                _shut(connection)
+                _shut(watched)
 
 
-def _shut(connection: http.client.HTTPConnection) -> None:
-    sock = connection.sock
-    if sock is not None:
+def _shut(watched: _Watched) -> None:
+    for sock in {id(s): s for s in (watched.sock, watched.connection.sock) if s is not None}.values():
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -194,9 +204,10 @@ class Client:
                 if left <= 0:
                     raise self._late(path, budget)
                 connection = self._connect(left)
-                ticket = _WATCHDOG.watch(end, connection)
+                watched = _Watched(connection, end)
+                ticket = _WATCHDOG.watch(end, watched)
                 try:
-                    answer = self._exchange(connection, method, target, body, headers)
+                    answer = self._exchange(connection, watched, method, target, body, headers)
                 except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
                     self._drop()
                     if time.monotonic() >= end:
@@ -227,8 +238,11 @@ class Client:
                 return answer
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _exchange(self, connection, method, target, body, headers) -> Answer:
+    def _exchange(self, connection, watched: _Watched, method, target, body, headers) -> Answer:
         connection.request(method, target, body=body, headers={**self._headers, **(headers or {})})
+        watched.sock = connection.sock  # kept: a closing answer takes it from the connection
+        if time.monotonic() >= watched.deadline:  # the watchdog came before the socket was kept
+            _shut(watched)
         response = connection.getresponse()
         declared = response.getheader("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:

@@ -24,6 +24,8 @@ RULE_GROUPS = {
     "Network": ("latency", "consensus_rejections"),
     "AI": ("confidence", "inference_time", "success_rate"),
 }
+NODE_RULES = ("peers", "job_failures", "consensus_disagreements", "ledger_discrepancies", "storage_full")
+NODE_RULES += ("balance_falling",)  # shown when real PRSM nodes are watched (PRSM_NODE_URLS)
 DEFAULT_RANGE = "15 min"
 DEFAULT_REFRESH = "2 s"
 STEPS = {"%": 1.0, "ms": 10.0, "s": 0.1, "": 0.01}
@@ -96,7 +98,8 @@ def threshold_controls(collector: MetricsCollector) -> None:
         reason_caption(who)
         with st.form("thresholds", border=False):
             values = {}
-            for group, names in RULE_GROUPS.items():
+            groups = RULE_GROUPS | ({"Real PRSM nodes": NODE_RULES} if collector.settings.node_urls else {})
+            for group, names in groups.items():
                 st.markdown(f"**{group}**")
                 for name in names:
                     rule, spec = rules[name], SPECS_BY_RULE[name]

@@ -12,13 +12,11 @@ from ..kpi import Kpi
 from ..shared_views import draw_rows, kpi_row, latest, per_version
 from ..state import Prefs
 from ..timechart import TimeChart, show
+from . import nodes as real_nodes
 from .common import arrow_rows, detail_charts, frame, range_note, source_error, table
 from .network import NO_SOURCE
 
-NOT_FROM_NODES = (
-    "The models are not reported by PRSM nodes' management APIs (/status, /peers, /metrics), which "
-    "PRSM_NODE_URLS reads: this page has no source while the network is read from real nodes."
-)
+NOT_FROM_NODES = "No PRSM node of PRSM_NODE_URLS has been read yet."
 
 KPIS = (
     Kpi("active_models", "Models up", kpi.count, "Model instances on nodes that are up", rise="good"),
@@ -106,6 +104,8 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     if record is None:
         st.info(NOT_FROM_NODES if collector.settings.node_urls else NO_SOURCE, icon=":material/info:")
         return
+    if record.get("source") == "nodes":  # real PRSM nodes (PRSM_NODE_URLS): their compute jobs
+        return real_nodes.ai(collector, record, prefs)
     kpi_row(collector, "ai", KPIS)
     data = frame(collector, "ai", prefs.minutes)
     range_note(collector, "ai", data, prefs.minutes, prefs.range_label)

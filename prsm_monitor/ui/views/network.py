@@ -16,6 +16,7 @@ from ..shared_views import STEADY_SECONDS, draw_rows, kpi_row, latest, per_versi
 from ..state import Prefs
 from ..text import escape_markdown as md
 from ..timechart import TimeChart, show
+from . import nodes as real_nodes
 from .common import MISSING, arrow_rows, detail_charts, frame, range_note, source_error, table
 
 KPIS = (
@@ -41,26 +42,6 @@ CHARTS = (
 DRAWINGS_NOTE = (
     "Colours change as soon as a link or node changes state; the latencies in the tooltips are "
     f"redrawn every {STEADY_SECONDS:g} s."
-)
-NOT_REPORTED = "Not reported by these nodes."
-NODES_CHARTS = (  # a record read from real nodes' APIs (PRSM_NODE_URLS)
-    (
-        TimeChart(
-            "DHT query latency",
-            {"average_latency": "p50, mean of the nodes", "p95_latency": "p95, highest node"},
-            "ms",
-            "DHT query",
-            rule="latency",
-            empty=NOT_REPORTED,
-        ),
-        TimeChart(
-            "Connections",
-            {"total_connections": "Connections", "inbound_connections": "Inbound", "outbound_connections": "Outbound"},
-            "1",
-            "Peer connections",
-            empty=NOT_REPORTED,
-        ),
-    ),
 )
 COMMIT_CHART = TimeChart(
     None,
@@ -118,11 +99,11 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     if record is None:
         st.info(NO_SOURCE, icon=":material/info:")
         return
+    if record.get("source") == "nodes":  # real PRSM nodes (PRSM_NODE_URLS)
+        drawing = steady(collector, ("topology",), _link_states, _topology)
+        return real_nodes.network(collector, record, prefs, lambda: show(drawing, "No nodes watched."))
     kpi_row(collector, "network", KPIS)
-    if record.get("source") == "nodes":
-        st.caption(nodes_note(record))
-    else:
-        st.caption(f"Windowed values cover the last {record['window_seconds']:.0f} s of reports.")
+    st.caption(f"Windowed values cover the last {record['window_seconds']:.0f} s of reports.")
     nodes = record["nodes"]
     left, right = st.columns(2)
     with left:
@@ -142,25 +123,9 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     )
     data = frame(collector, "network", prefs.minutes)
     range_note(collector, "network", data, prefs.minutes, prefs.range_label)
-    draw_rows(NODES_CHARTS if record.get("source") == "nodes" else CHARTS, collector, "network", prefs.minutes)
+    draw_rows(CHARTS, collector, "network", prefs.minutes)
     consensus(collector, record, prefs)
     node_detail(collector, nodes, prefs)
-
-
-def nodes_note(record: dict) -> str:
-    """What a record read from real nodes' APIs (PRSM_NODE_URLS) does and does not hold."""
-    labels = {k.field: k.label for k in KPIS} | {
-        "total_messages": "Messages delivered",
-        "consensus_proposals": "Consensus proposals",
-    }
-    missing = [labels.get(name, name.replace("_", " ")) for name in record.get("not_reported", ())]
-    note = (
-        f"Read from {record['total_nodes']} nodes' management APIs. Latency is the nodes' "
-        f"{record.get('latency_kind', 'DHT query latency')} (p50 averaged over the nodes, the highest p95)."
-    )
-    if not record["active_nodes"]:
-        return note + " No node answered its latest poll."
-    return note + (f" Not reported by these nodes: {', '.join(missing)}." if missing else "")
 
 
 def links_text(up, total) -> str:
