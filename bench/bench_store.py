@@ -41,9 +41,10 @@ from prsm_monitor.demo.network import DemoNetwork  # noqa: E402
 from prsm_monitor.sources.prsm import PrsmSource  # noqa: E402
 from prsm_monitor.sources.system import SystemSource  # noqa: E402
 from prsm_monitor.store import HistoryStore  # noqa: E402
+from prsm_monitor.store.codec import encode_rollup_packed  # noqa: E402
 from prsm_monitor.store.datadir import DataDir  # noqa: E402
 from prsm_monitor.store.tiered import TieredStore  # noqa: E402
-from prsm_monitor.store.tiers import HOUR, MINUTE, Rollup, encode_rollup  # noqa: E402
+from prsm_monitor.store.tiers import HOUR, MINUTE, Rollup  # noqa: E402
 from prsm_monitor.store.writer import Writer  # noqa: E402
 
 DAY = 86_400
@@ -158,9 +159,10 @@ def synthesize_rollups(data_dir: Path, end: float) -> None:
             ts = bucket + np.arange(int(tier.span // tier.step)) * tier.step
             mean = 50 + 20 * np.sin(ts / 7200.0)[None, :] + rng.normal(0, 1, (fields, len(ts)))
             stats = np.stack([mean - 5, mean, mean + 5, np.full_like(mean, tier.step)])
-            data = encode_rollup(Rollup(ts, stats))
+            data = encode_rollup_packed(Rollup(ts, stats))
             conn.execute(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chunks (tier, series, bucket, start, end, rows, codec, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
                 (tier.level, sid, float(bucket), float(ts[0]), float(ts[-1]), len(ts), data),
             )
     conn.execute("COMMIT")
@@ -194,7 +196,7 @@ def queries(data_dir: Path, end: float) -> None:
         def raw_day():
             from prsm_monitor.store.ring import downsample
 
-            block = store._raw(series, names, end - DAY, end, None)
+            block = store._raw("system", series, names, end - DAY, end, None)
             return downsample(block, 1000, names.index("timestamp"))
 
         median = timed(raw_day, 5)

@@ -70,7 +70,7 @@ def test_long_ranges_read_minute_rollups_with_the_band(store):
 
 
 def test_a_year_reads_the_hour_tier(tmp_path):
-    store = open_store(tmp_path)
+    store = open_store(tmp_path, retention={**RETENTION, 2: 400 * DAY})  # all 370 days kept
     # a synthetic year, one point an hour: each closes a minute and an hour
     feed(store, T0, 370 * DAY, step=3600.0, flush_every=5000)
     frame = store.query("s", T0, None, max_points=1000)

@@ -145,6 +145,10 @@ def test_packed_rollups_keep_every_bit(bits):
     stats = bits.view("<f4")
     back = codec.decode_rollup_packed(codec.encode_rollup_packed(Rollup(ts, stats)), bits.shape[1])
     assert np.array_equal(back.ts, ts) and np.array_equal(back.stats.view("<u4"), bits)
+    halves = [Rollup(ts[:7], stats[:, :, :7]), Rollup(ts[7:], stats[:, :, 7:])]
+    stored = [(codec.PACKED, codec.encode_rollup_packed(half)) for half in halves if len(half)]
+    many = codec.decode_rollups_many(stored, bits.shape[1])
+    assert np.array_equal(many.ts, ts) and np.array_equal(many.stats.view("<u4"), bits)
 
 
 def test_regular_steps_and_steady_values_cost_almost_nothing():

@@ -164,24 +164,43 @@ def _restart_undelta2(packed: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return times + np.repeat(first, lengths)
 
 
+def _unpack_many(datas: list[bytes], count: int, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_unpack` of many, side by side: ``(numbers (count, total), lengths)``."""
+    width = np.dtype(dtype).itemsize
+    headers = [_header(data, count, width) for data in datas]
+    lengths = np.array([n for n, _, _ in headers], dtype=np.int64)
+    planes = np.zeros((count, width, int(lengths.sum())), np.uint8)
+    at = 0
+    for data, (n, keep, offset) in zip(datas, headers, strict=True):
+        if keep.any():
+            planes[:, :, at : at + n][keep] = np.frombuffer(zlib.decompress(data[offset:]), np.uint8).reshape(-1, n)
+        at += n
+    return np.ascontiguousarray(planes.transpose(0, 2, 1)).view(dtype)[:, :, 0], lengths
+
+
 def decode_raw_many(chunks: list[tuple[int, bytes]], fields: int, ts_index: int) -> np.ndarray:
     """The raw chunks ``(codec, data)`` of one series side by side, as one ``(fields, rows)``
     block: the same as decoding each and concatenating them, in fewer numpy calls."""
     blocks = [decode_raw(data, fields, ts_index, kind) for kind, data in chunks if kind != PACKED]
     packed = [data for kind, data in chunks if kind == PACKED]
     if packed:
-        headers = [_header(data, fields, 8) for data in packed]
-        lengths = np.array([n for n, _, _ in headers])
-        planes = np.zeros((fields, 8, int(lengths.sum())), np.uint8)
-        at = 0
-        for data, (n, keep, offset) in zip(packed, headers, strict=True):
-            if keep.any():
-                planes[:, :, at : at + n][keep] = np.frombuffer(zlib.decompress(data[offset:]), np.uint8).reshape(-1, n)
-            at += n
-        numbers = np.ascontiguousarray(planes.transpose(0, 2, 1)).view("<i8")[:, :, 0]
+        numbers, lengths = _unpack_many(packed, fields, "<i8")
         bits = _restart_xor(numbers, lengths)
         bits[ts_index] = _restart_undelta2(numbers[ts_index], lengths)
         blocks.append(bits.view("<f8"))
     if not blocks:
         return np.empty((fields, 0))
     return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)
+
+
+def decode_rollups_many(chunks: list[tuple[int, bytes]], fields: int) -> Rollup:
+    """The rollup chunks ``(codec, data)`` of one series side by side, as one :class:`Rollup`."""
+    parts = [decode_rollup_packed(data, fields, kind) for kind, data in chunks if kind != PACKED]
+    packed = [data for kind, data in chunks if kind == PACKED]
+    if packed:
+        sizes = [4 + int.from_bytes(data[:4], "little") for data in packed]
+        ts, lengths = _unpack_many([d[4:size] for d, size in zip(packed, sizes, strict=True)], 1, "<i8")
+        stats, _ = _unpack_many([d[size:] for d, size in zip(packed, sizes, strict=True)], 4 * fields, "<i4")
+        times = _restart_undelta2(ts[0], lengths).view("<f8")
+        parts.append(Rollup(times, _restart_xor(stats, lengths).view("<f4").reshape(4, fields, -1)))
+    return Rollup.concat(parts, fields)

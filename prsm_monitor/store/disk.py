@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .tiers import TIERS
+
 SCHEMA_VERSION = 2  # 2: chunks.codec (a file of version 1 gets the column at its first open)
 POOL = 8  # idle read connections kept (Streamlit runs each script run on a new thread)
 PAGE_SIZE = 8192  # measured (bench_store.py): reads as fast as 16 KiB pages, 2/3 of their bytes per commit
@@ -42,11 +44,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     tier INTEGER NOT NULL, series INTEGER NOT NULL, bucket REAL NOT NULL,
     start REAL NOT NULL, end REAL NOT NULL, rows INTEGER NOT NULL, data BLOB NOT NULL,
     codec INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS chunks_series ON chunks (tier, series, bucket, start, end);
-CREATE INDEX IF NOT EXISTS chunks_end ON chunks (tier, end);
+CREATE INDEX IF NOT EXISTS chunks_bucket ON chunks (tier, bucket, series, start, end);
 CREATE TABLE IF NOT EXISTS tail (
     tier INTEGER NOT NULL, series INTEGER NOT NULL, bucket REAL NOT NULL, ts REAL NOT NULL, data BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS tail_series ON tail (tier, series, ts);
+CREATE INDEX IF NOT EXISTS tail_time ON tail (tier, ts);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER, ts REAL, data TEXT NOT NULL);
 """
 
@@ -73,6 +74,9 @@ class Database:
                 if conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
                     raise sqlite3.OperationalError("the history database cannot use WAL mode here")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                # builds that delete securely (Debian's) zero every freed page: a write per
+                # pruned chunk; FAST zeroes only what is written anyway
+                conn.execute("PRAGMA secure_delete=FAST")
                 conn.execute("PRAGMA journal_size_limit=8388608")
                 conn.executescript(_SCHEMA)
                 version = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
@@ -119,11 +123,14 @@ class Database:
 
     def chunks(self, tier: int, series: int, start: float | None, end: float | None) -> list[tuple[int, bytes]]:
         """Closed chunks of one series overlapping ``[start, end]``, oldest first, as
-        ``(codec, data)``. The filter runs on the index (tier, series, bucket, start, end)."""
+        ``(codec, data)``. The filter runs on the index (tier, bucket, series, start, end): a
+        chunk's rows lie in its bucket, so only the buckets of the range are scanned."""
+        lo = -1e300 if start is None else start
+        hi = 1e300 if end is None else end
         return self._read(
-            "SELECT codec, data FROM chunks INDEXED BY chunks_series "
-            "WHERE tier=? AND series=? AND end>=? AND start<=? ORDER BY bucket",
-            (tier, series, -1e300 if start is None else start, 1e300 if end is None else end),
+            "SELECT codec, data FROM chunks INDEXED BY chunks_bucket "
+            "WHERE tier=? AND bucket>? AND bucket<=? AND series=? AND end>=? AND start<=? ORDER BY bucket",
+            (tier, lo - TIERS[tier].span, hi, series, lo, hi),
         )
 
     def tail(self, tier: int, series: int, start: float | None, end: float | None) -> list[bytes]:
@@ -139,7 +146,7 @@ class Database:
             return None
         found = []
         first_chunk = (
-            "SELECT start FROM chunks INDEXED BY chunks_series WHERE tier=? AND series=? ORDER BY bucket LIMIT 1"
+            "SELECT start FROM chunks INDEXED BY chunks_bucket WHERE tier=? AND series=? ORDER BY bucket LIMIT 1"
         )
         first_row = "SELECT ts FROM tail WHERE tier=? AND series=? ORDER BY ts LIMIT 1"
         with self.reading() as conn:
@@ -157,7 +164,9 @@ class Database:
         marks = ",".join("?" * len(series))
         limit = 1e300 if before is None else before
         args = (limit, *series)
-        rows = self._read(f"SELECT sum(rows) FROM chunks WHERE tier=0 AND end<? AND series IN ({marks})", args)
+        rows = self._read(
+            f"SELECT sum(rows) FROM chunks WHERE tier=0 AND bucket<? AND end<? AND series IN ({marks})", (limit, *args)
+        )
         return int(rows[0][0] or 0)
 
     def meta(self, key: str):
@@ -197,10 +206,13 @@ class Database:
 
 
 def _upgrade(conn: sqlite3.Connection) -> None:
-    """A file of schema 1: chunks get their ``codec`` (0: plain, what version 1 wrote). No
-    data is rewritten: old chunks are read as they are."""
+    """A file of schema 1: chunks get their ``codec`` (0: plain, what version 1 wrote), and
+    the indexes become time-major (the new ones were built by the schema script). No data
+    is rewritten: old chunks are read as they are."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        for index in ("chunks_series", "chunks_end", "tail_series"):
+            conn.execute(f"DROP INDEX IF EXISTS {index}")
         if "codec" not in {row[1] for row in conn.execute("PRAGMA table_info(chunks)")}:
             conn.execute("ALTER TABLE chunks ADD COLUMN codec INTEGER NOT NULL DEFAULT 0")
         conn.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))

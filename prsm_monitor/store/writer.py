@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 1.0  # seconds between flushes (rows to the log; chunks and journal to the database)
 PRUNE_EVERY = 60.0  # seconds between retention passes
+CHECKPOINT_EVERY = 300.0  # seconds between copying the WAL into the file (and truncating it)
 GRACE = 5.0  # seconds past a bucket's end (in data time) before it is closed without a newer row
 MAX_PENDING_BYTES = 64 * 1024 * 1024
 EVENTS_KEPT = 100_000  # alert events kept on disk at most (also pruned by the hour tier's age)
@@ -102,6 +103,7 @@ class Writer:
         self._pending_bytes = 0
         self._series: dict[Key, int] = {}
         self._pruned_at = -PRUNE_EVERY
+        self._checkpointed_at = -CHECKPOINT_EVERY
         self._stop = threading.Event()
         self._flush_lock = threading.Lock()
         self._rows_lock = threading.Lock()  # the raw rows in memory, read by other threads
@@ -282,6 +284,8 @@ class Writer:
                     conn.execute("INSERT INTO events (id, ts, data) VALUES (?, ?, ?)", op[1:])
                 elif kind == "meta":
                     conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", op[1:])
+            if any(op[0] == "chunk" for op in self._pending):
+                self._expire(conn)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -368,16 +372,21 @@ class Writer:
                 self.on_status(error)
 
     # -- pruning -----------------------------------------------------------------------------------
+    def _expire(self, conn) -> None:
+        """Delete rows older than their tier's retention (inside the caller's transaction: the
+        pages a commit of chunks touches anyway, the freelist and the header, are written once)."""
+        for level, seconds in self.retention.items():
+            cutoff = self.clock - seconds
+            conn.execute("DELETE FROM chunks WHERE tier=? AND bucket<? AND end<?", (level, cutoff, cutoff))
+            conn.execute("DELETE FROM tail WHERE tier=? AND ts<?", (level, cutoff))
+        cutoff = self.clock - max(self.retention.values())
+        conn.execute("DELETE FROM events WHERE ts<? OR seq<=(SELECT max(seq) FROM events)-?", (cutoff, EVENTS_KEPT))
+
     def _prune(self) -> None:
         conn = self.db.writer
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for level, seconds in self.retention.items():
-                cutoff = self.clock - seconds
-                conn.execute("DELETE FROM chunks WHERE tier=? AND end<?", (level, cutoff))
-                conn.execute("DELETE FROM tail WHERE tier=? AND ts<?", (level, cutoff))
-            cutoff = self.clock - max(self.retention.values())
-            conn.execute("DELETE FROM events WHERE ts<? OR seq<=(SELECT max(seq) FROM events)-?", (cutoff, EVENTS_KEPT))
+            self._expire(conn)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -394,5 +403,12 @@ class Writer:
                         "(SELECT rowid FROM chunks WHERE tier=? ORDER BY bucket LIMIT ?)",
                         (level, max(1, count // 10)),
                     )
-        conn.execute("PRAGMA incremental_vacuum")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if time.monotonic() - self._checkpointed_at >= CHECKPOINT_EVERY:
+            # Free pages are reused by the next chunks; a file that shrank (retention, size cap)
+            # gives the space back. A page written several times since the last checkpoint is
+            # copied once: fewer checkpoints, fewer bytes written; the WAL holds minutes.
+            self._checkpointed_at = time.monotonic()
+            free, pages = (conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("freelist_count", "page_count"))
+            if free > pages // 8:
+                conn.execute("PRAGMA incremental_vacuum")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
