@@ -41,10 +41,9 @@ from prsm_monitor.demo.network import DemoNetwork  # noqa: E402
 from prsm_monitor.sources.prsm import PrsmSource  # noqa: E402
 from prsm_monitor.sources.system import SystemSource  # noqa: E402
 from prsm_monitor.store import HistoryStore  # noqa: E402
-from prsm_monitor.store.codec import encode_rollup_packed  # noqa: E402
 from prsm_monitor.store.datadir import DataDir  # noqa: E402
 from prsm_monitor.store.tiered import TieredStore  # noqa: E402
-from prsm_monitor.store.tiers import HOUR, MINUTE, Rollup  # noqa: E402
+from prsm_monitor.store.tiers import HOUR, MINUTE, Rollup, encode_rollup  # noqa: E402
 from prsm_monitor.store.writer import Writer  # noqa: E402
 
 DAY = 86_400
@@ -159,10 +158,10 @@ def synthesize_rollups(data_dir: Path, end: float) -> None:
             ts = bucket + np.arange(int(tier.span // tier.step)) * tier.step
             mean = 50 + 20 * np.sin(ts / 7200.0)[None, :] + rng.normal(0, 1, (fields, len(ts)))
             stats = np.stack([mean - 5, mean, mean + 5, np.full_like(mean, tier.step)])
-            data = encode_rollup_packed(Rollup(ts, stats))
+            data = encode_rollup(Rollup(ts, stats))
             conn.execute(
                 "INSERT INTO chunks (tier, series, bucket, start, end, rows, codec, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
                 (tier.level, sid, float(bucket), float(ts[0]), float(ts[-1]), len(ts), data),
             )
     conn.execute("COMMIT")

@@ -134,21 +134,13 @@ def test_packed_raw_chunks_keep_real_timestamps_and_values(start, jitter, values
     assert np.array_equal(back.view("<u8"), block.view("<u8"))
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    bits=arrays(
-        np.uint32, st.tuples(st.just(4), st.integers(1, 3), st.integers(1, 60)), elements=st.integers(0, 2**32 - 1)
-    )
-)
-def test_packed_rollups_keep_every_bit(bits):
-    ts = 1_700_000_000.0 + 60.0 * np.arange(bits.shape[2])
-    stats = bits.view("<f4")
-    back = codec.decode_rollup_packed(codec.encode_rollup_packed(Rollup(ts, stats)), bits.shape[1])
-    assert np.array_equal(back.ts, ts) and np.array_equal(back.stats.view("<u4"), bits)
-    halves = [Rollup(ts[:7], stats[:, :, :7]), Rollup(ts[7:], stats[:, :, 7:])]
-    stored = [(codec.PACKED, codec.encode_rollup_packed(half)) for half in halves if len(half)]
-    many = codec.decode_rollups_many(stored, bits.shape[1])
-    assert np.array_equal(many.ts, ts) and np.array_equal(many.stats.view("<u4"), bits)
+def test_rollup_chunks_stay_plain_and_a_newer_codec_is_refused():
+    stats = np.arange(24, dtype=float).reshape(4, 2, 3)
+    plain = (codec.PLAIN, encode_rollup(Rollup(np.array([0.0, 60.0, 120.0]), stats)))
+    both = codec.decode_rollups([plain, plain], 2)
+    assert both.ts.tolist() == [0.0, 60.0, 120.0] * 2 and np.array_equal(both.stats[:, :, 3:], stats)
+    with pytest.raises(ValueError, match="unknown rollup chunk codec 1"):
+        codec.decode_rollups([(codec.PACKED, b"")], 2)
 
 
 def test_regular_steps_and_steady_values_cost_almost_nothing():

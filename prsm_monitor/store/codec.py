@@ -2,20 +2,21 @@
 
 A chunk's ``codec`` column says how its bytes are laid out:
 
-- :data:`PLAIN` (0): the layout of the first version, kept for files written by it and for
-  the open rows of the rollup tiers: raw rows plain little-endian float64, field-major;
-  rollups as in :func:`~.tiers.encode_rollup`.
-- :data:`PACKED` (1): every value's bit pattern as an integer, each field's row turned into
-  small numbers, byte-shuffled, then zlib:
+- :data:`PLAIN` (0): the layout of the first version: raw rows plain little-endian float64,
+  field-major (files written by it); rollups as in :func:`~.tiers.encode_rollup` (all
+  rollup chunks, see :func:`decode_rollups`).
+- :data:`PACKED` (1), raw chunks: every value's bit pattern as an integer, each field's row
+  turned into small numbers, split into byte planes, then zlib:
 
-  - timestamps (raw) and bucket starts (rollups): delta of delta of the float64 bit
-    patterns, zig-zagged (a regular step costs zero bytes; the bit patterns of positive
-    floats of one binade are linear in the value, so this is exact);
+  - timestamps: delta of delta of the float64 bit patterns, zig-zagged (a regular step
+    costs zero bytes; the bit patterns of positive floats of one binade are linear in the
+    value, so this is exact);
   - values: XOR with the previous value of the same field (Gorilla's transform): an
     unchanged value is all zero, a slowly moving one shares its sign, exponent and high
     mantissa bits, i.e. its high bytes;
-  - the byte shuffle puts byte *k* of every number together, so the runs of zero high
-    bytes are long, and zlib (the standard library's, level 6) stores them in a few bits.
+  - byte *k* of every number of a field goes together (a byte plane); a plane that is all
+    zero (the high bytes of small numbers, every byte of an unchanged field) is left out
+    and marked in a bitmap; zlib (the standard library's, level 6) packs the rest.
 
   Everything is exact (NaN, infinities and signed zeros included): only bits are moved and
   combined with reversible integer operations. ``bench/bench_store_codecs.py`` measures this
@@ -121,24 +122,14 @@ def decode_raw(data: bytes, fields: int, ts_index: int, codec: int = PACKED) -> 
 
 
 # -- rollup chunks -------------------------------------------------------------------------------
-def encode_rollup_packed(rollup: Rollup) -> bytes:
-    """Bucket starts as delta of delta (float64 bits), the float32 statistics XOR-ed along
-    time, each packed as raw chunks are."""
-    ts = _delta2(np.ascontiguousarray(rollup.ts, "<f8").view("<i8"))[None, :]
-    stats = np.ascontiguousarray(rollup.stats, "<f4").view("<i4").reshape(-1, len(rollup.ts))
-    head = _pack(ts)
-    return len(head).to_bytes(4, "little") + head + _pack(_xor(stats))
-
-
-def decode_rollup_packed(data: bytes, fields: int, codec: int = PACKED) -> Rollup:
-    if codec == PLAIN:
-        return decode_rollup(data, fields)
-    if codec != PACKED:
-        raise ValueError(f"unknown chunk codec {codec}: written by a newer version")
-    size = int.from_bytes(data[:4], "little")
-    ts = _undelta2(_unpack(data[4 : 4 + size], 1, "<i8")[0]).view("<f8")
-    stats = np.bitwise_xor.accumulate(_unpack(data[4 + size :], 4 * fields, "<i4"), axis=1)
-    return Rollup(ts, stats.view("<f4").reshape(4, fields, len(ts)))
+def decode_rollups(chunks: list[tuple[int, bytes]], fields: int) -> Rollup:
+    """Rollup chunks ``(codec, data)`` of one series, as one :class:`Rollup`. They stay
+    :data:`PLAIN` (float32 statistics, see :func:`~.tiers.encode_rollup`): packing them saved
+    about 0.2 bytes per raw value a day but made the 24 h chart's query slower (docs/history.md)."""
+    for kind, _ in chunks:
+        if kind != PLAIN:
+            raise ValueError(f"unknown rollup chunk codec {kind}: written by a newer version")
+    return Rollup.concat([decode_rollup(data, fields) for _, data in chunks], fields)
 
 
 # -- many chunks at once: one zlib call each, the integer work in one pass ---------------------
@@ -191,16 +182,3 @@ def decode_raw_many(chunks: list[tuple[int, bytes]], fields: int, ts_index: int)
     if not blocks:
         return np.empty((fields, 0))
     return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)
-
-
-def decode_rollups_many(chunks: list[tuple[int, bytes]], fields: int) -> Rollup:
-    """The rollup chunks ``(codec, data)`` of one series side by side, as one :class:`Rollup`."""
-    parts = [decode_rollup_packed(data, fields, kind) for kind, data in chunks if kind != PACKED]
-    packed = [data for kind, data in chunks if kind == PACKED]
-    if packed:
-        sizes = [4 + int.from_bytes(data[:4], "little") for data in packed]
-        ts, lengths = _unpack_many([d[4:size] for d, size in zip(packed, sizes, strict=True)], 1, "<i8")
-        stats, _ = _unpack_many([d[size:] for d, size in zip(packed, sizes, strict=True)], 4 * fields, "<i4")
-        times = _restart_undelta2(ts[0], lengths).view("<f8")
-        parts.append(Rollup(times, _restart_xor(stats, lengths).view("<f4").reshape(4, fields, -1)))
-    return Rollup.concat(parts, fields)

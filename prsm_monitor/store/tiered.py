@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .codec import decode_raw, decode_raw_many, decode_rollups_many
+from .codec import decode_raw, decode_raw_many, decode_rollups
 from .ring import HistoryStore, downsample
 from .tiers import RAW, TIERS, Rollup, decode_rollup, downsample_rollup, merge, pick_tier, roll_up
 from .writer import Writer
@@ -264,7 +264,7 @@ class TieredStore:
         for sid, source in series:
             source_fields = tuple(n for n in source if n != "timestamp")
             width = len(source_fields)
-            stored = decode_rollups_many(db.chunks(level, sid, start, end), width)
+            stored = decode_rollups(db.chunks(level, sid, start, end), width)
             for rollup in [stored, *(decode_rollup(data, width) for data in db.tail(level, sid, start, end))]:
                 parts.append(Rollup(rollup.ts, _align(source_fields, fields, rollup.stats, 1)))
         rollup = Rollup.concat(parts, len(fields))

@@ -210,13 +210,13 @@ class Writer:
             self._unsaved.setdefault(key, []).append(block)
         else:
             joined = Rollup.concat(chunk.rows, len(key[1]) - 1)
-            data = codec.encode_rollup_packed(joined)
+            data = encode_rollup(joined)
             rollup = merge(joined, 0, np.array([0]))
             rollup.ts = np.array([chunk.bucket])
         for op in self._tails.pop((level, key, chunk.bucket), ()):  # the chunk holds these rows
             self._pending_bytes -= len(op[-1])
         times = (min(chunk.times), max(chunk.times), len(chunk.rows))
-        self._push(("chunk", level, key, chunk.bucket, *times, codec.PACKED, data))
+        self._push(("chunk", level, key, chunk.bucket, *times, codec.PLAIN if level else codec.PACKED, data))
         if level + 1 < len(TIERS):
             self._add(level + 1, key, chunk.bucket, rollup)
 
