@@ -31,7 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import codec
+from . import codec, statements
 from .disk import Database
 from .errors import describe, describe_os
 from .rowlog import RowLog
@@ -44,7 +44,6 @@ PRUNE_EVERY = 60.0  # seconds between retention passes
 CHECKPOINT_EVERY = 300.0  # seconds between copying the WAL into the file (and truncating it)
 GRACE = 5.0  # seconds past a bucket's end (in data time) before it is closed without a newer row
 MAX_PENDING_BYTES = 64 * 1024 * 1024
-EVENTS_KEPT = 100_000  # alert events kept on disk at most (also pruned by the hour tier's age)
 
 Key = tuple[str, tuple[str, ...]]  # (component, field names): one series
 __all__ = ["Writer", "describe"]
@@ -263,34 +262,17 @@ class Writer:
 
     # -- writing -----------------------------------------------------------------------------------
     def _write(self) -> None:
+        """Everything pending in one transaction (with retention when it adds chunks)."""
         conn = self.db.writer
         series = dict(self._series)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for op in [*self._pending, *(op for ops in self._tails.values() for op in ops)]:
-                kind = op[0]
-                if kind in ("tail", "chunk"):
-                    sid = series.get(op[2]) or self._series_id(conn, op[2], series)
-                    if kind == "tail":
-                        conn.execute("INSERT INTO tail VALUES (?, ?, ?, ?, ?)", (op[1], sid, op[3], op[4], op[5]))
-                    else:
-                        conn.execute(
-                            "INSERT INTO chunks (tier, series, bucket, start, end, rows, codec, data) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            (op[1], sid, *op[3:]),
-                        )
-                        conn.execute("DELETE FROM tail WHERE tier=? AND series=? AND bucket=?", (op[1], sid, op[3]))
-                elif kind == "event":
-                    conn.execute("INSERT INTO events (id, ts, data) VALUES (?, ?, ?)", op[1:])
-                elif kind == "meta":
-                    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", op[1:])
-            if any(op[0] == "chunk" for op in self._pending):
-                self._expire(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        chunks = any(op[0] == "chunk" for op in self._pending)
+
+        def work():
+            statements.apply(conn, [*self._pending, *(op for ops in self._tails.values() for op in ops)], series)
+            if chunks:
+                statements.expire(conn, self.retention, self.clock)
+
+        statements.transaction(conn, work)
         self._series = series
         self._relog = self._relog or any(op[0] == "chunk" and op[1] == 0 for op in self._pending)
         self._pending.clear()
@@ -319,15 +301,6 @@ class Writer:
             raise
         finally:
             self._unlogged.clear()
-
-    @staticmethod
-    def _series_id(conn, key: Key, cache: dict) -> int:
-        fields = json.dumps(list(key[1]))
-        conn.execute("INSERT OR IGNORE INTO series (component, fields) VALUES (?, ?)", (key[0], fields))
-        cache[key] = conn.execute("SELECT id FROM series WHERE component=? AND fields=?", (key[0], fields)).fetchone()[
-            0
-        ]
-        return cache[key]
 
     def _attempt(self, work: Callable[[], None]) -> tuple[str, str] | None:
         """Run a write; the error to report, None when it worked."""
@@ -372,43 +345,13 @@ class Writer:
                 self.on_status(error)
 
     # -- pruning -----------------------------------------------------------------------------------
-    def _expire(self, conn) -> None:
-        """Delete rows older than their tier's retention (inside the caller's transaction: the
-        pages a commit of chunks touches anyway, the freelist and the header, are written once)."""
-        for level, seconds in self.retention.items():
-            cutoff = self.clock - seconds
-            conn.execute("DELETE FROM chunks WHERE tier=? AND bucket<? AND end<?", (level, cutoff, cutoff))
-            conn.execute("DELETE FROM tail WHERE tier=? AND ts<?", (level, cutoff))
-        cutoff = self.clock - max(self.retention.values())
-        conn.execute("DELETE FROM events WHERE ts<? OR seq<=(SELECT max(seq) FROM events)-?", (cutoff, EVENTS_KEPT))
-
     def _prune(self) -> None:
         conn = self.db.writer
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            self._expire(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        statements.transaction(conn, lambda: statements.expire(conn, self.retention, self.clock))
         if self.max_bytes is not None:
-            for level in range(len(TIERS)):
-                while self.db.used_bytes() > self.max_bytes:
-                    (count,) = conn.execute("SELECT count(*) FROM chunks WHERE tier=?", (level,)).fetchone()
-                    if not count:
-                        break
-                    conn.execute(
-                        "DELETE FROM chunks WHERE rowid IN "
-                        "(SELECT rowid FROM chunks WHERE tier=? ORDER BY bucket LIMIT ?)",
-                        (level, max(1, count // 10)),
-                    )
+            statements.cap(conn, self.db.used_bytes, self.max_bytes)
         if time.monotonic() - self._checkpointed_at >= CHECKPOINT_EVERY:
-            # Free pages are reused by the next chunks; a file that shrank (retention, size cap)
-            # gives the space back. A page written several times since the last checkpoint is
-            # copied once: fewer checkpoints, fewer bytes written; the WAL holds minutes.
+            # a page written several times since the last checkpoint is copied once: fewer
+            # checkpoints, fewer bytes written; the WAL holds a few minutes of commits
             self._checkpointed_at = time.monotonic()
-            free, pages = (conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("freelist_count", "page_count"))
-            if free > pages // 8:
-                conn.execute("PRAGMA incremental_vacuum")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            statements.checkpoint(conn)
