@@ -83,6 +83,8 @@ def test_an_old_file_is_read_bit_for_bit_after_the_upgrade(old_file):
     finally:
         store.close()
     assert table(old_file, "SELECT value FROM meta WHERE key='schema'") == [("2",)]
+    indexes = {row[1] for row in table(old_file, "PRAGMA index_list(chunks)")}
+    assert "chunks_bucket" in indexes and not {"chunks_series", "chunks_end"} & indexes  # time-major now
 
 
 def test_an_old_file_is_continued_and_its_open_minute_closes_with_the_new_rows(old_file):
