@@ -160,7 +160,8 @@ def synthesize_rollups(data_dir: Path, end: float) -> None:
             stats = np.stack([mean - 5, mean, mean + 5, np.full_like(mean, tier.step)])
             data = encode_rollup(Rollup(ts, stats))
             conn.execute(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chunks (tier, series, bucket, start, end, rows, codec, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
                 (tier.level, sid, float(bucket), float(ts[0]), float(ts[-1]), len(ts), data),
             )
     conn.execute("COMMIT")
@@ -194,7 +195,7 @@ def queries(data_dir: Path, end: float) -> None:
         def raw_day():
             from prsm_monitor.store.ring import downsample
 
-            block = store._raw(series, names, end - DAY, end, None)
+            block = store._raw("system", series, names, end - DAY, end, None)
             return downsample(block, 1000, names.index("timestamp"))
 
         median = timed(raw_day, 5)

@@ -15,6 +15,7 @@ import requests
 from prsm_monitor import MetricsCollector
 from prsm_monitor.config import Settings
 from prsm_monitor.sources.system import SystemSource
+from prsm_monitor.store.rowlog import RowLog
 
 from .conftest import wait_until
 from .fixtures.server import StreamlitServer
@@ -132,11 +133,13 @@ def test_the_app_collects_from_its_start_and_keeps_its_history_across_a_sigkill(
 
 
 def _raw_rows(data_dir) -> int:
+    """Raw rows on disk, read as another program would: in closed chunks and in the row log."""
+    logged = len(RowLog(data_dir / "history.db-recent").read())
     try:
         conn = sqlite3.connect(f"file:{data_dir / 'history.db'}?mode=ro", uri=True)
         try:
-            return conn.execute("SELECT count(*) FROM tail WHERE tier=0").fetchone()[0]
+            return logged + (conn.execute("SELECT sum(rows) FROM chunks WHERE tier=0").fetchone()[0] or 0)
         finally:
             conn.close()
     except sqlite3.Error:
-        return 0
+        return logged

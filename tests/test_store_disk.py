@@ -70,7 +70,7 @@ def test_long_ranges_read_minute_rollups_with_the_band(store):
 
 
 def test_a_year_reads_the_hour_tier(tmp_path):
-    store = open_store(tmp_path)
+    store = open_store(tmp_path, retention={**RETENTION, 2: 400 * DAY})  # all 370 days kept
     # a synthetic year, one point an hour: each closes a minute and an hour
     feed(store, T0, 370 * DAY, step=3600.0, flush_every=5000)
     frame = store.query("s", T0, None, max_points=1000)
@@ -127,8 +127,9 @@ def test_retention_prunes_each_tier_by_age(tmp_path):
 def test_the_size_cap_drops_the_oldest_raw_chunks_first(tmp_path):
     store = open_store(tmp_path, cap=1024 * 1024)
     store.declare("s", ["timestamp", *(f"f{i}" for i in range(40))])
-    for t in np.arange(T0, T0 + 6 * 3600):  # about 2 MiB of raw points
-        store.append("s", {"timestamp": float(t), **{f"f{i}": float(t) for i in range(40)}})
+    noise = np.random.default_rng(0).random((2 * 3600, 40))  # random bits do not compress: 2.2 MiB
+    for row, t in zip(noise, np.arange(T0, T0 + 2 * 3600), strict=True):
+        store.append("s", {"timestamp": float(t), **{f"f{i}": row[i] for i in range(40)}})
     store.writer._pruned_at = -1e9
     store.writer.flush()
     assert store.writer.db.used_bytes() <= 1024 * 1024

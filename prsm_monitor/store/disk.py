@@ -8,11 +8,14 @@ Tables:
 
 - ``series(id, component, fields)``: a component's field list (JSON); a new field list
   (a new version of a source) is a new series of the same component.
-- ``chunks(tier, series, bucket, start, end, rows, data)``: closed chunks, one per tier
-  bucket (see :mod:`.tiers`; a row that came late makes a second chunk, never overwrites);
-  ``start``/``end`` are the first and last row's time.
-- ``tail(tier, series, bucket, ts, data)``: the rows of each still-open chunk, one per row,
-  so that the last second's points are on disk before their minute is complete.
+- ``chunks(tier, series, bucket, start, end, rows, data, codec)``: closed chunks, one per
+  tier bucket (see :mod:`.tiers`; a row that came late makes a second chunk, never
+  overwrites); ``start``/``end`` are the first and last row's time; ``codec`` says how
+  ``data`` is laid out (:mod:`.codec`: 0 plain, as the first version wrote, 1 packed).
+- ``tail(tier, series, bucket, ts, data)``: the rows of each still-open rollup chunk, one
+  per row (one a minute at most). The raw rows of open chunks are in the row log beside the
+  file (``history.db-recent``, :mod:`.rowlog`); a file of the first version also has raw
+  rows here, read once and deleted when their chunk closes.
 - ``events(seq, id, ts, data)``: alert events (JSON), in the order they were logged.
 - ``meta(key, value)``: schema version, saved settings, active alerts (JSON).
 """
@@ -27,7 +30,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+from .tiers import TIERS
+
+SCHEMA_VERSION = 2  # 2: chunks.codec (a file of version 1 gets the column at its first open)
 POOL = 8  # idle read connections kept (Streamlit runs each script run on a new thread)
 PAGE_SIZE = 8192  # measured (bench_store.py): reads as fast as 16 KiB pages, 2/3 of their bytes per commit
 
@@ -37,12 +42,12 @@ CREATE TABLE IF NOT EXISTS series (
     id INTEGER PRIMARY KEY, component TEXT NOT NULL, fields TEXT NOT NULL, UNIQUE (component, fields));
 CREATE TABLE IF NOT EXISTS chunks (
     tier INTEGER NOT NULL, series INTEGER NOT NULL, bucket REAL NOT NULL,
-    start REAL NOT NULL, end REAL NOT NULL, rows INTEGER NOT NULL, data BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_series ON chunks (tier, series, bucket, start, end);
-CREATE INDEX IF NOT EXISTS chunks_end ON chunks (tier, end);
+    start REAL NOT NULL, end REAL NOT NULL, rows INTEGER NOT NULL, data BLOB NOT NULL,
+    codec INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS chunks_bucket ON chunks (tier, bucket, series, start, end);
 CREATE TABLE IF NOT EXISTS tail (
     tier INTEGER NOT NULL, series INTEGER NOT NULL, bucket REAL NOT NULL, ts REAL NOT NULL, data BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS tail_series ON tail (tier, series, ts);
+CREATE INDEX IF NOT EXISTS tail_time ON tail (tier, ts);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER, ts REAL, data TEXT NOT NULL);
 """
 
@@ -53,6 +58,7 @@ class Database:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self.log_path = Path(f"{self.path}-recent")  # the row log of the open raw chunks
         self._idle: list[tuple[int, sqlite3.Connection]] = []  # (generation, connection)
         self._lock = threading.Lock()
         self.generation = 0  # grows when the file is closed: pooled readers are dropped
@@ -68,6 +74,9 @@ class Database:
                 if conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
                     raise sqlite3.OperationalError("the history database cannot use WAL mode here")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                # builds that delete securely (Debian's) zero every freed page: a write per
+                # pruned chunk; FAST zeroes only what is written anyway
+                conn.execute("PRAGMA secure_delete=FAST")
                 conn.execute("PRAGMA journal_size_limit=8388608")
                 conn.executescript(_SCHEMA)
                 version = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
@@ -75,6 +84,8 @@ class Database:
                     conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
                 elif int(version[0]) > SCHEMA_VERSION:
                     raise sqlite3.DatabaseError(f"history schema {version[0]} is newer than this version knows")
+                elif int(version[0]) < SCHEMA_VERSION:
+                    _upgrade(conn)
             else:
                 conn.execute("PRAGMA query_only=ON")
         except BaseException:
@@ -110,15 +121,17 @@ class Database:
         rows = self._read("SELECT id, fields FROM series WHERE component=? ORDER BY id", (component,))
         return [(sid, tuple(json.loads(fields))) for sid, fields in rows]
 
-    def chunks(self, tier: int, series: int, start: float | None, end: float | None) -> list[bytes]:
-        """Closed chunks of one series overlapping ``[start, end]``, oldest first. The filter
-        runs on the index (tier, series, bucket, start, end): only matching rows are read."""
-        rows = self._read(
-            "SELECT data FROM chunks INDEXED BY chunks_series "
-            "WHERE tier=? AND series=? AND end>=? AND start<=? ORDER BY bucket",
-            (tier, series, -1e300 if start is None else start, 1e300 if end is None else end),
+    def chunks(self, tier: int, series: int, start: float | None, end: float | None) -> list[tuple[int, bytes]]:
+        """Closed chunks of one series overlapping ``[start, end]``, oldest first, as
+        ``(codec, data)``. The filter runs on the index (tier, bucket, series, start, end): a
+        chunk's rows lie in its bucket, so only the buckets of the range are scanned."""
+        lo = -1e300 if start is None else start
+        hi = 1e300 if end is None else end
+        return self._read(
+            "SELECT codec, data FROM chunks INDEXED BY chunks_bucket "
+            "WHERE tier=? AND bucket>? AND bucket<=? AND series=? AND end>=? AND start<=? ORDER BY bucket",
+            (tier, lo - TIERS[tier].span, hi, series, lo, hi),
         )
-        return [data for (data,) in rows]
 
     def tail(self, tier: int, series: int, start: float | None, end: float | None) -> list[bytes]:
         rows = self._read(
@@ -133,7 +146,7 @@ class Database:
             return None
         found = []
         first_chunk = (
-            "SELECT start FROM chunks INDEXED BY chunks_series WHERE tier=? AND series=? ORDER BY bucket LIMIT 1"
+            "SELECT start FROM chunks INDEXED BY chunks_bucket WHERE tier=? AND series=? ORDER BY bucket LIMIT 1"
         )
         first_row = "SELECT ts FROM tail WHERE tier=? AND series=? ORDER BY ts LIMIT 1"
         with self.reading() as conn:
@@ -145,15 +158,16 @@ class Database:
         return min(found) if found else None
 
     def raw_rows(self, series: list[int], before: float | None) -> int:
-        """Raw points of these series stored before ``before`` (None: all)."""
+        """Raw points of these series in closed chunks that end before ``before`` (None: all)."""
         if not series:
             return 0
         marks = ",".join("?" * len(series))
         limit = 1e300 if before is None else before
         args = (limit, *series)
-        a = self._read(f"SELECT sum(rows) FROM chunks WHERE tier=0 AND end<? AND series IN ({marks})", args)
-        b = self._read(f"SELECT count(*) FROM tail WHERE tier=0 AND ts<? AND series IN ({marks})", args)
-        return int(a[0][0] or 0) + int(b[0][0] or 0)
+        rows = self._read(
+            f"SELECT sum(rows) FROM chunks WHERE tier=0 AND bucket<? AND end<? AND series IN ({marks})", (limit, *args)
+        )
+        return int(rows[0][0] or 0)
 
     def meta(self, key: str):
         rows = self._read("SELECT value FROM meta WHERE key=?", (key,))
@@ -166,9 +180,9 @@ class Database:
 
     # -- size -------------------------------------------------------------------------------
     def file_bytes(self) -> int:
-        """Bytes the history takes on disk: the database file and its write-ahead log."""
+        """Bytes the history takes on disk: the database file, its write-ahead log, the row log."""
         total = 0
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", "-recent"):
             try:
                 total += os.stat(f"{self.path}{suffix}").st_size
             except OSError:
@@ -189,3 +203,21 @@ class Database:
         for _, conn in idle:
             conn.close()
         self.writer.close()
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """A file of schema 1: chunks get their ``codec`` (0: plain, what version 1 wrote), and
+    the indexes become time-major (the new ones were built by the schema script). No data
+    is rewritten: old chunks are read as they are."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for index in ("chunks_series", "chunks_end", "tail_series"):
+            conn.execute(f"DROP INDEX IF EXISTS {index}")
+        if "codec" not in {row[1] for row in conn.execute("PRAGMA table_info(chunks)")}:
+            conn.execute("ALTER TABLE chunks ADD COLUMN codec INTEGER NOT NULL DEFAULT 0")
+        conn.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

@@ -28,8 +28,9 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .codec import decode_raw, decode_raw_many, decode_rollups
 from .ring import HistoryStore, downsample
-from .tiers import RAW, TIERS, Rollup, decode_raw, decode_rollup, downsample_rollup, merge, pick_tier, roll_up
+from .tiers import RAW, TIERS, Rollup, decode_rollup, downsample_rollup, merge, pick_tier, roll_up
 from .writer import Writer
 
 log = logging.getLogger(__name__)
@@ -114,13 +115,17 @@ class TieredStore:
         if db is None:
             return count
         before = self.ring.first_timestamp(component)
+        limit = np.inf if before is None else before
+        for names, block in self.writer.open_rows(component):  # in no committed chunk yet
+            count += int((block[names.index("timestamp")] < limit).sum())
         try:
             series = db.series(component)
             count += db.raw_rows([sid for sid, _ in series], before)
             if before is not None:  # the chunk the ring's first row falls in: its older rows
                 for sid, names in series:
-                    for data in db.chunks(0, sid, before, before):
-                        count += int((decode_raw(data, len(names))[names.index("timestamp")] < before).sum())
+                    ts = names.index("timestamp")
+                    for codec, data in db.chunks(0, sid, before, before):
+                        count += int((decode_raw(data, len(names), ts, codec)[ts] < before).sum())
         except sqlite3.Error:
             pass
         return count
@@ -129,7 +134,7 @@ class TieredStore:
         """Where the stored history of ``component`` starts (any tier), None when nothing is."""
         firsts = {0: self.ring.first_timestamp(component)}
         try:
-            firsts = self._firsts(self._series(component), firsts[0])
+            firsts = self._firsts(component, self._series(component), firsts[0])
         except sqlite3.Error:
             pass
         return history_start(firsts)
@@ -157,11 +162,12 @@ class TieredStore:
     def _db(self):
         return self.writer.db if self.writer is not None else None
 
-    def _firsts(self, sids: list[int], ring_first: float | None) -> dict[int, float | None]:
+    def _firsts(self, component: str, sids: list[int], ring_first: float | None) -> dict[int, float | None]:
         """The oldest row time of each tier (the ring counts as raw)."""
         firsts = {t.level: self._db.first(t.level, sids) if sids else None for t in TIERS}
-        if ring_first is not None:
-            firsts[0] = ring_first if firsts[0] is None else min(firsts[0], ring_first)
+        for first in (ring_first, self.writer.open_first(component)):
+            if first is not None:
+                firsts[0] = first if firsts[0] is None else min(firsts[0], first)
         return firsts
 
     def _series(self, component: str) -> list[int]:
@@ -205,7 +211,7 @@ class TieredStore:
     def _disk(self, component, names, start, end, max_points, ring_first) -> pd.DataFrame:
         db = self._db
         series = db.series(component)
-        firsts = self._firsts([sid for sid, _ in series], ring_first)
+        firsts = self._firsts(component, [sid for sid, _ in series], ring_first)
         oldest = history_start(firsts)
         if oldest is None:
             return self._frame(self.ring.query(component, start, end, max_points), RAW)
@@ -246,7 +252,7 @@ class TieredStore:
 
     def _raw_rows(self, component, series, names, start, end, ring_first) -> np.ndarray:
         """Raw rows in ``[start, end]``: from disk before the ring's first row, then the ring."""
-        blocks = [self._raw(series, names, start, end, ring_first)]
+        blocks = [self._raw(component, series, names, start, end, ring_first)]
         if ring_first is not None:
             blocks.append(self.ring.block(component, start, end)[1])
         return np.concatenate(blocks, axis=1)
@@ -257,8 +263,9 @@ class TieredStore:
         parts = []
         for sid, source in series:
             source_fields = tuple(n for n in source if n != "timestamp")
-            for data in db.chunks(level, sid, start, end) + db.tail(level, sid, start, end):
-                rollup = decode_rollup(data, len(source_fields))
+            width = len(source_fields)
+            stored = decode_rollups(db.chunks(level, sid, start, end), width)
+            for rollup in [stored, *(decode_rollup(data, width) for data in db.tail(level, sid, start, end))]:
                 parts.append(Rollup(rollup.ts, _align(source_fields, fields, rollup.stats, 1)))
         rollup = Rollup.concat(parts, len(fields))
         if len(rollup) > 1 and not (np.diff(rollup.ts) >= 0).all():
@@ -266,21 +273,26 @@ class TieredStore:
             rollup = Rollup(rollup.ts[order], rollup.stats[:, :, order])
         return rollup
 
-    def _raw(self, series, names, start, end, before) -> np.ndarray:
-        """Raw rows on disk in ``[start, end]`` and before ``before``, over ``names``."""
+    def _raw(self, component, series, names, start, end, before) -> np.ndarray:
+        """Raw rows on disk in ``[start, end]`` and before ``before``, over ``names``: the
+        closed chunks, and the rows of open chunks (the writer's memory). Memory is read
+        first: a chunk committed in between is then read twice, and its rows once."""
         db = self._db
         hi = end if before is None else (before if end is None else min(end, before))
-        blocks = []
+        blocks = [_align(source, names, block, 0) for source, block in self.writer.open_rows(component)]
         for sid, source in series:
-            for data in db.chunks(0, sid, start, hi) + db.tail(0, sid, start, hi):
-                blocks.append(_align(source, names, decode_raw(data, len(source)), 0))
+            stored = decode_raw_many(db.chunks(0, sid, start, hi), len(source), source.index("timestamp"))
+            blocks.append(_align(source, names, stored, 0))
         if not blocks:
             return np.empty((len(names), 0))
         block = np.concatenate(blocks, axis=1)
         ts = block[names.index("timestamp")]
-        if len(ts) > 1 and not (np.diff(ts) >= 0).all():
+        if len(ts) > 1 and not (np.diff(ts) > 0).all():
             block = block[:, np.argsort(ts, kind="stable")]
             ts = block[names.index("timestamp")]
+            unique = np.r_[True, ts[1:] != ts[:-1]]
+            if not unique.all():
+                block, ts = block[:, unique], ts[unique]
         lo = 0 if start is None else int(np.searchsorted(ts, start, "left"))
         hi = len(ts) if end is None else int(np.searchsorted(ts, end, "right"))
         if before is not None:

@@ -1,15 +1,17 @@
 """The writer thread: the only code that writes the history file.
 
 The collector's tick only appends rows to a queue (:meth:`Writer.put`). About once a second
-the writer routes them into the open chunk of each series, closes chunks whose bucket is
-over (writing the chunk and adding its rollup to the next tier, see :mod:`.tiers`), adds
-what its journal sources report (alert events, settings) and commits it all in one
-transaction. So ``kill -9`` loses at most the last second.
+the writer routes them into the open chunk of each series and appends them to the row log
+(:mod:`.rowlog`, a few hundred bytes a second), so ``kill -9`` loses at most the last second.
+The database (:mod:`.disk`) is written only when there is something for it: chunks whose
+bucket is over (the compressed chunk, see :mod:`.codec`, and its rollup added to the next
+tier, see :mod:`.tiers`), and what its journal sources report (alert events, settings), all
+in one transaction; then the log is replaced by one holding only the rows still open.
 
-A commit that fails (disk or size limit full, read-only file, a lock held by another
+A write that fails (disk or size limit full, read-only file, a lock held by another
 program, an I/O error) keeps everything pending in memory, up to :data:`MAX_PENDING_BYTES`
 (the oldest raw points go first beyond that), calls ``on_status(error)`` once and retries
-each second; the first commit that succeeds calls ``on_status(None)``. A damaged file is
+each second; the first flush that succeeds calls ``on_status(None)``. A damaged file is
 moved aside (``history.db.corrupt-<time>``) and a new one started.
 
 Pruning runs on the same thread every :data:`PRUNE_EVERY` seconds: rows older than their
@@ -29,28 +31,22 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import codec, statements
 from .disk import Database
-from .tiers import (
-    TIERS,
-    Rollup,
-    bucket_of,
-    decode_raw,
-    decode_rollup,
-    encode_raw,
-    encode_rollup,
-    merge,
-    roll_up,
-)
+from .errors import describe, describe_os
+from .rowlog import RowLog
+from .tiers import TIERS, Rollup, bucket_of, decode_raw, decode_rollup, encode_rollup, merge, roll_up
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY = 1.0  # seconds between commits
+FLUSH_EVERY = 1.0  # seconds between flushes (rows to the log; chunks and journal to the database)
 PRUNE_EVERY = 60.0  # seconds between retention passes
+CHECKPOINT_EVERY = 300.0  # seconds between copying the WAL into the file (and truncating it)
 GRACE = 5.0  # seconds past a bucket's end (in data time) before it is closed without a newer row
 MAX_PENDING_BYTES = 64 * 1024 * 1024
-EVENTS_KEPT = 100_000  # alert events kept on disk at most (also pruned by the hour tier's age)
 
 Key = tuple[str, tuple[str, ...]]  # (component, field names): one series
+__all__ = ["Writer", "describe"]
 
 
 class Open:
@@ -62,20 +58,6 @@ class Open:
         self.bucket = bucket
         self.rows: list = []
         self.times: list[float] = []
-
-
-def describe(error: sqlite3.Error, path) -> tuple[str, str]:
-    """``(kind, one-line message)`` for a failed write."""
-    name = getattr(error, "sqlite_errorname", "") or ""
-    if name.startswith("SQLITE_FULL"):
-        return "full", f"History is not being saved: the disk or its size limit is full ({path}: {error})"
-    if name.startswith(("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_CANTOPEN", "SQLITE_AUTH")):
-        return "readonly", f"History is not being saved: {path} is read-only or not accessible ({error})"
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return "locked", f"History is not being saved: {path} is locked by another program ({error})"
-    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-        return "corrupt", f"The history file {path} is damaged ({error})"
-    return "error", f"History is not being saved: {path}: {error}"
 
 
 class Writer:
@@ -99,6 +81,7 @@ class Writer:
         flush_every: float = FLUSH_EVERY,
     ):
         self.db = db
+        self.log = RowLog(db.log_path)
         self.retention = retention
         self.max_bytes = max_bytes
         self.journal = list(journal or ())
@@ -112,12 +95,17 @@ class Writer:
         self._queue: deque = deque()
         self._open: list[dict[Key, Open]] = [{} for _ in TIERS]
         self._pending: list[tuple] = []  # chunks, events, meta: in order
-        self._tails: dict[tuple, list[tuple]] = {}  # (level, key, bucket) -> rows of an open chunk
+        self._tails: dict[tuple, list[tuple]] = {}  # (level, key, bucket) -> rollup rows of an open chunk
+        self._unsaved: dict[Key, list[np.ndarray]] = {}  # closed raw chunks not committed yet (for reads)
+        self._unlogged: list[tuple[Key, np.ndarray]] = []  # raw rows not in the log yet
+        self._relog = True  # the log is to be replaced (chunks were committed, or an append failed)
         self._pending_bytes = 0
         self._series: dict[Key, int] = {}
         self._pruned_at = -PRUNE_EVERY
+        self._checkpointed_at = -CHECKPOINT_EVERY
         self._stop = threading.Event()
         self._flush_lock = threading.Lock()
+        self._rows_lock = threading.Lock()  # the raw rows in memory, read by other threads
         self._thread: threading.Thread | None = None
         self._load_open()
 
@@ -125,6 +113,24 @@ class Writer:
     def put(self, key: Key, vector: np.ndarray) -> None:
         """Queue one raw row (a float64 vector over ``key``'s fields). Never blocks."""
         self._queue.append((key, vector))
+
+    # -- readers' side ---------------------------------------------------------------------------
+    def open_rows(self, component: str) -> list[tuple[tuple[str, ...], np.ndarray]]:
+        """Raw rows of ``component`` that are in no committed chunk yet, as ``(fields, block)``:
+        the open chunks and the closed ones waiting for their commit. Any thread."""
+        with self._rows_lock:
+            out = [(key[1], block) for key, blocks in self._unsaved.items() if key[0] == component for block in blocks]
+            for key, chunk in self._open[0].items():
+                if key[0] == component and chunk.rows:
+                    out.append((key[1], np.stack(chunk.rows, axis=1)))
+        return out
+
+    def open_first(self, component: str) -> float | None:
+        """The oldest time among :meth:`open_rows` (None: none)."""
+        with self._rows_lock:
+            firsts = [min(c.times) for k, c in self._open[0].items() if k[0] == component and c.times]
+            firsts += [float(b[k[1].index("timestamp")].min()) for k, bs in self._unsaved.items() for b in bs]
+        return min(firsts, default=None)
 
     # -- the thread ------------------------------------------------------------------------------
     def start(self) -> Writer:
@@ -140,28 +146,33 @@ class Writer:
                 log.exception("history writer failed")
 
     def close(self) -> None:
-        """Stop the thread, commit what is pending (one last try) and close the file."""
+        """Stop the thread, write what is pending (one last try) and close the files."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(10)
         try:
             self.flush(prune=False)
         finally:
+            self.log.close()
             self.db.close()
 
     def flush(self, prune: bool = True) -> bool:
-        """Route the queued rows, commit; then prune when due. True when the commit succeeded."""
+        """Route the queued rows, commit what the database is due, append to the log; then
+        prune when due. True when every write succeeded."""
         with self._flush_lock:
-            self._route()
+            with self._rows_lock:
+                self._route()
             for source in self.journal:
                 self._pending.extend(source())
-            ok = self._commit()
-            if ok and prune and time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+            error = self._attempt(self._write) if self._pending or self._tails else None
+            error = self._attempt(self._write_log) or error
+            if error is None and prune and time.monotonic() - self._pruned_at >= PRUNE_EVERY:
                 self._pruned_at = time.monotonic()
-                ok = self._guarded(self._prune)
-            if ok:
+                error = self._attempt(self._prune)
+            self._report(error)
+            if error is None:
                 self.disk_bytes = self.db.file_bytes()
-            return ok
+            return error is None
 
     # -- routing rows into chunks ------------------------------------------------------------
     def _route(self) -> None:
@@ -170,6 +181,7 @@ class Writer:
             ts = float(vector[key[1].index("timestamp")])
             self.clock = max(self.clock, ts)
             self._add(0, key, ts, vector)
+            self._unlogged.append((key, vector))
         for level, tier in enumerate(TIERS):  # close what is over in data time, coarser tiers after
             for key in [k for k, o in self._open[level].items() if self.clock >= o.bucket + tier.span + GRACE]:
                 self._close(level, key)
@@ -184,15 +196,17 @@ class Writer:
             chunk = self._open[level][key] = Open(bucket_of(ts, tier.span))
         chunk.rows.append(row)
         chunk.times.append(ts)
-        data = encode_raw(row[:, None]) if level == 0 else encode_rollup(row)
-        self._push(("tail", level, key, chunk.bucket, ts, data), self._tails.setdefault((level, key, chunk.bucket), []))
+        if level:  # rollup rows: one a minute at most, kept in the database's tail table
+            op = ("tail", level, key, chunk.bucket, ts, encode_rollup(row))
+            self._push(op, self._tails.setdefault((level, key, chunk.bucket), []))
 
     def _close(self, level: int, key: Key) -> None:
         chunk = self._open[level].pop(key)
         if level == 0:
             block = np.stack(chunk.rows, axis=1)
-            data = encode_raw(block)
+            data = codec.encode_raw(block, key[1].index("timestamp"))
             rollup = roll_up(block, key[1].index("timestamp"), chunk.bucket)
+            self._unsaved.setdefault(key, []).append(block)
         else:
             joined = Rollup.concat(chunk.rows, len(key[1]) - 1)
             data = encode_rollup(joined)
@@ -200,7 +214,8 @@ class Writer:
             rollup.ts = np.array([chunk.bucket])
         for op in self._tails.pop((level, key, chunk.bucket), ()):  # the chunk holds these rows
             self._pending_bytes -= len(op[-1])
-        self._push(("chunk", level, key, chunk.bucket, min(chunk.times), max(chunk.times), len(chunk.rows), data))
+        times = (min(chunk.times), max(chunk.times), len(chunk.rows))
+        self._push(("chunk", level, key, chunk.bucket, *times, codec.PLAIN if level else codec.PACKED, data))
         if level + 1 < len(TIERS):
             self._add(level + 1, key, chunk.bucket, rollup)
 
@@ -213,13 +228,20 @@ class Writer:
                     del self._pending[i]
                     self._pending_bytes -= len(old[-1])
                     self.dropped_points += old[6]
+                    unsaved = self._unsaved.get(old[2])
+                    if unsaved:
+                        unsaved.pop(0)
                     break
 
     def _load_open(self) -> None:
-        """Pick up the open chunks a previous run left in ``tail``."""
+        """Pick up the open chunks a previous run left: rollup rows (and, from a file of the
+        first version, raw rows) in ``tail``, raw rows in the log. A logged row that is not
+        newer than what is already loaded or committed for its series was committed before
+        the log was replaced (a crash in between): it is skipped."""
         conn = self.db.writer
         names = {sid: (comp, tuple(json.loads(f))) for sid, comp, f in conn.execute("SELECT * FROM series")}
         self._series = {key: sid for sid, key in names.items()}
+        newest: dict[Key, float] = {}
         for level, sid, bucket, ts, data in conn.execute("SELECT tier, series, bucket, ts, data FROM tail ORDER BY ts"):
             key = names[sid]
             chunk = self._open[level].setdefault(key, Open(bucket))
@@ -227,65 +249,73 @@ class Writer:
             chunk.rows.append(decode_raw(data, width)[:, 0] if level == 0 else decode_rollup(data, width - 1))
             chunk.times.append(ts)
             self.clock = max(self.clock, ts)
+            if level == 0:
+                newest[key] = max(newest.get(key, -np.inf), ts)
+        ends = dict(conn.execute("SELECT series, max(end) FROM chunks WHERE tier=0 GROUP BY series"))
+        for key, row in self.log.read():
+            ts = float(row[key[1].index("timestamp")])
+            if ts <= max(newest.get(key, -np.inf), ends.get(self._series.get(key), -np.inf)):
+                continue
+            newest[key] = ts
+            self.clock = max(self.clock, ts)
+            self._add(0, key, ts, row)
 
-    # -- committing --------------------------------------------------------------------------------
-    def _commit(self) -> bool:
-        if not self._pending and not self._tails:
-            return self._guarded(lambda: None)
-        return self._guarded(self._write)
-
+    # -- writing -----------------------------------------------------------------------------------
     def _write(self) -> None:
+        """Everything pending in one transaction (with retention when it adds chunks)."""
         conn = self.db.writer
         series = dict(self._series)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for op in [*self._pending, *(op for ops in self._tails.values() for op in ops)]:
-                kind = op[0]
-                if kind in ("tail", "chunk"):
-                    sid = series.get(op[2]) or self._series_id(conn, op[2], series)
-                    if kind == "tail":
-                        conn.execute("INSERT INTO tail VALUES (?, ?, ?, ?, ?)", (op[1], sid, op[3], op[4], op[5]))
-                    else:
-                        conn.execute("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", (op[1], sid, *op[3:]))
-                        conn.execute("DELETE FROM tail WHERE tier=? AND series=? AND bucket=?", (op[1], sid, op[3]))
-                elif kind == "event":
-                    conn.execute("INSERT INTO events (id, ts, data) VALUES (?, ?, ?)", op[1:])
-                elif kind == "meta":
-                    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", op[1:])
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        chunks = any(op[0] == "chunk" for op in self._pending)
+
+        def work():
+            statements.apply(conn, [*self._pending, *(op for ops in self._tails.values() for op in ops)], series)
+            if chunks:
+                statements.expire(conn, self.retention, self.clock)
+
+        statements.transaction(conn, work)
         self._series = series
+        self._relog = self._relog or any(op[0] == "chunk" and op[1] == 0 for op in self._pending)
         self._pending.clear()
         self._tails.clear()
         self._pending_bytes = 0
+        with self._rows_lock:
+            self._unsaved.clear()
 
-    @staticmethod
-    def _series_id(conn, key: Key, cache: dict) -> int:
-        fields = json.dumps(list(key[1]))
-        conn.execute("INSERT OR IGNORE INTO series (component, fields) VALUES (?, ?)", (key[0], fields))
-        cache[key] = conn.execute("SELECT id FROM series WHERE component=? AND fields=?", (key[0], fields)).fetchone()[
-            0
-        ]
-        return cache[key]
+    def _write_log(self) -> None:
+        """Append the new raw rows to the log, or replace it by every raw row that is in no
+        committed chunk (after a commit of chunks, or when an append failed)."""
+        try:
+            if self._relog:
+                rows = []
+                with self._rows_lock:
+                    for key, blocks in self._unsaved.items():
+                        rows.extend((key, column) for block in blocks for column in block.T)
+                    for key, chunk in self._open[0].items():
+                        rows.extend((key, row) for row in chunk.rows)
+                self.log.replace(rows)
+                self._relog = False
+            else:
+                self.log.append(self._unlogged)
+        except OSError:
+            self._relog = True  # the file may hold half a frame: write it afresh next time
+            raise
+        finally:
+            self._unlogged.clear()
 
-    def _guarded(self, work: Callable[[], None]) -> bool:
-        """Run a write; report the first failure of a run of failures and the recovery."""
+    def _attempt(self, work: Callable[[], None]) -> tuple[str, str] | None:
+        """Run a write; the error to report, None when it worked."""
         try:
             work()
         except sqlite3.Error as error:
             kind, message = describe(error, self.db.path)
             if kind == "corrupt" and self.reopen is not None:
-                self._replace(message)
-                return False
-            self._report((kind, message))
-            return False
-        self._report(None)
-        return True
+                return self._replace(message)
+            return kind, message
+        except OSError as error:
+            return describe_os(error, self.log.path)
+        return None
 
-    def _replace(self, message: str) -> None:
+    def _replace(self, message: str) -> tuple[str, str]:
         """Move a damaged file aside, start a new one and write everything to it."""
         try:
             self.db.close()
@@ -294,18 +324,16 @@ class Writer:
         try:
             self.db, moved = self.reopen()
         except (sqlite3.Error, OSError) as error:
-            self._report(("corrupt", f"{message}; a new file could not be started: {error}"))
-            return
+            return "corrupt", f"{message}; a new file could not be started: {error}"
         self._series = {}
-        self._report(("corrupt", f"{message}; it was moved to {moved} and history starts again from now"))
-        self._tails = {}  # committed rows went with the old file: all open rows again
-        for level, opened in enumerate(self._open):
+        self._tails = {}  # committed rollup rows went with the old file: all open ones again
+        for level, opened in enumerate(self._open[1:], start=1):
             for key, chunk in opened.items():
                 rows = self._tails[(level, key, chunk.bucket)] = []
                 for ts, row in zip(chunk.times, chunk.rows, strict=True):
-                    data = encode_raw(row[:, None]) if level == 0 else encode_rollup(row)
-                    rows.append(("tail", level, key, chunk.bucket, ts, data))
-        self._guarded(self._write)
+                    rows.append(("tail", level, key, chunk.bucket, ts, encode_rollup(row)))
+        self._attempt(self._write)
+        return "corrupt", f"{message}; it was moved to {moved} and history starts again from now"
 
     def _report(self, error: tuple[str, str] | None) -> None:
         changed = (error is None) != (self.error is None)
@@ -319,29 +347,11 @@ class Writer:
     # -- pruning -----------------------------------------------------------------------------------
     def _prune(self) -> None:
         conn = self.db.writer
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for level, seconds in self.retention.items():
-                cutoff = self.clock - seconds
-                conn.execute("DELETE FROM chunks WHERE tier=? AND end<?", (level, cutoff))
-                conn.execute("DELETE FROM tail WHERE tier=? AND ts<?", (level, cutoff))
-            cutoff = self.clock - max(self.retention.values())
-            conn.execute("DELETE FROM events WHERE ts<? OR seq<=(SELECT max(seq) FROM events)-?", (cutoff, EVENTS_KEPT))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        statements.transaction(conn, lambda: statements.expire(conn, self.retention, self.clock))
         if self.max_bytes is not None:
-            for level in range(len(TIERS)):
-                while self.db.used_bytes() > self.max_bytes:
-                    (count,) = conn.execute("SELECT count(*) FROM chunks WHERE tier=?", (level,)).fetchone()
-                    if not count:
-                        break
-                    conn.execute(
-                        "DELETE FROM chunks WHERE rowid IN "
-                        "(SELECT rowid FROM chunks WHERE tier=? ORDER BY bucket LIMIT ?)",
-                        (level, max(1, count // 10)),
-                    )
-        conn.execute("PRAGMA incremental_vacuum")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            statements.cap(conn, self.db.used_bytes, self.max_bytes)
+        if time.monotonic() - self._checkpointed_at >= CHECKPOINT_EVERY:
+            # a page written several times since the last checkpoint is copied once: fewer
+            # checkpoints, fewer bytes written; the WAL holds a few minutes of commits
+            self._checkpointed_at = time.monotonic()
+            statements.checkpoint(conn)
