@@ -1,0 +1,107 @@
+"""What every chart shares: the :class:`Chart` record, its named datasets and the ``bounds`` parameter.
+
+A chart is an Altair spec built once per shape and shared (:func:`to_spec`), plus this tick's
+rows as named Arrow datasets. Every layer names its dataset:
+
+- ``rows``: the measured values (one row per time, or per bar, cell, node);
+- ``window``: one row, the scales' domains (``x0``..``x1`` epoch ms, ``y0``..``y1``) and the
+  time base of the rows (``base``, epoch ms), read by every scale through :data:`BOUNDS`;
+- ``marks``: the few marks of thresholds, notes and insight, ``kind`` saying which layer
+  draws a row (:func:`marks_of`).
+
+Explicit domains matter: Streamlit creates the view before it inserts the data, and a scale
+that derives its domain from no data logs an "Infinite extent" warning in the browser.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import altair as alt
+import pandas as pd
+import pyarrow as pa
+
+ROWS, WINDOW, MARKS = "rows", "window", "marks"
+FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
+LEGEND = {"title": None, "orient": "top", "symbolType": "stroke", "symbolStrokeWidth": 3}
+NO_AXIS = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
+# Before the first data arrives the window is a minute from the epoch, values 0 to 1.
+BOUNDS = alt.param(name="bounds", expr=f"data('{WINDOW}')[0] || {{x0: 0, x1: 60000, y0: 0, y1: 1, base: 0}}")
+TIME_DOMAIN = alt.Scale(domain=[alt.ExprRef("bounds.x0"), alt.ExprRef("bounds.x1")])
+VALUE_DOMAIN = alt.Scale(domain=[alt.ExprRef("bounds.y0"), alt.ExprRef("bounds.y1")], nice=True)
+MARKS_SCHEMA = pa.schema(
+    [
+        ("kind", pa.string()),
+        ("time", pa.float64()),
+        ("end", pa.float64()),
+        ("v", pa.float64()),
+        ("lo", pa.float64()),
+        ("hi", pa.float64()),
+        ("label", pa.string()),
+        ("c", pa.string()),
+    ]
+)
+built: Counter[str] = Counter()  # specs built per kind of chart: the tests' and the bench's view of the caches
+_built_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Vega-Lite ``spec`` (built once and shared: never changed) and the ``datasets`` it
+    names, as Arrow tables (this tick's)."""
+
+    spec: dict
+    datasets: Mapping[str, pa.Table] = field(default_factory=dict)
+
+    @property
+    def data(self) -> pa.Table | None:
+        """The measured rows."""
+        return self.datasets.get(ROWS)
+
+    def vega_lite(self) -> dict:
+        """The spec with this tick's datasets: a new top-level dict, the shared spec left alone."""
+        return {**self.spec, "datasets": dict(self.datasets)}
+
+
+def to_spec(chart: alt.TopLevelMixin, kind: str) -> dict:
+    """``chart.to_dict()`` without validation (our charts are tested), counted in :data:`built`."""
+    with _built_lock:
+        built[kind] += 1
+    return chart.to_dict(validate=False)
+
+
+def ms(timestamp: float) -> float:
+    """Epoch seconds as the epoch milliseconds Vega-Lite reads."""
+    return float(round(timestamp * 1000))
+
+
+def arrow(frame: pd.DataFrame) -> pa.Table:
+    """The frame as an Arrow table without pandas' schema metadata (about 1 KB per chart per tick)."""
+    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+
+
+def time_format(span_seconds: float, compact: bool = False) -> str:
+    """The time axis's format: seconds on short spans, days and months on long ones."""
+    if span_seconds <= (300 if compact else 600):
+        return "%H:%M:%S"
+    if span_seconds <= 2 * 86400:
+        return "%H:%M"
+    return "%b %d" if span_seconds <= 60 * 86400 else "%b %Y"
+
+
+def window_table(x0: float = 0.0, x1: float = 60.0, y0: float = 0.0, y1: float = 1.0, base: float = 0.0) -> pa.Table:
+    """The ``window`` dataset from epoch seconds (``x0``, ``x1``, ``base``) and values (``y0``, ``y1``)."""
+    return pa.table({"x0": [ms(x0)], "x1": [ms(x1)], "y0": [float(y0)], "y1": [float(y1)], "base": [ms(base)]})
+
+
+def marks_table(rows: Sequence[Mapping]) -> pa.Table:
+    """The ``marks`` dataset (a row's absent columns are null)."""
+    return pa.Table.from_pylist(list(rows), schema=MARKS_SCHEMA)
+
+
+def marks_of(kind: str) -> alt.Chart:
+    """A layer drawn from the ``marks`` rows of one ``kind``."""
+    return alt.Chart(alt.NamedData(MARKS)).transform_filter(f"datum.kind == '{kind}'")
