@@ -127,7 +127,7 @@ def scales(spec):
 def test_a_label_with_a_dot_is_never_a_field_name_and_the_series_is_drawn():
     frame = history(mean_absolute_error=np.linspace(0.2, 0.3, 60))
     chart = charts.timeseries(frame, {"mean_absolute_error": "Mean abs. error"}, unit="", title="Mean abs. error")
-    assert fields_in(chart.spec) <= {"time", "s0", "v", "c", "label"}
+    assert fields_in(chart.spec) <= {"time", "s0", "v", "c", "label", "note"}
     table = chart.data.to_pandas()
     assert table["s0"].notna().sum() == 60  # the values the chart draws
     assert lines_of(chart.spec)[0]["encoding"]["color"] == {"datum": "Mean abs. error"}
@@ -177,9 +177,8 @@ def marks(chart, kind: str) -> list[dict]:
 def test_thresholds_near_the_data_are_drawn_and_far_ones_named_above_the_plot():
     frame = history(latency=np.full(60, 0.8))
     chart = charts.timeseries(frame, {"latency": "Latency"}, unit="ms", title="Round trip", thresholds=(100, 500))
-    assert [row["label"] for row in marks(chart, "note")] == ["↑ warning 100 ms · critical 500 ms"]
-    assert not marks(chart, "threshold")
     (window,) = chart.datasets["window"].to_pylist()
+    assert window["note"] == "↑ warning 100 ms · critical 500 ms" and not marks(chart, "threshold")
     assert window["y1"] < 100  # the lines keep the plot's height
     near = charts.timeseries(
         history(latency=np.full(60, 200.0)),
@@ -192,7 +191,7 @@ def test_thresholds_near_the_data_are_drawn_and_far_ones_named_above_the_plot():
     assert [row["v"] for row in rules] == [100, 500]
     assert [row["label"] for row in rules] == ["warning 100 ms", "critical 500 ms"]
     assert [row["c"] for row in rules] == [LEVEL_COLORS["warning"], LEVEL_COLORS["critical"]]
-    assert not marks(near, "note")
+    assert near.datasets["window"].to_pylist()[0]["note"] is None
     # drawn by a dashed rule and a label in the row's own colour, in the one spec of this shape
     (rule,) = marks_of(near.spec, "rule")
     assert rule["transform"] == [{"filter": "datum.kind == 'threshold'"}] and rule["mark"]["strokeDash"]

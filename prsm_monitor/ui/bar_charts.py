@@ -24,6 +24,7 @@ from .chartkit import (
     arrow,
     time_format,
     to_spec,
+    window_layer,
 )
 from .chartkit import window_table as window
 from .style import LEVEL_COLORS, LEVEL_ORDER
@@ -43,7 +44,7 @@ def distribution(counts: Mapping[str, int], *, title: str, height: int = 150) ->
 
 @functools.lru_cache(maxsize=32)
 def distribution_spec(title: str, height: int) -> dict:
-    chart = (
+    bars = (
         alt.Chart(alt.NamedData(ROWS))
         .mark_bar(cornerRadiusEnd=3, color=BAR_COLOR)
         .encode(
@@ -51,9 +52,8 @@ def distribution_spec(title: str, height: int) -> dict:
             x=alt.X("count:Q", title=title, axis=alt.Axis(tickMinStep=1), scale=VALUE_DOMAIN),
             tooltip=[alt.Tooltip("name:N", title="Name"), alt.Tooltip("count:Q", title="Count")],
         )
-        .add_params(BOUNDS)
-        .properties(height=height, autosize=FIT_WIDTH)
     )
+    chart = alt.layer(bars, window_layer()).add_params(BOUNDS).properties(height=height, autosize=FIT_WIDTH)
     return to_spec(chart, "distribution")
 
 
@@ -74,7 +74,7 @@ def alert_counts(events: list[dict], *, minutes: float, now: float, height: int 
 
 @functools.lru_cache(maxsize=32)
 def alert_counts_spec(bucket_ms: int, fmt: str, height: int) -> dict:
-    chart = (
+    bars = (
         alt.Chart(alt.NamedData(ROWS))
         .transform_calculate(**{"from": "datum.t * 1000 + bounds.base"})
         .transform_calculate(to=f"datum.from + {bucket_ms}")
@@ -94,7 +94,6 @@ def alert_counts_spec(bucket_ms: int, fmt: str, height: int) -> dict:
                 alt.Tooltip("sum(count):Q", title="Events"),
             ],
         )
-        .add_params(BOUNDS)
-        .properties(height=height, autosize=FIT_WIDTH)
     )
+    chart = alt.layer(bars, window_layer()).add_params(BOUNDS).properties(height=height, autosize=FIT_WIDTH)
     return to_spec(chart, "alert_counts")

@@ -4,8 +4,10 @@ A chart is an Altair spec built once per shape and shared (:func:`to_spec`), plu
 rows as named Arrow datasets. Every layer names its dataset:
 
 - ``rows``: the measured values (one row per time, or per bar, cell, node);
-- ``window``: one row, the scales' domains (``x0``..``x1`` epoch ms, ``y0``..``y1``) and the
-  time base of the rows (``base``, epoch ms), read by every scale through :data:`BOUNDS`;
+- ``window``: one row, the scales' domains (``x0``..``x1`` epoch ms, ``y0``..``y1``), the
+  time base of the rows (``base``, epoch ms) and a ``note`` above the plot; every scale reads
+  it through :data:`BOUNDS`, and :func:`window_layer` draws its note (a dataset that no
+  layer draws does not exist in the view, and ``bounds`` could not read it);
 - ``marks``: the few marks of thresholds, notes and insight, ``kind`` saying which layer
   draws a row (:func:`marks_of`).
 
@@ -26,6 +28,7 @@ import pyarrow as pa
 
 ROWS, WINDOW, MARKS = "rows", "window", "marks"
 FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
+NOTE_COLOR = "#6b7280"
 LEGEND = {"title": None, "orient": "top", "symbolType": "stroke", "symbolStrokeWidth": 3}
 NO_AXIS = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
 # Before the first data arrives the window is a minute from the epoch, values 0 to 1.
@@ -44,6 +47,7 @@ MARKS_SCHEMA = pa.schema(
         ("c", pa.string()),
     ]
 )
+WINDOW_SCHEMA = pa.schema([(name, pa.float64()) for name in ("x0", "x1", "y0", "y1", "base")] + [("note", pa.string())])
 built: Counter[str] = Counter()  # specs built per kind of chart: the tests' and the bench's view of the caches
 _built_lock = threading.Lock()
 
@@ -92,9 +96,24 @@ def time_format(span_seconds: float, compact: bool = False) -> str:
     return "%b %d" if span_seconds <= 60 * 86400 else "%b %Y"
 
 
-def window_table(x0: float = 0.0, x1: float = 60.0, y0: float = 0.0, y1: float = 1.0, base: float = 0.0) -> pa.Table:
-    """The ``window`` dataset from epoch seconds (``x0``, ``x1``, ``base``) and values (``y0``, ``y1``)."""
-    return pa.table({"x0": [ms(x0)], "x1": [ms(x1)], "y0": [float(y0)], "y1": [float(y1)], "base": [ms(base)]})
+def window_table(
+    x0: float = 0.0, x1: float = 60.0, y0: float = 0.0, y1: float = 1.0, base: float = 0.0, note: str | None = None
+) -> pa.Table:
+    """The ``window`` dataset from epoch seconds (``x0``, ``x1``, ``base``), values (``y0``, ``y1``) and a note."""
+    return pa.table(
+        {"x0": [ms(x0)], "x1": [ms(x1)], "y0": [float(y0)], "y1": [float(y1)], "base": [ms(base)], "note": [note]},
+        schema=WINDOW_SCHEMA,
+    )
+
+
+def window_layer() -> alt.Chart:
+    """The window's note, right-aligned above the plot (none: nothing drawn)."""
+    return (
+        alt.Chart(alt.NamedData(WINDOW))
+        .transform_filter("datum.note")
+        .mark_text(align="right", baseline="bottom", dx=-2, fontSize=10, color=NOTE_COLOR)
+        .encode(x=alt.XValue("width"), y=alt.YValue(-6), text="note:N")
+    )
 
 
 def marks_table(rows: Sequence[Mapping]) -> pa.Table:

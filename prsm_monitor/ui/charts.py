@@ -40,12 +40,12 @@ from .chartkit import (
     marks_table,
     time_format,
     to_spec,
+    window_layer,
     window_table,
 )
 from .style import LEVEL_COLORS, PARTS_COLOR, series_color
 
 CHART_HEIGHT = 200
-NOTE_COLOR = "#6b7280"
 PART_WIDTH = 1.0  # per-core lines: thin, and their tooltip names the core only
 GAP_STEPS = 5  # a step this many times the typical one is a gap in the record, drawn as one
 
@@ -133,16 +133,19 @@ def split_thresholds(thresholds, data_max: float, unit: str) -> tuple[list[tuple
     return shown, off_chart
 
 
-def threshold_marks(shown, off_chart, unit: str) -> list[dict]:
-    """``marks`` rows: a dashed rule per shown threshold, and one note naming those above the plot."""
-    rows = [
+def threshold_marks(shown, unit: str) -> list[dict]:
+    """``marks`` rows: a dashed rule per shown threshold."""
+    return [
         {"kind": "threshold", "v": value, "c": LEVEL_COLORS[level], "label": threshold_label(level, value, unit)}
         for level, value in shown
     ]
-    if off_chart:
-        above = " · ".join(threshold_label(level, value, unit) for level, value in off_chart)
-        rows.append({"kind": "note", "label": f"↑ {above}"})
-    return rows
+
+
+def above_note(off_chart, unit: str) -> str | None:
+    """The thresholds above the plot, named: ``↑ warning 100 ms · critical 500 ms``."""
+    if not off_chart:
+        return None
+    return "↑ " + " · ".join(threshold_label(level, value, unit) for level, value in off_chart)
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,7 @@ def timeseries(
     shown, off_chart = split_thresholds(thresholds, data_max, unit)
     y0, y1 = value_domain(values, unit, zero, [v for _, v in shown])
     x0, x1 = time_window(base, last)
-    marks = threshold_marks(shown, off_chart, unit) if not compact else threshold_marks(shown, [], unit)
+    marks = threshold_marks(shown, unit)
     if insight is not None:
         marks += insight.rows
         x1 = max(x1, insight.end)
@@ -230,7 +233,9 @@ def timeseries(
     )
     datasets = {
         ROWS: arrow(data),
-        WINDOW: window_table(x0, x1, float(f"{y0:.6g}"), float(f"{y1:.6g}"), base),
+        WINDOW: window_table(
+            x0, x1, float(f"{y0:.6g}"), float(f"{y1:.6g}"), base, None if compact else above_note(off_chart, unit)
+        ),
         MARKS: marks_table(marks),
     }
     return Chart(timeseries_spec(shape), datasets)
@@ -289,7 +294,8 @@ def timeseries_spec(shape: Shape) -> dict:
     under, over = [], []
     if shape.insight is not None:
         under, over = insight_layers.layers(y_of, band=shape.insight, compact=shape.compact)
-    chart = alt.layer(*under, lines, *_threshold_layers(y_of("v"), labelled=not shape.compact), *over)
+    thresholds = _threshold_layers(y_of("v"), labelled=not shape.compact)
+    chart = alt.layer(*under, lines, *thresholds, *over, window_layer())
     chart = chart.add_params(BOUNDS).resolve_scale(color="independent").resolve_legend(color="independent")
     return to_spec(chart.properties(height=shape.height, autosize=FIT_WIDTH), "timeseries")
 
@@ -303,7 +309,7 @@ def band_of(frame: pd.DataFrame, field: str) -> bool:
 def _threshold_layers(y: alt.Y, labelled: bool) -> list[alt.Chart]:
     """Dashed rule lines at the warning and critical levels, in the alert levels' colours,
     each named at its right end; thresholds above the chart are named in the legend's row,
-    right-aligned, with an arrow instead ("↑ warning 100 ms · critical 500 ms")."""
+    right-aligned, with an arrow instead (:func:`above_note`, drawn by the window's layer)."""
     color = alt.Color("c:N", scale=None, legend=None)
     rules = marks_of("threshold").encode(y=y, color=color)
     layers = [
@@ -312,6 +318,4 @@ def _threshold_layers(y: alt.Y, labelled: bool) -> list[alt.Chart]:
     if labelled:
         at_right = {"align": "right", "baseline": "bottom", "dx": -2, "fontSize": 10}
         layers.append(rules.mark_text(dy=-3, **at_right).encode(x=alt.XValue("width"), text="label:N"))
-        note = marks_of("note").mark_text(color=NOTE_COLOR, **at_right)
-        layers.append(note.encode(x=alt.XValue("width"), y=alt.YValue(-6), text="label:N"))
     return layers
