@@ -127,7 +127,7 @@ def scales(spec):
 def test_a_label_with_a_dot_is_never_a_field_name_and_the_series_is_drawn():
     frame = history(mean_absolute_error=np.linspace(0.2, 0.3, 60))
     chart = charts.timeseries(frame, {"mean_absolute_error": "Mean abs. error"}, unit="", title="Mean abs. error")
-    assert fields_in(chart.spec) <= {"time", "s0", "v", "c", "label", "note"}
+    assert fields_in(chart.spec) <= {"time", "s0", "v", "kind", "label"}
     table = chart.data.to_pandas()
     assert table["s0"].notna().sum() == 60  # the values the chart draws
     assert lines_of(chart.spec)[0]["encoding"]["color"] == {"datum": "Mean abs. error"}
@@ -169,17 +169,17 @@ def test_the_total_is_drawn_on_top_of_its_parts_and_the_first_series_on_top_of_t
     assert [layer["encoding"]["color"]["datum"] for layer in lines_of(net.spec)] == ["Received", "Sent"]
 
 
-def marks(chart, kind: str) -> list[dict]:
-    """This tick's ``marks`` rows of one kind."""
-    return [row for row in chart.datasets["marks"].to_pylist() if row["kind"] == kind]
+def marks(chart, *kinds: str) -> list[dict]:
+    """This tick's ``marks`` rows of these kinds."""
+    return [row for row in chart.datasets["marks"].to_pylist() if row["kind"] in kinds]
 
 
 def test_thresholds_near_the_data_are_drawn_and_far_ones_named_above_the_plot():
     frame = history(latency=np.full(60, 0.8))
     chart = charts.timeseries(frame, {"latency": "Latency"}, unit="ms", title="Round trip", thresholds=(100, 500))
-    (window,) = chart.datasets["window"].to_pylist()
-    assert window["note"] == "↑ warning 100 ms · critical 500 ms" and not marks(chart, "threshold")
-    assert window["y1"] < 100  # the lines keep the plot's height
+    (window,) = marks(chart, "window")
+    assert window["label"] == "↑ warning 100 ms · critical 500 ms" and not marks(chart, "warning", "critical")
+    assert window["hi"] < 100  # the lines keep the plot's height
     near = charts.timeseries(
         history(latency=np.full(60, 200.0)),
         {"latency": "Latency"},
@@ -187,15 +187,16 @@ def test_thresholds_near_the_data_are_drawn_and_far_ones_named_above_the_plot():
         title="Round trip",
         thresholds=(100, 500),
     )
-    rules = marks(near, "threshold")
-    assert [row["v"] for row in rules] == [100, 500]
+    rules = marks(near, "warning", "critical")
+    assert [row["v"] for row in rules] == [100, 500] and [row["kind"] for row in rules] == ["warning", "critical"]
     assert [row["label"] for row in rules] == ["warning 100 ms", "critical 500 ms"]
-    assert [row["c"] for row in rules] == [LEVEL_COLORS["warning"], LEVEL_COLORS["critical"]]
-    assert near.datasets["window"].to_pylist()[0]["note"] is None
+    assert marks(near, "window")[0]["label"] is None
     # drawn by a dashed rule and a label in the row's own colour, in the one spec of this shape
     (rule,) = marks_of(near.spec, "rule")
-    assert rule["transform"] == [{"filter": "datum.kind == 'threshold'"}] and rule["mark"]["strokeDash"]
-    assert rule["encoding"]["color"] == {"field": "c", "type": "nominal", "scale": None, "legend": None}
+    assert rule["transform"] == [{"filter": {"field": "kind", "oneOf": ["warning", "critical"]}}]
+    assert rule["mark"]["strokeDash"] and rule["encoding"]["color"]["field"] == "kind"
+    scale = rule["encoding"]["color"]["scale"]  # each in its level's colour
+    assert dict(zip(scale["domain"], scale["range"], strict=True)) == {lv: LEVEL_COLORS[lv] for lv in scale["domain"]}
     assert near.spec is chart.spec  # the same shape: thresholds move, the spec stays
     assert near.spec["autosize"]["type"] == "fit-x"  # the declared height is the plot's, legend aside
 
@@ -254,9 +255,9 @@ def test_a_spec_is_built_once_per_shape_and_each_tick_only_sends_rows():
     second = charts.timeseries(later, {"cpu": "CPU"}, unit="%", thresholds=(70, 90))
     assert second.spec is first.spec and chartkit.built["timeseries"] == before + 1
     assert first.datasets["rows"].num_rows == 60 and second.datasets["rows"].num_rows == 90
-    (w1,), (w2,) = first.datasets["window"].to_pylist(), second.datasets["window"].to_pylist()
-    assert w2["x1"] - w1["x1"] == 30_000 and w2["base"] == w2["x0"]  # the window moves in the data
-    assert "datasets" not in first.spec and set(first.vega_lite()["datasets"]) == {"rows", "window", "marks"}
+    (w1,), (w2,) = marks(first, "window"), marks(second, "window")
+    assert w2["end"] - w1["end"] == 30_000 and w2["v"] == w2["time"]  # the window moves in the data
+    assert "datasets" not in first.spec and set(first.vega_lite()["datasets"]) == {"rows", "marks"}
     other = charts.timeseries(history(cpu=np.linspace(1, 9, 60)), {"cpu": "CPU"}, unit="ms")
     assert other.spec is not first.spec and chartkit.built["timeseries"] == before + 2
 
@@ -268,8 +269,8 @@ def test_every_scale_reads_its_domain_from_the_window():
     for _, encoding in scales(spec):
         domain = encoding.get("scale", {}).get("domain")
         assert domain in (
-            [{"expr": "bounds.x0"}, {"expr": "bounds.x1"}],
-            [{"expr": "bounds.y0"}, {"expr": "bounds.y1"}],
+            [{"expr": "bounds.time"}, {"expr": "bounds.end"}],
+            [{"expr": "bounds.lo"}, {"expr": "bounds.hi"}],
         )
     assert spec["params"] == [{"name": "bounds", "expr": chartkit.BOUNDS.param.expr}]
 
@@ -298,7 +299,7 @@ def test_reruns_of_a_page_build_no_spec_and_send_the_same_one(system_app):
     second = [element.proto for element in system_app.get("vega_lite_chart")]
     assert len(first) == len(second) >= 4 and dict(chartkit.built) == built
     assert [p.spec for p in second] == [p.spec for p in first]
-    thresholds = [row for p in second for row in marks_rows(p) if row["kind"] == "threshold"]
+    thresholds = [row for p in second for row in marks_rows(p) if row["kind"] in ("warning", "critical")]
     assert "warning 33%" in [row["label"] for row in thresholds]
 
 

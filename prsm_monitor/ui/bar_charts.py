@@ -16,17 +16,19 @@ from .chartkit import (
     BOUNDS,
     FIT_WIDTH,
     LEGEND,
+    MARKS,
     ROWS,
+    TIME_BASE,
     TIME_DOMAIN,
     VALUE_DOMAIN,
-    WINDOW,
     Chart,
     arrow,
+    marks_table,
     time_format,
     to_spec,
+    window,
     window_layer,
 )
-from .chartkit import window_table as window
 from .style import LEVEL_COLORS, LEVEL_ORDER
 
 BAR_COLOR = "#4c78a8"
@@ -39,7 +41,7 @@ def distribution(counts: Mapping[str, int], *, title: str, height: int = 150) ->
         return None
     data = pd.DataFrame({"name": list(counts), "count": list(counts.values())})
     top = max(1, int(data["count"].max()))
-    return Chart(distribution_spec(title, height), {ROWS: arrow(data), WINDOW: window(y0=0, y1=top)})
+    return Chart(distribution_spec(title, height), {ROWS: arrow(data), MARKS: marks_table(window(y0=0, y1=top))})
 
 
 @functools.lru_cache(maxsize=32)
@@ -68,7 +70,10 @@ def alert_counts(events: list[dict], *, minutes: float, now: float, height: int 
     counts = frame.groupby(["bucket", "level"]).size().reset_index(name="count")
     tallest = int(counts.groupby("bucket")["count"].sum().max())
     counts["t"] = (counts["bucket"] - start).astype("float32")
-    datasets = {ROWS: arrow(counts[["t", "level", "count"]]), WINDOW: window(start, now, 0, max(1, tallest), start)}
+    datasets = {
+        ROWS: arrow(counts[["t", "level", "count"]]),
+        MARKS: marks_table(window(start, now, 0, max(1, tallest), start)),
+    }
     return Chart(alert_counts_spec(round(bucket * 1000), time_format(minutes * 60), height), datasets)
 
 
@@ -76,7 +81,7 @@ def alert_counts(events: list[dict], *, minutes: float, now: float, height: int 
 def alert_counts_spec(bucket_ms: int, fmt: str, height: int) -> dict:
     bars = (
         alt.Chart(alt.NamedData(ROWS))
-        .transform_calculate(**{"from": "datum.t * 1000 + bounds.base"})
+        .transform_calculate(**{"from": f"datum.t * 1000 + {TIME_BASE}"})
         .transform_calculate(to=f"datum.from + {bucket_ms}")
         .mark_bar(clip=True)
         .encode(

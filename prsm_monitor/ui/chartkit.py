@@ -4,12 +4,12 @@ A chart is an Altair spec built once per shape and shared (:func:`to_spec`), plu
 rows as named Arrow datasets. Every layer names its dataset:
 
 - ``rows``: the measured values (one row per time, or per bar, cell, node);
-- ``window``: one row, the scales' domains (``x0``..``x1`` epoch ms, ``y0``..``y1``), the
-  time base of the rows (``base``, epoch ms) and a ``note`` above the plot; every scale reads
-  it through :data:`BOUNDS`, and :func:`window_layer` draws its note (a dataset that no
-  layer draws does not exist in the view, and ``bounds`` could not read it);
-- ``marks``: the few marks of thresholds, notes and insight, ``kind`` saying which layer
-  draws a row (:func:`marks_of`).
+- ``marks``: the few marks of thresholds and insight, ``kind`` saying which layer draws a row
+  (:func:`marks_of`). Its first row is the *window* (:func:`window`): ``time``..``end`` the
+  time domain (epoch ms), ``lo``..``hi`` the value domain, ``v`` the time base of the rows
+  (epoch ms) and ``label`` a note above the plot. Every scale reads it through
+  :data:`BOUNDS`, and :func:`window_layer` draws its note. (One small table, not two: each
+  Arrow table costs some 400 bytes of schema per chart per tick.)
 
 Explicit domains matter: Streamlit creates the view before it inserts the data, and a scale
 that derives its domain from no data logs an "Infinite extent" warning in the browser.
@@ -26,15 +26,16 @@ import altair as alt
 import pandas as pd
 import pyarrow as pa
 
-ROWS, WINDOW, MARKS = "rows", "window", "marks"
+ROWS, MARKS = "rows", "marks"
 FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 NOTE_COLOR = "#6b7280"
 LEGEND = {"title": None, "orient": "top", "symbolType": "stroke", "symbolStrokeWidth": 3}
 NO_AXIS = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
-# Before the first data arrives the window is a minute from the epoch, values 0 to 1.
-BOUNDS = alt.param(name="bounds", expr=f"data('{WINDOW}')[0] || {{x0: 0, x1: 60000, y0: 0, y1: 1, base: 0}}")
-TIME_DOMAIN = alt.Scale(domain=[alt.ExprRef("bounds.x0"), alt.ExprRef("bounds.x1")])
-VALUE_DOMAIN = alt.Scale(domain=[alt.ExprRef("bounds.y0"), alt.ExprRef("bounds.y1")], nice=True)
+# The window row; before the first data arrives a minute from the epoch, values 0 to 1.
+BOUNDS = alt.param(name="bounds", expr=f"data('{MARKS}')[0] || {{time: 0, end: 60000, lo: 0, hi: 1, v: 0}}")
+TIME_DOMAIN = alt.Scale(domain=[alt.ExprRef("bounds.time"), alt.ExprRef("bounds.end")])
+VALUE_DOMAIN = alt.Scale(domain=[alt.ExprRef("bounds.lo"), alt.ExprRef("bounds.hi")], nice=True)
+TIME_BASE = "bounds.v"  # the rows' times are seconds after it: ``datum.t * 1000 + bounds.v``
 MARKS_SCHEMA = pa.schema(
     [
         ("kind", pa.string()),
@@ -44,10 +45,8 @@ MARKS_SCHEMA = pa.schema(
         ("lo", pa.float64()),
         ("hi", pa.float64()),
         ("label", pa.string()),
-        ("c", pa.string()),
     ]
 )
-WINDOW_SCHEMA = pa.schema([(name, pa.float64()) for name in ("x0", "x1", "y0", "y1", "base")] + [("note", pa.string())])
 built: Counter[str] = Counter()  # specs built per kind of chart: the tests' and the bench's view of the caches
 _built_lock = threading.Lock()
 
@@ -71,10 +70,15 @@ class Chart:
 
 
 def to_spec(chart: alt.TopLevelMixin, kind: str) -> dict:
-    """``chart.to_dict()`` without validation (our charts are tested), counted in :data:`built`."""
+    """``chart.to_dict()`` without validation (our charts are tested), counted in :data:`built`;
+    without Altair's default view size and schema URL (sent with every tick, used by nothing here)."""
     with _built_lock:
         built[kind] += 1
-    return chart.to_dict(validate=False)
+    spec = chart.to_dict(validate=False)
+    spec.pop("$schema", None)
+    if spec.get("config") == {"view": {"continuousWidth": 300, "continuousHeight": 300}}:
+        del spec["config"]
+    return spec
 
 
 def ms(timestamp: float) -> float:
@@ -96,31 +100,36 @@ def time_format(span_seconds: float, compact: bool = False) -> str:
     return "%b %d" if span_seconds <= 60 * 86400 else "%b %Y"
 
 
-def window_table(
+def window(
     x0: float = 0.0, x1: float = 60.0, y0: float = 0.0, y1: float = 1.0, base: float = 0.0, note: str | None = None
-) -> pa.Table:
-    """The ``window`` dataset from epoch seconds (``x0``, ``x1``, ``base``), values (``y0``, ``y1``) and a note."""
-    return pa.table(
-        {"x0": [ms(x0)], "x1": [ms(x1)], "y0": [float(y0)], "y1": [float(y1)], "base": [ms(base)], "note": [note]},
-        schema=WINDOW_SCHEMA,
-    )
+) -> dict:
+    """The window row of ``marks``: epoch seconds (``x0``, ``x1``, ``base``), values (``y0``, ``y1``), a note."""
+    return {
+        "kind": "window",
+        "time": ms(x0),
+        "end": ms(x1),
+        "lo": float(y0),
+        "hi": float(y1),
+        "v": ms(base),
+        "label": note,
+    }
 
 
 def window_layer() -> alt.Chart:
     """The window's note, right-aligned above the plot (none: nothing drawn)."""
     return (
-        alt.Chart(alt.NamedData(WINDOW))
-        .transform_filter("datum.note")
+        marks_of("window")
+        .transform_filter("datum.label")
         .mark_text(align="right", baseline="bottom", dx=-2, fontSize=10, color=NOTE_COLOR)
-        .encode(x=alt.XValue("width"), y=alt.YValue(-6), text="note:N")
+        .encode(x=alt.XValue("width"), y=alt.YValue(-6), text="label:N")
     )
 
 
-def marks_table(rows: Sequence[Mapping]) -> pa.Table:
-    """The ``marks`` dataset (a row's absent columns are null)."""
-    return pa.Table.from_pylist(list(rows), schema=MARKS_SCHEMA)
+def marks_table(window_row: Mapping, rows: Sequence[Mapping] = ()) -> pa.Table:
+    """The ``marks`` dataset: the window row, then ``rows`` (a row's absent columns are null)."""
+    return pa.Table.from_pylist([window_row, *rows], schema=MARKS_SCHEMA)
 
 
-def marks_of(kind: str) -> alt.Chart:
-    """A layer drawn from the ``marks`` rows of one ``kind``."""
-    return alt.Chart(alt.NamedData(MARKS)).transform_filter(f"datum.kind == '{kind}'")
+def marks_of(*kinds: str) -> alt.Chart:
+    """A layer drawn from the ``marks`` rows of these ``kinds``."""
+    return alt.Chart(alt.NamedData(MARKS)).transform_filter(alt.FieldOneOfPredicate(field="kind", oneOf=list(kinds)))

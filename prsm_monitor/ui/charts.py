@@ -31,17 +31,17 @@ from .chartkit import (
     LEGEND,
     MARKS,
     ROWS,
+    TIME_BASE,
     TIME_DOMAIN,
     VALUE_DOMAIN,
-    WINDOW,
     Chart,  # noqa: F401 - the pages' name for a drawn chart
     arrow,
     marks_of,
     marks_table,
     time_format,
     to_spec,
+    window,
     window_layer,
-    window_table,
 )
 from .style import LEVEL_COLORS, PARTS_COLOR, series_color
 
@@ -134,11 +134,8 @@ def split_thresholds(thresholds, data_max: float, unit: str) -> tuple[list[tuple
 
 
 def threshold_marks(shown, unit: str) -> list[dict]:
-    """``marks`` rows: a dashed rule per shown threshold."""
-    return [
-        {"kind": "threshold", "v": value, "c": LEVEL_COLORS[level], "label": threshold_label(level, value, unit)}
-        for level, value in shown
-    ]
+    """``marks`` rows: a dashed rule per shown threshold (its ``kind`` is its level)."""
+    return [{"kind": level, "v": value, "label": threshold_label(level, value, unit)} for level, value in shown]
 
 
 def above_note(off_chart, unit: str) -> str | None:
@@ -231,12 +228,10 @@ def timeseries(
         rollup=band is not None,
         insight=None if insight is None else insight.band,
     )
+    note = None if compact else above_note(off_chart, unit)
     datasets = {
         ROWS: arrow(data),
-        WINDOW: window_table(
-            x0, x1, float(f"{y0:.6g}"), float(f"{y1:.6g}"), base, None if compact else above_note(off_chart, unit)
-        ),
-        MARKS: marks_table(marks),
+        MARKS: marks_table(window(x0, x1, float(f"{y0:.6g}"), float(f"{y1:.6g}"), base, note), marks),
     }
     return Chart(timeseries_spec(shape), datasets)
 
@@ -284,12 +279,12 @@ def timeseries_spec(shape: Shape) -> dict:
     )
     lines = (
         alt.layer(*layers, data=alt.NamedData(ROWS))
-        .transform_calculate(time="datum.t * 1000 + bounds.base")
+        .transform_calculate(time=f"datum.t * 1000 + {TIME_BASE}")
         .encode(x=x, y=y, color=color)
     )
 
-    def y_of(column: str) -> alt.Y:  # another layer's values on the lines' scale and axis
-        return alt.Y(f"{column}:Q", axis=y_axis, scale=VALUE_DOMAIN)
+    def y_of(column: str) -> alt.Y:  # another layer's values on the lines' scale (their axis is the lines')
+        return alt.Y(f"{column}:Q", scale=VALUE_DOMAIN)
 
     under, over = [], []
     if shape.insight is not None:
@@ -310,8 +305,9 @@ def _threshold_layers(y: alt.Y, labelled: bool) -> list[alt.Chart]:
     """Dashed rule lines at the warning and critical levels, in the alert levels' colours,
     each named at its right end; thresholds above the chart are named in the legend's row,
     right-aligned, with an arrow instead (:func:`above_note`, drawn by the window's layer)."""
-    color = alt.Color("c:N", scale=None, legend=None)
-    rules = marks_of("threshold").encode(y=y, color=color)
+    levels = ["warning", "critical"]
+    color = alt.Color("kind:N", scale=alt.Scale(domain=levels, range=[LEVEL_COLORS[lv] for lv in levels]), legend=None)
+    rules = marks_of(*levels).encode(y=y, color=color)
     layers = [
         rules.mark_rule(strokeDash=[6, 4], strokeWidth=1.5).encode(tooltip=[alt.Tooltip("label:N", title="Threshold")])
     ]
