@@ -134,6 +134,23 @@ def test_a_label_with_a_dot_is_never_a_field_name_and_the_series_is_drawn():
     assert chart.spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["Mean abs. error"]
 
 
+WINDOW_DOMAINS = {
+    "x": [{"expr": "bounds.time"}, {"expr": "bounds.end"}],
+    "y": [{"expr": "bounds.lo"}, {"expr": "bounds.hi"}],
+}
+
+
+def domains(spec) -> dict[str, list]:
+    """The explicit domains of each positional channel, over every layer (layers that give
+    none share the scale of those that do)."""
+    found: dict[str, list] = {}
+    for channel, encoding in scales(spec):
+        found.setdefault(channel, [])
+        if "domain" in encoding.get("scale", {}):
+            found[channel].append(encoding["scale"]["domain"])
+    return found
+
+
 def test_every_positional_scale_has_a_domain_so_an_empty_first_render_warns_nothing():
     frame = history(cpu_percent=np.full(60, 40.0), cpu_core_0_percent=np.full(60, 30.0), load=np.full(60, np.nan))
     specs = [
@@ -143,8 +160,9 @@ def test_every_positional_scale_has_a_domain_so_an_empty_first_render_warns_noth
         charts.distribution({"numpy": 3}, title="Instances").spec,
     ]
     for spec in specs:
-        for channel, encoding in scales(spec):
-            assert "domain" in encoding.get("scale", {}), (channel, encoding)
+        for channel, found in domains(spec).items():
+            assert found, (channel, spec)  # at least one layer names it
+            assert all(d in WINDOW_DOMAINS.values() for d in found), found  # and every one is this tick's window
     assert charts.timeseries(frame, {"load": "Load"}, unit="") is None  # all NaN: no chart, words instead
 
 
@@ -192,12 +210,21 @@ def test_thresholds_near_the_data_are_drawn_and_far_ones_named_above_the_plot():
     assert [row["label"] for row in rules] == ["warning 100 ms", "critical 500 ms"]
     assert marks(near, "window")[0]["label"] is None
     # drawn by a dashed rule and a label in the row's own colour, in the one spec of this shape
-    (rule,) = marks_of(near.spec, "rule")
-    assert rule["transform"] == [{"filter": {"field": "kind", "oneOf": ["warning", "critical"]}}]
-    assert rule["mark"]["strokeDash"] and rule["encoding"]["color"]["field"] == "kind"
-    scale = rule["encoding"]["color"]["scale"]  # each in its level's colour
+    (group,) = [layer for layer in near.spec["layer"] if layer.get("data") == {"name": "marks"} and "layer" in layer]
+    assert group["transform"] == [{"filter": {"field": "kind", "oneOf": ["warning", "critical"]}}]
+    assert [layer["mark"]["type"] for layer in group["layer"]] == ["rule", "text"]
+    assert group["layer"][0]["mark"]["strokeDash"] and group["encoding"]["color"]["field"] == "kind"
+    scale = group["encoding"]["color"]["scale"]  # each in its level's colour
     assert dict(zip(scale["domain"], scale["range"], strict=True)) == {lv: LEVEL_COLORS[lv] for lv in scale["domain"]}
-    assert near.spec is chart.spec  # the same shape: thresholds move, the spec stays
+    moved = charts.timeseries(
+        history(latency=np.full(60, 200.0)),
+        {"latency": "Latency"},
+        unit="ms",
+        title="Round trip",
+        thresholds=(150, 400),
+    )
+    assert moved.spec is near.spec and near.spec is not chart.spec  # thresholds move in data; rules drawn or not: shape
+    assert [row["v"] for row in marks(moved, "warning", "critical")] == [150, 400]
     assert near.spec["autosize"]["type"] == "fit-x"  # the declared height is the plot's, legend aside
 
 
@@ -263,16 +290,12 @@ def test_a_spec_is_built_once_per_shape_and_each_tick_only_sends_rows():
 
 
 def test_every_scale_reads_its_domain_from_the_window():
-    """The domains the browser draws are this tick's (the window dataset), not the spec's."""
+    """The domains the browser draws are this tick's (the window row of ``marks``), not the spec's."""
     frame = history(cpu=np.full(60, 40.0))
     spec = charts.timeseries(frame, {"cpu": "CPU"}, unit="%", thresholds=(80, 95)).spec
-    for _, encoding in scales(spec):
-        domain = encoding.get("scale", {}).get("domain")
-        assert domain in (
-            [{"expr": "bounds.time"}, {"expr": "bounds.end"}],
-            [{"expr": "bounds.lo"}, {"expr": "bounds.hi"}],
-        )
+    assert {channel: found[0] for channel, found in domains(spec).items()} == WINDOW_DOMAINS
     assert spec["params"] == [{"name": "bounds", "expr": chartkit.BOUNDS.param.expr}]
+    assert chartkit.BOUNDS.param.expr.startswith("data('marks')[0]")
 
 
 @pytest.mark.parametrize("module", ["charts", "chartkit", "bar_charts", "network_charts", "insight_layers"])

@@ -17,6 +17,7 @@ that derives its domain from no data logs an "Infinite extent" warning in the br
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 import pyarrow as pa
+from streamlit.dataframe_util import convert_arrow_table_to_arrow_bytes
 
 ROWS, MARKS = "rows", "marks"
 FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
@@ -64,9 +66,14 @@ class Chart:
         """The measured rows."""
         return self.datasets.get(ROWS)
 
+    @functools.cached_property
+    def ipc(self) -> dict[str, bytes]:
+        """The datasets as Arrow IPC bytes, serialized once for every viewer of this chart."""
+        return {name: convert_arrow_table_to_arrow_bytes(table) for name, table in self.datasets.items()}
+
     def vega_lite(self) -> dict:
         """The spec with this tick's datasets: a new top-level dict, the shared spec left alone."""
-        return {**self.spec, "datasets": dict(self.datasets)}
+        return {**self.spec, "datasets": self.ipc}
 
 
 def to_spec(chart: alt.TopLevelMixin, kind: str) -> dict:

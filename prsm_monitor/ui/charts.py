@@ -36,7 +36,6 @@ from .chartkit import (
     VALUE_DOMAIN,
     Chart,  # noqa: F401 - the pages' name for a drawn chart
     arrow,
-    marks_of,
     marks_table,
     time_format,
     to_spec,
@@ -149,7 +148,8 @@ def above_note(off_chart, unit: str) -> str | None:
 class Shape:
     """What a time series' spec depends on (its cache key): ``lines`` are ``(column, legend
     label, tooltip name, stroke width)`` from the bottom up, ``legend`` and ``colors`` the
-    colour scale; ``insight`` the insight's layers (None: none, else whether the normal band is on)."""
+    colour scale; ``thresholds`` whether any is drawn, ``insight`` the kinds of insight marks
+    drawn (:attr:`insight_layers.Decor.kinds`)."""
 
     lines: tuple[tuple[str, str, str, float], ...]
     legend: tuple[str, ...]
@@ -160,7 +160,8 @@ class Shape:
     height: int
     compact: bool
     rollup: bool
-    insight: bool | None
+    thresholds: bool
+    insight: tuple[str, ...]
 
 
 def timeseries(
@@ -226,7 +227,8 @@ def timeseries(
         height=height,
         compact=compact,
         rollup=band is not None,
-        insight=None if insight is None else insight.band,
+        thresholds=bool(shown),
+        insight=() if insight is None else insight.kinds,
     )
     note = None if compact else above_note(off_chart, unit)
     datasets = {
@@ -283,13 +285,11 @@ def timeseries_spec(shape: Shape) -> dict:
         .encode(x=x, y=y, color=color)
     )
 
-    def y_of(column: str) -> alt.Y:  # another layer's values on the lines' scale (their axis is the lines')
-        return alt.Y(f"{column}:Q", scale=VALUE_DOMAIN)
+    def y_of(column: str) -> alt.Y:  # another layer's values: the lines' scale, axis and domain
+        return alt.Y(f"{column}:Q")
 
-    under, over = [], []
-    if shape.insight is not None:
-        under, over = insight_layers.layers(y_of, band=shape.insight, compact=shape.compact)
-    thresholds = _threshold_layers(y_of("v"), labelled=not shape.compact)
+    under, over = insight_layers.layers(y_of, shape.insight, compact=shape.compact)
+    thresholds = _threshold_layers(y_of("v"), labelled=not shape.compact) if shape.thresholds else []
     chart = alt.layer(*under, lines, *thresholds, *over, window_layer())
     chart = chart.add_params(BOUNDS).resolve_scale(color="independent").resolve_legend(color="independent")
     return to_spec(chart.properties(height=shape.height, autosize=FIT_WIDTH), "timeseries")
@@ -307,11 +307,13 @@ def _threshold_layers(y: alt.Y, labelled: bool) -> list[alt.Chart]:
     right-aligned, with an arrow instead (:func:`above_note`, drawn by the window's layer)."""
     levels = ["warning", "critical"]
     color = alt.Color("kind:N", scale=alt.Scale(domain=levels, range=[LEVEL_COLORS[lv] for lv in levels]), legend=None)
-    rules = marks_of(*levels).encode(y=y, color=color)
-    layers = [
-        rules.mark_rule(strokeDash=[6, 4], strokeWidth=1.5).encode(tooltip=[alt.Tooltip("label:N", title="Threshold")])
+    drawn = [
+        alt.Chart()
+        .mark_rule(strokeDash=[6, 4], strokeWidth=1.5)
+        .encode(tooltip=alt.Tooltip("label:N", title="Threshold"))
     ]
     if labelled:
-        at_right = {"align": "right", "baseline": "bottom", "dx": -2, "fontSize": 10}
-        layers.append(rules.mark_text(dy=-3, **at_right).encode(x=alt.XValue("width"), text="label:N"))
-    return layers
+        at_right = {"align": "right", "baseline": "bottom", "dx": -2, "dy": -3, "fontSize": 10}
+        drawn.append(alt.Chart().mark_text(**at_right).encode(x=alt.XValue("width"), text="label:N"))
+    rows = alt.FieldOneOfPredicate(field="kind", oneOf=levels)
+    return [alt.layer(*drawn, data=alt.NamedData(MARKS)).transform_filter(rows).encode(y=y, color=color)]

@@ -9,7 +9,7 @@ chart's window and the viewer's band preference) in the chart's ``marks`` datase
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import altair as alt
@@ -42,22 +42,25 @@ def band_toggle() -> None:
 
 @dataclass(frozen=True)
 class Decor:
-    """This tick's insight marks of one chart: ``rows`` for its ``marks`` dataset, ``end`` the
-    time its axis reaches (beyond the data when a forecast line goes on), and ``band`` whether
-    the chart has a normal band layer (the viewer's choice: part of the spec)."""
+    """This tick's insight marks of one chart: ``rows`` for its ``marks`` dataset and ``end``
+    the time its axis reaches (beyond the data when a forecast line goes on)."""
 
     rows: list[dict]
     end: float
-    band: bool
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds of marks there are (each needs its layers in the spec: part of its shape)."""
+        return tuple(sorted({row["kind"] for row in self.rows}))
 
 
-def layers(y: Callable[[str], alt.Y], *, band: bool, compact: bool) -> tuple[list[alt.Chart], list[alt.Chart]]:
-    """``(under, over)`` the lines: the normal band (when ``band``) and the anomaly spans
-    beneath them, the anomaly labels (not on ``compact`` charts) and the forecast above.
-    ``y(column)`` is the lines' y channel for another column (their scale and axis)."""
+def layers(y: Callable[[str], alt.Y], kinds: Sequence[str], *, compact: bool) -> tuple[list, list]:
+    """``(under, over)`` the lines for the ``kinds`` of marks there are: the normal band and
+    the anomaly spans beneath them, the anomaly labels (not on ``compact`` charts) and the
+    forecast above. ``y(column)`` is the lines' y channel for another column."""
     x = alt.X("time:T")
     under, over = [], []
-    if band:
+    if "band" in kinds:
         under.append(
             marks_of("band")
             .mark_area(opacity=0.13, color=BAND_COLOR, interpolate="step-after", clip=True)
@@ -72,25 +75,24 @@ def layers(y: Callable[[str], alt.Y], *, band: bool, compact: bool) -> tuple[lis
             )
         )
     spans = marks_of("anomaly")  # one span per stretch however many of its values were unusual
-    under.append(
-        spans.mark_rect(opacity=0.12, color=ANOMALY_COLOR, clip=True).encode(
-            x=x,
-            x2=alt.X2(field="end"),
-            y=alt.YValue(0),
-            y2=alt.Y2Value("height"),
-            tooltip=[alt.Tooltip("label:N", title="Unusual")],
+    if "anomaly" in kinds:
+        under.append(
+            spans.mark_rect(opacity=0.12, color=ANOMALY_COLOR, clip=True).encode(
+                x=x,
+                x2=alt.X2(field="end"),
+                y=alt.YValue(0),
+                y2=alt.Y2Value("height"),
+                tooltip=[alt.Tooltip("label:N", title="Unusual")],
+            )
         )
-    )
-    if not compact:
+    if "anomaly" in kinds and not compact:
         label = {"align": "left", "baseline": "top", "dx": 2, "dy": 2, "fontSize": 10, "clip": True}
         over.append(spans.mark_text(text="anomaly", color=ANOMALY_COLOR, **label).encode(x=x, y=alt.YValue(0)))
-    forecast = marks_of("forecast").encode(x=x, y=y("v"))
-    over.append(forecast.mark_line(strokeDash=[5, 4], strokeWidth=2, color=FORECAST_COLOR, clip=True))
-    over.append(
-        forecast.mark_text(align="right", baseline="bottom", dy=-4, fontSize=10, color=FORECAST_COLOR).encode(
-            text="label:N"
-        )
-    )
+    if "forecast" in kinds:
+        forecast = marks_of("forecast").encode(x=x, y=y("v"))
+        over.append(forecast.mark_line(strokeDash=[5, 4], strokeWidth=2, color=FORECAST_COLOR, clip=True))
+        text = {"align": "right", "baseline": "bottom", "dy": -4, "fontSize": 10, "color": FORECAST_COLOR}
+        over.append(forecast.mark_text(**text).encode(text="label:N"))
     return under, over
 
 
@@ -123,7 +125,7 @@ def decor(
         label = f"{forecast.limit.what} in {duration_text(forecast.eta)}"
         rows.append({"kind": "forecast", "time": ms(trend.at), "v": trend.level, "label": ""})
         rows.append({"kind": "forecast", "time": ms(new_end), "v": trend.value(new_end), "label": label})
-    return Decor(rows, max(end, new_end), band)
+    return Decor(rows, max(end, new_end))
 
 
 def _spans(episodes, start: float, now: float) -> list[tuple[float, float, str]]:
