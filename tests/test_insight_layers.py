@@ -42,13 +42,13 @@ def test_band_anomalies_and_forecast_are_marks_of_this_tick():
     kinds = [row["kind"] for row in decor.rows]
     assert set(kinds) == {"band", "anomaly", "forecast"} and kinds.count("band") == 120
     (span,) = [row for row in decor.rows if row["kind"] == "anomaly"]
-    assert span["end"] - span["time"] == 150_000 and span["label"] == "memory_percent"  # the two merged, named once
+    assert span["x2"] - span["x"] == 150_000 and span["label"] == "memory_percent"  # the two merged, named once
     forecast = [row for row in decor.rows if row["kind"] == "forecast"]
     assert [row["label"] for row in forecast] == ["", "memory full in 50 min"]
     assert decor.end > T0 + 599  # the time axis reaches into the forecast
     chart = charts.timeseries(frame(), FIELDS, unit="%", insight=decor)
     window, *rows = chart.datasets["marks"].to_pylist()
-    assert window["kind"] == "window" and window["end"] == round(decor.end * 1000)
+    assert window["kind"] == "window" and window["x2"] == round(decor.end * 1000)
     assert [row["kind"] for row in rows] == kinds  # after the window (no threshold on this chart)
 
 
@@ -63,7 +63,7 @@ def test_the_layers_draw_band_and_spans_beneath_the_lines_and_the_forecast_above
     assert ["forecast"] in filters[lines:]
     band, spans = layers[0], layers[1]
     assert band["mark"]["type"] == "area" and band["mark"]["interpolate"] == "step-after"
-    assert spans["mark"]["type"] == "rect" and spans["encoding"]["x2"] == {"field": "end"}
+    assert spans["mark"]["type"] == "rect" and spans["encoding"]["x2"] == {"field": "x2"}
     forecast = next(layer for layer in layers if layer.get("mark", {}).get("type") == "line")
     assert forecast["mark"]["strokeDash"] and forecast["mark"]["clip"]
 

@@ -127,7 +127,7 @@ def scales(spec):
 def test_a_label_with_a_dot_is_never_a_field_name_and_the_series_is_drawn():
     frame = history(mean_absolute_error=np.linspace(0.2, 0.3, 60))
     chart = charts.timeseries(frame, {"mean_absolute_error": "Mean abs. error"}, unit="", title="Mean abs. error")
-    assert fields_in(chart.spec) <= {"time", "s0", "v", "kind", "label"}
+    assert fields_in(chart.spec) <= {"time", "s0", "y", "kind", "label"}
     table = chart.data.to_pandas()
     assert table["s0"].notna().sum() == 60  # the values the chart draws
     assert lines_of(chart.spec)[0]["encoding"]["color"] == {"datum": "Mean abs. error"}
@@ -135,8 +135,8 @@ def test_a_label_with_a_dot_is_never_a_field_name_and_the_series_is_drawn():
 
 
 WINDOW_DOMAINS = {
-    "x": [{"expr": "bounds.time"}, {"expr": "bounds.end"}],
-    "y": [{"expr": "bounds.lo"}, {"expr": "bounds.hi"}],
+    "x": [{"expr": "bounds.x"}, {"expr": "bounds.x2"}],
+    "y": [{"expr": "bounds.y"}, {"expr": "bounds.y2"}],
 }
 
 
@@ -197,7 +197,7 @@ def test_thresholds_near_the_data_are_drawn_and_far_ones_named_above_the_plot():
     chart = charts.timeseries(frame, {"latency": "Latency"}, unit="ms", title="Round trip", thresholds=(100, 500))
     (window,) = marks(chart, "window")
     assert window["label"] == "↑ warning 100 ms · critical 500 ms" and not marks(chart, "warning", "critical")
-    assert window["hi"] < 100  # the lines keep the plot's height
+    assert window["y2"] < 100  # the lines keep the plot's height
     near = charts.timeseries(
         history(latency=np.full(60, 200.0)),
         {"latency": "Latency"},
@@ -206,7 +206,7 @@ def test_thresholds_near_the_data_are_drawn_and_far_ones_named_above_the_plot():
         thresholds=(100, 500),
     )
     rules = marks(near, "warning", "critical")
-    assert [row["v"] for row in rules] == [100, 500] and [row["kind"] for row in rules] == ["warning", "critical"]
+    assert [row["y"] for row in rules] == [100, 500] and [row["kind"] for row in rules] == ["warning", "critical"]
     assert [row["label"] for row in rules] == ["warning 100 ms", "critical 500 ms"]
     assert marks(near, "window")[0]["label"] is None
     # drawn by a dashed rule and a label in the row's own colour, in the one spec of this shape
@@ -224,7 +224,7 @@ def test_thresholds_near_the_data_are_drawn_and_far_ones_named_above_the_plot():
         thresholds=(150, 400),
     )
     assert moved.spec is near.spec and near.spec is not chart.spec  # thresholds move in data; rules drawn or not: shape
-    assert [row["v"] for row in marks(moved, "warning", "critical")] == [150, 400]
+    assert [row["y"] for row in marks(moved, "warning", "critical")] == [150, 400]
     assert near.spec["autosize"]["type"] == "fit-x"  # the declared height is the plot's, legend aside
 
 
@@ -283,7 +283,7 @@ def test_a_spec_is_built_once_per_shape_and_each_tick_only_sends_rows():
     assert second.spec is first.spec and chartkit.built["timeseries"] == before + 1
     assert first.datasets["rows"].num_rows == 60 and second.datasets["rows"].num_rows == 90
     (w1,), (w2,) = marks(first, "window"), marks(second, "window")
-    assert w2["end"] - w1["end"] == 30_000 and w2["v"] == w2["time"]  # the window moves in the data
+    assert w2["x2"] - w1["x2"] == 30_000  # the window moves in the data
     assert "datasets" not in first.spec and set(first.vega_lite()["datasets"]) == {"rows", "marks"}
     other = charts.timeseries(history(cpu=np.linspace(1, 9, 60)), {"cpu": "CPU"}, unit="ms")
     assert other.spec is not first.spec and chartkit.built["timeseries"] == before + 2

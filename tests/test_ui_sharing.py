@@ -107,7 +107,7 @@ def test_a_changed_range_shows_at_once(ten_point_collector):
 
     def first_time(at: AppTest) -> float:
         window = memory_chart(at)["marks"][0]  # the window row
-        return window["time"] / 1000
+        return window["x"] / 1000
 
     at, other = run(session()), run(session())
     assert first_time(at) == pytest.approx(now - 630, abs=0.5)  # 15 min (the default): all of it

@@ -72,7 +72,7 @@ def alert_counts(events: list[dict], *, minutes: float, now: float, height: int 
     counts["t"] = (counts["bucket"] - start).astype("float32")
     datasets = {
         ROWS: arrow(counts[["t", "level", "count"]]),
-        MARKS: marks_table(window(start, now, 0, max(1, tallest), start)),
+        MARKS: marks_table(window(start, now, 0, max(1, tallest))),
     }
     return Chart(alert_counts_spec(round(bucket * 1000), time_format(minutes * 60), height), datasets)
 

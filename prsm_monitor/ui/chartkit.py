@@ -5,9 +5,10 @@ rows as named Arrow datasets. Every layer names its dataset:
 
 - ``rows``: the measured values (one row per time, or per bar, cell, node);
 - ``marks``: the few marks of thresholds and insight, ``kind`` saying which layer draws a row
-  (:func:`marks_of`). Its first row is the *window* (:func:`window`): ``time``..``end`` the
-  time domain (epoch ms), ``lo``..``hi`` the value domain, ``v`` the time base of the rows
-  (epoch ms) and ``label`` a note above the plot. Every scale reads it through
+  (:func:`marks_of`) and its position in ``x``, ``x2`` (epoch ms), ``y``, ``y2``, named
+  like the channels that draw them. Its first row is the *window* (:func:`window`): ``x``..``x2``
+  the time domain (``x`` is also the time base of the rows: their ``t`` is seconds after it),
+  ``y``..``y2`` the value domain, and ``label`` a note above the plot. Every scale reads it through
   :data:`BOUNDS`, and :func:`window_layer` draws its note. (One small table, not two: each
   Arrow table costs some 400 bytes of schema per chart per tick.)
 
@@ -34,18 +35,17 @@ NOTE_COLOR = "#6b7280"
 LEGEND = {"title": None, "orient": "top", "symbolType": "stroke", "symbolStrokeWidth": 3}
 NO_AXIS = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
 # The window row; before the first data arrives a minute from the epoch, values 0 to 1.
-BOUNDS = alt.param(name="bounds", expr=f"data('{MARKS}')[0] || {{time: 0, end: 60000, lo: 0, hi: 1, v: 0}}")
-TIME_DOMAIN = alt.Scale(domain=[alt.ExprRef("bounds.time"), alt.ExprRef("bounds.end")])
-VALUE_DOMAIN = alt.Scale(domain=[alt.ExprRef("bounds.lo"), alt.ExprRef("bounds.hi")], nice=True)
-TIME_BASE = "bounds.v"  # the rows' times are seconds after it: ``datum.t * 1000 + bounds.v``
+BOUNDS = alt.param(name="bounds", expr=f"data('{MARKS}')[0] || {{x: 0, x2: 60000, y: 0, y2: 1}}")
+TIME_DOMAIN = alt.Scale(domain=[alt.ExprRef("bounds.x"), alt.ExprRef("bounds.x2")])
+VALUE_DOMAIN = alt.Scale(domain=[alt.ExprRef("bounds.y"), alt.ExprRef("bounds.y2")], nice=True)
+TIME_BASE = "bounds.x"  # the rows' times are seconds after the window's start: ``datum.t * 1000 + bounds.x``
 MARKS_SCHEMA = pa.schema(
     [
         ("kind", pa.string()),
-        ("time", pa.float64()),
-        ("end", pa.float64()),
-        ("v", pa.float64()),
-        ("lo", pa.float64()),
-        ("hi", pa.float64()),
+        ("x", pa.float64()),
+        ("x2", pa.float64()),
+        ("y", pa.float64()),
+        ("y2", pa.float64()),
         ("label", pa.string()),
     ]
 )
@@ -107,19 +107,9 @@ def time_format(span_seconds: float, compact: bool = False) -> str:
     return "%b %d" if span_seconds <= 60 * 86400 else "%b %Y"
 
 
-def window(
-    x0: float = 0.0, x1: float = 60.0, y0: float = 0.0, y1: float = 1.0, base: float = 0.0, note: str | None = None
-) -> dict:
-    """The window row of ``marks``: epoch seconds (``x0``, ``x1``, ``base``), values (``y0``, ``y1``), a note."""
-    return {
-        "kind": "window",
-        "time": ms(x0),
-        "end": ms(x1),
-        "lo": float(y0),
-        "hi": float(y1),
-        "v": ms(base),
-        "label": note,
-    }
+def window(x0: float = 0.0, x1: float = 60.0, y0: float = 0.0, y1: float = 1.0, note: str | None = None) -> dict:
+    """The window row of ``marks``: times ``x0``..``x1`` (epoch seconds), values ``y0``..``y1``, a note."""
+    return {"kind": "window", "x": ms(x0), "x2": ms(x1), "y": float(y0), "y2": float(y1), "label": note}
 
 
 def window_layer() -> alt.Chart:

@@ -134,7 +134,7 @@ def split_thresholds(thresholds, data_max: float, unit: str) -> tuple[list[tuple
 
 def threshold_marks(shown, unit: str) -> list[dict]:
     """``marks`` rows: a dashed rule per shown threshold (its ``kind`` is its level)."""
-    return [{"kind": level, "v": value, "label": threshold_label(level, value, unit)} for level, value in shown]
+    return [{"kind": level, "y": value, "label": threshold_label(level, value, unit)} for level, value in shown]
 
 
 def above_note(off_chart, unit: str) -> str | None:
@@ -182,7 +182,7 @@ def timeseries(
     The first series is drawn on top and the others beneath it, in reverse order; ``parts``
     add thin faded lines under the first; ``insight`` adds the normal band, anomalies and the
     forecast (:mod:`.insight_layers`). The rows are sent wide (one per time) as float32: 4
-    bytes for the time (seconds after the window's base) and 4 per series. ``title`` names the
+    bytes for the time (seconds after the window's start) and 4 per series. ``title`` names the
     y axis (with the unit); ``compact`` drops axis titles, legend and labels (small trend charts
     that the caption above names)."""
     if frame.empty:
@@ -197,13 +197,13 @@ def timeseries(
         data["lo"] = frame[f"{band}_min"].astype("float32")
         data["hi"] = frame[f"{band}_max"].astype("float32")
     base, last = float(frame["timestamp"].iloc[0]), float(frame["timestamp"].iloc[-1])
-    data.insert(0, "t", (frame["timestamp"] - base).astype("float32"))
+    x0, x1 = time_window(base, last)
+    data.insert(0, "t", (frame["timestamp"] - x0).astype("float32"))
     data = break_gaps(data)
     values = data.drop(columns="t").to_numpy(dtype="float64")
     data_max = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
     shown, off_chart = split_thresholds(thresholds, data_max, unit)
     y0, y1 = value_domain(values, unit, zero, [v for _, v in shown])
-    x0, x1 = time_window(base, last)
     marks = threshold_marks(shown, unit)
     if insight is not None:
         marks += insight.rows
@@ -233,7 +233,7 @@ def timeseries(
     note = None if compact else above_note(off_chart, unit)
     datasets = {
         ROWS: arrow(data),
-        MARKS: marks_table(window(x0, x1, float(f"{y0:.6g}"), float(f"{y1:.6g}"), base, note), marks),
+        MARKS: marks_table(window(x0, x1, float(f"{y0:.6g}"), float(f"{y1:.6g}"), note), marks),
     }
     return Chart(timeseries_spec(shape), datasets)
 
@@ -289,7 +289,7 @@ def timeseries_spec(shape: Shape) -> dict:
         return alt.Y(f"{column}:Q")
 
     under, over = insight_layers.layers(y_of, shape.insight, compact=shape.compact)
-    thresholds = _threshold_layers(y_of("v"), labelled=not shape.compact) if shape.thresholds else []
+    thresholds = _threshold_layers(y_of("y"), labelled=not shape.compact) if shape.thresholds else []
     chart = alt.layer(*under, lines, *thresholds, *over, window_layer())
     chart = chart.add_params(BOUNDS).resolve_scale(color="independent").resolve_legend(color="independent")
     return to_spec(chart.properties(height=shape.height, autosize=FIT_WIDTH), "timeseries")

@@ -58,7 +58,7 @@ def layers(y: Callable[[str], alt.Y], kinds: Sequence[str], *, compact: bool) ->
     """``(under, over)`` the lines for the ``kinds`` of marks there are: the normal band and
     the anomaly spans beneath them, the anomaly labels (not on ``compact`` charts) and the
     forecast above. ``y(column)`` is the lines' y channel for another column."""
-    x = alt.X("time:T")
+    x = alt.X("x:T")
     under, over = [], []
     if "band" in kinds:
         under.append(
@@ -66,11 +66,11 @@ def layers(y: Callable[[str], alt.Y], kinds: Sequence[str], *, compact: bool) ->
             .mark_area(opacity=0.13, color=BAND_COLOR, interpolate="step-after", clip=True)
             .encode(
                 x=x,
-                y=y("lo"),
-                y2=alt.Y2(field="hi"),
+                y=y("y"),
+                y2=alt.Y2(field="y2"),
                 tooltip=[
-                    alt.Tooltip("lo:Q", title="normal from", format=",.4~g"),
-                    alt.Tooltip("hi:Q", title="normal to", format=",.4~g"),
+                    alt.Tooltip("y:Q", title="normal from", format=",.4~g"),
+                    alt.Tooltip("y2:Q", title="normal to", format=",.4~g"),
                 ],
             )
         )
@@ -79,7 +79,7 @@ def layers(y: Callable[[str], alt.Y], kinds: Sequence[str], *, compact: bool) ->
         under.append(
             spans.mark_rect(opacity=0.12, color=ANOMALY_COLOR, clip=True).encode(
                 x=x,
-                x2=alt.X2(field="end"),
+                x2=alt.X2(field="x2"),
                 y=alt.YValue(0),
                 y2=alt.Y2Value("height"),
                 tooltip=[alt.Tooltip("label:N", title="Unusual")],
@@ -89,7 +89,7 @@ def layers(y: Callable[[str], alt.Y], kinds: Sequence[str], *, compact: bool) ->
         label = {"align": "left", "baseline": "top", "dx": 2, "dy": 2, "fontSize": 10, "clip": True}
         over.append(spans.mark_text(text="anomaly", color=ANOMALY_COLOR, **label).encode(x=x, y=alt.YValue(0)))
     if "forecast" in kinds:
-        forecast = marks_of("forecast").encode(x=x, y=y("v"))
+        forecast = marks_of("forecast").encode(x=x, y=y("y"))
         over.append(forecast.mark_line(strokeDash=[5, 4], strokeWidth=2, color=FORECAST_COLOR, clip=True))
         text = {"align": "right", "baseline": "bottom", "dy": -4, "fontSize": 10, "color": FORECAST_COLOR}
         over.append(forecast.mark_text(**text).encode(text="label:N"))
@@ -111,11 +111,10 @@ def decor(
         if found is not None:
             t, lo, hi = found
             rows += [
-                {"kind": "band", "time": ms(a), "lo": float(b), "hi": float(c)}
-                for a, b, c in zip(t, lo, hi, strict=True)
+                {"kind": "band", "x": ms(a), "y": float(b), "y2": float(c)} for a, b, c in zip(t, lo, hi, strict=True)
             ]
     for a, b, what in _spans(insight.anomalies_of(series, fields, start), start, time.time()):
-        rows.append({"kind": "anomaly", "time": ms(a), "end": ms(b), "label": what})
+        rows.append({"kind": "anomaly", "x": ms(a), "x2": ms(b), "label": what})
     forecast = next((f for f in (insight.forecast_of(series, name) for name in fields) if f is not None), None)
     new_end = end
     if forecast is not None and forecast.eta is not None and forecast.eta > 0:
@@ -123,8 +122,8 @@ def decor(
         reach = min(forecast.eta, max((end - start) / 3, 60.0))
         new_end = trend.at + reach
         label = f"{forecast.limit.what} in {duration_text(forecast.eta)}"
-        rows.append({"kind": "forecast", "time": ms(trend.at), "v": trend.level, "label": ""})
-        rows.append({"kind": "forecast", "time": ms(new_end), "v": trend.value(new_end), "label": label})
+        rows.append({"kind": "forecast", "x": ms(trend.at), "y": trend.level, "label": ""})
+        rows.append({"kind": "forecast", "x": ms(new_end), "y": trend.value(new_end), "label": label})
     return Decor(rows, max(end, new_end))
 
 
