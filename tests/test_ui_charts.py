@@ -329,3 +329,12 @@ def test_reruns_of_a_page_build_no_spec_and_send_the_same_one(system_app):
 def marks_rows(proto) -> list[dict]:
     data = next(d.data.data for d in proto.datasets if d.name == "marks")
     return pa.ipc.open_stream(data).read_all().to_pylist()
+
+
+def test_whole_second_times_travel_in_two_bytes_and_others_keep_their_fraction():
+    whole = charts.timeseries(history(cpu=np.linspace(1, 9, 60)), {"cpu": "CPU"}, unit="%").data
+    assert str(whole.schema.field("t").type) == "uint16" and whole.column("t").to_pylist()[-1] == 59
+    fast = history(cpu=np.linspace(1, 9, 60))
+    fast["timestamp"] = 1_800_000_000.0 + np.arange(60) * 0.5  # ticks every half second
+    t = charts.timeseries(fast, {"cpu": "CPU"}, unit="%").data.column("t")
+    assert str(t.type) == "float" and t.to_pylist()[1] == 0.5

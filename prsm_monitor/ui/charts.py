@@ -91,6 +91,15 @@ def time_axis(fmt: str, compact: bool = False) -> alt.Axis:
     return alt.Axis(title=None, format=fmt, tickCount=4 if compact else 6)
 
 
+def compact_times(t: np.ndarray) -> np.ndarray:
+    """Seconds after the window's start in two bytes when they are whole and under 18 h (a
+    history at whole seconds: :func:`shared_views.visible_precision`), else float32 (4 bytes)."""
+    finite = t[np.isfinite(t)]
+    if finite.size and finite.min() >= 0 and finite.max() < 65536 and np.all(finite == np.round(finite)):
+        return t.astype("uint16")
+    return t.astype("float32")
+
+
 def time_window(first: float, last: float) -> tuple[float, float]:
     """``first`` to ``last``, widened to a minute when they nearly meet."""
     return (last - 30, last + 30) if last - first < 1 else (first, last)
@@ -181,8 +190,8 @@ def timeseries(
 
     The first series is drawn on top and the others beneath it, in reverse order; ``parts``
     add thin faded lines under the first; ``insight`` adds the normal band, anomalies and the
-    forecast (:mod:`.insight_layers`). The rows are sent wide (one per time) as float32: 4
-    bytes for the time (seconds after the window's start) and 4 per series. ``title`` names the
+    forecast (:mod:`.insight_layers`). The rows are sent wide (one per time): the time in
+    seconds after the window's start (:func:`compact_times`), 4 bytes (float32) per series. ``title`` names the
     y axis (with the unit); ``compact`` drops axis titles, legend and labels (small trend charts
     that the caption above names)."""
     if frame.empty:
@@ -200,6 +209,7 @@ def timeseries(
     x0, x1 = time_window(base, last)
     data.insert(0, "t", (frame["timestamp"] - x0).astype("float32"))
     data = break_gaps(data)
+    data["t"] = compact_times(data["t"].to_numpy())
     values = data.drop(columns="t").to_numpy(dtype="float64")
     data_max = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
     shown, off_chart = split_thresholds(thresholds, data_max, unit)
