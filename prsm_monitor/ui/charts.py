@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import altair as alt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import insight_layers
 from .bar_charts import alert_counts, distribution  # noqa: F401 - the pages' names for the bar charts
@@ -209,7 +210,6 @@ def timeseries(
     x0, x1 = time_window(base, last)
     data.insert(0, "t", (frame["timestamp"] - x0).astype("float32"))
     data = break_gaps(data)
-    data["t"] = compact_times(data["t"].to_numpy())
     values = data.drop(columns="t").to_numpy(dtype="float64")
     data_max = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
     shown, off_chart = split_thresholds(thresholds, data_max, unit)
@@ -242,7 +242,7 @@ def timeseries(
     )
     note = None if compact else above_note(off_chart, unit)
     datasets = {
-        ROWS: arrow(data),
+        ROWS: arrow(data).set_column(0, "t", pa.array(compact_times(data["t"].to_numpy()))),
         MARKS: marks_table(window(x0, x1, float(f"{y0:.6g}"), float(f"{y1:.6g}"), note), marks),
     }
     return Chart(timeseries_spec(shape), datasets)
