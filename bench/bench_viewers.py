@@ -20,6 +20,7 @@ before and after (the collector counts a tick it had to skip).
     python bench/bench_viewers.py --quick         # Overview and System, 1/5 tabs, 8 s, wrk 20 s (~10 min)
     python bench/bench_viewers.py --gc            # this tree only: GC after every rerun vs off vs gc.freeze()
     python bench/bench_viewers.py --memory 20     # this tree only: RSS every 30 s with 5 tabs for 20 min
+    python bench/bench_viewers.py --chart-cost    # no server: one tick's chart work, before and after, in-process
 
 Ports: 8710 and up (``--port``). Needs /usr/bin/chromium (or ``chromium`` on PATH), Playwright,
 psutil, git; ``wrk`` for the missed-tick check. Figures depend on the machine: run it where
@@ -404,6 +405,62 @@ def memory(args) -> None:
         server.stop()
 
 
+# One tick of the System page's seven charts, in a process of each tree: the shared work (once per
+# collector version: the chart from the history) and each viewer's (Streamlit turning the chart
+# into its message), best of several rounds, and the message's size.
+CHART_COST = """
+import json, sys, time
+sys.path.insert(0, ".")
+from streamlit.elements import vega_charts as vc
+from streamlit.proto.VegaLiteChart_pb2 import VegaLiteChart
+from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.config import Settings
+from prsm_monitor.ui import timechart
+from prsm_monitor.ui.shared_views import history
+from prsm_monitor.ui.views.system import CHARTS
+collector = MetricsCollector(settings=Settings(demo=False))
+for _ in range(40):
+    collector.collect_once()
+frame = history(collector, "system", 15)
+declared = [chart for row in CHARTS for chart in row]
+
+def message(chart):
+    spec = chart.vega_lite() if hasattr(chart, "vega_lite") else dict(chart.spec)
+    proto = VegaLiteChart()
+    spec = vc._prepare_vega_lite_spec(spec, True)
+    vc._marshall_chart_data(proto, spec, getattr(chart, "data", None) if not hasattr(chart, "vega_lite") else None)
+    proto.spec = vc._stabilize_vega_json_spec(json.dumps(spec))
+    return proto
+
+def best(work, rounds=30):
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times) * 1e6
+
+drawn = [timechart.spec(c, collector, frame, band=True) for c in declared]
+shared = best(lambda: [timechart.spec(c, collector, frame, band=True) for c in declared])
+viewer = best(lambda: [message(chart) for chart in drawn if chart is not None])
+size = sum(message(chart).ByteSize() for chart in drawn if chart is not None)
+count = sum(c is not None for c in drawn)
+print(json.dumps({"charts": count, "shared_us": shared, "viewer_us": viewer, "bytes": size}))
+"""
+
+
+def chart_cost(args) -> None:
+    """One tick's chart work and bytes on the System page, before against after, without a server."""
+    with tempfile.TemporaryDirectory(prefix="prsm-before-") as tmp:
+        trees = {f"before({args.baseline})": baseline_tree(args.baseline, Path(tmp)), "after": ROOT}
+        print(f"{'tree':>18} {'charts':>6} {'shared us/tick':>14} {'viewer us/tick':>14} {'bytes/update':>12}")
+        for name, tree in trees.items():
+            command = [sys.executable, "-c", CHART_COST]
+            out = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{name:>18} {r['charts']:>6} {r['shared_us']:>14.0f} {r['viewer_us']:>14.0f} {r['bytes']:>12,}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="Overview and System, 1 and 5 tabs, short windows")
@@ -422,6 +479,7 @@ def main() -> None:
     )
     parser.add_argument("--gc", action="store_true", help="compare the three garbage-collection settings")
     parser.add_argument("--memory", type=float, metavar="MINUTES", help="RSS over time with 5 tabs")
+    parser.add_argument("--chart-cost", action="store_true", help="one tick's chart work and bytes, in-process")
     args = parser.parse_args()
     if args.quick:
         args.pages, args.tabs = ["Overview", "System"], [1, 5]
@@ -429,6 +487,9 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; Python {sys.version.split()[0]}")
     if args.memory:
         memory(args)
+        return
+    if args.chart_cost:
+        chart_cost(args)
         return
     if args.gc:
         gc_variants(args)

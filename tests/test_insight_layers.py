@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pandas as pd
 
@@ -11,8 +9,7 @@ from prsm_monitor.insight.engine import Episode, Forecast
 from prsm_monitor.insight.forecast import Trend
 from prsm_monitor.insight.limits import Limit
 from prsm_monitor.insight.watch import Column
-from prsm_monitor.ui import charts
-from prsm_monitor.ui.insight_layers import decorate
+from prsm_monitor.ui import charts, insight_layers
 
 T0 = 1_800_000_000.0
 
@@ -33,34 +30,53 @@ class State:
         return Forecast(Limit("system", "memory_percent", 100.0, "memory full"), trend, 3000.0)
 
 
-def chart():
-    frame = pd.DataFrame({"timestamp": T0 + np.arange(600.0), "memory_percent": np.linspace(50, 70, 600)})
-    return charts.timeseries(frame, {"memory_percent": "Memory"}, unit="%")
+FIELDS = {"memory_percent": "Memory"}
 
 
-def test_band_anomalies_and_forecast_are_added_and_the_input_is_left_alone():
-    base = chart()
-    before = copy.deepcopy(base.spec)
-    spec = decorate(base, "system", {"memory_percent": "Memory"}, State(), band=True, compact=False).spec
-    assert base.spec == before
-    marks = [layer.get("mark", {}).get("type") for layer in spec["layer"]]
-    assert marks[:2] == ["area", "rect"]  # band and anomaly spans beneath the lines
-    spans = spec["layer"][1]["data"]["values"]
-    assert len(spans) == 1 and spans[0]["end"] - spans[0]["time"] == 150_000  # the two merged
-    forecast = spec["layer"][-1]
-    assert forecast["layer"][0]["mark"]["strokeDash"] and forecast["data"]["values"][1]["label"] == (
-        "memory full in 50 min"
+def frame() -> pd.DataFrame:
+    return pd.DataFrame({"timestamp": T0 + np.arange(600.0), "memory_percent": np.linspace(50, 70, 600)})
+
+
+def test_band_anomalies_and_forecast_are_marks_of_this_tick():
+    decor = insight_layers.decor("system", FIELDS, State(), T0, T0 + 599, band=True)
+    kinds = [row["kind"] for row in decor.rows]
+    assert set(kinds) == {"band", "anomaly", "forecast"} and kinds.count("band") == 120
+    (span,) = [row for row in decor.rows if row["kind"] == "anomaly"]
+    assert span["x2"] - span["x"] == 150_000 and span["label"] == "memory_percent"  # the two merged, named once
+    forecast = [row for row in decor.rows if row["kind"] == "forecast"]
+    assert [row["label"] for row in forecast] == ["", "memory full in 50 min"]
+    assert decor.end > T0 + 599  # the time axis reaches into the forecast
+    chart = charts.timeseries(frame(), FIELDS, unit="%", insight=decor)
+    window, *rows = chart.datasets["marks"].to_pylist()
+    assert window["kind"] == "window" and window["x2"] == round(decor.end * 1000)
+    assert [row["kind"] for row in rows] == kinds  # after the window (no threshold on this chart)
+
+
+def test_the_layers_draw_band_and_spans_beneath_the_lines_and_the_forecast_above():
+    chart = charts.timeseries(
+        frame(), FIELDS, unit="%", insight=insight_layers.decor("system", FIELDS, State(), T0, T0 + 599, band=True)
     )
-    end = int(spec["layer"][2]["encoding"]["x"]["scale"]["domain"][1]["expr"])
-    assert end > round((T0 + 600) * 1000)  # the time axis reaches into the forecast
+    layers = chart.spec["layer"]
+    filters = [layer.get("transform", [{}])[0].get("filter", {}).get("oneOf") for layer in layers]
+    lines = next(i for i, layer in enumerate(layers) if "layer" in layer)
+    assert filters[:lines] == [["band"], ["anomaly"]]
+    assert ["forecast"] in filters[lines:]
+    band, spans = layers[0], layers[1]
+    assert band["mark"]["type"] == "area" and band["mark"]["interpolate"] == "step-after"
+    assert spans["mark"]["type"] == "rect" and spans["encoding"]["x2"] == {"field": "x2"}
+    forecast = next(layer for layer in layers if layer.get("mark", {}).get("type") == "line")
+    assert forecast["mark"]["strokeDash"] and forecast["mark"]["clip"]
 
 
 def test_without_the_band_preference_no_band():
-    spec = decorate(chart(), "system", {"memory_percent": "Memory"}, State(), band=False, compact=True).spec
-    assert "area" not in [layer.get("mark", {}).get("type") for layer in spec["layer"]]
+    decor = insight_layers.decor("system", FIELDS, State(), T0, T0 + 599, band=False)
+    assert "band" not in [row["kind"] for row in decor.rows]
+    chart = charts.timeseries(frame(), FIELDS, unit="%", compact=True, insight=decor)
+    assert "area" not in [layer.get("mark", {}).get("type") for layer in chart.spec["layer"]]
 
 
-def test_a_chart_without_series_or_insight_is_returned_as_is():
-    base = chart()
-    assert decorate(base, None, {"memory_percent": "Memory"}, State(), band=True, compact=False) is base
-    assert decorate(base, "system", {"memory_percent": "Memory"}, None, band=True, compact=False) is base
+def test_a_chart_without_series_or_insight_has_no_insight_layers():
+    assert insight_layers.decor(None, FIELDS, State(), T0, T0 + 599, band=True) is None
+    assert insight_layers.decor("system", FIELDS, None, T0, T0 + 599, band=True) is None
+    plain = charts.timeseries(frame(), FIELDS, unit="%")
+    assert [layer for layer in plain.spec["layer"] if layer.get("mark", {}).get("type") == "rect"] == []

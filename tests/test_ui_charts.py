@@ -1,13 +1,20 @@
-"""Chart specs: colours anchored on the alert thresholds, no field paths, domains computed here."""
+"""Chart specs: colours anchored on the alert thresholds, no field paths, domains computed here,
+specs built once per shape with Altair and this tick's values in datasets."""
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from prsm_monitor.ui import charts
+from prsm_monitor.ui import chartkit, charts
 from prsm_monitor.ui.charts import Parts
 from prsm_monitor.ui.network_charts import LatencyBands, latency_matrix, topology
 from prsm_monitor.ui.style import CALM_COLOR, DOWN_COLOR, LEVEL_COLORS, PARTS_COLOR
+
+from .conftest import wait_until
+from .test_app import collector, fresh_app, open_page
 
 BANDS = LatencyBands(warning=100.0, critical=500.0)
 NODES = [{"name": n, "status": "up", "latency_ms": 0.5, "links_up": 2, "links_total": 2} for n in ("a", "b", "c", "d")]
@@ -42,7 +49,7 @@ def test_link_colour_is_anchored_on_the_latency_rule(latency, kind, color):
     assert set(cells["band"]) == {label}
     assert color_of(matrix.spec["encoding"]["color"], label) == color
     drawing = topology(NODES[:2], edges({("a", "b"): latency}), BANDS)
-    links = drawing.spec["datasets"]["links"].to_pandas()
+    links = drawing.datasets["links"].to_pandas()
     assert list(links["band"]) == [label]
     up_links = drawing.spec["layer"][1]
     assert color_of(up_links["encoding"]["color"], label) == color
@@ -120,11 +127,28 @@ def scales(spec):
 def test_a_label_with_a_dot_is_never_a_field_name_and_the_series_is_drawn():
     frame = history(mean_absolute_error=np.linspace(0.2, 0.3, 60))
     chart = charts.timeseries(frame, {"mean_absolute_error": "Mean abs. error"}, unit="", title="Mean abs. error")
-    assert fields_in(chart.spec) <= {"time", "s0", "v", "c", "label"}
+    assert fields_in(chart.spec) <= {"time", "s0", "y", "kind", "label"}
     table = chart.data.to_pandas()
     assert table["s0"].notna().sum() == 60  # the values the chart draws
     assert lines_of(chart.spec)[0]["encoding"]["color"] == {"datum": "Mean abs. error"}
     assert chart.spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["Mean abs. error"]
+
+
+WINDOW_DOMAINS = {
+    "x": [{"expr": "bounds.x"}, {"expr": "bounds.x2"}],
+    "y": [{"expr": "bounds.y"}, {"expr": "bounds.y2"}],
+}
+
+
+def domains(spec) -> dict[str, list]:
+    """The explicit domains of each positional channel, over every layer (layers that give
+    none share the scale of those that do)."""
+    found: dict[str, list] = {}
+    for channel, encoding in scales(spec):
+        found.setdefault(channel, [])
+        if "domain" in encoding.get("scale", {}):
+            found[channel].append(encoding["scale"]["domain"])
+    return found
 
 
 def test_every_positional_scale_has_a_domain_so_an_empty_first_render_warns_nothing():
@@ -136,8 +160,9 @@ def test_every_positional_scale_has_a_domain_so_an_empty_first_render_warns_noth
         charts.distribution({"numpy": 3}, title="Instances").spec,
     ]
     for spec in specs:
-        for channel, encoding in scales(spec):
-            assert "domain" in encoding.get("scale", {}), (channel, encoding)
+        for channel, found in domains(spec).items():
+            assert found, (channel, spec)  # at least one layer names it
+            assert all(d in WINDOW_DOMAINS.values() for d in found), found  # and every one is this tick's window
     assert charts.timeseries(frame, {"load": "Load"}, unit="") is None  # all NaN: no chart, words instead
 
 
@@ -162,20 +187,44 @@ def test_the_total_is_drawn_on_top_of_its_parts_and_the_first_series_on_top_of_t
     assert [layer["encoding"]["color"]["datum"] for layer in lines_of(net.spec)] == ["Received", "Sent"]
 
 
+def marks(chart, *kinds: str) -> list[dict]:
+    """This tick's ``marks`` rows of these kinds."""
+    return [row for row in chart.datasets["marks"].to_pylist() if row["kind"] in kinds]
+
+
 def test_thresholds_near_the_data_are_drawn_and_far_ones_named_above_the_plot():
     frame = history(latency=np.full(60, 0.8))
     chart = charts.timeseries(frame, {"latency": "Latency"}, unit="ms", title="Round trip", thresholds=(100, 500))
-    notes = [layer["mark"]["text"] for layer in marks_of(chart.spec, "text")]
-    assert notes == ["↑ warning 100 ms · critical 500 ms"] and not marks_of(chart.spec, "rule")
-    y = next(encoding for channel, encoding in scales(chart.spec) if channel == "y")
-    assert y["scale"]["domain"][1] < 100  # the lines keep the plot's height
+    (window,) = marks(chart, "window")
+    assert window["label"] == "↑ warning 100 ms · critical 500 ms" and not marks(chart, "warning", "critical")
+    assert window["y2"] < 100  # the lines keep the plot's height
     near = charts.timeseries(
-        history(latency=np.full(60, 200.0)), {"latency": "Latency"}, unit="ms", thresholds=(100, 500)
+        history(latency=np.full(60, 200.0)),
+        {"latency": "Latency"},
+        unit="ms",
+        title="Round trip",
+        thresholds=(100, 500),
     )
-    (rules,) = [layer for layer in near.spec["layer"] if "data" in layer]
-    assert [row["v"] for row in rules["data"]["values"]] == [100, 500]
-    assert [row["label"] for row in rules["data"]["values"]] == ["warning 100 ms", "critical 500 ms"]
-    assert [row["c"] for row in rules["data"]["values"]] == [LEVEL_COLORS["warning"], LEVEL_COLORS["critical"]]
+    rules = marks(near, "warning", "critical")
+    assert [row["y"] for row in rules] == [100, 500] and [row["kind"] for row in rules] == ["warning", "critical"]
+    assert [row["label"] for row in rules] == ["warning 100 ms", "critical 500 ms"]
+    assert marks(near, "window")[0]["label"] is None
+    # drawn by a dashed rule and a label in the row's own colour, in the one spec of this shape
+    (group,) = [layer for layer in near.spec["layer"] if layer.get("data") == {"name": "marks"} and "layer" in layer]
+    assert group["transform"] == [{"filter": {"field": "kind", "oneOf": ["warning", "critical"]}}]
+    assert [layer["mark"]["type"] for layer in group["layer"]] == ["rule", "text"]
+    assert group["layer"][0]["mark"]["strokeDash"] and group["encoding"]["color"]["field"] == "kind"
+    scale = group["encoding"]["color"]["scale"]  # each in its level's colour
+    assert dict(zip(scale["domain"], scale["range"], strict=True)) == {lv: LEVEL_COLORS[lv] for lv in scale["domain"]}
+    moved = charts.timeseries(
+        history(latency=np.full(60, 200.0)),
+        {"latency": "Latency"},
+        unit="ms",
+        title="Round trip",
+        thresholds=(150, 400),
+    )
+    assert moved.spec is near.spec and near.spec is not chart.spec  # thresholds move in data; rules drawn or not: shape
+    assert [row["y"] for row in marks(moved, "warning", "critical")] == [150, 400]
     assert near.spec["autosize"]["type"] == "fit-x"  # the declared height is the plot's, legend aside
 
 
@@ -196,7 +245,7 @@ def test_a_rollup_frame_draws_its_min_max_band_under_the_mean():
     )
     table = chart.data.to_pandas()
     assert np.allclose(table["hi"] - table["lo"], 50, atol=1e-3)  # the bucket's real spread, not the mean's
-    assert charts.time_axis(7 * 86400)["format"] == "%b %d"  # a week is read in days, not clock times
+    assert chartkit.time_format(7 * 86400) == "%b %d"  # a week is read in days, not clock times
 
 
 def test_raw_history_draws_no_band():
@@ -219,3 +268,73 @@ def test_a_gap_in_the_record_breaks_the_line_instead_of_bridging_it():
     assert gap["t"].tolist() == [24.5]  # halfway between 9 s and 40 s
     steady = charts.timeseries(frame.iloc[:10], {"cpu_percent": "CPU"}, unit="%").data.to_pandas()
     assert steady["s0"].notna().all() and len(steady) == 10
+
+
+def test_a_spec_is_built_once_per_shape_and_each_tick_only_sends_rows():
+    """Altair builds a chart in milliseconds: once per shape, never per tick. Two ticks of the
+    same chart (new values, moved thresholds) share one spec object; a new series, unit or
+    insight choice builds another."""
+    charts.timeseries_spec.cache_clear()
+    before = chartkit.built["timeseries"]
+    first = charts.timeseries(history(cpu=np.linspace(1, 9, 60)), {"cpu": "CPU"}, unit="%", thresholds=(80, 95))
+    later = history(seconds=90, cpu=np.linspace(20, 60, 90))
+    later["timestamp"] += 30
+    second = charts.timeseries(later, {"cpu": "CPU"}, unit="%", thresholds=(70, 90))
+    assert second.spec is first.spec and chartkit.built["timeseries"] == before + 1
+    assert first.datasets["rows"].num_rows == 60 and second.datasets["rows"].num_rows == 90
+    (w1,), (w2,) = marks(first, "window"), marks(second, "window")
+    assert w2["x2"] - w1["x2"] == 30_000  # the window moves in the data
+    assert "datasets" not in first.spec and set(first.vega_lite()["datasets"]) == {"rows", "marks"}
+    other = charts.timeseries(history(cpu=np.linspace(1, 9, 60)), {"cpu": "CPU"}, unit="ms")
+    assert other.spec is not first.spec and chartkit.built["timeseries"] == before + 2
+
+
+def test_every_scale_reads_its_domain_from_the_window():
+    """The domains the browser draws are this tick's (the window row of ``marks``), not the spec's."""
+    frame = history(cpu=np.full(60, 40.0))
+    spec = charts.timeseries(frame, {"cpu": "CPU"}, unit="%", thresholds=(80, 95)).spec
+    assert {channel: found[0] for channel, found in domains(spec).items()} == WINDOW_DOMAINS
+    assert spec["params"] == [{"name": "bounds", "expr": chartkit.BOUNDS.param.expr}]
+    assert chartkit.BOUNDS.param.expr.startswith("data('marks')[0]")
+
+
+@pytest.mark.parametrize("module", ["charts", "chartkit", "bar_charts", "network_charts", "insight_layers"])
+def test_every_chart_module_builds_with_altair(module):
+    source = (Path(charts.__file__).parent / f"{module}.py").read_text()
+    assert "import altair as alt" in source and "alt." in source
+
+
+@pytest.fixture
+def system_app(monkeypatch):
+    yield from fresh_app(monkeypatch, PRSM_DEMO="false")
+
+
+def test_reruns_of_a_page_build_no_spec_and_send_the_same_one(system_app):
+    """Each refresh tick reruns the page: it sends new rows under the spec it sent before, built
+    once. A new threshold (a settings revision) moves the rule, not the spec."""
+    open_page(system_app, "pages/1_System.py")
+    wait_until(lambda: collector().store.count("system") >= 3, 20)
+    open_page(system_app, "pages/1_System.py")
+    first = [element.proto for element in system_app.get("vega_lite_chart")]
+    built = dict(chartkit.built)
+    collector().configure(thresholds={"cpu": (33.0, 96.0)})
+    system_app.run()
+    second = [element.proto for element in system_app.get("vega_lite_chart")]
+    assert len(first) == len(second) >= 4 and dict(chartkit.built) == built
+    assert [p.spec for p in second] == [p.spec for p in first]
+    thresholds = [row for p in second for row in marks_rows(p) if row["kind"] in ("warning", "critical")]
+    assert "warning 33%" in [row["label"] for row in thresholds]
+
+
+def marks_rows(proto) -> list[dict]:
+    data = next(d.data.data for d in proto.datasets if d.name == "marks")
+    return pa.ipc.open_stream(data).read_all().to_pylist()
+
+
+def test_whole_second_times_travel_in_two_bytes_and_others_keep_their_fraction():
+    whole = charts.timeseries(history(cpu=np.linspace(1, 9, 60)), {"cpu": "CPU"}, unit="%").data
+    assert str(whole.schema.field("t").type) == "uint16" and whole.column("t").to_pylist()[-1] == 59
+    fast = history(cpu=np.linspace(1, 9, 60))
+    fast["timestamp"] = 1_800_000_000.0 + np.arange(60) * 0.5  # ticks every half second
+    t = charts.timeseries(fast, {"cpu": "CPU"}, unit="%").data.column("t")
+    assert str(t.type) == "float" and t.to_pylist()[1] == 0.5

@@ -15,18 +15,18 @@ def demo_app(monkeypatch):
 
 
 def charts_of(at) -> list[tuple[dict, pa.Table | None]]:
-    """Every Vega-Lite chart of the page: (spec, table)."""
+    """Every Vega-Lite chart of the page: (spec, its measured rows)."""
     found = []
     for element in at.get("vega_lite_chart"):
-        data = element.proto.data.data
+        data = next((d.data.data for d in element.proto.datasets if d.name == "rows"), None)
         found.append((json.loads(element.proto.spec), pa.ipc.open_stream(data).read_all() if data else None))
     return found
 
 
 def legend_labels(spec: dict) -> list[str]:
     """The series a time-series chart names, from its line layers."""
-    layers = spec.get("layer", [])
-    lines = layers[0].get("layer", []) if layers else []
+    groups = [layer for layer in spec.get("layer", []) if "layer" in layer]  # the lines' group
+    lines = groups[0]["layer"] if groups else []
     return [line["encoding"]["color"]["datum"] for line in lines if "datum" in line["encoding"].get("color", {})]
 
 

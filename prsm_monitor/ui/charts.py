@@ -1,47 +1,53 @@
-"""Charts shared by the pages, as Vega-Lite specs with their data.
+"""Time-series charts: Altair specs built once per shape, rows sent per tick (:mod:`.chartkit`).
 
-Specs are plain dicts, not Altair objects: Altair builds and validates a chart in 30 to 60
-ms, which on a page of seven charts was most of a refresh tick; a dict costs well under a
-millisecond and draws the same. Every function returns a :class:`Chart`, or None when there
-is nothing to draw (the caller then says so in words).
+Building an Altair chart costs milliseconds (``to_dict`` of a layered chart about 8 ms here),
+so a time series' spec is built once per :class:`Shape` (everything the spec depends on:
+series and their labels, unit, axis title and format, height, the insight layers the viewer
+sees) and kept; what moves from tick to tick (the rows, the window's domains, thresholds,
+notes and insight marks) travels as named datasets beside it.
 
-Three rules hold for every chart here:
-
-- Every quantitative and temporal scale has its domain computed here. Streamlit creates the
-  view before it inserts the data, and a scale that derives its domain from no data logs an
-  "Infinite extent" warning in the browser, on every refresh.
-- Series are columns named ``s0``, ``s1``, ...; their labels are only shown (legend,
-  tooltip titles), never used as field names: a ``.`` in a Vega-Lite field name is a path.
+- Series are columns named ``s0``, ``s1``, ...; their labels are only shown (legend, tooltip
+  titles), never used as field names: a ``.`` in a Vega-Lite field name is a path.
 - The declared height is the plot's own (``autosize: fit-x``): a legend or an axis adds to
   it instead of squashing the plot, and charts side by side with the same chrome line up.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .style import LEVEL_COLORS, LEVEL_ORDER, PARTS_COLOR, series_color
+from . import insight_layers
+from .bar_charts import alert_counts, distribution  # noqa: F401 - the pages' names for the bar charts
+from .chartkit import (
+    BOUNDS,
+    FIT_WIDTH,
+    LEGEND,
+    MARKS,
+    ROWS,
+    TIME_BASE,
+    TIME_DOMAIN,
+    VALUE_DOMAIN,
+    Chart,  # noqa: F401 - the pages' name for a drawn chart
+    arrow,
+    marks_table,
+    time_format,
+    to_spec,
+    window,
+    window_layer,
+)
+from .style import LEVEL_COLORS, PARTS_COLOR, series_color
 
 CHART_HEIGHT = 200
-FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
-LEGEND = {"title": None, "orient": "top", "symbolType": "stroke", "symbolStrokeWidth": 3}
-NOTE_COLOR = "#6b7280"
+PART_WIDTH = 1.0  # per-core lines: thin, and their tooltip names the core only
 GAP_STEPS = 5  # a step this many times the typical one is a gap in the record, drawn as one
-NO_AXIS = {"title": None, "labels": False, "ticks": False, "grid": False, "domain": False}
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A Vega-Lite ``spec`` and the table it draws (``None`` when the spec names its datasets)."""
-
-    spec: dict
-    data: pa.Table | None = None
 
 
 @dataclass(frozen=True)
@@ -63,11 +69,6 @@ class Parts:
         return found
 
 
-def _arrow(frame: pd.DataFrame) -> pa.Table:
-    """The frame as an Arrow table without pandas' schema metadata (about 1 KB per chart per tick)."""
-    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-
-
 def break_gaps(data: pd.DataFrame) -> pd.DataFrame:
     """``data`` (time in column ``t``) with an empty row in each gap longer than
     :data:`GAP_STEPS` typical steps (the monitor was stopped, an instance did not answer):
@@ -86,30 +87,23 @@ def break_gaps(data: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([data, filler], ignore_index=True).sort_values("t", kind="stable", ignore_index=True)
 
 
-def _ms(timestamp: float) -> int:
-    return round(timestamp * 1000)
+def time_axis(fmt: str, compact: bool = False) -> alt.Axis:
+    """A time axis without a title (the page names the time zone once)."""
+    return alt.Axis(title=None, format=fmt, tickCount=4 if compact else 6)
 
 
-def time_axis(span_seconds: float, compact: bool = False) -> dict:
-    """A time axis without a title (the page names the time zone once); seconds on short spans."""
-    if span_seconds <= (300 if compact else 600):
-        fmt = "%H:%M:%S"
-    elif span_seconds <= 2 * 86400:
-        fmt = "%H:%M"
-    elif span_seconds <= 60 * 86400:
-        fmt = "%b %d"
-    else:
-        fmt = "%b %Y"
-    return {"title": None, "format": fmt, "tickCount": 4 if compact else 6}
+def compact_times(t: np.ndarray) -> np.ndarray:
+    """Seconds after the window's start in two bytes when they are whole and under 18 h (a
+    history at whole seconds: :func:`shared_views.visible_precision`), else float32 (4 bytes)."""
+    finite = t[np.isfinite(t)]
+    if finite.size and finite.min() >= 0 and finite.max() < 65536 and np.all(finite == np.round(finite)):
+        return t.astype("uint16")
+    return t.astype("float32")
 
 
-def time_domain(first: float, last: float) -> list[dict]:
-    """Epoch milliseconds from ``first`` to ``last`` (widened to a minute when they nearly meet),
-    as expressions: Vega-Lite reads plain numbers in a temporal domain wrongly, and with bars'
-    ``x2`` it logs a conflict on every refresh."""
-    if last - first < 1:
-        first, last = last - 30, last + 30
-    return [{"expr": str(_ms(first))}, {"expr": str(_ms(last))}]
+def time_window(first: float, last: float) -> tuple[float, float]:
+    """``first`` to ``last``, widened to a minute when they nearly meet."""
+    return (last - 30, last + 30) if last - first < 1 else (first, last)
 
 
 def value_domain(values: np.ndarray, unit: str, zero: bool, shown: Sequence[float]) -> list[float]:
@@ -148,6 +142,38 @@ def split_thresholds(thresholds, data_max: float, unit: str) -> tuple[list[tuple
     return shown, off_chart
 
 
+def threshold_marks(shown, unit: str) -> list[dict]:
+    """``marks`` rows: a dashed rule per shown threshold (its ``kind`` is its level)."""
+    return [{"kind": level, "y": value, "label": threshold_label(level, value, unit)} for level, value in shown]
+
+
+def above_note(off_chart, unit: str) -> str | None:
+    """The thresholds above the plot, named: ``↑ warning 100 ms · critical 500 ms``."""
+    if not off_chart:
+        return None
+    return "↑ " + " · ".join(threshold_label(level, value, unit) for level, value in off_chart)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a time series' spec depends on (its cache key): ``lines`` are ``(column, legend
+    label, tooltip name, stroke width)`` from the bottom up, ``legend`` and ``colors`` the
+    colour scale; ``thresholds`` whether any is drawn, ``insight`` the kinds of insight marks
+    drawn (:attr:`insight_layers.Decor.kinds`)."""
+
+    lines: tuple[tuple[str, str, str, float], ...]
+    legend: tuple[str, ...]
+    colors: tuple[str, ...]
+    unit: str
+    axis_title: str | None
+    time_format: str
+    height: int
+    compact: bool
+    rollup: bool
+    thresholds: bool
+    insight: tuple[str, ...]
+
+
 def timeseries(
     frame: pd.DataFrame,
     series: Mapping[str, str],
@@ -159,14 +185,16 @@ def timeseries(
     zero: bool = True,
     compact: bool = False,
     parts: Parts | None = None,
+    insight: insight_layers.Decor | None = None,
 ) -> Chart | None:
     """Lines of ``series`` (``{field: label}``) over time, with warning and critical rule lines.
 
     The first series is drawn on top and the others beneath it, in reverse order; ``parts``
-    add thin faded lines under the first. The table is sent wide (one row per time) as
-    float32: 4 bytes for the time (seconds after the first point) and 4 per series.
-    ``title`` names the y axis (with the unit); ``compact`` drops axis titles and legend
-    (small trend charts that the caption above names)."""
+    add thin faded lines under the first; ``insight`` adds the normal band, anomalies and the
+    forecast (:mod:`.insight_layers`). The rows are sent wide (one per time): the time in
+    seconds after the window's start (:func:`compact_times`), 4 bytes (float32) per series. ``title`` names the
+    y axis (with the unit); ``compact`` drops axis titles, legend and labels (small trend charts
+    that the caption above names)."""
     if frame.empty:
         return None
     main = [(f, series[f]) for f in series if f in frame.columns and frame[f].notna().any()]
@@ -179,83 +207,102 @@ def timeseries(
         data["lo"] = frame[f"{band}_min"].astype("float32")
         data["hi"] = frame[f"{band}_max"].astype("float32")
     base, last = float(frame["timestamp"].iloc[0]), float(frame["timestamp"].iloc[-1])
-    data.insert(0, "t", (frame["timestamp"] - base).astype("float32"))
+    x0, x1 = time_window(base, last)
+    data.insert(0, "t", (frame["timestamp"] - x0).astype("float32"))
     data = break_gaps(data)
     values = data.drop(columns="t").to_numpy(dtype="float64")
     data_max = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
     shown, off_chart = split_thresholds(thresholds, data_max, unit)
-    y_axis = {"title": None if compact else (f"{title} ({unit})" if unit and title else title or None)}
-    if unit.endswith("/s"):
-        y_axis["format"] = "~s"  # 1.5M, 20k; with the prefix of the largest tick, so 0 reads "0M" unless told
-        y_axis["labelExpr"] = "datum.value == 0 ? '0' : datum.label"
-    x = {
-        "field": "time",
-        "type": "temporal",
-        "axis": time_axis(last - base, compact),
-        "scale": {"domain": time_domain(base, last)},
-    }
-    y_scale = {
-        "domain": [float(f"{v:.6g}") for v in value_domain(values, unit, zero, [v for _, v in shown])],
-        "nice": True,
-    }
+    y0, y1 = value_domain(values, unit, zero, [v for _, v in shown])
+    marks = threshold_marks(shown, unit)
+    if insight is not None:
+        marks += insight.rows
+        x1 = max(x1, insight.end)
 
     legend = [label for _, label in main]
     colors = [series_color(label, i) for i, label in enumerate(legend)]
     if extra:
         legend.append(parts.legend)
         colors.append(PARTS_COLOR)
+    offset, main_width = len(main), 2.4 if extra else 1.8
+    lines = [(f"s{offset + i}", parts.legend, name, PART_WIDTH) for i, (_, name) in enumerate(extra)]
+    lines += [(f"s{i}", label, label, main_width) for i, (_, label) in reversed(list(enumerate(main)))]
+    shape = Shape(
+        lines=tuple(lines),
+        legend=tuple(legend),
+        colors=tuple(colors),
+        unit=unit,
+        axis_title=None if compact else (f"{title} ({unit})" if unit and title else title or None),
+        time_format=time_format(last - base, compact),
+        height=height,
+        compact=compact,
+        rollup=band is not None,
+        thresholds=bool(shown),
+        insight=() if insight is None else insight.kinds,
+    )
+    note = None if compact else above_note(off_chart, unit)
+    datasets = {
+        ROWS: arrow(data).set_column(0, "t", pa.array(compact_times(data["t"].to_numpy()))),
+        MARKS: marks_table(window(x0, x1, float(f"{y0:.6g}"), float(f"{y1:.6g}"), note), marks),
+    }
+    return Chart(timeseries_spec(shape), datasets)
 
-    y_shared = {"type": "quantitative", "axis": y_axis, "scale": y_scale}
 
-    def line(column: str, legend_label: str, tooltip: list[dict], width: float) -> dict:
-        return {
-            "mark": {"type": "line", "strokeWidth": width},
-            "encoding": {"y": {"field": column}, "color": {"datum": legend_label}, "tooltip": tooltip},
-        }
+@functools.lru_cache(maxsize=256)
+def timeseries_spec(shape: Shape) -> dict:
+    """The time series' Vega-Lite spec for ``shape``, built with Altair once and shared."""
+    unit = shape.unit
+    y_axis = alt.Axis(title=shape.axis_title)
+    if unit.endswith("/s"):  # 1.5M, 20k; with the prefix of the largest tick, so 0 reads "0M" unless told
+        y_axis = alt.Axis(title=shape.axis_title, format="~s", labelExpr="datum.value == 0 ? '0' : datum.label")
+    x = alt.X("time:T", axis=time_axis(shape.time_format, shape.compact), scale=TIME_DOMAIN)
+    y = alt.Y(type="quantitative", axis=y_axis, scale=VALUE_DOMAIN)
+    when = alt.Tooltip("time:T", title="Time", format="%H:%M:%S")
 
-    def value(column: str, name: str) -> dict:
-        return {"field": column, "type": "quantitative", "title": f"{name} ({unit or 'value'})", "format": ",.4~g"}
+    def value(column: str, name: str) -> alt.Tooltip:
+        return alt.Tooltip(f"{column}:Q", title=f"{name} ({unit or 'value'})", format=",.4~g")
 
-    when = {"field": "time", "type": "temporal", "title": "Time", "format": "%H:%M:%S"}
-    offset = len(main)
-    lines = [
-        line(f"s{offset + i}", parts.legend, [value(f"s{offset + i}", name)], 1) for i, (_, name) in enumerate(extra)
-    ]
-    if band:  # beneath every line: where the series really went within each bucket
-        lines.insert(
-            0,
-            {
-                "mark": {"type": "area", "opacity": 0.18, "color": colors[0]},
-                "encoding": {
-                    "y": {"field": "lo"},
-                    "y2": {"field": "hi"},
-                    "color": {"value": colors[0]},
-                    "tooltip": [when, value("lo", "lowest"), value("hi", "highest")],
-                },
-            },
+    layers = []
+    if shape.rollup:  # beneath every line: where the series really went within each bucket
+        first = shape.colors[0]
+        layers.append(
+            alt.Chart()
+            .mark_area(opacity=0.18, color=first)
+            .encode(
+                y=alt.Y(field="lo"),
+                y2=alt.Y2(field="hi"),
+                color=alt.value(first),
+                tooltip=[when, value("lo", "lowest"), value("hi", "highest")],
+            )
         )
-    main_width = 2.4 if extra else 1.8
-    lines += [
-        line(f"s{i}", label, [when, value(f"s{i}", label)], main_width)
-        for i, (_, label) in reversed(list(enumerate(main)))
-    ]
+    for column, label, name, width in shape.lines:
+        tooltip = [value(column, name)] if width == PART_WIDTH else [when, value(column, name)]
+        layers.append(
+            alt.Chart()
+            .mark_line(strokeWidth=width)
+            .encode(y=alt.Y(field=column), color=alt.datum(label), tooltip=tooltip)
+        )
     # The lines share the time channel, its transform, the y scale and axis and the colour
-    # scale (each line adds its field or its datum); the threshold layers have their own.
-    color = {"type": "nominal", "scale": {"domain": legend, "range": colors}, "legend": None if compact else LEGEND}
-    group = {
-        "transform": [{"calculate": f"datum.t * 1000 + {_ms(base)}", "as": "time"}],
-        "encoding": {"x": x, "y": y_shared, "color": color},
-        "layer": lines,
-    }
-    layers = [group, *_threshold_layers(shown, off_chart, unit, y_shared, labelled=not compact)]
-    spec = {
-        "height": height,
-        "autosize": FIT_WIDTH,
-        "layer": layers,
-    }
-    if shown:  # the thresholds' colours are their own (the levels'), and have no legend
-        spec["resolve"] = {"scale": {"color": "independent"}, "legend": {"color": "independent"}}
-    return Chart(spec, _arrow(data))
+    # scale (each line adds its field or its datum); the other layers have their own.
+    color = alt.Color(
+        type="nominal",
+        scale=alt.Scale(domain=list(shape.legend), range=list(shape.colors)),
+        legend=None if shape.compact else alt.Legend(**LEGEND),
+    )
+    lines = (
+        alt.layer(*layers, data=alt.NamedData(ROWS))
+        .transform_calculate(time=f"datum.t * 1000 + {TIME_BASE}")
+        .encode(x=x, y=y, color=color)
+    )
+
+    def y_of(column: str) -> alt.Y:  # another layer's values: the lines' scale, axis and domain
+        return alt.Y(f"{column}:Q")
+
+    under, over = insight_layers.layers(y_of, shape.insight, compact=shape.compact)
+    thresholds = _threshold_layers(y_of("y"), labelled=not shape.compact) if shape.thresholds else []
+    chart = alt.layer(*under, lines, *thresholds, *over, window_layer())
+    chart = chart.add_params(BOUNDS).resolve_scale(color="independent").resolve_legend(color="independent")
+    return to_spec(chart.properties(height=shape.height, autosize=FIT_WIDTH), "timeseries")
 
 
 def band_of(frame: pd.DataFrame, field: str) -> bool:
@@ -264,126 +311,19 @@ def band_of(frame: pd.DataFrame, field: str) -> bool:
     return f"{field}_min" in frame.columns and f"{field}_max" in frame.columns and frame[f"{field}_min"].notna().any()
 
 
-def _threshold_layers(
-    shown: list[tuple[str, float]], off_chart: list[tuple[str, float]], unit: str, y: dict, labelled: bool
-) -> list[dict]:
+def _threshold_layers(y: alt.Y, labelled: bool) -> list[alt.Chart]:
     """Dashed rule lines at the warning and critical levels, in the alert levels' colours,
     each named at its right end; thresholds above the chart are named in the legend's row,
-    right-aligned, with an arrow instead ("↑ warning 100 ms · critical 500 ms").
-
-    Their few values are inline (a hundred bytes), not a dataset of their own in Arrow."""
-    layers = []
-    if shown:
-        rows = [
-            {"v": value, "c": LEVEL_COLORS[level], "label": threshold_label(level, value, unit)}
-            for level, value in shown
-        ]
-        y = {**y, "field": "v"}
-        color = {"field": "c", "type": "nominal", "scale": None, "legend": None}
-        rule = {
-            "mark": {"type": "rule", "strokeDash": [6, 4], "strokeWidth": 1.5},
-            "encoding": {"y": y, "color": color, "tooltip": [{"field": "label", "title": "Threshold"}]},
-        }
-        layers.append({"data": {"values": rows}, "layer": [rule]})
-        if labelled:
-            text = {
-                "mark": {"type": "text", "align": "right", "baseline": "bottom", "dx": -2, "dy": -3, "fontSize": 10},
-                "encoding": {"x": {"value": "width"}, "y": y, "color": color, "text": {"field": "label"}},
-            }
-            layers[0]["layer"].append(text)
-    if labelled and off_chart:
-        above = " · ".join(threshold_label(level, value, unit) for level, value in off_chart)
-        layers.append(
-            {
-                "data": {"values": [{}]},
-                "mark": {
-                    "type": "text",
-                    "text": f"↑ {above}",
-                    "align": "right",
-                    "baseline": "bottom",
-                    "dx": -2,
-                    "fontSize": 10,
-                    "color": NOTE_COLOR,
-                },
-                "encoding": {"x": {"value": "width"}, "y": {"value": -6}},
-            }
-        )
-    return layers
-
-
-def distribution(counts: Mapping[str, int], *, title: str, height: int = 150) -> Chart | None:
-    """Horizontal bars of ``{name: count}``, in one colour (a colour per name would suggest a meaning)."""
-    if not counts:
-        return None
-    data = pd.DataFrame({"name": list(counts), "count": list(counts.values())})
-    spec = {
-        "height": height,
-        "autosize": FIT_WIDTH,
-        "mark": {"type": "bar", "cornerRadiusEnd": 3, "color": "#4c78a8"},
-        "encoding": {
-            "y": {"field": "name", "type": "nominal", "title": None, "sort": "-x"},
-            "x": {
-                "field": "count",
-                "type": "quantitative",
-                "title": title,
-                "axis": {"tickMinStep": 1},
-                "scale": {"domain": [0, max(1, int(data["count"].max()))], "nice": True},
-            },
-            "tooltip": [
-                {"field": "name", "type": "nominal", "title": "Name"},
-                {"field": "count", "type": "quantitative", "title": "Count"},
-            ],
-        },
-    }
-    return Chart(spec, _arrow(data))
-
-
-def alert_counts(events: list[dict], *, minutes: float, now: float, height: int = 180) -> Chart | None:
-    """Stacked bars of alert events per level over time (about 30 buckets over the range)."""
-    if not events:
-        return None
-    bucket = max(10.0, minutes * 60 / 30)
-    frame = pd.DataFrame({"timestamp": [e["timestamp"] for e in events], "level": [e["level"] for e in events]})
-    frame["bucket"] = (frame["timestamp"] // bucket) * bucket
-    counts = frame.groupby(["bucket", "level"]).size().reset_index(name="count")
-    tallest = int(counts.groupby("bucket")["count"].sum().max())
-    counts["t"] = (counts["bucket"] - (now - minutes * 60)).astype("float32")
-    start_ms = _ms(now - minutes * 60)
-    spec = {
-        "height": height,
-        "autosize": FIT_WIDTH,
-        "transform": [
-            {"calculate": f"datum.t * 1000 + {start_ms}", "as": "from"},
-            {"calculate": f"datum.from + {bucket * 1000:.0f}", "as": "to"},
-        ],
-        "mark": {"type": "bar", "clip": True},
-        "encoding": {
-            "x": {
-                "field": "from",
-                "type": "temporal",
-                "axis": time_axis(minutes * 60),
-                "scale": {"domain": time_domain(now - minutes * 60, now)},
-            },
-            "x2": {"field": "to"},
-            "y": {
-                "aggregate": "sum",
-                "field": "count",
-                "type": "quantitative",
-                "title": "Alert events",
-                "axis": {"tickMinStep": 1},
-                "scale": {"domain": [0, max(1, tallest)], "nice": True},
-            },
-            "color": {
-                "field": "level",
-                "type": "nominal",
-                "scale": {"domain": LEVEL_ORDER, "range": [LEVEL_COLORS[lv] for lv in LEVEL_ORDER]},
-                "legend": {**LEGEND, "symbolType": "square"},
-            },
-            "tooltip": [
-                {"field": "from", "type": "temporal", "title": "From", "format": "%H:%M:%S"},
-                {"field": "level", "type": "nominal", "title": "Level"},
-                {"field": "count", "type": "quantitative", "title": "Events", "aggregate": "sum"},
-            ],
-        },
-    }
-    return Chart(spec, _arrow(counts[["t", "level", "count"]]))
+    right-aligned, with an arrow instead (:func:`above_note`, drawn by the window's layer)."""
+    levels = ["warning", "critical"]
+    color = alt.Color("kind:N", scale=alt.Scale(domain=levels, range=[LEVEL_COLORS[lv] for lv in levels]), legend=None)
+    drawn = [
+        alt.Chart()
+        .mark_rule(strokeDash=[6, 4], strokeWidth=1.5)
+        .encode(tooltip=alt.Tooltip("label:N", title="Threshold"))
+    ]
+    if labelled:
+        at_right = {"align": "right", "baseline": "bottom", "dx": -2, "dy": -3, "fontSize": 10}
+        drawn.append(alt.Chart().mark_text(**at_right).encode(x=alt.XValue("width"), text="label:N"))
+    rows = alt.FieldOneOfPredicate(field="kind", oneOf=levels)
+    return [alt.layer(*drawn, data=alt.NamedData(MARKS)).transform_filter(rows).encode(y=y, color=color)]

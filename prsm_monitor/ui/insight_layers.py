@@ -1,21 +1,23 @@
 """What the insight adds to the pages: the normal band, anomaly marks and forecast lines on a
 chart, the forecast lines of System and Overview, the capacity panel and the learning note.
 
-:func:`decorate` is a pure function of a chart, the insight's state and the viewer's band
-preference: it returns a new spec (the input is not changed) with its layers added, so a
-view may cache specs per collector version. Its few values travel inline in the spec.
+The chart layers are Altair layers (:func:`layers`), part of a time series' spec, built once;
+their rows come each tick from :func:`decor` (a pure function of the insight's state, the
+chart's window and the viewer's band preference) in the chart's ``marks`` dataset.
 """
 
 from __future__ import annotations
 
-import copy
 import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
+import altair as alt
 import streamlit as st
 
 from ..durations import duration as duration_text
 from ..insight.forecast import window_text
-from .charts import Chart
+from .chartkit import marks_of, ms
 from .text import escape_markdown
 
 BAND_KEY = "insight_band"
@@ -38,133 +40,91 @@ def band_toggle() -> None:
     )
 
 
-def _ms(t: float) -> int:
-    return round(t * 1000)
+@dataclass(frozen=True)
+class Decor:
+    """This tick's insight marks of one chart: ``rows`` for its ``marks`` dataset and ``end``
+    the time its axis reaches (beyond the data when a forecast line goes on)."""
+
+    rows: list[dict]
+    end: float
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds of marks there are (each needs its layers in the spec: part of its shape)."""
+        return tuple(sorted({row["kind"] for row in self.rows}))
 
 
-def decorate(chart: Chart | None, series: str | None, fields, insight, *, band: bool, compact: bool) -> Chart | None:
-    """``chart`` with the normal band of its first field (when ``band``), its fields' anomalies
-    marked, and the forecast of its first field that has one, as a dashed line."""
-    if chart is None or series is None or insight is None or not fields:
-        return chart
-    spec = chart.spec
-    group = spec["layer"][0]
-    x_domain = group["encoding"]["x"]["scale"]["domain"]
-    start, end = int(x_domain[0]["expr"]) / 1000, int(x_domain[1]["expr"]) / 1000
-    y = {"type": "quantitative", "scale": group["encoding"]["y"]["scale"]}
-    x = {"field": "time", "type": "temporal"}
+def layers(y: Callable[[str], alt.Y], kinds: Sequence[str], *, compact: bool) -> tuple[list, list]:
+    """``(under, over)`` the lines for the ``kinds`` of marks there are: the normal band and
+    the anomaly spans beneath them, the anomaly labels (not on ``compact`` charts) and the
+    forecast above. ``y(column)`` is the lines' y channel for another column."""
+    x = alt.X("x:T")
     under, over = [], []
+    if "band" in kinds:
+        under.append(
+            marks_of("band")
+            .mark_area(opacity=0.13, color=BAND_COLOR, interpolate="step-after", clip=True)
+            .encode(
+                x=x,
+                y=y("y"),
+                y2=alt.Y2(field="y2"),
+                tooltip=[
+                    alt.Tooltip("y:Q", title="normal from", format=",.4~g"),
+                    alt.Tooltip("y2:Q", title="normal to", format=",.4~g"),
+                ],
+            )
+        )
+    spans = marks_of("anomaly")  # one span per stretch however many of its values were unusual
+    if "anomaly" in kinds:
+        under.append(
+            spans.mark_rect(opacity=0.12, color=ANOMALY_COLOR, clip=True).encode(
+                x=x,
+                x2=alt.X2(field="x2"),
+                y=alt.YValue(0),
+                y2=alt.Y2Value("height"),
+                tooltip=[alt.Tooltip("label:N", title="Unusual")],
+            )
+        )
+    if "anomaly" in kinds and not compact:
+        label = {"align": "left", "baseline": "top", "dx": 2, "dy": 2, "fontSize": 10, "clip": True}
+        over.append(spans.mark_text(text="anomaly", color=ANOMALY_COLOR, **label).encode(x=x, y=alt.YValue(0)))
+    if "forecast" in kinds:
+        forecast = marks_of("forecast").encode(x=x, y=y("y"))
+        over.append(forecast.mark_line(strokeDash=[5, 4], strokeWidth=2, color=FORECAST_COLOR, clip=True))
+        text = {"align": "right", "baseline": "bottom", "dy": -4, "fontSize": 10, "color": FORECAST_COLOR}
+        over.append(forecast.mark_text(**text).encode(text="label:N"))
+    return under, over
+
+
+def decor(
+    series: str | None, fields: Mapping[str, str], insight, start: float, end: float, *, band: bool
+) -> Decor | None:
+    """The marks of the normal band of the first field (when ``band``), the fields' anomalies
+    and the forecast of the first field that has one, over the window ``start``..``end``
+    (None without insight: the chart then has no insight layers)."""
+    if series is None or insight is None or not fields:
+        return None
+    rows: list[dict] = []
     first = next(iter(fields))
     if band:
         found = insight.band_of(series, first, start)
         if found is not None:
             t, lo, hi = found
-            rows = [{"time": _ms(a), "lo": float(b), "hi": float(c)} for a, b, c in zip(t, lo, hi, strict=True)]
-            under.append(
-                {
-                    "data": {"values": rows},
-                    "mark": {
-                        "type": "area",
-                        "opacity": 0.13,
-                        "color": BAND_COLOR,
-                        "interpolate": "step-after",
-                        "clip": True,
-                    },
-                    "encoding": {
-                        "x": x,
-                        "y": {**y, "field": "lo"},
-                        "y2": {"field": "hi"},
-                        "tooltip": [
-                            {"field": "lo", "type": "quantitative", "title": "normal from", "format": ",.4~g"},
-                            {"field": "hi", "type": "quantitative", "title": "normal to", "format": ",.4~g"},
-                        ],
-                    },
-                }
-            )
-    spans = _spans(insight.anomalies_of(series, fields, start), start, time.time())
-    if spans:
-        rows = [{"time": _ms(a), "end": _ms(b), "what": what} for a, b, what in spans]
-        under.append(  # beneath the lines, one span per stretch however many of its values were unusual
-            {
-                "data": {"values": rows},
-                "mark": {"type": "rect", "opacity": 0.12, "color": ANOMALY_COLOR, "clip": True},
-                "encoding": {
-                    "x": x,
-                    "x2": {"field": "end"},
-                    "y": {"value": 0},
-                    "y2": {"value": "height"},
-                    "tooltip": [{"field": "what", "type": "nominal", "title": "Unusual"}],
-                },
-            }
-        )
-        if not compact:
-            over.append(
-                {
-                    "data": {"values": rows},
-                    "mark": {
-                        "type": "text",
-                        "text": "anomaly",
-                        "color": ANOMALY_COLOR,
-                        "align": "left",
-                        "baseline": "top",
-                        "dx": 2,
-                        "dy": 2,
-                        "fontSize": 10,
-                        "clip": True,
-                    },
-                    "encoding": {"x": x, "y": {"value": 0}},
-                }
-            )
+            rows += [
+                {"kind": "band", "x": ms(a), "y": float(b), "y2": float(c)} for a, b, c in zip(t, lo, hi, strict=True)
+            ]
+    for a, b, what in _spans(insight.anomalies_of(series, fields, start), start, time.time()):
+        rows.append({"kind": "anomaly", "x": ms(a), "x2": ms(b), "label": what})
     forecast = next((f for f in (insight.forecast_of(series, name) for name in fields) if f is not None), None)
     new_end = end
     if forecast is not None and forecast.eta is not None and forecast.eta > 0:
         trend = forecast.trend
-        span = end - start
-        reach = min(forecast.eta, max(span / 3, 60.0))
+        reach = min(forecast.eta, max((end - start) / 3, 60.0))
         new_end = trend.at + reach
-        rows = [
-            {"time": _ms(trend.at), "v": trend.level, "label": ""},
-            {
-                "time": _ms(new_end),
-                "v": trend.value(new_end),
-                "label": f"{forecast.limit.what} in {duration_text(forecast.eta)}",
-            },
-        ]
-        over.append(
-            {
-                "data": {"values": rows},
-                "layer": [
-                    {
-                        "mark": {
-                            "type": "line",
-                            "strokeDash": [5, 4],
-                            "strokeWidth": 2,
-                            "color": FORECAST_COLOR,
-                            "clip": True,
-                        },
-                        "encoding": {"x": x, "y": {**y, "field": "v"}},
-                    },
-                    {
-                        "mark": {
-                            "type": "text",
-                            "align": "right",
-                            "baseline": "bottom",
-                            "dy": -4,
-                            "fontSize": 10,
-                            "color": FORECAST_COLOR,
-                        },
-                        "encoding": {"x": x, "y": {**y, "field": "v"}, "text": {"field": "label"}},
-                    },
-                ],
-            }
-        )
-    if not under and not over:
-        return chart
-    spec = copy.deepcopy(spec)
-    if new_end > end:
-        spec["layer"][0]["encoding"]["x"]["scale"]["domain"][1] = {"expr": str(_ms(new_end))}
-    spec["layer"] = under + spec["layer"] + over
-    return Chart(spec, chart.data)
+        label = f"{forecast.limit.what} in {duration_text(forecast.eta)}"
+        rows.append({"kind": "forecast", "x": ms(trend.at), "y": trend.level, "label": ""})
+        rows.append({"kind": "forecast", "x": ms(new_end), "y": trend.value(new_end), "label": label})
+    return Decor(rows, max(end, new_end))
 
 
 def _spans(episodes, start: float, now: float) -> list[tuple[float, float, str]]:

@@ -4,16 +4,21 @@ Both colour a link by the latency rule's own thresholds, so a colour means the s
 both and in the alerts: below the warning threshold calm, between warning and critical amber,
 at or above critical red. A link that is down is grey (dashed in the topology), never a shade
 of "slow".
+
+The specs are built with Altair once per latency bands (and node names, for the heatmap's
+order) and shared; the links, nodes and cells come each tick as datasets (:mod:`.chartkit`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
+import altair as alt
 import pandas as pd
 
-from .charts import FIT_WIDTH, NO_AXIS, Chart, _arrow
+from .chartkit import FIT_WIDTH, NO_AXIS, ROWS, Chart, arrow, to_spec
 from .style import CALM_COLOR, DOWN_COLOR, LEVEL_COLORS, UNMEASURED_COLOR
 
 # Below the drawing, in rows of three: a legend at the side would squeeze a half-page chart.
@@ -104,69 +109,46 @@ def topology(nodes: list[dict], edges: list[dict], bands: LatencyBands, *, heigh
             for n in nodes
         ]
     )
-    scale = {"domain": [-1.35, 1.35]}
-    xy = {
-        "x": {"field": "x", "type": "quantitative", "axis": NO_AXIS, "scale": scale},
-        "y": {"field": "y", "type": "quantitative", "axis": NO_AXIS, "scale": scale},
-    }
-    ends = {"x2": {"field": "x2"}, "y2": {"field": "y2"}}
-    link_tooltip = [
-        {"field": "link", "type": "nominal", "title": "Link"},
-        {"field": "band", "type": "nominal", "title": "State"},
-        {"field": "latency", "type": "quantitative", "title": "Latency (ms)", "format": ".2f"},
-    ]
-    link_color = {
-        "field": "band",
-        "type": "nominal",
-        "title": "Link latency",
-        "scale": bands.scale(),
-        "legend": {**BAND_LEGEND, "symbolType": "stroke", "symbolStrokeWidth": 3},
-    }
-    spec = {
-        "height": height,
-        "autosize": FIT_WIDTH,
-        "datasets": {"links": _arrow(links), "points": _arrow(points)},
-        "layer": [
-            {
-                "data": {"name": "links"},
-                "transform": [{"filter": "datum.band == 'down'"}],
-                "mark": {"type": "rule", "strokeDash": [4, 4], "strokeWidth": 1.5},
-                "encoding": {**xy, **ends, "tooltip": link_tooltip, "color": link_color},
-            },
-            {
-                "data": {"name": "links"},
-                "transform": [{"filter": "datum.band != 'down'"}],
-                "mark": {"type": "rule", "strokeWidth": 3},
-                "encoding": {**xy, **ends, "tooltip": link_tooltip, "color": link_color},
-            },
-            {
-                "data": {"name": "points"},
-                "mark": {"type": "circle", "size": 420, "opacity": 1, "stroke": "white", "strokeWidth": 2},
-                "encoding": {
-                    **xy,
-                    "fill": {
-                        "field": "status",
-                        "type": "nominal",
-                        "scale": {"domain": ["up", "down"], "range": [LEVEL_COLORS["info"], LEVEL_COLORS["critical"]]},
-                        "legend": {**BAND_LEGEND, "title": "Node", "columns": 2},
-                    },
-                    "tooltip": [
-                        {"field": "node", "type": "nominal", "title": "Node"},
-                        {"field": "status", "type": "nominal", "title": "Status"},
-                        {"field": "links", "type": "nominal", "title": "Links up"},
-                        {"field": "latency", "type": "quantitative", "title": "Latency (ms)", "format": ".2f"},
-                    ],
-                },
-            },
-            {
-                "data": {"name": "points"},
-                "mark": {"type": "text", "dy": -20, "fontSize": 12, "fontWeight": "bold"},
-                "encoding": {**xy, "text": {"field": "node", "type": "nominal"}},
-            },
-        ],
-        "config": {"view": {"strokeWidth": 0}},
-    }
-    return Chart(spec)
+    return Chart(topology_spec(bands, height), {"links": arrow(links), "points": arrow(points)})
+
+
+@functools.lru_cache(maxsize=32)
+def topology_spec(bands: LatencyBands, height: int) -> dict:
+    scale = alt.Scale(domain=[-1.35, 1.35])
+    xy = {"x": alt.X("x:Q", axis=NO_AXIS, scale=scale), "y": alt.Y("y:Q", axis=NO_AXIS, scale=scale)}
+    latency = alt.Tooltip("latency:Q", title="Latency (ms)", format=".2f")
+    links = alt.Chart(alt.NamedData("links")).encode(
+        **xy,
+        x2=alt.X2("x2"),
+        y2=alt.Y2("y2"),
+        tooltip=[alt.Tooltip("link:N", title="Link"), alt.Tooltip("band:N", title="State"), latency],
+        color=alt.Color(
+            "band:N",
+            title="Link latency",
+            scale=alt.Scale(**bands.scale()),
+            legend=alt.Legend(**BAND_LEGEND, symbolType="stroke", symbolStrokeWidth=3),
+        ),
+    )
+    points = alt.Chart(alt.NamedData("points")).encode(**xy)
+    status = alt.Scale(domain=["up", "down"], range=[LEVEL_COLORS["info"], LEVEL_COLORS["critical"]])
+    chart = alt.layer(
+        links.transform_filter("datum.band == 'down'").mark_rule(strokeDash=[4, 4], strokeWidth=1.5),
+        links.transform_filter("datum.band != 'down'").mark_rule(strokeWidth=3),
+        points.mark_circle(size=420, opacity=1, stroke="white", strokeWidth=2).encode(
+            fill=alt.Fill(
+                "status:N", scale=status, legend=alt.Legend(**{**BAND_LEGEND, "title": "Node", "columns": 2})
+            ),
+            tooltip=[
+                alt.Tooltip("node:N", title="Node"),
+                alt.Tooltip("status:N", title="Status"),
+                alt.Tooltip("links:N", title="Links up"),
+                latency,
+            ],
+        ),
+        points.mark_text(dy=-20, fontSize=12, fontWeight="bold").encode(text="node:N"),
+    )
+    chart = chart.properties(height=height, autosize=FIT_WIDTH).configure_view(strokeWidth=0)
+    return to_spec(chart, "topology")
 
 
 def latency_matrix(edges: list[dict], names: list[str], bands: LatencyBands, *, height: int = 300) -> Chart | None:
@@ -181,26 +163,32 @@ def latency_matrix(edges: list[dict], names: list[str], bands: LatencyBands, *, 
             cells.append({"from": a, "to": b, "band": band, "latency": latency})
     if not cells:
         return None
-    spec = {
-        "height": height,
-        "autosize": FIT_WIDTH,
-        "mark": {"type": "rect", "stroke": "white", "strokeWidth": 1},
-        "encoding": {
-            "x": {"field": "to", "type": "nominal", "title": "Peer", "sort": names, "scale": {"domain": names}},
-            "y": {"field": "from", "type": "nominal", "title": "Node", "sort": names, "scale": {"domain": names}},
-            "color": {
-                "field": "band",
-                "type": "nominal",
-                "title": "Link latency",
-                "scale": bands.scale(),
-                "legend": {**BAND_LEGEND, "symbolType": "square"},
-            },
-            "tooltip": [
-                {"field": "from", "type": "nominal", "title": "Node"},
-                {"field": "to", "type": "nominal", "title": "Peer"},
-                {"field": "band", "type": "nominal", "title": "State"},
-                {"field": "latency", "type": "quantitative", "title": "Latency (ms)", "format": ".2f"},
+    cells = pd.DataFrame(cells, columns=["from", "to", "band", "latency"])
+    return Chart(latency_matrix_spec(bands, tuple(names), height), {ROWS: arrow(cells)})
+
+
+@functools.lru_cache(maxsize=32)
+def latency_matrix_spec(bands: LatencyBands, names: tuple[str, ...], height: int) -> dict:
+    order = alt.Scale(domain=list(names))
+    chart = (
+        alt.Chart(alt.NamedData(ROWS))
+        .mark_rect(stroke="white", strokeWidth=1)
+        .encode(
+            x=alt.X("to:N", title="Peer", sort=list(names), scale=order),
+            y=alt.Y("from:N", title="Node", sort=list(names), scale=order),
+            color=alt.Color(
+                "band:N",
+                title="Link latency",
+                scale=alt.Scale(**bands.scale()),
+                legend=alt.Legend(**BAND_LEGEND, symbolType="square"),
+            ),
+            tooltip=[
+                alt.Tooltip("from:N", title="Node"),
+                alt.Tooltip("to:N", title="Peer"),
+                alt.Tooltip("band:N", title="State"),
+                alt.Tooltip("latency:Q", title="Latency (ms)", format=".2f"),
             ],
-        },
-    }
-    return Chart(spec, _arrow(pd.DataFrame(cells, columns=["from", "to", "band", "latency"])))
+        )
+        .properties(height=height, autosize=FIT_WIDTH)
+    )
+    return to_spec(chart, "latency_matrix")

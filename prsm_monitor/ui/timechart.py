@@ -33,12 +33,13 @@ class TimeChart:
     height: int = CHART_HEIGHT
 
 
-def show(spec: charts.Chart | None, empty: str) -> None:
-    """Draw a chart, or say in words why there is none (never an empty frame)."""
-    if spec is None:
+def show(chart: charts.Chart | None, empty: str) -> None:
+    """Draw a chart (its shared spec with this tick's datasets), or say in words why there is
+    none (never an empty frame)."""
+    if chart is None:
         st.caption(empty)
     else:
-        st.vega_lite_chart(spec.data, spec.spec, width="stretch")
+        st.vega_lite_chart(None, chart.vega_lite(), width="stretch")
 
 
 def thresholds(collector: MetricsCollector, rule: str | None) -> tuple[float | None, float | None] | None:
@@ -55,11 +56,17 @@ def draw(chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, c
 
 def spec(
     chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, compact: bool = False, band: bool = False
-):
-    """The Vega-Lite chart :func:`draw` shows (None: nothing to draw), with the insight's layers
+) -> charts.Chart | None:
+    """The chart :func:`draw` shows (None: nothing to draw), with the insight's layers
     (:mod:`.insight_layers`: the normal band when ``band``, anomalies, the forecast); pure, so
-    pages can share it (``band`` is a viewer's choice: part of a shared chart's key)."""
-    drawn = charts.timeseries(
+    pages can share it (``band`` is a viewer's choice: part of a shared chart's key). Its spec
+    is the one built for its shape (:func:`charts.timeseries_spec`); its datasets are this tick's."""
+    decor = None
+    if not data.empty:
+        start, end = float(data["timestamp"].iloc[0]), float(data["timestamp"].iloc[-1])
+        insight = getattr(collector, "insight", None)
+        decor = insight_layers.decor(data.attrs.get("series"), chart.series, insight, start, end, band=band)
+    return charts.timeseries(
         data,
         chart.series,
         unit=chart.unit,
@@ -68,14 +75,7 @@ def spec(
         height=130 if compact else chart.height,
         compact=compact,
         parts=chart.parts,
-    )
-    return insight_layers.decorate(
-        drawn,
-        data.attrs.get("series"),
-        chart.series,
-        getattr(collector, "insight", None),
-        band=band,
-        compact=compact,
+        insight=decor,
     )
 
 
