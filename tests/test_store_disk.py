@@ -136,3 +136,18 @@ def test_the_size_cap_drops_the_oldest_raw_chunks_first(tmp_path):
     assert first(store, 0) > T0  # raw points went first...
     assert first(store, 1) == T0  # ...the minute rollups of the same time stayed
     store.close()
+
+
+@pytest.mark.parametrize("closed", [False, True], ids=["no-writer", "closed"])
+def test_a_store_without_a_writer_reads_from_memory(tmp_path, closed):
+    """No disk (only a remote reader, or the data dir still being retried) or a store already
+    closed: where history starts, counts and queries come from memory, never an error."""
+    store = open_store(tmp_path) if closed else TieredStore(HistoryStore(100))
+    store.declare("s", ["timestamp", "v", "w"])
+    for i in range(5):
+        store.append("s", {"timestamp": T0 + i, "v": float(i), "w": 0.0})
+    if closed:
+        store.close()
+    assert store.first_timestamp("s") == T0
+    assert store.count("s") == 5
+    assert list(store.query("s", T0, T0 + 10)["v"]) == [0.0, 1.0, 2.0, 3.0, 4.0]

@@ -2,7 +2,8 @@
 
 Apprise logs the URLs it loads (``Loaded JSON URL: json://bob:****@host/hook?+Authorization=
 Bearer <token>``), the endpoints it posts to (``https://hooks.slack.com/services/<A>/<B>/<C>``)
-and its socket errors (``with url: /services/<A>/<B>/<C>``), some at DEBUG, some at WARNING.
+and its socket errors (``with url: /services/<A>/<B>/<C>``), some at DEBUG, some at WARNING;
+urllib3, which it posts through, logs each request's path at DEBUG.
 :data:`FILTER`, attached to the ``apprise`` logger when this module is imported, rewrites each
 such record: every URL redacted (:mod:`prsm_monitor.redact`) and every secret of a URL
 registered with :func:`remember` (its user name and password, its opaque path segments, the
@@ -65,7 +66,11 @@ class RedactingFilter(logging.Filter):
 
 
 FILTER = RedactingFilter()
-logging.getLogger("apprise").addFilter(FILTER)
+# Apprise's own logger, and the one of urllib3 (which Apprise posts through): at DEBUG it logs
+# each request line, path included ("POST /services/<A>/<B>/<C> HTTP/1.1"). A logger's filter
+# sees only the records of that very logger, so each is named.
+for _name in ("apprise", "urllib3.connectionpool"):
+    logging.getLogger(_name).addFilter(FILTER)
 
 
 def remember(url: str) -> None:

@@ -111,12 +111,13 @@ class TieredStore:
     def count(self, component: str) -> int:
         """Raw points held: in memory and, older than those, on disk."""
         count = self.ring.count(component)
-        db = self._db
-        if db is None:
+        writer = self.writer  # once: close() may set it to None meanwhile
+        if writer is None:
             return count
+        db = writer.db
         before = self.ring.first_timestamp(component)
         limit = np.inf if before is None else before
-        for names, block in self.writer.open_rows(component):  # in no committed chunk yet
+        for names, block in writer.open_rows(component):  # in no committed chunk yet
             count += int((block[names.index("timestamp")] < limit).sum())
         try:
             series = db.series(component)
@@ -164,8 +165,9 @@ class TieredStore:
 
     def _firsts(self, component: str, sids: list[int], ring_first: float | None) -> dict[int, float | None]:
         """The oldest row time of each tier (the ring counts as raw)."""
+        writer = self.writer
         firsts = {t.level: self._db.first(t.level, sids) if sids else None for t in TIERS}
-        for first in (ring_first, self.writer.open_first(component)):
+        for first in (ring_first, writer.open_first(component) if writer is not None else None):
             if first is not None:
                 firsts[0] = first if firsts[0] is None else min(firsts[0], first)
         return firsts
@@ -277,9 +279,12 @@ class TieredStore:
         """Raw rows on disk in ``[start, end]`` and before ``before``, over ``names``: the
         closed chunks, and the rows of open chunks (the writer's memory). Memory is read
         first: a chunk committed in between is then read twice, and its rows once."""
-        db = self._db
+        writer = self.writer  # once: close() may set it to None meanwhile
+        if writer is None:
+            return np.empty((len(names), 0))
+        db = writer.db
         hi = end if before is None else (before if end is None else min(end, before))
-        blocks = [_align(source, names, block, 0) for source, block in self.writer.open_rows(component)]
+        blocks = [_align(source, names, block, 0) for source, block in writer.open_rows(component)]
         for sid, source in series:
             stored = decode_raw_many(db.chunks(0, sid, start, hi), len(source), source.index("timestamp"))
             blocks.append(_align(source, names, stored, 0))
