@@ -114,7 +114,7 @@ class Configurable:
         self._settings_revision += 1
         details = {"setting": setting, "old": old, "new": new}
         if actor is not None:
-            message, details["actor"] = f"{message} (by {actor})", actor
+            message, details["actor"] = f"{message}, by {actor}", actor
         self.log.record(f"setting:{key}", "changed", "info", component, message, details, now)
 
     @property
