@@ -67,3 +67,12 @@ def test_cpu_and_memory_name_the_top_processes():
     memory = {"component": "system", "details": {"field": "memory_percent"}}
     assert context(memory, LATEST, processes)[0].startswith("Top memory: idle (pid 1) 900 MB")
     assert context({"component": "system", "details": {}}, {}) == []
+
+
+def test_a_nodes_memory_alert_comes_with_the_node_not_the_hosts_processes():
+    """Issue 21: node-0's memory anomaly listed the host's top processes ("chromium 510 MB")."""
+    processes = [{"pid": 1, "name": "chromium", "cpu_percent": 90.0, "memory_mb": 510.0}]
+    for field in ("memory_percent", "cpu_percent"):
+        alert = {"component": "network", "details": {"series": "node:n1", "field": field, "node": "n1"}}
+        lines = context(alert, LATEST, processes)
+        assert lines[0].startswith("Node n1 at 127.0.0.1:9001") and not any("chromium" in line for line in lines)
