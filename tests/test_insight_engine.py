@@ -11,7 +11,7 @@ from prometheus_client import generate_latest
 from prsm_monitor import MetricsCollector, Settings
 from prsm_monitor.api.exposition import make_registry
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
-from prsm_monitor.insight import Insight
+from prsm_monitor.insight import Insight, engine
 
 
 class Clock:
@@ -99,7 +99,9 @@ def test_learning_then_an_anomaly_opens_and_resolves_as_its_own_alert(rig):
     assert 'prsm_anomalies_total{component="network",field="average_latency"} 1.0' in body
 
     source.latency = 20.0
-    tick(collector, clock, 15)
+    tick(collector, clock, int(engine.CLEAR) - 2)
+    assert collector.get_active_alerts()  # back inside, not yet for the clear hold
+    tick(collector, clock, 5)
     assert not collector.get_active_alerts()
     assert kinds(collector, "Back to normal") == [("resolved", "info")]
     episode = collector.insight.anomalies_of("network", ["average_latency"], 0)[0]

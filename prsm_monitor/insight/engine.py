@@ -28,13 +28,19 @@ from .anomaly import Episodes
 from .baseline import RobustMethod
 from .forecast import Trend, fit, window_text
 from .limits import CAPACITY, Limit, limits
+from .normal import LeftOut
 from .watch import Column, Columns, alert_labels
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOLD = {"system": 30.0}  # seconds outside before an anomaly; the machine is bursty
 HOLD = 12.0
-CLEAR = 10.0
+CLEAR = 30.0  # seconds back inside before an anomaly closes: a steady fault's noisy value is one anomaly
+# A forecast alert fires once the limit has stayed within the horizon this long, and resolves
+# once it has stayed beyond 1.25 horizons (or unforecast) this long: one event per condition,
+# whatever a trend fitted every few seconds does around the horizon.
+FORECAST_FIRE_HOLD = 20.0
+FORECAST_CLEAR_HOLD = 60.0
 
 
 @dataclass(frozen=True)
@@ -93,10 +99,12 @@ class Insight:
             max(60, int(window_seconds / interval)), learn_samples=learn_seconds / interval
         )
         self.episodes = Episodes(np.zeros(0), clear)
+        self.left_out = LeftOut(max(60, int(window_seconds / interval)))  # faults and alerts: not learnt
         self.history: deque[Episode] = deque(maxlen=500)  # anomaly episodes, newest last
         self._open: dict[int, Episode] = {}
         self.forecasts: dict[tuple[str, str], Forecast] = {}
         self._forecast_components: dict[str, str] = {}
+        self._forecast_since: dict[str, float] = {}  # key -> since when it calls to fire (not active) or clear (active)
         self.capacity: dict[str, Trend | None] = {}
         self.counts: dict[tuple[str, str], int] = {}
         self.revision = 0
@@ -117,7 +125,9 @@ class Insight:
             self.started = now
         self._declare(records)
         values = self.columns.gather(records)
-        outside, judged = self.method.judge(values, self.episodes.open_since, now)
+        out = self.left_out.components(records, self.collector.log.active_keys(), lambda: self.collector.rules, now)
+        left_out = np.array([c.component in out for c in self.columns.columns], dtype=bool) if out else None
+        outside, judged = self.method.judge(values, self.episodes.open_since, now, left_out)
         opened, closed = self.episodes.update(outside, judged, now)
         if opened.size or closed.size:
             self._log(opened, closed, values, now)
@@ -215,6 +225,11 @@ class Insight:
             return None
         return f"learning, {int(state[0] // 60)} min of {round(state[1] / 60)}"
 
+    def learned_from_text(self) -> str:
+        """What the normal bands were learnt from, for the page: ``Normal bands learnt from
+        28 min of values; 2 min while a demo fault was injected or an alert fired left out.``"""
+        return self.left_out.text(self._interval())
+
     def band_of(self, series: str, field: str, since: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """``(times, low, high)`` of a value's band since ``since`` (as it was learnt then)."""
         i = self.columns.find(series, field)
@@ -298,7 +313,7 @@ class Insight:
 
     def _forecast_alerts(self, now: float) -> None:
         alert_log = self.collector.log
-        live = set()
+        calls: dict[str, bool] = {}  # key -> the forecast calls for it to be active now
         for (series, field), forecast in self.forecasts.items():
             key = f"forecast:{series}:{field}"
             eta = forecast.eta
@@ -312,28 +327,39 @@ class Insight:
                 **alert_labels(series, "forecast", field),
             }
             message = f"Forecast: {forecast.text}"  # not capitalised: it may start with a node's name
-            if alert_log.is_active(key):
-                if eta is None or eta > 1.25 * self.horizon:
-                    alert_log.record(
-                        key,
-                        "resolved",
-                        "info",
-                        forecast.limit.component,
-                        f"No longer forecast: {forecast.limit.what}",
-                        details,
-                        now,
-                    )
-                else:
-                    alert_log.refresh(key, message, details)
-                    live.add(key)
-            elif eta is not None and 0 < eta <= self.horizon:
+            active = alert_log.is_active(key)
+            within = eta is not None and 0 < eta <= self.horizon
+            calls[key] = (eta is not None and eta <= 1.25 * self.horizon) if active else within
+            if active and calls[key]:
+                alert_log.refresh(key, message, details)
+            if not self._held(key, active, calls[key], now):
+                continue
+            if active:
+                alert_log.record(
+                    key, "resolved", "info", forecast.limit.component, f"No longer forecast: {forecast.limit.what}",
+                    details, now,
+                )  # fmt: skip
+            else:
                 alert_log.record(key, "forecast", "warning", forecast.limit.component, message, details, now)
                 self._forecast_components[key] = forecast.limit.component
-                live.add(key)
         for key in alert_log.active_keys("forecast:"):
-            if key not in live:  # its field has no forecast any more (a node gone, no data)
+            if key not in calls and self._held(key, True, False, now):  # no forecast any more (a node gone, no data)
                 component = self._forecast_components.get(key, "system")
                 alert_log.record(key, "resolved", "info", component, "No longer forecast", {}, now)
+        for key in [k for k in self._forecast_since if k not in calls and not alert_log.is_active(k)]:
+            del self._forecast_since[key]
+
+    def _held(self, key: str, active: bool, calls_active: bool, now: float) -> bool:
+        """Has the forecast called for the other state (firing when not active, clear when
+        active) for its hold (:data:`FORECAST_FIRE_HOLD`, :data:`FORECAST_CLEAR_HOLD`)?"""
+        if calls_active == active:
+            self._forecast_since.pop(key, None)
+            return False
+        since = self._forecast_since.setdefault(key, now)
+        if now - since < (FORECAST_CLEAR_HOLD if active else FORECAST_FIRE_HOLD):
+            return False
+        del self._forecast_since[key]
+        return True
 
     def _warm(self) -> None:
         """Learn from the stored history of the last window, so a restart does not relearn."""
