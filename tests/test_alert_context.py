@@ -27,7 +27,7 @@ LATEST = {"network": NETWORK, "ai": AI}
 
 def test_facts_say_the_value_now_the_threshold_and_for_how_long():
     alert = {"started": 100.0, "details": {"value": 92.3456, "threshold": 80.0, "unit": "%"}}
-    assert facts(alert, 100.0 + 754) == "now 92.35% · threshold 80% · for 12 min"
+    assert facts(alert, 100.0 + 754) == "now 92.3% · threshold 80% · for 12 min"
     assert facts({"started": 0.0, "details": {}}, 3 * 3600 + 300) == "for 3 h 5 min"
     assert (since(5), since(86400 * 2 + 3600)) == ("5 s", "2 d 1 h")
 

@@ -12,6 +12,7 @@ from prsm_monitor import MetricsCollector, Settings
 from prsm_monitor.api.exposition import make_registry
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
 from prsm_monitor.insight import Insight, engine
+from prsm_monitor.units import value_text
 
 
 class Clock:
@@ -92,7 +93,7 @@ def test_learning_then_an_anomaly_opens_and_resolves_as_its_own_alert(rig):
     tick(collector, clock, 1)
     now = [a for a in collector.get_active_alerts() if a["key"].startswith("anomaly:")][0]
     value = now["details"]["value"]
-    assert 75 < value < 85 and now["message"].startswith(f"Unusual average_latency: {value:.4g} ms")
+    assert 75 < value < 85 and now["message"].startswith(f"Unusual average_latency: {value_text(value, 'ms')}")
     assert kinds(collector, "Unusual") == [("anomaly", "warning")]
 
     body = generate_latest(make_registry(lambda: collector)).decode()

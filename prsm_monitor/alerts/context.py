@@ -8,15 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..durations import duration
+from ..units import value_text
 
 since = duration  # how long an alert has held, in the words every page uses
 SHOWN = 3  # processes, links or models named in a context line
 
 
-def _number(value, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    return f"{value:.4g}" + ("" if unit in ("", "1") else unit if unit == "%" else f" {unit}")
+_number = value_text  # every value with its unit, one way (prsm_monitor.units)
 
 
 def facts(alert: Mapping, now: float) -> str:

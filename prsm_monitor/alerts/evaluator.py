@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..units import value_text
 from .rules import ABOVE, Rule
 
 RANK = {None: 0, "warning": 1, "critical": 2}
@@ -43,8 +44,7 @@ INACTIVE = RuleState()
 
 
 def _number(rule: Rule, x: float) -> str:
-    unit = "" if rule.unit in ("", "1") else (rule.unit if rule.unit == "%" else f" {rule.unit}")
-    return f"{x:.4g}{unit}"
+    return value_text(x, rule.unit)  # every value with its unit, one way
 
 
 def _subject(rule: Rule) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..durations import duration as duration_text
+from ..units import range_text, value_text
 from .anomaly import Episodes
 from .baseline import RobustMethod
 from .forecast import Trend, fit, window_text
@@ -155,16 +156,16 @@ class Insight:
         return max(0.1, float(getattr(self.collector, "collection_interval", 1.0) or 1.0))
 
     def _describe(self, i: int, value: float, band) -> tuple[str, dict]:
-        """``Unusual average_latency: 43.45 ms, above its normal 0 to 10.38`` and its details."""
+        """``Unusual average_latency: 43.5 ms, above its normal 0 to 10.4 ms`` and its details
+        (every value through :func:`~prsm_monitor.units.value_text`)."""
         column = self.columns.columns[i]
-        unit = "" if column.unit == "1" else f" {column.unit}"  # a count or ratio has no unit to say
-        message = f"Unusual {column.label}: {value:.4g}{unit}"
-        details = {"series": column.series, "field": column.field, "value": float(value)}
+        message = f"Unusual {column.label}: {value_text(value, column.unit)}"
+        details = {"series": column.series, "field": column.field, "value": float(value), "unit": column.unit}
         details.update(alert_labels(column.series, "anomaly", column.field))
         if band is not None and i < band.lo.size and np.isfinite(band.lo[i]):
             lo, hi = float(band.lo[i]), float(band.hi[i])
             where = "above" if value > hi else "below" if value < lo else "back inside"
-            message += f", {where} its normal {lo:.4g} to {hi:.4g}"
+            message += f", {where} its normal {range_text(lo, hi, column.unit)}"
             details.update(low=lo, high=hi)
         return message, details
 
