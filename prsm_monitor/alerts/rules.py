@@ -73,7 +73,7 @@ _DEFAULT_RULES = {
 
 # The clear hold of the built-in network and AI rules: they judge means over a window of a few
 # requests or round trips, which straddle their clear line under a steady fault.
-CLEAR_SECONDS = 10.0
+CLEAR_SECONDS = 5.0
 
 RUNBOOKS = "docs/runbooks.md"  # the built-in rules' runbooks, one section each, in this repository
 

@@ -399,6 +399,7 @@ class Insight:
                     column = frame[name].to_numpy("float64")
                     block[rows - column.size :, i] = column
         self.method.ring.load(block)
+        self.left_out.preloaded(rows)
         return True
 
     def _learn_seasonal(self) -> None:

@@ -77,6 +77,10 @@ class LeftOut:
         self.ticks.append(bool(out))
         return out
 
+    def preloaded(self, rows: int) -> None:
+        """``rows`` earlier samples were learnt from (stored history, a recorded baseline)."""
+        self.ticks.extend([False] * min(rows, self.ticks.maxlen or rows))
+
     def text(self, interval: float) -> str:
         """``Normal bands learnt from 28 min of values; 2 min while a demo fault was injected or
         an alert fired left out.``"""
