@@ -40,9 +40,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_insight import load_baseline  # noqa: E402
+from bench_insight import QUICK_LEARN, load_baseline  # noqa: E402
 
 from prsm_monitor import MetricsCollector, Settings  # noqa: E402
+from prsm_monitor.insight import Insight  # noqa: E402
 from prsm_monitor.ui import shared_views  # noqa: E402
 
 FAULTS = [  # (label, inject, clear): every fault the demo offers
@@ -103,15 +104,25 @@ def watch(collector: MetricsCollector, until: float, charts: list, problems: lis
         time.sleep(min(1.0, max(0.0, until - time.time())))
 
 
+def key_of(event: dict) -> str:
+    """What an alert is about, across its firings (each firing has an alert id of its own):
+    its rule, or its anomaly's or forecast's series and field."""
+    d = event.get("details") or {}
+    if d.get("rule"):
+        return f"rule {d['rule']}"
+    return f"{event['kind']} {d.get('series', event['component'])} {d.get('field', event['message'][:30])}"
+
+
 def summarise(label: str, at: float, cleared: float, end: float, events: list[dict], incidents: list[dict]) -> dict:
     window = [e for e in events if at <= e["timestamp"] < end and e.get("alert_id") is not None]
     rules = [e for e in window if e["kind"] in ("fired", "escalated")]
     anomalies = [e for e in window if e["kind"] == "anomaly"]
     steady = [e for e in window if e["timestamp"] < cleared]
-    opened = Counter(e["alert_id"] for e in steady if e["kind"] in OPENING and e["kind"] != "escalated")
-    closed = Counter(e["alert_id"] for e in steady if e["kind"] in CLOSING)
-    names = {e["alert_id"]: e["message"][:40] for e in window}
-    flapping = sorted({names[a] for a, n in opened.items() if n > 1} | {names[a] for a, n in closed.items() if n > 1})
+    keys = {e["alert_id"]: key_of(e) for e in events if e["kind"] in OPENING}  # an alert id is one firing
+    opened = Counter(keys[e["alert_id"]] for e in steady if e["kind"] in OPENING and e["kind"] != "escalated")
+    mine = {e["alert_id"] for e in window if e["kind"] in OPENING}  # raised by this fault, not the one before
+    closed = Counter(keys.get(e["alert_id"]) for e in steady if e["kind"] in CLOSING and e["alert_id"] in mine)
+    flapping = sorted(k for k in set(opened) | set(closed) if k and (opened[k] > 1 or closed[k] > 1))
     raised = {e["alert_id"] for e in window if e["kind"] in OPENING}
     closes = {e["alert_id"]: e["timestamp"] for e in events if e["kind"] in CLOSING and e["alert_id"] in raised}
     ends = [closes.get(a) for a in raised]
@@ -164,7 +175,11 @@ def main() -> int:
     problems: list[str] = []
     last_check = [time.time()]
     try:
-        if args.quick:
+        if args.quick:  # ten recorded minutes stand for the half hour of learning
+            collector.insight.close()
+            collector.insight = Insight(
+                collector, horizon=settings.forecast_horizon, learn_seconds=QUICK_LEARN, warm_start=False
+            )
             collector.insight.preload(load_baseline())
             collector.insight.learn(time.time())
             print("learning preloaded from bench/data/insight_baseline.csv.gz; 30 s healthy", flush=True)
