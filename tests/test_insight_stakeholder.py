@@ -13,6 +13,7 @@ from prsm_monitor.insight.anomaly import Episodes
 from prsm_monitor.insight.engine import Forecast
 from prsm_monitor.insight.forecast import Trend
 from prsm_monitor.insight.limits import Limit
+from prsm_monitor.ui import shared_views
 
 from .test_insight_engine import Scripted, kinds, rig, tick  # noqa: F401 - rig is a fixture
 
@@ -119,3 +120,13 @@ def test_drifts_confidence_straddling_its_clear_line_is_one_alert():
         state, transition = step(rule, 0.9, state, float(t))
         kinds_ += [transition.kind] if transition else []
     assert kinds_ == ["fired", "resolved"]
+
+
+def test_the_page_can_say_what_the_band_was_learnt_from(faulty):
+    collector, source, clock = faulty
+    tick(collector, clock, 30)
+    assert shared_views.learned_from(collector) == "Normal bands learnt from 30 s of values."
+    source.faults = DELAY
+    tick(collector, clock, 5)
+    text = shared_views.learned_from(collector)
+    assert "5 s while a demo fault was injected" in text and "(not learning now: link delay on node-2)" in text

@@ -231,6 +231,14 @@ def draw_rows(rows: Sequence[Sequence[TimeChart]], collector, component: str, mi
                 draw(declared, collector, component, minutes, points=points)
 
 
+def learned_from(collector) -> str | None:
+    """What the normal bands were learnt from (``Normal bands learnt from 28 min of values; 2 min
+    while a demo fault was injected or an alert fired left out.``), for a caption under the band
+    toggle or the Overview's charts; None for a collector without insight (another instance)."""
+    insight = getattr(collector, "insight", None)
+    return insight.learned_from_text() if insight is not None else None
+
+
 def kpi_row(collector, component: str, kpis: Sequence[kpi.Kpi]) -> None:
     """:func:`kpi.kpi_row` of the component's latest record, the cards made once per version."""
     key = ("kpis", component, tuple(kpis))
