@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from prsm_monitor.alerts import INACTIVE, default_rules, step
-from prsm_monitor.insight import engine
+from prsm_monitor.insight import engine, forecast_alerts
 from prsm_monitor.insight.anomaly import Episodes
 from prsm_monitor.insight.engine import Forecast
 from prsm_monitor.insight.forecast import Trend
@@ -75,16 +75,16 @@ def test_a_steady_leak_is_one_forecast_alert_and_one_resolution(rig):  # noqa: F
         share = 0.9 if k < 6 else [0.9, 1.1, 1.3, None, 0.95][k % 5]  # within for 30 s, then wandering
         eta = None if share is None else share * insight.horizon
         insight.forecasts = {("node:node-0", "memory_percent"): forecast(eta)}
-        insight._forecast_alerts(t0 + 5 * k)
+        insight.forecast_alerts.update(collector.log, insight.forecasts, insight.horizon, t0 + 5 * k)
     events = [e["kind"] for e in collector.get_alerts() if e["details"].get("field") == "memory_percent"]
     assert events == ["forecast"]
     for k in range(60, 90):  # the leak is cleared: beyond the horizon for good
         insight.forecasts = {("node:node-0", "memory_percent"): forecast(None)}
-        insight._forecast_alerts(t0 + 5 * k)
+        insight.forecast_alerts.update(collector.log, insight.forecasts, insight.horizon, t0 + 5 * k)
     events = [e["kind"] for e in collector.get_alerts() if e["details"].get("field") == "memory_percent"]
     assert events == ["forecast", "resolved"]
     resolved = [e for e in collector.get_alerts() if e["kind"] == "resolved"][0]
-    assert resolved["timestamp"] - (t0 + 5 * 60) >= engine.FORECAST_CLEAR_HOLD
+    assert resolved["timestamp"] - (t0 + 5 * 60) >= forecast_alerts.FORECAST_CLEAR_HOLD
 
 
 def test_a_forecast_fires_only_once_it_has_stayed_within_the_horizon(rig):  # noqa: F811
@@ -92,7 +92,7 @@ def test_a_forecast_fires_only_once_it_has_stayed_within_the_horizon(rig):  # no
     insight = collector.insight
     for k in range(3):  # in the horizon for 10 s, then out: no alert
         insight.forecasts = {("node:node-0", "memory_percent"): forecast(0.5 * insight.horizon if k < 2 else None)}
-        insight._forecast_alerts(clock.now + 5 * k)
+        insight.forecast_alerts.update(collector.log, insight.forecasts, insight.horizon, clock.now + 5 * k)
     assert not collector.get_alerts()
 
 

@@ -28,6 +28,7 @@ from ..units import range_text, value_text
 from .anomaly import Episodes
 from .baseline import RobustMethod
 from .forecast import Trend, fit, window_text
+from .forecast_alerts import ForecastAlerts
 from .limits import CAPACITY, Limit, limits
 from .normal import LeftOut
 from .watch import Column, Columns, alert_labels
@@ -37,11 +38,6 @@ log = logging.getLogger(__name__)
 DEFAULT_HOLD = {"system": 30.0}  # seconds outside before an anomaly; the machine is bursty
 HOLD = 12.0
 CLEAR = 30.0  # seconds back inside before an anomaly closes: a steady fault's noisy value is one anomaly
-# A forecast alert fires once the limit has stayed within the horizon this long, and resolves
-# once it has stayed beyond 1.25 horizons (or unforecast) this long: one event per condition,
-# whatever a trend fitted every few seconds does around the horizon.
-FORECAST_FIRE_HOLD = 20.0
-FORECAST_CLEAR_HOLD = 60.0
 
 
 @dataclass(frozen=True)
@@ -104,8 +100,7 @@ class Insight:
         self.history: deque[Episode] = deque(maxlen=500)  # anomaly episodes, newest last
         self._open: dict[int, Episode] = {}
         self.forecasts: dict[tuple[str, str], Forecast] = {}
-        self._forecast_components: dict[str, str] = {}
-        self._forecast_since: dict[str, float] = {}  # key -> since when it calls to fire (not active) or clear (active)
+        self.forecast_alerts = ForecastAlerts()
         self.capacity: dict[str, Trend | None] = {}
         self.counts: dict[tuple[str, str], int] = {}
         self.revision = 0
@@ -301,7 +296,7 @@ class Insight:
                 found[(limit.series, limit.field)] = Forecast(limit, trend, trend.eta(limit.value))
         self.forecasts = found
         self.capacity = {label: self._trend(series, field, now) for series, field, label, _ in CAPACITY}
-        self._forecast_alerts(now)
+        self.forecast_alerts.update(self.collector.log, self.forecasts, self.horizon, now)
 
     def _trend(self, series: str, field: str, now: float) -> Trend | None:
         try:
@@ -311,56 +306,6 @@ class Insight:
         if frame.empty or field not in frame.columns:
             return None
         return fit(frame["timestamp"].to_numpy("float64"), frame[field].to_numpy("float64"), now, self.forecast_window)
-
-    def _forecast_alerts(self, now: float) -> None:
-        alert_log = self.collector.log
-        calls: dict[str, bool] = {}  # key -> the forecast calls for it to be active now
-        for (series, field), forecast in self.forecasts.items():
-            key = f"forecast:{series}:{field}"
-            eta = forecast.eta
-            details = {
-                "series": series,
-                "field": field,
-                "limit": forecast.limit.value,
-                "eta_seconds": eta,
-                "per_day": forecast.trend.per_day,
-                "window_seconds": forecast.trend.window,
-                **alert_labels(series, "forecast", field),
-            }
-            message = f"Forecast: {forecast.text}"  # not capitalised: it may start with a node's name
-            active = alert_log.is_active(key)
-            within = eta is not None and 0 < eta <= self.horizon
-            calls[key] = (eta is not None and eta <= 1.25 * self.horizon) if active else within
-            if active and calls[key]:
-                alert_log.refresh(key, message, details)
-            if not self._held(key, active, calls[key], now):
-                continue
-            if active:
-                alert_log.record(
-                    key, "resolved", "info", forecast.limit.component, f"No longer forecast: {forecast.limit.what}",
-                    details, now,
-                )  # fmt: skip
-            else:
-                alert_log.record(key, "forecast", "warning", forecast.limit.component, message, details, now)
-                self._forecast_components[key] = forecast.limit.component
-        for key in alert_log.active_keys("forecast:"):
-            if key not in calls and self._held(key, True, False, now):  # no forecast any more (a node gone, no data)
-                component = self._forecast_components.get(key, "system")
-                alert_log.record(key, "resolved", "info", component, "No longer forecast", {}, now)
-        for key in [k for k in self._forecast_since if k not in calls and not alert_log.is_active(k)]:
-            del self._forecast_since[key]
-
-    def _held(self, key: str, active: bool, calls_active: bool, now: float) -> bool:
-        """Has the forecast called for the other state (firing when not active, clear when
-        active) for its hold (:data:`FORECAST_FIRE_HOLD`, :data:`FORECAST_CLEAR_HOLD`)?"""
-        if calls_active == active:
-            self._forecast_since.pop(key, None)
-            return False
-        since = self._forecast_since.setdefault(key, now)
-        if now - since < (FORECAST_CLEAR_HOLD if active else FORECAST_FIRE_HOLD):
-            return False
-        del self._forecast_since[key]
-        return True
 
     def _warm(self) -> None:
         """Learn from the stored history of the last window, so a restart does not relearn."""
