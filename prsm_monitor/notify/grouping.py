@@ -13,7 +13,8 @@ An alert joins an incident by its ``node`` / ``model`` labels (from its details)
   ``group_window`` whatever its label; it never opens an incident labelled with its node.
 
 A demo fault injected (the log's ``setting:fault:*`` event) is a known cause: while it is
-injected, and for ``group_window`` after it is cleared, every alert that fires (anomalies and
+injected, for ``group_window`` after it is cleared and while its incident is still open after
+that (what it moved recovering), every alert that fires (anomalies and
 forecasts included) joins the one incident of that cause, the one whose node it carries first,
 else the newest; the incident's title names the cause (``node-0 memory leak: ...``), and an
 alert firing again while the fault lasts reopens that same incident.
@@ -228,16 +229,19 @@ class Grouper:
                 known = Known(cause, now)
             self.causes[cause.id] = known  # the newest last
         for cause_id, known in list(self.causes.items()):
-            if known.ended_at is not None and now - known.ended_at > self.timers.group_window:
+            if not self._live(known, now):
                 del self.causes[cause_id]
+
+    def _live(self, known: Known, now: float) -> bool:
+        """A cause alerts still join: injected, cleared within ``group_window``, or its incident
+        still open (a queue draining after an overload is still the overload)."""
+        if known.ended_at is None or now - known.ended_at <= self.timers.group_window:
+            return True
+        return known.incident is not None and known.incident.open
 
     def _place_cause(self, member: Member, now: float) -> Incident | None:
         """The incident of the injected cause ``member`` follows from (see the module doc)."""
-        live = [
-            k
-            for k in reversed(self.causes.values())
-            if k.ended_at is None or now - k.ended_at <= self.timers.group_window
-        ]
+        live = [k for k in reversed(self.causes.values()) if self._live(k, now)]
         if not live:
             return None
         node = labels_of(member.details).get("node")
