@@ -115,7 +115,7 @@ class RiverMethod:
             self.scorers.append(self._make())
         self.learnt = np.zeros(len(self.scorers))
 
-    def judge(self, values, open_since, now):
+    def judge(self, values, open_since, now, left_out=None):  # left_out: not learnt (the engine's LeftOut)
         n = values.size
         outside, judged = np.zeros(n, bool), np.zeros(n, bool)
         for i in range(n):

@@ -103,7 +103,7 @@ class Configurable:
         if fault is not None:
             component, message, details = apply_fault(self.demo_network, fault)
             if actor is not None:
-                message, details = f"{message} (by {actor})", {**details, "actor": actor}
+                message, details = f"{message}, by {actor}", {**details, "actor": actor}  # no "(by x (y))"
             self.log.record(
                 f"setting:fault:{details['fault']}", "changed", "info", component, message, details, self._clock()
             )
@@ -114,7 +114,7 @@ class Configurable:
         self._settings_revision += 1
         details = {"setting": setting, "old": old, "new": new}
         if actor is not None:
-            message, details["actor"] = f"{message} (by {actor})", actor
+            message, details["actor"] = f"{message}, by {actor}", actor
         self.log.record(f"setting:{key}", "changed", "info", component, message, details, now)
 
     @property

@@ -27,7 +27,7 @@ LATEST = {"network": NETWORK, "ai": AI}
 
 def test_facts_say_the_value_now_the_threshold_and_for_how_long():
     alert = {"started": 100.0, "details": {"value": 92.3456, "threshold": 80.0, "unit": "%"}}
-    assert facts(alert, 100.0 + 754) == "now 92.35% · threshold 80% · for 12 min"
+    assert facts(alert, 100.0 + 754) == "now 92.3% · threshold 80% · for 12 min"
     assert facts({"started": 0.0, "details": {}}, 3 * 3600 + 300) == "for 3 h 5 min"
     assert (since(5), since(86400 * 2 + 3600)) == ("5 s", "2 d 1 h")
 
@@ -67,3 +67,12 @@ def test_cpu_and_memory_name_the_top_processes():
     memory = {"component": "system", "details": {"field": "memory_percent"}}
     assert context(memory, LATEST, processes)[0].startswith("Top memory: idle (pid 1) 900 MB")
     assert context({"component": "system", "details": {}}, {}) == []
+
+
+def test_a_nodes_memory_alert_comes_with_the_node_not_the_hosts_processes():
+    """Issue 21: node-0's memory anomaly listed the host's top processes ("chromium 510 MB")."""
+    processes = [{"pid": 1, "name": "chromium", "cpu_percent": 90.0, "memory_mb": 510.0}]
+    for field in ("memory_percent", "cpu_percent"):
+        alert = {"component": "network", "details": {"series": "node:n1", "field": field, "node": "n1"}}
+        lines = context(alert, LATEST, processes)
+        assert lines[0].startswith("Node n1 at 127.0.0.1:9001") and not any("chromium" in line for line in lines)

@@ -165,7 +165,8 @@ def test_export_buttons_and_their_files(app):
     alerts = pd.read_csv(io.BytesIO(export.to_csv(export.alerts_frame(c, 5))))
     assert list(alerts.columns) == ["id", "timestamp", "time", "level", "component", "kind", "message", "details"]
     assert "Confidence, dropping" in set(alerts["message"])
-    assert json.loads(export.to_json(export.alerts_frame(c, 5)))[-1]["details"] == '{"model": "m1"}'
+    assert json.loads(export.to_json(export.alerts_frame(c, 5)))[-1]["details"] == {"model": "m1"}  # an object
+    assert '"{""model"": ""m1""}"' in export.to_csv(export.alerts_frame(c, 5)).decode()  # JSON text in a CSV cell
     network = json.loads(export.to_json(export.history_frame(c, "network", 5)))
     assert network == []  # no source: an empty file, not invented rows
 

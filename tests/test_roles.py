@@ -92,7 +92,7 @@ def test_a_signed_in_operator_may_and_is_named_in_the_log(make_app):
     app.sidebar.number_input[0].set_value(70.0)
     next(b for b in app.sidebar.button if b.label == "Apply to all viewers").click().run()
     change = next(e for e in c.get_alerts() if e["details"].get("setting") == "thresholds.cpu")
-    assert change["details"]["actor"] == "Lead@Example.com" and change["message"].endswith("(by Lead@Example.com)")
+    assert change["details"]["actor"] == "Lead@Example.com" and change["message"].endswith(", by Lead@Example.com")
 
     other = make_app(PRSM_OPERATORS="ops@example.com")
     other.user = {"is_logged_in": True, "email": "guest@example.com"}

@@ -212,4 +212,4 @@ def test_a_settings_change_over_the_api_names_who_made_it(served):
     assert response.status_code == 200, response.text
     change = collector.get_alerts()[-1]
     assert change["details"]["actor"] == "API client (API, this machine)"
-    assert change["message"].endswith("(by API client (API, this machine))")
+    assert change["message"].endswith(", by API client (API, this machine)")

@@ -55,37 +55,37 @@ def test_unknown_component_raises_keyerror():
         HistoryStore(5).query("nope")
 
 
-def test_downsampling_keeps_each_buckets_min_and_max():
+def test_downsampling_keeps_each_buckets_min_and_max_as_its_band():
     rng = np.random.default_rng(1)
     n = 10_000
     values = rng.normal(size=n)
     values[1234] = 50.0  # a one-sample spike
     values[8765] = -50.0
     block = np.vstack([np.arange(n, dtype=float), values])
-    out = downsample(block, 100, ts_index=0)
-    assert out.shape[1] <= 100
-    size = -(-n // 50)
-    for b in range(out.shape[1] // 2):
-        bucket = values[b * size : (b + 1) * size]
-        assert set(out[1, 2 * b : 2 * b + 2]) == {bucket.min(), bucket.max()}
-    assert out[1].max() == 50.0 and out[1].min() == -50.0
-    assert np.all(np.diff(out[0]) >= 0)  # time stays ordered
+    out = downsample(block, 100, ts_index=0)  # rows: timestamp, mean, min, max
+    assert out.shape == (4, 100)
+    width = np.diff(out[0])[0]
+    assert np.allclose(np.diff(out[0]), width) and out[0, -1] == n - 1  # one grid, ending at the newest
+    for b, end in enumerate(out[0]):
+        bucket = values[(block[0] > end - width) & (block[0] <= end)]
+        assert (out[1, b], out[2, b], out[3, b]) == pytest.approx((bucket.mean(), bucket.min(), bucket.max()))
+    assert out[3].max() == 50.0 and out[2].min() == -50.0
 
 
-def test_downsampling_orders_min_and_max_as_they_occurred_and_skips_nan():
+def test_downsampling_skips_nan():
     ts = np.arange(8, dtype=float)
     col = np.array([5, 1, np.nan, 9, np.nan, np.nan, np.nan, np.nan])
     out = downsample(np.vstack([ts, col]), 4, ts_index=0)
-    assert list(out[1, :2]) == [1, 9]  # min came before max in the first bucket
-    assert np.isnan(out[1, 2:]).all()  # an all-NaN bucket stays NaN
-    assert list(out[0]) == [0, 3, 4, 7]
+    assert list(out[0]) == [1, 3, 5, 7]  # buckets end at 7, 5, 3 and 1
+    assert out[1, :2].tolist() == [3.0, 9.0]  # (5 + 1) / 2, then 9 (NaN skipped)
+    assert np.isnan(out[1:, 2:]).all()  # an all-NaN bucket stays NaN
 
 
 def test_query_with_max_points_downsamples():
     store = filled(5000, 5000)
     frame = store.query("c", max_points=200)
     assert len(frame) <= 200
-    assert frame["a"].max() == 4999 * 2.0 and frame["a"].min() == 0.0
+    assert frame["a_max"].max() == 4999 * 2.0 and frame["a_min"].min() == 0.0
 
 
 def test_ring_requires_a_timestamp():

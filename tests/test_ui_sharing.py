@@ -154,33 +154,6 @@ def test_a_refresh_faster_than_the_collection_interval_waits_for_the_next_tick()
     assert refresh_period(None, Collector()) is None
 
 
-@pytest.fixture
-def roomy_collector(monkeypatch):
-    """The same, keeping a thousand points of each series."""
-    yield from quiet(monkeypatch, PRSM_METRICS_HISTORY="1000")
-
-
-def test_a_chart_window_ends_on_a_whole_step_so_ticks_within_a_step_draw_the_same_chart(roomy_collector):
-    """Issue 15: a scrolling chart changed on every tick, so every viewer was sent every chart
-    every second. Ending the window on a whole step (one point's width) keeps the chart
-    identical until the next step, and Streamlit sends an identical element as a reference."""
-    assert shared_views.step_end(15, 150, now=1000.0) == 996.0  # 6 s steps
-    assert shared_views.step_end(5, 150, now=1001.5) == 1000.0  # 2 s steps
-    assert shared_views.step_end(1, 150, now=1001.3) == 1001.3  # under a second: now
-    collector, latest = roomy_collector, roomy_collector.latest("system")
-    boundary = shared_views.step_end(15, 150)
-    for i in range(300):  # a second apart up to just before the step that holds now
-        collector.store.append("system", {**latest, "timestamp": boundary - 300 + i, "memory_percent": i})
-    end = shared_views.step_end(15, 150, now=boundary + 1)
-    before = collector.history("system", 15, max_points=150, end=end)
-    collector.store.append("system", {**latest, "timestamp": boundary + 2, "memory_percent": 999.0})  # a new tick
-    after = collector.history("system", 15, max_points=150, end=shared_views.step_end(15, 150, now=boundary + 5))
-    pd.testing.assert_frame_equal(before, after)
-    assert 999.0 not in before["memory_percent"].tolist()
-    later = collector.history("system", 15, max_points=150, end=shared_views.step_end(15, 150, now=boundary + 6.5))
-    assert later["memory_percent"].max() == 999.0  # the next step draws it
-
-
 def test_a_steady_drawing_is_the_same_object_until_its_state_changes_or_it_is_old():
     """The topology and the latency heatmap change colour only when a link's band or a node's
     status does; their tooltips' latencies may be seconds old. Kept as the same object, the

@@ -8,15 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..durations import duration
+from ..units import value_text
 
 since = duration  # how long an alert has held, in the words every page uses
 SHOWN = 3  # processes, links or models named in a context line
 
 
-def _number(value, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    return f"{value:.4g}" + ("" if unit in ("", "1") else unit if unit == "%" else f" {unit}")
+_number = value_text  # every value with its unit, one way (prsm_monitor.units)
 
 
 def facts(alert: Mapping, now: float) -> str:
@@ -37,10 +35,11 @@ def context(alert: Mapping, latest: Mapping, processes: Sequence[Mapping] = ()) 
     details = alert.get("details") or {}
     field = details.get("field", "")
     network, ai = latest.get("network") or {}, latest.get("ai") or {}
-    if field == "cpu_percent" and processes:
+    host = details.get("series", "system") == "system" and not details.get("node")  # the machine itself
+    if field == "cpu_percent" and processes and host:
         top = sorted(processes, key=lambda p: -(p.get("cpu_percent") or 0))[:SHOWN]
         return ["Top CPU: " + ", ".join(f"{p['name']} (pid {p['pid']}) {p['cpu_percent']:.0f}%" for p in top)]
-    if field == "memory_percent" and processes:
+    if field == "memory_percent" and processes and host:  # not node-0's memory: the node's own context
         top = sorted(processes, key=lambda p: -(p.get("memory_mb") or 0))[:SHOWN]
         return ["Top memory: " + ", ".join(f"{p['name']} (pid {p['pid']}) {p['memory_mb']:.0f} MB" for p in top)]
     if details.get("node"):

@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..units import value_text
 from .rules import ABOVE, Rule
 
 RANK = {None: 0, "warning": 1, "critical": 2}
@@ -30,6 +31,7 @@ class RuleState:
     since: float | None = None  # when the current level was entered
     value: float | None = None
     seen: float | None = None
+    clearing_since: float | None = None  # when the value fell back below the firing level (None: it has not)
 
     @property
     def phase(self) -> str:
@@ -42,8 +44,7 @@ INACTIVE = RuleState()
 
 
 def _number(rule: Rule, x: float) -> str:
-    unit = "" if rule.unit in ("", "1") else (rule.unit if rule.unit == "%" else f" {rule.unit}")
-    return f"{x:.4g}{unit}"
+    return value_text(x, rule.unit)  # every value with its unit, one way
 
 
 def _subject(rule: Rule) -> str:
@@ -175,6 +176,9 @@ def step(rule: Rule, value: float | None, state: RuleState, now: float) -> tuple
         threshold = rule.critical if target == "critical" else rule.warning
         return RuleState(target, None, now, value, now), Transition(rule, kind, target, value, threshold, now)
     if RANK[target] < RANK[state.level]:
+        clearing_since = now if state.clearing_since is None else state.clearing_since
+        if now - clearing_since < rule.clear_seconds:  # Prometheus' keep_firing_for
+            return RuleState(state.level, None, state.since, value, now, clearing_since), None
         if target is None:
             return RuleState(value=value, seen=now), Transition(rule, "resolved", "info", value, rule.warning, now)
         transition = Transition(rule, "de-escalated", target, value, rule.warning, now)

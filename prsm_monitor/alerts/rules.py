@@ -19,8 +19,10 @@ class Rule:
     The rule breaches when the value reaches ``warning`` (or ``critical``) in
     ``direction`` (``>=`` for above, ``<=`` for below);
     it fires once the breach has lasted ``for_seconds``. A firing rule
-    steps down only once the value is back by more than ``clear_margin`` (hysteresis),
-    so a value hovering at a threshold does not flap. Either threshold may be ``None``.
+    steps down only once the value is back by more than ``clear_margin`` (hysteresis) and has
+    stayed back for ``clear_seconds`` (Prometheus' ``keep_firing_for``), so a value hovering at a
+    threshold, or straddling its clear line under a steady fault, does not flap. Either
+    threshold may be ``None``.
 
     With ``smooth_seconds`` the rule judges a moving average of the field rather than each
     sample: an exponentially weighted mean with that time constant (as the load average is),
@@ -41,6 +43,7 @@ class Rule:
     runbook_url: str = ""  # what to do when it fires (docs/runbooks.md for the built-in rules)
     description: str = ""  # what it means, in a sentence
     labels: tuple[tuple[str, str], ...] = ()  # extra labels (team, service, ...), sorted by name
+    clear_seconds: float = 0.0
 
     def __post_init__(self):
         if self.direction not in (ABOVE, BELOW):
@@ -62,7 +65,7 @@ _DEFAULT_RULES = {
     "disk": ("system", "disk_percent", "Disk usage", 0.0, 1.0, 0.0),
     "latency": ("network", "average_latency", "Average latency", 3.0, 10.0, 0.0),
     "consensus_rejections": ("network", "consensus_rejection_rate", "Proposal rejection rate", 0.0, 0.1, 0.0),
-    "confidence": ("ai", "average_confidence", "Average confidence", 3.0, 0.03, 0.0),
+    "confidence": ("ai", "average_confidence", "Average confidence", 3.0, 0.08, 0.0),  # drift straddles 0.7
     "inference_time": ("ai", "average_inference_time", "Average inference time", 3.0, 0.25, 0.0),
     "success_rate": ("ai", "success_rate", "Inference success rate", 3.0, 0.03, 0.0),
     # real PRSM nodes (PRSM_NODE_URLS): fields of sources/nodes/fields.py, None (never firing) otherwise
@@ -74,6 +77,10 @@ _DEFAULT_RULES = {
     "balance_falling": ("network", "balance_change", "FTNS balance change (10 min)", 0.0, 1.0, 0.0),
 }
 
+
+# The clear hold of the built-in network and AI rules: they judge means over a window of a few
+# requests or round trips, which straddle their clear line under a steady fault.
+CLEAR_SECONDS = 5.0
 
 RUNBOOKS = "docs/runbooks.md"  # the built-in rules' runbooks, one section each, in this repository
 
@@ -122,5 +129,6 @@ def default_rules(thresholds: dict[str, Threshold] | None = None) -> dict[str, R
             smooth,
             runbook_url(name),
             _DESCRIPTIONS[name],
+            clear_seconds=CLEAR_SECONDS if component in ("network", "ai") else 0.0,
         )
     return rules

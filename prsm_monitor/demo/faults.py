@@ -81,6 +81,83 @@ def apply_fault(network, fault: Mapping) -> tuple[str, str, dict]:
     return spec.component, message, {"fault": action, **args}
 
 
+@dataclass(frozen=True)
+class Cause:
+    """A fault injected now, as a cause alerts follow from: ``id`` (``("leak", "node-0")``),
+    the ``title`` an incident of it carries (``node-0 memory leak``) and the ``node`` it is on."""
+
+    id: tuple[str, ...]
+    title: str
+    node: str | None = None
+
+
+def _leak(name: str) -> Cause:
+    return Cause(("leak", name), f"{name} memory leak", name)
+
+
+def _delay(name: str) -> Cause:
+    return Cause(("delay", name), f"link delay on {name}", name)
+
+
+def _stop(name: str) -> Cause:
+    return Cause(("stop", name), f"{name} stopped", name)
+
+
+def _drift(model: str | None) -> Cause:
+    return Cause(("drift", model or "*"), f"input drift on {model}" if model else "input drift")
+
+
+def _overload(factor: float) -> Cause:
+    return Cause(("overload",), f"request rate ×{factor:g}")
+
+
+PARTITION = Cause(("partition",), "network partition")
+
+
+def fault_causes(details: Mapping) -> tuple[list[Cause], list[tuple[str, ...]]]:
+    """What a logged fault change (its details: ``fault``, the action, and its arguments) starts
+    and ends: ``(causes started, ids ended)``, an id ending every cause it is a prefix of
+    (``("delay",)``: every delay; ``()``: every cause)."""
+    action, name, model = details.get("fault"), details.get("name"), details.get("model")
+    starts = {
+        "stop_node": lambda: [_stop(name)],
+        "leak": lambda: [_leak(name)] if details.get("mb_per_min") else [],
+        "add_delay": lambda: [_delay(name)] if details.get("ms") else [],
+        "partition": lambda: [PARTITION],
+        "drift": lambda: [_drift(model)] if details.get("amount") else [],
+        "overload": lambda: [_overload(details["factor"])] if details.get("factor", 1) != 1 else [],
+    }
+    ends = {
+        "start_node": [("stop", name)],
+        "leak": [] if details.get("mb_per_min") else [("leak", name)],
+        "add_delay": [] if details.get("ms") else [("delay", name)],
+        "clear_leak": [("leak", name) if name else ("leak",)],
+        "clear_delay": [("delay", name) if name else ("delay",)],
+        "heal": [PARTITION.id],
+        "drift": [] if details.get("amount") else [("drift", model or "*")],
+        "clear_drift": [("drift", model) if model else ("drift",)],
+        "overload": [("overload",)],  # a new factor replaces the old one
+        "clear_overload": [("overload",)],
+        "clear_faults": [()],
+    }
+    return starts.get(action, list)(), ends.get(action, [])
+
+
+def injected(faults: Mapping) -> list[Cause]:
+    """The causes injected now, from :meth:`NetworkFaults.faults` (or a record's ``faults``)."""
+    causes = [_stop(n) for n in faults.get("stopped") or ()]
+    causes += [_leak(n) for n in faults.get("leak_mb_per_min") or {}]
+    causes += [_delay(n) for n in faults.get("delay_ms") or {}]
+    drifting = list(faults.get("drift") or {})
+    causes += [_drift(drifting[0])] if len(drifting) == 1 else [_drift(None)] if drifting else []
+    base, rate = faults.get("base_rate"), faults.get("rate")
+    if base and rate and abs(rate / base - 1) > 1e-9:
+        causes.append(_overload(round(rate / base, 2)))
+    if faults.get("partition"):
+        causes.append(PARTITION)
+    return causes
+
+
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

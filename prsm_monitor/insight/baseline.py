@@ -172,10 +172,15 @@ class RobustMethod:
         self.ring.ensure(len(floors))
         self.floors = np.array(floors, dtype="float64")
 
-    def judge(self, values: np.ndarray, open_since: np.ndarray, now: float) -> tuple[np.ndarray, np.ndarray]:
-        """``(outside, judged)`` per column; remembers ``values`` for learning."""
+    def judge(
+        self, values: np.ndarray, open_since: np.ndarray, now: float, left_out: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(outside, judged)`` per column; remembers ``values`` for learning, but for the
+        columns ``left_out`` (a demo fault, an alert: :mod:`.normal`), which are judged only."""
         n = values.size
         keep = values.copy()
+        if left_out is not None and left_out.size:
+            keep[: min(n, left_out.size)][left_out[:n]] = np.nan
         if open_since.size:
             m = min(n, open_since.size)
             young = np.isfinite(open_since[:m]) & (now - open_since[:m] < ADAPT_SECONDS)

@@ -24,17 +24,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..durations import duration as duration_text
+from ..units import range_text, value_text
 from .anomaly import Episodes
 from .baseline import RobustMethod
 from .forecast import Trend, fit, window_text
+from .forecast_alerts import ForecastAlerts
 from .limits import CAPACITY, Limit, limits
+from .normal import LeftOut
 from .watch import Column, Columns, alert_labels
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOLD = {"system": 30.0}  # seconds outside before an anomaly; the machine is bursty
 HOLD = 12.0
-CLEAR = 10.0
+CLEAR = 30.0  # seconds back inside before an anomaly closes: a steady fault's noisy value is one anomaly
 
 
 @dataclass(frozen=True)
@@ -93,10 +96,11 @@ class Insight:
             max(60, int(window_seconds / interval)), learn_samples=learn_seconds / interval
         )
         self.episodes = Episodes(np.zeros(0), clear)
+        self.left_out = LeftOut(max(60, int(window_seconds / interval)))  # faults and alerts: not learnt
         self.history: deque[Episode] = deque(maxlen=500)  # anomaly episodes, newest last
         self._open: dict[int, Episode] = {}
         self.forecasts: dict[tuple[str, str], Forecast] = {}
-        self._forecast_components: dict[str, str] = {}
+        self.forecast_alerts = ForecastAlerts()
         self.capacity: dict[str, Trend | None] = {}
         self.counts: dict[tuple[str, str], int] = {}
         self.revision = 0
@@ -117,7 +121,9 @@ class Insight:
             self.started = now
         self._declare(records)
         values = self.columns.gather(records)
-        outside, judged = self.method.judge(values, self.episodes.open_since, now)
+        out = self.left_out.components(records, self.collector.log.active_keys(), lambda: self.collector.rules, now)
+        left_out = np.array([c.component in out for c in self.columns.columns], dtype=bool) if out else None
+        outside, judged = self.method.judge(values, self.episodes.open_since, now, left_out)
         opened, closed = self.episodes.update(outside, judged, now)
         if opened.size or closed.size:
             self._log(opened, closed, values, now)
@@ -145,16 +151,16 @@ class Insight:
         return max(0.1, float(getattr(self.collector, "collection_interval", 1.0) or 1.0))
 
     def _describe(self, i: int, value: float, band) -> tuple[str, dict]:
-        """``Unusual average_latency: 43.45 ms, above its normal 0 to 10.38`` and its details."""
+        """``Unusual average_latency: 43.5 ms, above its normal 0 to 10.4 ms`` and its details
+        (every value through :func:`~prsm_monitor.units.value_text`)."""
         column = self.columns.columns[i]
-        unit = "" if column.unit == "1" else f" {column.unit}"  # a count or ratio has no unit to say
-        message = f"Unusual {column.label}: {value:.4g}{unit}"
-        details = {"series": column.series, "field": column.field, "value": float(value)}
+        message = f"Unusual {column.label}: {value_text(value, column.unit)}"
+        details = {"series": column.series, "field": column.field, "value": float(value), "unit": column.unit}
         details.update(alert_labels(column.series, "anomaly", column.field))
         if band is not None and i < band.lo.size and np.isfinite(band.lo[i]):
             lo, hi = float(band.lo[i]), float(band.hi[i])
             where = "above" if value > hi else "below" if value < lo else "back inside"
-            message += f", {where} its normal {lo:.4g} to {hi:.4g}"
+            message += f", {where} its normal {range_text(lo, hi, column.unit)}"
             details.update(low=lo, high=hi)
         return message, details
 
@@ -214,6 +220,11 @@ class Insight:
         if state is None:
             return None
         return f"learning, {int(state[0] // 60)} min of {round(state[1] / 60)}"
+
+    def learned_from_text(self) -> str:
+        """What the normal bands were learnt from, for the page: ``Normal bands learnt from
+        28 min of values; 2 min while a demo fault was injected or an alert fired left out.``"""
+        return self.left_out.text(self._interval())
 
     def band_of(self, series: str, field: str, since: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """``(times, low, high)`` of a value's band since ``since`` (as it was learnt then)."""
@@ -285,7 +296,7 @@ class Insight:
                 found[(limit.series, limit.field)] = Forecast(limit, trend, trend.eta(limit.value))
         self.forecasts = found
         self.capacity = {label: self._trend(series, field, now) for series, field, label, _ in CAPACITY}
-        self._forecast_alerts(now)
+        self.forecast_alerts.update(self.collector.log, self.forecasts, self.horizon, now)
 
     def _trend(self, series: str, field: str, now: float) -> Trend | None:
         try:
@@ -295,45 +306,6 @@ class Insight:
         if frame.empty or field not in frame.columns:
             return None
         return fit(frame["timestamp"].to_numpy("float64"), frame[field].to_numpy("float64"), now, self.forecast_window)
-
-    def _forecast_alerts(self, now: float) -> None:
-        alert_log = self.collector.log
-        live = set()
-        for (series, field), forecast in self.forecasts.items():
-            key = f"forecast:{series}:{field}"
-            eta = forecast.eta
-            details = {
-                "series": series,
-                "field": field,
-                "limit": forecast.limit.value,
-                "eta_seconds": eta,
-                "per_day": forecast.trend.per_day,
-                "window_seconds": forecast.trend.window,
-                **alert_labels(series, "forecast", field),
-            }
-            message = f"Forecast: {forecast.text}"  # not capitalised: it may start with a node's name
-            if alert_log.is_active(key):
-                if eta is None or eta > 1.25 * self.horizon:
-                    alert_log.record(
-                        key,
-                        "resolved",
-                        "info",
-                        forecast.limit.component,
-                        f"No longer forecast: {forecast.limit.what}",
-                        details,
-                        now,
-                    )
-                else:
-                    alert_log.refresh(key, message, details)
-                    live.add(key)
-            elif eta is not None and 0 < eta <= self.horizon:
-                alert_log.record(key, "forecast", "warning", forecast.limit.component, message, details, now)
-                self._forecast_components[key] = forecast.limit.component
-                live.add(key)
-        for key in alert_log.active_keys("forecast:"):
-            if key not in live:  # its field has no forecast any more (a node gone, no data)
-                component = self._forecast_components.get(key, "system")
-                alert_log.record(key, "resolved", "info", component, "No longer forecast", {}, now)
 
     def _warm(self) -> None:
         """Learn from the stored history of the last window, so a restart does not relearn."""
@@ -372,6 +344,7 @@ class Insight:
                     column = frame[name].to_numpy("float64")
                     block[rows - column.size :, i] = column
         self.method.ring.load(block)
+        self.left_out.preloaded(rows)
         return True
 
     def _learn_seasonal(self) -> None:

@@ -12,6 +12,13 @@ An alert joins an incident by its ``node`` / ``model`` labels (from its details)
   incident, else a network or AI one joins the newest open network or AI incident within
   ``group_window`` whatever its label; it never opens an incident labelled with its node.
 
+A demo fault injected (the log's ``setting:fault:*`` event) is a known cause: while it is
+injected, for ``group_window`` after it is cleared and while its incident is still open after
+that (what it moved recovering), every alert that fires (anomalies and
+forecasts included) joins the one incident of that cause, the one whose node it carries first,
+else the newest; the incident's title names the cause (``node-0 memory leak: ...``), and an
+alert firing again while the fault lasts reopens that same incident.
+
 An incident is open while one of its alerts fires. :meth:`Grouper.due` says which incidents
 to notify now, with ``group_wait`` (wait after the first alert, so the ones it causes come
 along), ``group_interval`` (wait after a notification before telling a change) and
@@ -23,6 +30,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+
+from ..demo.faults import Cause, fault_causes
 
 OPENING = frozenset({"fired", "escalated", "de-escalated", "error", "anomaly", "forecast"})
 CLOSING = frozenset({"resolved", "recovered"})
@@ -79,6 +88,7 @@ class Incident:
     notified_firing: bool = False  # the last notification said it fires (not resolved)
     notifications: int = 0
     routes_told: set[str] = field(default_factory=set)
+    cause: str | None = None  # the injected fault it follows from, when known ("node-0 memory leak")
 
     @property
     def open(self) -> bool:
@@ -102,9 +112,10 @@ class Incident:
 
     @property
     def title(self) -> str:
-        """What it is about: its label (node or model) and its first alert's message."""
+        """What it is about: its cause when known, else its label (node or model), and its
+        first alert's message."""
         first = next(iter(self.members.values()))
-        about = " ".join(f"{k} {v}" for k, v in self.labels.items())
+        about = self.cause or " ".join(f"{k} {v}" for k, v in self.labels.items())
         more = len(self.members) - 1
         return f"{about + ': ' if about else ''}{first.message}{f' (+{more} more)' if more else ''}"
 
@@ -115,6 +126,7 @@ class Incident:
             "level": self.level,
             "component": self.component,
             "title": self.title,
+            "cause": self.cause,
             "started": self.started,
             "ended_at": self.ended_at,
             "open": self.open,
@@ -123,6 +135,16 @@ class Incident:
             "last_notified": self.last_notified,
             "alerts": [m.as_dict() for m in self.members.values()],
         }
+
+
+@dataclass
+class Known:
+    """A cause injected now (or ended within ``group_window``) and its incident, once one fired."""
+
+    cause: Cause
+    started: float
+    ended_at: float | None = None
+    incident: Incident | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +164,7 @@ class Grouper:
         self.incidents: OrderedDict[int, Incident] = OrderedDict()
         self._by_alert: dict[int, Incident] = {}
         self._next_id = 1
+        self.causes: OrderedDict[tuple[str, ...], Known] = OrderedDict()  # oldest first
 
     # -- feeding ---------------------------------------------------------------------------
     def observe(self, event: dict, key: str | None = None) -> Incident | None:
@@ -149,6 +172,9 @@ class Grouper:
         None for events that are not about an alert (settings changes)."""
         alert_id = event.get("alert_id")
         kind = event.get("kind")
+        if kind == "changed" and (event.get("details") or {}).get("fault"):
+            self._fault(event["details"], event["timestamp"])
+            return None
         if alert_id is None or (kind not in OPENING and kind not in CLOSING):
             return None
         now = event["timestamp"]
@@ -168,7 +194,9 @@ class Grouper:
             member.level, member.message, member.details = event["level"], event["message"], details
             return incident
         member = Member(alert_id, key, event["level"], event["component"], event["message"], details, now)
-        incident = self._place_derived(member, now) if kind in DERIVED else self._place(member, now)
+        incident = self._place_cause(member, now)
+        if incident is None:
+            incident = self._place_derived(member, now) if kind in DERIVED else self._place(member, now)
         incident.members[alert_id] = member
         incident.ended_at = None
         self._by_alert[alert_id] = incident
@@ -187,6 +215,43 @@ class Grouper:
                 member = incident.members[alert["id"]]
                 member.message, member.details = alert["message"], dict(alert.get("details") or {})
                 member.key = alert.get("key", member.key)
+
+    def _fault(self, details: dict, now: float) -> None:
+        """A fault injected or cleared: a cause starts, or causes end (kept ``group_window``)."""
+        started, ended = fault_causes(details)
+        for prefix in ended:
+            for cause_id, known in self.causes.items():
+                if cause_id[: len(prefix)] == prefix and known.ended_at is None:
+                    known.ended_at = now
+        for cause in started:
+            known = self.causes.pop(cause.id, None)
+            if known is None or known.ended_at is not None:  # a new fault: a new incident
+                known = Known(cause, now)
+            self.causes[cause.id] = known  # the newest last
+        for cause_id, known in list(self.causes.items()):
+            if not self._live(known, now):
+                del self.causes[cause_id]
+
+    def _live(self, known: Known, now: float) -> bool:
+        """A cause alerts still join: injected, cleared within ``group_window``, or its incident
+        still open (a queue draining after an overload is still the overload)."""
+        if known.ended_at is None or now - known.ended_at <= self.timers.group_window:
+            return True
+        return known.incident is not None and known.incident.open
+
+    def _place_cause(self, member: Member, now: float) -> Incident | None:
+        """The incident of the injected cause ``member`` follows from (see the module doc)."""
+        live = [k for k in reversed(self.causes.values()) if self._live(k, now)]
+        if not live:
+            return None
+        node = labels_of(member.details).get("node")
+        known = next((k for k in live if node and k.cause.node == node), None)
+        known = known or next((k for k in live if k.ended_at is None), live[0])
+        if known.incident is None or known.incident.id not in self.incidents:
+            labels = {"node": known.cause.node} if known.cause.node else {}
+            known.incident = self._new(labels, now)
+            known.incident.cause = known.cause.title
+        return known.incident
 
     def _place(self, member: Member, now: float) -> Incident:
         labels = labels_of(member.details)

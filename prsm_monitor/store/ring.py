@@ -3,8 +3,8 @@
 Each component keeps one preallocated ``float64`` array per declared field, used as a
 ring: 8 bytes per stored value and no object per point. ``None`` is stored as NaN.
 Records are expected in time order (the collector appends them so); queries by time
-range return pandas DataFrames, optionally downsampled for charts with a min/max per
-bucket so that peaks survive.
+range return pandas DataFrames, optionally downsampled for charts into buckets evenly
+spaced in time, each with its mean, minimum and maximum (so peaks survive as a band).
 """
 
 from __future__ import annotations
@@ -79,53 +79,48 @@ class Ring:
         return ring
 
 
-def _extreme_indices(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per bucket of ``size`` consecutive values: index of the minimum and of the maximum.
-
-    NaN is skipped (an all-NaN bucket points at a NaN). Whole buckets are reshaped
-    views; only the last, shorter bucket and columns that hold NaN cost a copy."""
-    n = len(values)
-    full = n // size
-    parts = [values[: full * size].reshape(full, size)]
-    if full * size < n:
-        parts.append(values[full * size :][None, :])
-    lows, highs = [], []
-    for part in parts:
-        if np.isnan(part).any():
-            missing = np.isnan(part)
-            lows.append(np.where(missing, np.inf, part).argmin(axis=1))
-            highs.append(np.where(missing, -np.inf, part).argmax(axis=1))
-        else:
-            lows.append(part.argmin(axis=1))
-            highs.append(part.argmax(axis=1))
-    offsets = np.arange(len(parts[0]) + (len(parts) - 1)) * size
-    return np.concatenate(lows) + offsets, np.concatenate(highs) + offsets
+def bucket_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns of a downsampled block (:func:`downsample`): ``timestamp``, each field (its
+    bucket's mean), then each field's ``<field>_min`` and ``<field>_max``: the shape of the
+    rollup tiers (:func:`~.tiered.rollup_frame`), so a chart draws the mean as its line and the
+    minimum to maximum as a band, whatever tier it reads."""
+    fields = [n for n in names if n != "timestamp"]
+    return ("timestamp", *fields, *(f"{n}{s}" for n in fields for s in ("_min", "_max")))
 
 
 def downsample(block: np.ndarray, max_points: int, ts_index: int) -> np.ndarray:
-    """Reduce a (fields, rows) block to at most ``max_points`` rows, keeping peaks.
+    """Reduce a (fields, rows) block to at most ``max_points`` buckets evenly spaced in time.
 
-    Rows are cut into ``max_points // 2`` buckets of equal count. Each bucket yields two
-    rows stamped with its first and last timestamp; for every field they hold the
-    bucket's minimum and maximum in the order they occurred. So every bucket's extremes
-    survive, and a peak moves by at most one bucket width in time.
+    The buckets are ``width`` seconds wide (the block's span over ``max_points``, whole seconds
+    from a second up) and end at the newest row: bucket ``k`` holds the rows in
+    ``(newest - (k + 1) * width, newest - k * width]`` and is stamped with its end, so the
+    newest point is the newest row and every stamp lies on one grid. Rows come out in the
+    :func:`bucket_names` layout: per field the bucket's mean (NaN skipped), then per field its
+    minimum and maximum (the band, where every peak survives). A stretch without rows (a
+    stopped monitor) stays without buckets: a real gap stays a gap. A block of at most
+    ``max_points`` rows is returned as it is (its own layout, one row per point).
     """
     n = block.shape[1]
     if n <= max_points:
         return block
-    size = -(-n // max(1, max_points // 2))  # rows per bucket, rounded up
-    buckets = -(-n // size)
-    out = np.empty((block.shape[0], buckets * 2))
-    for i, values in enumerate(block):
-        if i == ts_index:
-            continue
-        low, high = _extreme_indices(values, size)
-        out[i, 0::2] = values[np.minimum(low, high)]
-        out[i, 1::2] = values[np.maximum(low, high)]
-    starts = np.arange(buckets) * size
-    out[ts_index, 0::2] = block[ts_index, starts]
-    out[ts_index, 1::2] = block[ts_index, np.minimum(starts + size, n) - 1]
-    return out
+    ts = block[ts_index]
+    newest = ts[-1]
+    width = (newest - ts[0]) / max_points
+    width = float(np.ceil(width)) if width >= 1.0 else width * (1 + 1e-9)
+    if not width > 0:  # every row at one instant
+        width = 1.0
+    k = np.minimum(np.floor((newest - ts) / width), max_points - 1).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    values = np.delete(block, ts_index, axis=0)
+    present = ~np.isnan(values)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        counts = np.add.reduceat(present, starts, axis=1)
+        means = np.add.reduceat(np.where(present, values, 0.0), starts, axis=1) / counts
+    lows = np.fmin.reduceat(values, starts, axis=1)  # fmin/fmax skip NaN (all NaN: NaN)
+    highs = np.fmax.reduceat(values, starts, axis=1)
+    bands = np.stack([lows, highs], axis=1).reshape(2 * len(values), len(starts))  # f_min, f_max, ...
+    stamps = newest - k[starts] * width
+    return np.vstack([stamps[None, :], means, bands])
 
 
 class HistoryStore:
@@ -222,5 +217,7 @@ class HistoryStore:
         if max_points is not None:
             if max_points < 2:
                 raise ValueError(f"max_points must be at least 2, not {max_points}")
-            block = downsample(block, max_points, names.index("timestamp"))
+            downsampled = downsample(block, max_points, names.index("timestamp"))
+            if downsampled is not block:
+                block, names = downsampled, bucket_names(names)
         return pd.DataFrame(dict(zip(names, block, strict=True)), columns=list(names))

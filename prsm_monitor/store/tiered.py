@@ -6,8 +6,8 @@ Prometheus server (:mod:`prsm_monitor.prometheus_reader`) for long ranges.
 :meth:`TieredStore.query` returns depends on the tier it reads:
 
 - **raw** (the ring and the raw tier): the columns of the fields as declared, one row per
-  collected point, downsampled with ``max_points`` exactly as :func:`~.ring.downsample`
-  does (two rows per bucket: its minimum and maximum, peaks kept).
+  collected point; downsampled with ``max_points`` (:func:`~.ring.downsample`), buckets
+  evenly spaced in time in the rollup shape below (mean, ``_min``, ``_max``).
 - **minute**, **hour** (rollups) and **prometheus**: ``timestamp`` (the bucket's start),
   then per field ``<field>`` (the mean over the bucket), then per field ``<field>_min``
   and ``<field>_max`` (the band to draw). One row per bucket; ``max_points`` merges
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .codec import decode_raw, decode_raw_many, decode_rollups
-from .ring import HistoryStore, downsample
+from .ring import HistoryStore, bucket_names, downsample
 from .tiers import RAW, TIERS, Rollup, decode_rollup, downsample_rollup, merge, pick_tier, roll_up
 from .writer import Writer
 
@@ -223,8 +223,11 @@ class TieredStore:
         tier = pick_tier(span, max_points, covered)
         if tier is RAW:
             block = self._raw_rows(component, series, names, start, end, ring_first)
-            if max_points is not None:
-                block = downsample(block, max_points, names.index("timestamp"))
+            if (
+                max_points is not None
+                and (small := downsample(block, max_points, names.index("timestamp"))) is not block
+            ):
+                block, names = small, bucket_names(names)
             return self._frame(pd.DataFrame(dict(zip(names, block, strict=True)), columns=list(names)), RAW)
         fields = tuple(n for n in names if n != "timestamp")
         lo = None if start is None else start - tier.step  # the bucket holding start, too

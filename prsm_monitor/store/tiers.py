@@ -104,11 +104,23 @@ def merge(rollup: Rollup, size: int, starts: np.ndarray | None = None) -> Rollup
 
 
 def downsample_rollup(rollup: Rollup, max_points: int) -> Rollup:
-    """At most ``max_points`` buckets, merging equal runs of consecutive buckets."""
+    """At most ``max_points`` buckets evenly spaced in time: the buckets (one tier's step
+    apart, the smallest spacing among them) merge in groups of ``size`` steps on a grid that
+    ends at the newest bucket, each group stamped with the start of its newest step, so every
+    stamp lies on the grid and the newest one is the newest bucket's. A stretch without
+    buckets (a stopped monitor) stays without: a real gap stays a gap."""
     n = len(rollup)
     if n <= max_points:
         return rollup
-    return merge(rollup, -(-n // max_points))
+    ts = rollup.ts
+    diffs = np.diff(ts)
+    step = float(diffs[diffs > 0].min()) if (diffs > 0).any() else 1.0
+    slots = round((ts[-1] - ts[0]) / step) + 1
+    width = -(-slots // max_points) * step
+    k = np.minimum(np.floor((ts[-1] - ts) / width + 1e-9), max_points - 1).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    merged = merge(rollup, 0, starts)
+    return Rollup(ts[-1] - k[starts] * width, merged.stats)
 
 
 def pick_tier(span: float, max_points: int | None, covered: dict[int, bool]) -> Tier:

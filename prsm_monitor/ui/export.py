@@ -29,12 +29,17 @@ def alerts_frame(collector: MetricsCollector, minutes: float) -> pd.DataFrame:
     columns = ["id", "timestamp", "time", "level", "component", "kind", "message", "details"]
     frame = pd.DataFrame(events, columns=[c for c in columns if c != "time"])
     frame.insert(2, "time", pd.to_datetime(frame["timestamp"], unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    frame["details"] = [json.dumps(d, sort_keys=True, default=str) for d in frame["details"]]
-    return frame
+    return frame  # ``details`` stay objects: a JSON file holds them as objects, a CSV cell as JSON text
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode()
+    """CSV; a column of objects (an alert's ``details``) as JSON text, one cell each."""
+    nested = {
+        name: [json.dumps(v, sort_keys=True, default=str) if isinstance(v, dict | list) else v for v in frame[name]]
+        for name in frame.columns
+        if frame[name].dtype == object and frame[name].map(lambda v: isinstance(v, dict | list)).any()
+    }
+    return (frame.assign(**nested) if nested else frame).to_csv(index=False).encode()
 
 
 def to_json(frame: pd.DataFrame) -> bytes:
@@ -98,8 +103,8 @@ def download_buttons(collector: MetricsCollector, minutes: float, components=COM
         targets.append(("alerts", lambda: shown(alerts_frame(collector, minutes))))
     now = time.time()
     for name, build in targets:
-        for column, (label, ext, mime) in zip(st.columns(2), FORMATS, strict=True):
-            column.download_button(
+        for label, ext, mime in FORMATS:  # one per row: two side by side cut "System CSV" to "Syste…"
+            st.download_button(
                 f"{NAMES.get(name, name.capitalize())} {label}",
                 ClickTimeFile(name, ext, build),
                 file_name=file_name(name, ext, now),

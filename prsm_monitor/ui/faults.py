@@ -42,9 +42,11 @@ def fault_controls(collector: MetricsCollector, network) -> None:
         _button(collector, f"Start {md(node)}", {"action": "start_node", "name": node}, "faults_start", type="primary")
     else:
         _button(collector, f"Stop {md(node)}", {"action": "stop_node", "name": node}, "faults_stop")
-    delay = st.slider(
-        "Added link delay (ms)", 0, 1000, int(faults["delay_ms"].get(node, 0)), 50, key=f"faults_delay_{node}"
-    )
+    # a slider showing the network's state is keyed by that state too: when it changes (a
+    # viewer's "Clear all faults", another viewer's change) the slider is drawn anew and reads
+    # the network's value, not the one this session last moved it to
+    current_delay = int(faults["delay_ms"].get(node, 0))
+    delay = st.slider("Added link delay (ms)", 0, 1000, current_delay, 50, key=f"faults_delay_{node}_{current_delay}")
     _button(
         collector,
         f"Set delay on {md(node)}",
@@ -71,13 +73,8 @@ def fault_controls(collector: MetricsCollector, network) -> None:
     if model != "every model":
         drift["model"] = model
     _button(collector, "Apply drift", drift, "faults_drift_apply")
-    factor = st.slider(
-        "Request rate (× normal)",
-        1,
-        50,
-        max(1, round(faults["rate"] / max(faults["base_rate"], 1e-9))),
-        key="faults_rate",
-    )
+    current_factor = max(1, round(faults["rate"] / max(faults["base_rate"], 1e-9)))
+    factor = st.slider("Request rate (× normal)", 1, 50, current_factor, key=f"faults_rate_{current_factor}")
     _button(collector, "Set request rate", {"action": "overload", "factor": float(factor)}, "faults_rate_apply")
     if faults["partition"]:
         _button(collector, "Heal partition", {"action": "heal"}, "faults_heal", type="primary")

@@ -19,7 +19,6 @@ the key or applied after the shared step.
 from __future__ import annotations
 
 import dataclasses
-import math
 import threading
 import time
 import weakref
@@ -39,8 +38,8 @@ from .timechart import TimeChart, show
 
 T = TypeVar("T")
 MAX_ENTRIES = 512  # keys kept (least recently used first out): pages x ranges x charts, drill-downs
-# Points a chart needs, by its width (each pair a bucket's lowest and highest value, so peaks
-# stay): a chart across the page MAX_POINTS (150), one of two side by side 100, an Overview
+# Points a chart needs, by its width (each a bucket's mean, with its lowest and highest value
+# as a band, so peaks stay): a chart across the page MAX_POINTS (150), one of two side by side 100, an Overview
 # trend (130 px tall, a third of the page) 80. More would draw the same line and send more.
 HALF_POINTS = 100
 COMPACT_POINTS = 80
@@ -119,20 +118,42 @@ def latest(collector) -> dict:
 
 
 def history(collector, component: str, minutes: float, max_points: int = MAX_POINTS) -> pd.DataFrame:
-    """The range's history of ``component`` as charts draw it: downsampled to ``max_points``
-    with peaks kept, rounded where the rounding cannot be seen (:func:`visible_precision`),
-    and ending at :func:`step_end` (this instance's history only: another instance's API
-    answers up to its own now)."""
+    """The range's history of ``component`` as charts draw it: buckets evenly spaced in time
+    (their mean, minimum and maximum once there are more points than ``max_points``), rounded
+    where the rounding cannot be seen (:func:`visible_precision`), reaching the newest stored
+    point (:func:`reaching_newest`) whatever tier the range reads."""
 
     def compute(c) -> pd.DataFrame:
-        if getattr(c, "remote", False):
-            return named(visible_precision(c.history(component, minutes, max_points=max_points)), component)
-        stepped = c.history(component, minutes, max_points=max_points, end=step_end(minutes, max_points))
-        if len(stepped) < 2:  # a history younger than one step: draw what there is, up to now
-            stepped = c.history(component, minutes, max_points=max_points)
-        return named(visible_precision(stepped), component)
+        frame = c.history(component, minutes, max_points=max_points)
+        if not getattr(c, "remote", False):  # another instance's API answers up to its own now
+            frame = reaching_newest(frame, c.history(component, NEWEST_MINUTES))
+        return named(visible_precision(frame), component)
 
     return per_version(collector, ("history", component, minutes, max_points), compute)
+
+
+NEWEST_MINUTES = 1.0  # where :func:`history` looks for the newest raw point
+
+
+def reaching_newest(frame: pd.DataFrame, recent: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a range's downsampled history) ending at the newest row of ``recent`` (the
+    last raw rows): a rollup tier stamps its newest bucket with the bucket's start, up to a
+    minute or an hour before the newest point, which a chart must still reach. The newest row
+    is appended, its band (``<field>_min``/``_max``) its own value, when it is newer than
+    ``frame``'s last stamp."""
+    if recent.empty or frame.empty:
+        return frame if not frame.empty else recent
+    newest = recent.iloc[-1]
+    if newest["timestamp"] <= frame["timestamp"].iloc[-1]:
+        return frame
+    row = {}
+    for name in frame.columns:
+        base = name.removesuffix("_min").removesuffix("_max")
+        row[name] = newest[name] if name in newest.index else newest.get(base, np.nan)
+    tail = pd.DataFrame([row], columns=frame.columns).astype(frame.dtypes.to_dict(), errors="ignore")
+    joined = pd.concat([frame, tail], ignore_index=True)
+    joined.attrs.update(frame.attrs)
+    return joined
 
 
 def named(frame: pd.DataFrame, component: str) -> pd.DataFrame:
@@ -140,17 +161,6 @@ def named(frame: pd.DataFrame, component: str) -> pd.DataFrame:
     band, anomalies and forecast by it (:mod:`.insight_layers`)."""
     frame.attrs["series"] = component
     return frame
-
-
-def step_end(minutes: float, max_points: int, now: float | None = None) -> float:
-    """The end of a chart's window: now, rounded down to a whole step of one point's width
-    (``minutes`` over ``max_points``: 6 s for 15 min at 150 points, 2 s for 5 min). Between
-    two steps every tick yields the same rows, so the same chart, which Streamlit sends as a
-    reference to the browser's copy instead of again (about 6x fewer chart bytes at 15 min); a
-    chart lags the cards above it by at most one step, a width the chart cannot show anyway."""
-    step = minutes * 60 / max_points
-    now = time.time() if now is None else now
-    return now if step < 1 else math.floor(now / step) * step
 
 
 def visible_precision(frame: pd.DataFrame) -> pd.DataFrame:
@@ -219,6 +229,14 @@ def draw_rows(rows: Sequence[Sequence[TimeChart]], collector, component: str, mi
         for column, declared in zip(st.columns(len(row)), row, strict=True):
             with column:
                 draw(declared, collector, component, minutes, points=points)
+
+
+def learned_from(collector) -> str | None:
+    """What the normal bands were learnt from (``Normal bands learnt from 28 min of values; 2 min
+    while a demo fault was injected or an alert fired left out.``), for a caption under the band
+    toggle or the Overview's charts; None for a collector without insight (another instance)."""
+    insight = getattr(collector, "insight", None)
+    return insight.learned_from_text() if insight is not None else None
 
 
 def kpi_row(collector, component: str, kpis: Sequence[kpi.Kpi]) -> None:

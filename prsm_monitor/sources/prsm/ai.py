@@ -26,7 +26,8 @@ HOST_OUTCOMES = ("served", "rejected", "expired", "errors")  # how a request tha
 
 def ai_record(win: CounterWindow, report: NetworkReport, now: float) -> dict:
     instances = [(name, m) for name, info in report.directory.items() for m in info.models]
-    p50, p95 = win.quantiles((ALL, "gw", "time"), TIME_BUCKETS_S, 0.5, 0.95)
+    gateways = [s.gateway.time_s for s in report.stats.values()]
+    p50, p95 = win.quantiles((ALL, "gw", "time"), TIME_BUCKETS_S, 0.5, 0.95, samples=gateways)
     record = {
         "timestamp": now,
         "total_models": len(instances),
@@ -124,7 +125,7 @@ def model_rows(win: CounterWindow, report: NetworkReport) -> list[dict]:
             if m is not None:
                 key = (name, "model", model)
                 ended = sum(win.w(*key, outcome) for outcome in HOST_OUTCOMES)
-                p50, p95 = win.quantiles((*key, "time"), TIME_BUCKETS_S, 0.5, 0.95)
+                p50, p95 = win.quantiles((*key, "time"), TIME_BUCKETS_S, 0.5, 0.95, samples=[m.time_s])
                 row.update(
                     inferences=m.served,  # cumulative, this incarnation
                     requests_window=win.w(*key, "requests"),

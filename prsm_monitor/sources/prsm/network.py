@@ -25,7 +25,9 @@ def network_record(
         "consensus_proposals": win.total("proposals"),
         "average_latency": win.mean((ALL, "rtt", "sum"), (ALL, "rtt", "count")),
         "message_rate": win.rate(ALL, "frames_in"),
-        "p95_latency": win.quantiles((ALL, "rtt"), RTT_BUCKETS_MS, 0.95)[0],
+        "p95_latency": win.quantiles(
+            (ALL, "rtt"), RTT_BUCKETS_MS, 0.95, samples=[s.rtt_ms for s in report.stats.values()]
+        )[0],
         "configured_links": len(edges),
         "bytes_rate": win.rate(ALL, "bytes_in"),
         "bad_frames": win.total("bad_frames"),
@@ -70,7 +72,7 @@ def node_row(win: CounterWindow, report: NetworkReport, name: str, now: float, d
         uptime_s=s.timestamp - s.started,
         links_up=sum(1 for link in s.links if link.up),
         latency_ms=win.mean((name, "rtt", "sum"), (name, "rtt", "count")),
-        latency_p95_ms=win.quantiles((name, "rtt"), RTT_BUCKETS_MS, 0.95)[0],
+        latency_p95_ms=win.quantiles((name, "rtt"), RTT_BUCKETS_MS, 0.95, samples=[s.rtt_ms])[0],
         message_rate=win.rate(name, "frames_in"),
         messages_in=s.frames_in,
         messages_out=s.frames_out,

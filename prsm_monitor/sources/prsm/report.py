@@ -22,42 +22,69 @@ Units: times in ``*_ms`` fields are milliseconds, in ``*_s`` fields seconds; ``t
 from __future__ import annotations
 
 import bisect
+import time
+from collections import deque
 from dataclasses import asdict, dataclass, field
+
+import numpy as np
 
 SCHEMA_VERSION = 1
 RTT_BUCKETS_MS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0)
 TIME_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 7.5, 10.0)
 
 
+RECENT = 1024  # observations a histogram keeps as they were, with their time, for exact quantiles
+
+
 class Histogram:
     """A cumulative histogram being filled (inside a node). ``counts[i]`` counts values
-    ``<= bounds[i]`` and above the previous bound; the last count is for values above every bound."""
+    ``<= bounds[i]`` and above the previous bound; the last count is for values above every bound.
+    The latest :data:`RECENT` observations are kept too, each with its time: a window's
+    percentile is then computed from the samples themselves, not guessed inside a bucket (a
+    p95 of 473 ms when every link was at most 301 ms, inside the 300-500 ms bucket)."""
 
-    __slots__ = ("bounds", "counts", "sum", "count")
+    __slots__ = ("bounds", "counts", "sum", "count", "recent")
 
     def __init__(self, bounds: tuple[float, ...]):
         self.bounds = bounds
         self.counts = [0] * (len(bounds) + 1)
         self.sum = 0.0
         self.count = 0
+        self.recent: deque[tuple[float, float]] = deque(maxlen=RECENT)
 
-    def observe(self, value: float) -> None:
+    def observe(self, value: float, at: float | None = None) -> None:
         self.counts[bisect.bisect_left(self.bounds, value)] += 1
         self.sum += value
         self.count += 1
+        self.recent.append((time.time() if at is None else at, value))
 
     def snapshot(self) -> HistogramSnapshot:
-        return HistogramSnapshot(self.bounds, tuple(self.counts), self.sum, self.count)
+        return HistogramSnapshot(self.bounds, tuple(self.counts), self.sum, self.count, tuple(self.recent))
 
 
 @dataclass(frozen=True)
 class HistogramSnapshot:
-    """A histogram's cumulative counts at one moment (see :class:`Histogram`)."""
+    """A histogram's cumulative counts at one moment (see :class:`Histogram`), and its latest
+    observations as ``(time, value)`` pairs (empty from a producer that keeps none)."""
 
     bounds: tuple[float, ...]
     counts: tuple[int, ...]
     sum: float
     count: int
+    recent: tuple[tuple[float, float], ...] = ()
+
+
+def sample_quantiles(snapshots, since: float, *qs: float) -> list[float | None] | None:
+    """The ``qs`` quantiles of the observations made after ``since`` in ``snapshots`` (linear
+    between order statistics, as NumPy's default); None when the snapshots keep no
+    observations at all (then only the buckets can tell), a list of None for an empty window."""
+    kept = [h.recent for h in snapshots if h is not None and h.recent]
+    if not kept:
+        return None
+    values = [v for recent in kept for t, v in recent if t > since]
+    if not values:
+        return [None] * len(qs)
+    return [float(x) for x in np.quantile(np.asarray(values, dtype="float64"), qs)]
 
 
 def quantile(bounds, counts, q: float) -> float | None:

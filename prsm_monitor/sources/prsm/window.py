@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .report import NetworkReport, flatten, quantile
+from .report import NetworkReport, flatten, quantile, sample_quantiles
 
 ALL = "*"  # key prefix of network-wide sums
 
@@ -91,8 +91,15 @@ class CounterWindow:
         """Windowed mean: increase of a sum over increase of its count."""
         return ratio(self.w(*sum_key), self.w(*count_key))
 
-    def quantiles(self, prefix: tuple, bounds, *qs: float) -> list[float | None]:
-        """Quantiles of a histogram's windowed counts; None for an empty window."""
+    def quantiles(self, prefix: tuple, bounds, *qs: float, samples=()) -> list[float | None]:
+        """Quantiles over the window: of the observations themselves when ``samples`` (the
+        histogram snapshots of the latest report that hold ``prefix``) keep them
+        (:func:`~.report.sample_quantiles`), else of the histogram's windowed bucket counts;
+        None for an empty window."""
+        if self.seen is not None:
+            exact = sample_quantiles(samples, self.seen - self.window, *qs)
+            if exact is not None:
+                return exact
         if not self._window.get((*prefix, "count")):
             return [None] * len(qs)
         counts = [self._window.get((*prefix, i), 0) for i in range(len(bounds) + 1)]
