@@ -30,7 +30,7 @@ def test_a_range_longer_than_the_history_says_where_the_history_starts_and_why()
     note = coverage_note(frame_from(NOW - 16 * 60), 1440, "24 h", 1000, 1000, now=NOW)
     start = clock(NOW - 16 * 60, ZoneInfo("UTC"), seconds=False)
     assert note.startswith(f"History starts {start}, 16 min ago: the monitor keeps the latest 1,000 points")
-    assert note.endswith("so the last 24 h are not all covered.")
+    assert note.endswith("so only the last 16 min of the 24 h range have data.")
     young = coverage_note(frame_from(NOW - 90), 60, "1 h", 180, 1000, now=NOW)
     assert "collecting since then" in young and "1 min ago" in young  # 90 s: whole minutes, as a clock counts
 
@@ -77,7 +77,7 @@ def test_a_long_range_the_history_does_not_cover_says_so(app: AppTest):
     wait_until(lambda: c.store.count("system") >= 2)
     app.run()
     notes = [c.value for c in app.caption if "History starts" in c.value]
-    assert len(notes) == 1 and "the last 24 h are not all covered" in notes[0], notes
+    assert len(notes) == 1 and "of the 24 h range have data" in notes[0], notes
 
 
 def test_long_ranges_are_offered_only_where_history_lasts():

@@ -9,7 +9,7 @@ import streamlit as st
 from ..alerts.rules_file import default_thresholds_of
 from ..collector import MetricsCollector
 from ..config import SPECS_BY_RULE, ConfigError
-from . import insight_layers
+from . import insight_layers, shared_views
 from .export import download_buttons
 from .faults import fault_controls
 from .gate import logout_button
@@ -81,6 +81,9 @@ def sidebar(collector: MetricsCollector) -> Prefs:
         else:
             threshold_controls(collector)
             insight_layers.band_toggle()
+            learned = shared_views.learned_from(collector)
+            if learned and insight_layers.show_band():
+                st.caption(learned)
             demo_controls(collector)
         with st.expander("Export", icon=":material/download:"):
             st.caption(f"History of the last {range_label}, at full resolution.")

@@ -60,7 +60,8 @@ def coverage_note(
         else "the monitor has been collecting since then"
     )
     start = clock(first, viewer_zone(), seconds=False)
-    return f"History starts {start}, {duration(now - first)} ago: {why}, so the last {label} are not all covered."
+    held = duration(now - first)
+    return f"History starts {start}, {held} ago: {why}, so only the last {held} of the {label} range have data."
 
 
 def source_error(metrics: dict, component: str) -> None:
