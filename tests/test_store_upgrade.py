@@ -77,8 +77,10 @@ def test_an_old_file_is_read_bit_for_bit_after_the_upgrade(old_file):
         assert store.count("s") == ROWS and store.first_timestamp("s") == T0
         hours = store.query("s", T0, T0 + 2 * 3600, max_points=120)  # the old minute rollups
         assert hours.attrs["tier"] == "minute"
-        # 121 minute buckets merged in pairs: the first point is the mean of the first two minutes
-        assert hours["v"].iloc[0] == pytest.approx(np.mean(expected(12)[1]), rel=1e-6)  # float32 stats
+        # 121 minute buckets merged in pairs on a grid that ends at the newest one: the odd one out
+        # is the oldest, so the first point is the mean of the first minute alone
+        assert hours["v"].iloc[0] == pytest.approx(np.mean(expected(6)[1]), rel=1e-6)  # float32 stats
+        assert hours["v"].iloc[1] == pytest.approx(np.mean(expected(18)[1][6:]), rel=1e-6)  # then minutes 2 and 3
         assert hours["w_max"].max() == 4.0
     finally:
         store.close()
