@@ -1,11 +1,12 @@
-"""Alertmanager push: firing and resolved alerts to ``POST /api/v2/alerts``, as Prometheus does.
+"""The Alertmanager channel: firing and resolved alerts to ``POST /api/v2/alerts``, as Prometheus does.
 
 Each alert becomes one Alertmanager alert with labels ``alertname``, ``severity``,
 ``component``, ``instance`` and, when its details name them, ``node`` and ``model``;
 annotations ``summary`` (the message), ``description`` and ``runbook_url``. A firing alert
 is sent when it fires and re-sent every ``resend`` seconds with ``endsAt`` four re-sends
 ahead (Prometheus's rule), so Alertmanager resolves it by itself should this monitor die; a
-resolved one is sent once with ``endsAt`` at its end.
+resolved one is sent once with ``endsAt`` at its end (when to send what: :mod:`.plan`).
+Loaded only when ``PRSM_ALERTMANAGER_URL`` is set (:mod:`.channels`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import urllib.parse
 
 from .. import redact
 from ..outside.http import OutsideError, fetch
-from .message import duration, number
-from .sender import DeliveryFailed
+from .channels import DELIVERED, DeliveryFailed, Result
+from .message import Message, duration, number
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
@@ -105,7 +106,17 @@ class AlertmanagerChannel:
         self.target = redact.url(urllib.parse.urlunsplit((parts.scheme, netloc, parts.path + "/api/v2/alerts", "", "")))
         self._secrets = tuple(s for s in (parts.username, parts.password) if s)
 
+    def send(self, message: Message, timeout: float) -> Result:
+        """Post the alerts ``message`` carries, as they stood when it was rendered."""
+        body = [payload(s.alert, message.source, message.at, s.ends_at) for s in message.alerts]
+        try:
+            self.post(body, timeout)
+        except DeliveryFailed as failed:
+            return Result(False, str(failed))
+        return DELIVERED
+
     def post(self, alerts: list[dict], timeout: float) -> None:
+        """Post Alertmanager alerts (:func:`payload`); raise :class:`DeliveryFailed` saying why not."""
         body = json.dumps(alerts).encode()
         try:
             answer = fetch(

@@ -1,11 +1,16 @@
-"""Delivery through Apprise: one URL per channel, so the delivery log names each target."""
+"""The Apprise channel: one URL per channel, so the delivery log names each target.
+
+Loaded only when a route names a URL (:mod:`.channels`): Apprise is a heavy import.
+"""
 
 from __future__ import annotations
 
 import logging
 
+import apprise
+
+from .channels import DELIVERED, Result
 from .message import Message
-from .sender import DeliveryFailed
 
 _TYPES = {"critical": "failure", "error": "failure", "warning": "warning", "info": "info", "resolved": "success"}
 
@@ -18,29 +23,26 @@ class AppriseChannel:
     """Sends :class:`~.message.Message` objects to one Apprise URL."""
 
     def __init__(self, url: str):
-        import apprise  # here: only configurations with routes load it
-
-        self._apprise = apprise
         self.url = url
         self._service = apprise.Apprise.instantiate(url)
         if self._service is None:
             raise ValueError("Apprise cannot load this URL")
         self.target = _shown(self._service.url(privacy=True))  # passwords hidden, for the delivery log
 
-    def send(self, message: Message, timeout: float) -> None:
+    def send(self, message: Message, timeout: float) -> Result:
         """Deliver within ``timeout`` seconds (``PRSM_NOTIFY_TIMEOUT``; Apprise's own 4 s
         defaults do not apply): the connection within half of it, the answer within all of it
-        after that. Raise :class:`DeliveryFailed` with Apprise's own reason otherwise, marked
+        after that. Otherwise failed, with Apprise's own reason, marked
         ``maybe_delivered`` when the attempt failed only after the full time: the connection
         was made and the notification sent, and only the answer is missing (Apprise reports
         both cases with the same words, so the time tells them apart)."""
         # a fresh plugin each time: Apprise throttles a reused one (5 s between e-mails), which
         # would hold up the one sender thread; the incident timers already pace notifications
-        asset = self._apprise.AppriseAsset(service_timeout=timeout + CALL_GRACE)  # its default: 60 s
-        service = self._apprise.Apprise.instantiate(self.url, asset=asset)
+        asset = apprise.AppriseAsset(service_timeout=timeout + CALL_GRACE)  # its default: 60 s
+        service = apprise.Apprise.instantiate(self.url, asset=asset)
         service.socket_connect_timeout = timeout * CONNECT_SHARE
         service.socket_read_timeout = timeout
-        notifier = self._apprise.Apprise(asset=asset)
+        notifier = apprise.Apprise(asset=asset)
         notifier.add(service)
         kind = "resolved" if message.resolved else message.level
         result = notifier.notify(
@@ -51,10 +53,11 @@ class AppriseChannel:
             timeout=timeout + CALL_GRACE,
             log_level=logging.WARNING,
         )
-        if result.status != 0:
-            reason, elapsed = _reason(result)
-            timed_out = getattr(result.status, "name", "") == "TIMEOUT"
-            raise DeliveryFailed(reason, maybe_delivered=timed_out or elapsed >= timeout)
+        if result.status == 0:
+            return DELIVERED
+        reason, elapsed = _reason(result)
+        timed_out = getattr(result.status, "name", "") == "TIMEOUT"
+        return Result(False, reason, maybe_delivered=timed_out or elapsed >= timeout)
 
 
 def _reason(result) -> tuple[str, float]:

@@ -32,6 +32,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from ..demo.faults import Cause, fault_causes
+from ..fields import LEVELS
 
 OPENING = frozenset({"fired", "escalated", "de-escalated", "error", "anomaly", "forecast"})
 CLOSING = frozenset({"resolved", "recovered"})
@@ -57,6 +58,24 @@ class Member:
     details: dict
     fired_at: float  # the event that opened it
     ended_at: float | None = None
+
+    @classmethod
+    def of_alert(cls, alert: dict, since: float) -> Member:
+        """An active alert of the log (``id``, ``key``, ``level``, ...), firing since ``since``."""
+        return cls(
+            alert["id"], alert["key"], alert["level"], alert["component"], alert["message"], alert["details"], since
+        )
+
+    def alert(self) -> dict:
+        """The alert in the log's shape, as the silences and the context read it."""
+        return {
+            "id": self.alert_id,
+            "key": self.key,
+            "level": self.level,
+            "component": self.component,
+            "message": self.message,
+            "details": self.details,
+        }
 
     @property
     def firing(self) -> bool:
@@ -101,8 +120,6 @@ class Incident:
     @property
     def level(self) -> str:
         """The most severe level among its firing alerts (all of them once it ended)."""
-        from ..fields import LEVELS
-
         members = [m for m in self.members.values() if m.firing] or list(self.members.values())
         return max((m.level for m in members), key=LEVELS.index)
 

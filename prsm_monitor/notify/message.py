@@ -1,11 +1,13 @@
-"""What a notification says: plain text, one line per alert with the value now, the
-threshold, for how long, and the context its details carry (runbook, description, node)."""
+"""The render stage: what a notification says. Plain text, one line per alert with the value
+now, the threshold, for how long, and the context its details carry (runbook, description,
+node); for channels that take alerts rather than text (Alertmanager), the alerts' states."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
+from ..fields import LEVELS
 from .grouping import Incident, Member
 
 _KNOWN = {"rule", "field", "value", "threshold", "unit", "transition", "runbook_url", "description", "was"} | {
@@ -24,11 +26,26 @@ _HEADINGS = {
 
 
 @dataclass(frozen=True)
+class AlertState:
+    """An alert as a channel that takes alerts is told it: firing (until ``ends_at``, ahead of
+    now, unless told again), or ended at ``ends_at``."""
+
+    alert: dict  # an active alert as the log has it: id, key, level, component, message, details, started
+    ends_at: float
+    firing: bool
+
+
+@dataclass(frozen=True)
 class Message:
+    """A rendered notification: what every channel is given."""
+
     title: str
     body: str
     level: str  # the incident's level
     resolved: bool = False
+    alerts: tuple[AlertState, ...] = ()  # for channels that take alerts (Alertmanager)
+    source: str = ""  # the monitor it comes from (host:port), when ``alerts`` are given
+    at: float = 0.0  # when it was rendered, when ``alerts`` are given
 
 
 def duration(seconds: float) -> str:
@@ -114,3 +131,33 @@ def render(
         said.add(extra)
         lines.extend(alert_lines(member, now, list(extra)))
     return Message(title, "\n".join(lines), incident.level, resolved)
+
+
+def render_escalation(member: Member, since: float, now: float, source: str, context: list[str] | None) -> Message:
+    """A critical alert nobody acknowledged since ``since`` (when it became critical)."""
+    body = "\n".join(
+        [
+            f"Not acknowledged {duration(now - since)} after it became critical ({utc(since)}), on {source}:",
+            *alert_lines(member, now, context),
+        ]
+    )
+    return Message(f"[ESCALATED] {member.message}", body, "critical")
+
+
+def render_alerts(states: list[AlertState], now: float, source: str) -> Message:
+    """Alerts' states, for a channel that takes alerts (titled for the delivery log)."""
+    lines = [
+        f"- {'FIRING' if s.firing else 'RESOLVED'} {s.alert['level']} {s.alert['component']}: {s.alert['message']}"
+        for s in states
+    ]
+    firing = sum(s.firing for s in states)
+    levels = [s.alert["level"] for s in states if s.firing] or ["info"]
+    return Message(
+        f"{firing} firing, {len(states) - firing} resolved",
+        "\n".join(lines),
+        max(levels, key=LEVELS.index),
+        resolved=not firing,
+        alerts=tuple(states),
+        source=source,
+        at=now,
+    )

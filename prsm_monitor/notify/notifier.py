@@ -1,14 +1,24 @@
-"""The notifier: reads the alert log on its own thread, groups alerts into incidents and
-hands due notifications, escalations and Alertmanager pushes to the sender.
+"""The notifier: the notification stages, composed in one place.
 
-Nothing here runs on the collector's tick: the planning thread polls the log (a revision
-check, then the new events by id) every ``poll`` seconds, and every delivery goes through
-the :class:`~.sender.Sender`'s bounded queue. Silences (``collector.silences``, when
-present) keep an alert out of every notification and push.
+On its own thread, every ``poll`` seconds (a revision check of the alert log, then the new
+events by id), :meth:`Notifier.poll` runs each item through the stages, never on the
+collector's tick:
+
+1. plan (:mod:`.plan`): which events are due as notifications, escalations, pushes;
+2. group (:mod:`.grouping`, fed by the plan): alerts of one cause are one incident;
+3. silence (:mod:`.silence`): silenced alerts are left out (an item all silenced stays due);
+4. render (:mod:`.message`): the text people read, or the alerts' states for Alertmanager;
+5. send (:mod:`.sender`): one thread, a bounded queue, retries with backoff, each attempt
+   within ``PRSM_NOTIFY_TIMEOUT``; one that timed out after sending in full is not sent again.
+
+Channels (:mod:`.channels`) are opened from the settings: one per route URL and one for
+Alertmanager. With none configured, no thread runs, no channel module is imported, and the
+incidents are grouped when read.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import threading
@@ -17,20 +27,23 @@ from collections.abc import Callable
 
 from ..alerts.context import context
 from ..sources.system import top_processes
-from .alertmanager import AlertmanagerChannel, payload
-from .apprise_channel import AppriseChannel
+from .channels import ALERTMANAGER, CHANNELS, Channel, Registry
 from .delivery_log import Delivery, DeliveryLog
-from .grouping import CLOSING, OPENING, Grouper, Incident, Member, Timers
-from .message import Message, alert_lines, duration, render, utc
+from .grouping import Grouper, Member, Timers
+from .message import Message, render, render_alerts, render_escalation
+from .plan import Escalate, Plan, Push, Tell, routes_for
 from .sender import Sender
 from .settings import NotifySettings, Route
+from .silence import Silence
 
 log = logging.getLogger(__name__)
 
 
 class Notifier:
     """Attached to a collector as ``collector.notifier``. ``log`` is its :class:`AlertLog`;
-    ``silences`` returns the collector's silences (or None); ``clock`` the wall time."""
+    ``silences`` returns the collector's silences (or None); ``context`` gives lines of
+    context per alert id at notification time; ``clock`` the wall time; ``channels`` where
+    each URL goes."""
 
     def __init__(
         self,
@@ -41,28 +54,23 @@ class Notifier:
         context: Callable[[list[dict]], dict] | None = None,
         instance: str = "",
         clock: Callable[[], float] = time.time,
+        channels: Registry = CHANNELS,
     ):
         self.log = alert_log
         self.settings = settings
         self.instance = settings.instance or instance or socket.gethostname()
-        self._silences = silences
-        self._context = context  # alert dicts -> {alert id: lines of context}, at notification time
+        self._context = context  # alert dicts -> {alert id: lines of context}
         self._clock = clock
         self.grouper = Grouper(
             Timers(settings.group_wait, settings.group_interval, settings.repeat_interval, settings.group_window)
         )
         self.deliveries = DeliveryLog()
-        self.channels: dict[str, list[AppriseChannel]] = {
-            r.name: [AppriseChannel(u) for u in r.urls] for r in settings.routes
-        }
-        self.alertmanager = AlertmanagerChannel(settings.alertmanager_url) if settings.alertmanager_url else None
+        self.channels: dict[str, list[Channel]] = {r.name: [channels.open(u) for u in r.urls] for r in settings.routes}
+        url = settings.alertmanager_url
+        self.alertmanager: Channel | None = channels.open(url, ALERTMANAGER) if url else None
+        self.plan = Plan(alert_log, self.grouper, settings, push=self.alertmanager is not None, now=clock())
+        self.silence = Silence(silences)
         self._lock = threading.Lock()
-        self._revision = -1
-        self._last_id = 0
-        self._escalated: set[tuple[int, float]] = set()  # (alert id, critical since) already escalated
-        self._am_sent: dict[int, dict] = {}  # alert id -> the alert as last pushed firing
-        self._am_resent = 0.0
-        self._adopt_active()
         self.sender: Sender | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,7 +91,7 @@ class Notifier:
         """Incidents, open ones first, newest first within each."""
         with self._lock:
             if self._thread is None:  # nothing to send: group on read
-                self._read_log(send=False)
+                self.plan.read()
             items = [i.as_dict() for i in self.grouper.incidents.values()]
         items.sort(key=lambda i: (not i["open"], -i["started"]))
         return items[:limit] if limit else items
@@ -92,7 +100,7 @@ class Notifier:
         """How many incidents are remembered, and how many of them are open."""
         with self._lock:
             if self._thread is None:
-                self._read_log(send=False)
+                self.plan.read()
             incidents = list(self.grouper.incidents.values())
             return {"total": len(incidents), "open": sum(i.open for i in incidents)}
 
@@ -121,7 +129,7 @@ class Notifier:
         if self.sender is not None:
             self.sender.close()
 
-    # -- the planning thread ---------------------------------------------------------------
+    # -- the pipeline ----------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.wait(self.settings.poll):
             try:
@@ -131,182 +139,65 @@ class Notifier:
                 log.exception("notifier pass failed")
 
     def poll(self) -> None:
-        """One pass: new events into incidents (and Alertmanager), due notifications,
-        escalations, Alertmanager's re-send. Called under ``_lock``."""
+        """One pass through the stages, for everything the plan says is due. Called under
+        ``_lock``."""
         now = self._clock()
-        active = self._read_log(send=True)
-        for incident, reason in self.grouper.due(now):
-            self._notify(incident, reason, now)
-        if active is None:
-            active = self.log.active()
-        self._escalate(active, now)
-        if self.alertmanager and now - self._am_resent >= self.settings.resend:
-            self._am_resent = now  # re-send what fires, as Prometheus does every resend_delay
-            self._push([a for a in active if not self._silenced(a, now)], [], now)
+        for item in self.plan.due(now):
+            if isinstance(item, Tell):
+                self._tell(item, now)
+            elif isinstance(item, Escalate):
+                self._escalate(item, now)
+            elif isinstance(item, Push):
+                self._push(item, now)
 
-    def _read_log(self, send: bool) -> list[dict] | None:
-        """Feed the events logged since the last look; returns the active alerts when the
-        log changed (None when it did not)."""
-        if self.log.revision == self._revision:
-            return None
-        self._revision = self.log.revision
-        events = self.log.events(since_id=self._last_id)
-        active = self.log.active()
-        keys = {a["id"]: a["key"] for a in active}
-        opened, closed = [], []
-        for event in events:
-            self._last_id = max(self._last_id, event["id"])
-            self.grouper.observe(event, keys.get(event.get("alert_id")))
-            if event["kind"] in OPENING:
-                opened.append(event["alert_id"])
-            elif event["kind"] in CLOSING and event.get("alert_id") is not None:
-                closed.append(event)
-        self.grouper.refresh(active)
-        if send and self.alertmanager and (opened or closed):
-            now = self._clock()
-            fresh = [a for a in active if a["id"] in opened and not self._silenced(a, now)]
-            self._push(fresh, closed, now)
-        return active
+    def _tell(self, item: Tell, now: float) -> None:
+        members = self.silence.members(item.members, now)
+        if item.reason != "resolved" and not any(m.firing for m in members):
+            return  # everything firing is silenced: nothing to tell (yet)
+        incident = item.incident
+        for route, wanted in routes_for(self.settings.routes, item.reason, members, incident.routes_told):
+            message = render(incident, wanted, item.reason, now, self.instance, self._context_of(wanted))
+            self._send(route, message, item.reason, incident.id, item.alert_time, now)
+            incident.routes_told.add(route.name)
+        self.plan.told_incident(item, now)
 
-    def _adopt_active(self) -> None:
-        """Alerts already active when the notifier starts (restored from disk): grouped, and
-        counted as told, so a restart does not notify them again; their end is notified."""
-        events = self.log.events()
-        self._last_id = max((e["id"] for e in events), default=0)
-        for alert in self.log.active():
-            event = {**alert, "kind": "fired", "alert_id": alert["id"], "timestamp": alert["started"]}
-            incident = self.grouper.observe(event, alert["key"])
-            if incident is not None:
-                self.grouper.mark_notified(incident, self._clock())
-        self._revision = self.log.revision
+    def _escalate(self, item: Escalate, now: float) -> None:
+        member = item.member
+        if self.silence.covers(member.alert(), now):
+            return
+        self.plan.told_escalation(item)
+        lines = self._context_of([member]).get(member.alert_id)
+        message = render_escalation(member, item.since, now, self.instance, lines)
+        alert_time = item.since + self.settings.escalate_after
+        for route in self.settings.routes:
+            if route.escalation and route.wants(member.level, member.component):
+                self._send(route, message, "escalation", item.incident, alert_time, now)
+
+    def _push(self, item: Push, now: float) -> None:
+        firing = self.silence.alerts(item.firing, now)
+        states, newest = self.plan.told_alertmanager(Push(firing, item.closed), now)
+        if states:
+            message = render_alerts(states, now, self.instance)
+            delivery = Delivery(
+                ALERTMANAGER, self.alertmanager.target, ALERTMANAGER, message.title, None, newest or now, now
+            )
+            self.sender.submit(delivery, functools.partial(self.alertmanager.send, message))
+
+    def _send(self, route: Route, message: Message, kind: str, incident: int | None, alert_time: float, now) -> None:
+        for channel in self.channels[route.name]:
+            delivery = Delivery(route.name, channel.target, kind, message.title, incident, alert_time, now)
+            self.sender.submit(delivery, functools.partial(channel.send, message))
 
     def _context_of(self, members: list[Member]) -> dict:
         """Lines of context per alert id from the ``context`` function (none: the details')."""
-        if self._context is None or not members:
+        alerts = [m.alert() for m in members if m.firing]
+        if self._context is None or not alerts:
             return {}
-        alerts = [
-            {"id": m.alert_id, "key": m.key, "level": m.level, "component": m.component, "details": m.details}
-            for m in members
-            if m.firing
-        ]
         try:
-            return self._context(alerts) if alerts else {}
+            return self._context(alerts)
         except Exception:  # noqa: BLE001 - a notification without context beats none
             log.exception("alert context failed")
             return {}
-
-    # -- silences --------------------------------------------------------------------------
-    def _silenced(self, alert: dict, now: float) -> bool:
-        silences = self._silences()
-        if silences is None:
-            return False
-        try:
-            return bool(silences.silenced(alert, now))
-        except Exception:  # noqa: BLE001 - a broken silence must not stop notifications
-            log.exception("silence check failed")
-            return False
-
-    def _member_silenced(self, member: Member, now: float) -> bool:
-        alert = {
-            "id": member.alert_id,
-            "key": member.key,
-            "level": member.level,
-            "component": member.component,
-            "message": member.message,
-            "details": member.details,
-        }
-        return self._silenced(alert, now)
-
-    # -- incident notifications ------------------------------------------------------------
-    def _notify(self, incident: Incident, reason: str, now: float) -> None:
-        members = [m for m in incident.members.values() if not self._member_silenced(m, now)]
-        if reason != "resolved" and not any(m.firing for m in members):
-            return  # everything firing is silenced: nothing to tell (yet)
-        alert_time = {
-            "firing": incident.started,
-            "resolved": incident.ended_at or now,
-            "repeat": now,
-        }.get(reason, max(m.ended_at or m.fired_at for m in incident.members.values()))
-        for route in self.settings.routes:
-            if route.escalation:
-                continue
-            told = route.name in incident.routes_told
-            if reason == "resolved" and not (route.send_resolved and told):
-                continue
-            wanted = [m for m in members if route.wants(m.level, m.component)]
-            if not wanted or (reason != "resolved" and not any(m.firing for m in wanted)):
-                continue
-            message = render(incident, wanted, reason, now, self.instance, self._context_of(wanted))
-            self._submit(route, message, reason, incident.id, alert_time, now)
-            incident.routes_told.add(route.name)
-        self.grouper.mark_notified(incident, now)
-
-    def _submit(self, route: Route, message: Message, kind: str, incident: int | None, alert_time: float, now) -> None:
-        for channel in self.channels[route.name]:
-            delivery = Delivery(route.name, channel.target, kind, message.title, incident, alert_time, now)
-            self.sender.submit(delivery, lambda timeout, c=channel, m=message: c.send(m, timeout))
-
-    # -- escalation ------------------------------------------------------------------------
-    def _escalate(self, active: list[dict], now: float) -> None:
-        """A critical alert nobody acknowledged within ``escalate_after`` of becoming critical
-        goes to the escalation routes, once."""
-        routes = [r for r in self.settings.routes if r.escalation]
-        if not routes:
-            return
-        for alert in active:
-            since = alert.get("updated", alert["started"])
-            if alert["level"] != "critical" or alert.get("acknowledged") or now - since < self.settings.escalate_after:
-                continue
-            if (alert["id"], since) in self._escalated or self._silenced(alert, now):
-                continue
-            self._escalated.add((alert["id"], since))
-            member = Member(
-                alert["id"], alert["key"], alert["level"], alert["component"], alert["message"], alert["details"], since
-            )
-            body = "\n".join(
-                [
-                    f"Not acknowledged {duration(now - since)} after it became critical "
-                    f"({utc(since)}), on {self.instance}:",
-                    *alert_lines(member, now, self._context_of([member]).get(member.alert_id)),
-                ]
-            )
-            message = Message(f"[ESCALATED] {alert['message']}", body, "critical")
-            incident = self.grouper.incident_of(alert["id"])
-            for route in routes:
-                if route.wants(alert["level"], alert["component"]):
-                    self._submit(
-                        route,
-                        message,
-                        "escalation",
-                        incident.id if incident else None,
-                        since + self.settings.escalate_after,
-                        now,
-                    )
-
-    # -- Alertmanager ----------------------------------------------------------------------
-    def _push(self, firing: list[dict], closed: list[dict], now: float) -> None:
-        """Post ``firing`` (active alert dicts) and the alerts the ``closed`` events ended."""
-        instance = self.instance
-        ends = now + 4 * self.settings.resend
-        alerts, newest = [], 0.0
-        for alert in firing:
-            before = self._am_sent.get(alert["id"])
-            if before is not None and before["level"] != alert["level"]:  # another severity: end the old one
-                alerts.append(payload(before, instance, now, now))
-            self._am_sent[alert["id"]] = alert
-            alerts.append(payload(alert, instance, now, ends))
-            newest = max(newest, alert.get("updated", alert["started"]))
-        for event in closed:
-            before = self._am_sent.pop(event["alert_id"], None)
-            if before is not None:
-                alerts.append(payload(before, instance, now, event["timestamp"]))
-                newest = max(newest, event["timestamp"])
-        if not alerts:
-            return
-        kind = "alertmanager"
-        title = f"{len(firing)} firing, {len(alerts) - len(firing)} resolved"
-        delivery = Delivery("alertmanager", self.alertmanager.target, kind, title, None, newest or now, now)
-        self.sender.submit(delivery, lambda timeout, body=alerts: self.alertmanager.post(body, timeout))
 
 
 def _served_port(settings) -> int:

@@ -1,4 +1,4 @@
-"""The sender: one thread that delivers notifications, off the collector's tick.
+"""The send stage: one thread that delivers notifications, off the collector's tick.
 
 :meth:`Sender.submit` never blocks: it puts the delivery on a bounded queue (a full queue
 drops it, logged as ``dropped``). The thread attempts each delivery with a time limit;
@@ -8,7 +8,7 @@ waiting for its retry does not hold up the others.
 
 Only an attempt the receiver certainly did not get is retried (refused, unreachable, a
 connection that timed out, an error answer). One that sent the whole notification and then
-timed out waiting for the answer (:attr:`DeliveryFailed.maybe_delivered`) is logged as
+timed out waiting for the answer (:attr:`~.channels.Result.maybe_delivered`) is logged as
 ``failed`` and never sent again: the receiver may have it, and a retry would repeat it.
 """
 
@@ -22,24 +22,18 @@ import threading
 import time
 from collections.abc import Callable
 
+from .channels import DELIVERED, DeliveryFailed, Result
 from .delivery_log import DROPPED, FAILED, RETRYING, SENT, Delivery, DeliveryLog
 
+__all__ = ["DeliveryFailed", "Send", "Sender"]
+
 log = logging.getLogger(__name__)
-
-
-class DeliveryFailed(Exception):
-    """A channel could not deliver; ``str()`` says why, in words for the delivery log.
-    ``maybe_delivered``: the notification went out and only the answer is missing."""
-
-    def __init__(self, reason: str, maybe_delivered: bool = False):
-        super().__init__(reason)
-        self.maybe_delivered = maybe_delivered
-
 
 NOT_RESENT = "; not sent again: it was sent in full and the receiver may have it"
 
 
-Send = Callable[[float], None]  # send(timeout): returns when the receiver accepted, else raises
+# send(timeout): one attempt; a Result (None: delivered), or an exception (DeliveryFailed: its reason)
+Send = Callable[[float], "Result | None"]
 
 
 class Sender:
@@ -109,17 +103,15 @@ class Sender:
 
     def _attempt(self, delivery: Delivery, send: Send) -> None:
         attempts = delivery.attempts + 1
-        try:
-            send(self.timeout)
-        except Exception as exc:  # noqa: BLE001 - any failure is a reason in the log
-            reason = str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}"
-            if getattr(exc, "maybe_delivered", False):
-                self.deliveries.update(delivery, attempts=attempts, status=FAILED, error=reason + NOT_RESENT)
+        result = _attempted(send, self.timeout)
+        if not result.delivered:
+            if result.maybe_delivered:
+                self.deliveries.update(delivery, attempts=attempts, status=FAILED, error=result.reason + NOT_RESENT)
                 return
             if attempts > self.retries:
-                self.deliveries.update(delivery, attempts=attempts, status=FAILED, error=reason)
+                self.deliveries.update(delivery, attempts=attempts, status=FAILED, error=result.reason)
                 return
-            self.deliveries.update(delivery, attempts=attempts, status=RETRYING, error=reason)
+            self.deliveries.update(delivery, attempts=attempts, status=RETRYING, error=result.reason)
             due = time.monotonic() + self.backoff * 2 ** (attempts - 1)
             heapq.heappush(self._waiting, (due, next(self._order), delivery, send))
             return
@@ -127,3 +119,12 @@ class Sender:
         self.deliveries.update(
             delivery, attempts=attempts, status=SENT, sent_at=now, latency_s=max(0.0, now - delivery.alert_time)
         )
+
+
+def _attempted(send: Send, timeout: float) -> Result:
+    try:
+        return send(timeout) or DELIVERED
+    except DeliveryFailed as failed:
+        return Result(False, str(failed), failed.maybe_delivered)
+    except Exception as exc:  # noqa: BLE001 - any failure is a reason in the log
+        return Result(False, f"{type(exc).__name__}: {exc}")
