@@ -1,8 +1,10 @@
 """Delivery to people (Apprise) and to Alertmanager, off the collector's tick.
 
-:class:`Notifier` reads the alert log on its own thread, groups alerts into incidents
-(:mod:`.grouping`) and hands due notifications to one sender thread (:mod:`.sender`) that
-records each delivery (:mod:`.delivery_log`). Settings: :mod:`.settings`.
+:class:`Notifier` composes the stages: plan (:mod:`.plan`), group (:mod:`.grouping`),
+silence (:mod:`.silence`), render (:mod:`.message`) and send (:mod:`.sender`, recording each
+delivery in :mod:`.delivery_log`). Where a notification goes is a channel (:mod:`.channels`:
+the ``Channel`` protocol and its registry; Apprise and Alertmanager are loaded only when
+configured). Settings: :mod:`.settings`.
 """
 
 from .notifier import Notifier, attach_notifier
