@@ -25,8 +25,10 @@ import re
 import time
 from collections.abc import Mapping
 
-from .config import ConfigError, Settings, check_thresholds
 from .fields import GAUGE, TIMESTAMP, Field
+from .settings.model import Settings
+from .settings.thresholds import check_thresholds
+from .settings.values import ConfigError
 from .sources.instance import InstanceSource, as_instance
 
 log = logging.getLogger("prsm_monitor.collector")

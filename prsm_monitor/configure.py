@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .config import SPECS_BY_RULE, Threshold, check_history, check_interval, check_thresholds
 from .demo.faults import apply_fault
+from .settings.limits import check_history, check_interval
+from .settings.thresholds import SPECS_BY_RULE, Threshold, check_thresholds
 
 
 class Configurable:

@@ -28,7 +28,10 @@ import threading
 
 from .alerts import RuleState
 from .alerts.log import NOTICE
-from .config import SPECS_BY_RULE, ConfigError, Settings, check_history, check_interval, check_threshold
+from .settings.limits import check_history, check_interval
+from .settings.model import Settings
+from .settings.thresholds import SPECS_BY_RULE, check_threshold
+from .settings.values import ConfigError
 from .store import HistoryStore
 from .store.datadir import DataDir, DirectoryInUse
 from .store.tiered import TieredStore

@@ -14,7 +14,8 @@ import logging
 import threading
 
 from .collector import MetricsCollector
-from .config import ConfigError, Settings
+from .settings.model import Settings
+from .settings.values import ConfigError
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()

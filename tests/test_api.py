@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from prsm_monitor.config import default_thresholds
+from prsm_monitor.settings.thresholds import default_thresholds
 from prsm_monitor.sources.system import InterfaceCounters
 
 from .conftest import wait_until

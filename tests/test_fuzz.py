@@ -29,8 +29,10 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from prsm_monitor import shared
-from prsm_monitor.config import THRESHOLD_SPECS, ConfigError, Settings
-from prsm_monitor.envvars import VARIABLES
+from prsm_monitor.settings.environment import VARIABLES
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.settings.thresholds import THRESHOLD_SPECS
+from prsm_monitor.settings.values import ConfigError
 
 from .conftest import wait_until
 from .fixtures.server import ROOT, StreamlitServer

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prsm_monitor.durations import duration as duration_text
 from prsm_monitor.insight.anomaly import Episodes
 from prsm_monitor.insight.baseline import GUARD_SECONDS, RobustMethod, Seasonal, robust_band
 from prsm_monitor.insight.forecast import fit, theil_sen
+from prsm_monitor.settings.durations import duration as duration_text
 
 LEARN = 300
 

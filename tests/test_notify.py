@@ -12,7 +12,6 @@ import threading
 import pytest
 
 from prsm_monitor.alerts import AlertLog
-from prsm_monitor.config import ConfigError, Settings
 from prsm_monitor.insight.watch import alert_labels
 from prsm_monitor.notify.alertmanager import alertname, labels, payload
 from prsm_monitor.notify.delivery_log import DROPPED, FAILED, SENT, Delivery, DeliveryLog
@@ -20,7 +19,9 @@ from prsm_monitor.notify.grouping import Grouper, Member, Timers
 from prsm_monitor.notify.message import alert_lines, render
 from prsm_monitor.notify.notifier import Notifier
 from prsm_monitor.notify.sender import DeliveryFailed, Sender
-from prsm_monitor.notify.settings import NotifySettings, Route, check_notifications
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.settings.notify import NotifySettings, Route, check_notifications
+from prsm_monitor.settings.values import ConfigError
 
 from .conftest import wait_until
 

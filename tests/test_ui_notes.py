@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from prsm_monitor.durations import duration
+from prsm_monitor.settings.durations import duration
 from prsm_monitor.ui.clock import clock, offset_label, zone_note
 from prsm_monitor.ui.views.common import coverage_note
 

@@ -17,8 +17,8 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 
-from ..config import ConfigError, finite
 from ..fields import COMPONENTS, LEVELS
+from ..settings.values import ConfigError, finite
 from .log import CLOSING, AlertLog
 
 MATCHERS = ("component", "rule", "level", "node", "model")

@@ -229,7 +229,7 @@ def socketio_middleware(api, settings=None) -> Middleware:
     """The Socket.IO middleware for ``st.App(middleware=[...])``, fed by ``api``'s event hub
     (an :class:`~.routes.Api`); ``settings`` default to the environment (a bad value raises
     ConfigError). The server is kept as ``api.socketio``."""
-    from ..config import Settings
+    from ..settings.model import Settings
 
     settings = settings if settings is not None else Settings.from_env()
     tokens = TokenSource(settings.api_token)

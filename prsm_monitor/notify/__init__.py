@@ -5,7 +5,7 @@
 records each delivery (:mod:`.delivery_log`). Settings: :mod:`.settings`.
 """
 
+from ..settings.notify import NotifySettings, Route
 from .notifier import Notifier, attach_notifier
-from .settings import NotifySettings, Route
 
 __all__ = ["NotifySettings", "Notifier", "Route", "attach_notifier"]

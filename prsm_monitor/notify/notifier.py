@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from ..alerts.context import context
+from ..settings.notify import NotifySettings, Route
 from ..sources.system import top_processes
 from .alertmanager import AlertmanagerChannel, payload
 from .apprise_channel import AppriseChannel
@@ -23,7 +24,6 @@ from .delivery_log import Delivery, DeliveryLog
 from .grouping import CLOSING, OPENING, Grouper, Incident, Member, Timers
 from .message import Message, alert_lines, duration, render, utc
 from .sender import Sender
-from .settings import NotifySettings, Route
 
 log = logging.getLogger(__name__)
 

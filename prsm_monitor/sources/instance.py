@@ -14,9 +14,9 @@ import time
 import urllib.parse
 from collections.abc import Mapping
 
-from ..envvars import instances as parse_instances
 from ..fleet import Fleet, Instance
 from ..fleet.poller import WAITING
+from ..settings.env_services import instances as parse_instances
 from .prsm.fields import AI_FIELDS, DISTRIBUTIONS, NETWORK_FIELDS, ROWS
 from .system import SYSTEM_FIELDS
 
