@@ -2,6 +2,7 @@ import math
 
 import pytest
 
+from prsm_monitor.settings.durations import duration, parse_duration
 from prsm_monitor.settings.limits import (
     HISTORY_SECONDS,
     MEMORY_BUDGET_MB,
@@ -203,3 +204,33 @@ def test_fault_numbers_get_the_same_finiteness_check(fault, name):
     with pytest.raises(ConfigError) as info:
         apply_fault(network, fault)
     assert info.value.variable == name and network.calls == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.25, "250 ms"),
+        (45, "45 s"),
+        (110, "1 min"),  # whole minutes, as a clock counts
+        (720, "12 min"),
+        (5 * 3600 + 720, "5 h 12 min"),
+        (86400, "24 h"),
+        (3 * 86400 + 4 * 3600, "3 d 4 h"),
+    ],
+)
+def test_every_duration_is_written_one_way(seconds, text):
+    assert duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("500ms", 0.5), ("90s", 90), (" 15m ", 900), ("4h", 14400), ("1.5d", 129600), (30, 30)]
+)
+def test_every_duration_is_read_one_way(value, seconds):
+    assert parse_duration(value, "PRSM_X", 0.0, 30 * 86400) == seconds
+
+
+@pytest.mark.parametrize("value", ["24", "30 days", "h", "-5s", "1e3s", True, math.nan, "31d", -1])
+def test_a_bad_duration_names_the_setting_the_value_and_the_range(value):
+    with pytest.raises(ConfigError) as info:
+        parse_duration(value, "PRSM_X", 0.0, 30 * 86400)
+    assert info.value.variable == "PRSM_X" and info.value.expected.endswith("from 0 s to 30 d")

@@ -1,5 +1,6 @@
-"""Rules as a TOML file (prsm_monitor.settings.rules_file, watched by prsm_monitor.alerts.rules_file): good files, bad files named by file,
-line and key (CLI exit 2, st.error in the app), and edits applied on the next tick."""
+"""Rules as a TOML file (prsm_monitor.settings.rules_file, watched by prsm_monitor.alerts.rules_file):
+good files, bad files named by file, line and key (CLI exit 2, st.error in the app), rules on
+fields the active sources declare, and edits applied on the next tick."""
 
 from __future__ import annotations
 
@@ -245,7 +246,9 @@ def test_a_collector_judges_the_file_by_the_fields_of_its_own_sources(tmp_path):
         edit(path, "[rules.memory]\nwarning = 40\n\n" + RULE_ON.format("load_1m").replace("network", "system"))
         tick(collector)  # an edit is judged the same way: one alert, the rules in force stay
         problem = next(a for a in collector.get_active_alerts() if a["key"] == ALERT_KEY)
-        assert "rules.watch.field='load_1m'" in problem["message"] and "for system: memory_percent" in problem["message"]
+        assert (
+            "rules.watch.field='load_1m'" in problem["message"] and "for system: memory_percent" in problem["message"]
+        )
         assert collector.rules["memory"].warning == 60 and "watch" not in collector.rules
 
 

@@ -110,7 +110,6 @@ class SocketIOServer:
         self._sids: set[str] = set()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.ticks_sent = 0
 
     def _release_polls_on_close(self) -> None:
         """Answer a closed session's held long-poll at once. python-engineio leaves it waiting
@@ -195,7 +194,6 @@ class SocketIOServer:
     async def broadcast(self, encoded: list[tuple[str, Encoded]]) -> None:
         for name, payload in encoded:
             await self.sio.emit(name, payload)
-        self.ticks_sent += 1
 
 
 class SocketIOMount:
