@@ -87,7 +87,7 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
     """Collects metrics from sources on one daemon thread and keeps their history and alerts.
 
     ``MetricsCollector(max_history=1000)`` reads its other settings from ``PRSM_*``
-    environment variables (see :class:`~prsm_monitor.config.Settings`) unless
+    environment variables (see :class:`~prsm_monitor.settings.model.Settings`) unless
     ``settings`` is given; ``baseline_metrics`` (the guide's ``cpu_threshold`` ...) sets
     warning thresholds (see :func:`~prsm_monitor.compat.with_baseline`); ``sources``
     replaces the default sources; ``clock`` gives the wall time stamped on alerts and used

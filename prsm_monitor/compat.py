@@ -50,7 +50,7 @@ READY_SECONDS = 5.0  # start_collection waits this long (plus two intervals) for
 def with_baseline(settings: Settings, baseline: Mapping | None) -> Settings:
     """``settings`` with the guide's ``baseline_metrics`` as the warning thresholds of the
     matching rules (:data:`BASELINE_KEYS`). An unknown key or a bad value is a
-    :class:`~prsm_monitor.config.ConfigError` naming ``baseline_metrics.<key>``."""
+    :class:`~prsm_monitor.settings.values.ConfigError` naming ``baseline_metrics.<key>``."""
     if not baseline:
         return settings
     if not isinstance(baseline, Mapping):

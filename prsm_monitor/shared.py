@@ -26,7 +26,7 @@ def get_collector(settings: Settings | None = None) -> MetricsCollector:
     """The process-wide collector, created and started on first use.
 
     ``settings`` only matter for the call that creates it; the default reads the
-    ``PRSM_*`` variables (a bad one raises :class:`~prsm_monitor.config.ConfigError`).
+    ``PRSM_*`` variables (a bad one raises :class:`~prsm_monitor.settings.values.ConfigError`).
     A collector whose thread stopped is returned as it is, never replaced.
     """
     global _collector

@@ -133,7 +133,7 @@ class Silences:
         created_by,
         now: float,
     ) -> dict:
-        """Add a silence; a :class:`~prsm_monitor.config.ConfigError` names a bad field."""
+        """Add a silence; a :class:`~prsm_monitor.settings.values.ConfigError` names a bad field."""
         matchers = check_matchers(matchers)
         start, end = check_times(starts_at, ends_at, now)
         comment = _text(comment, "comment", limit=MAX_TEXT, required=False)

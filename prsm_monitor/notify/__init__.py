@@ -2,7 +2,7 @@
 
 :class:`Notifier` reads the alert log on its own thread, groups alerts into incidents
 (:mod:`.grouping`) and hands due notifications to one sender thread (:mod:`.sender`) that
-records each delivery (:mod:`.delivery_log`). Settings: :mod:`.settings`.
+records each delivery (:mod:`.delivery_log`). Settings: :mod:`prsm_monitor.settings.notify`.
 """
 
 from ..settings.notify import NotifySettings, Route
