@@ -23,9 +23,8 @@ from .insight import Insight
 from .loop import TickLoop
 from .notify import attach_notifier
 from .persistence import attach, open_store
-from .settings.limits import VALUE_BYTES, check_history, default_history
-from .settings.model import Settings
-from .settings.rules_reader import RulesFileError
+from .settings.limits import VALUE_BYTES
+from .settings.model import Settings, history_points
 from .settings.values import ConfigError
 from .sources.system import SystemSource
 from .tickstats import COLLECTOR_FIELDS, TickStats
@@ -67,22 +66,6 @@ def _point_bytes(sources: Iterable) -> int:
     return VALUE_BYTES * count
 
 
-def _history(settings: Settings, max_history: int | None, point_bytes: int) -> int:
-    """Points kept per component: ``max_history``, the settings' ``history`` (named by its
-    variable when the environment set it) or 24 h, within the memory budget at ``point_bytes``."""
-    budget = settings.memory_budget_mb
-    if max_history is not None:
-        return check_history(max_history, "max_history", point_bytes=point_bytes, budget_mb=budget)
-    if settings.history is None:
-        return default_history(settings.interval, point_bytes, budget)
-    try:
-        return check_history(settings.history, "history", point_bytes=point_bytes, budget_mb=budget)
-    except ConfigError as error:
-        if "PRSM_METRICS_HISTORY" not in settings.env_set:
-            raise
-        raise ConfigError("PRSM_METRICS_HISTORY", str(settings.history), error.expected) from None
-
-
 class MetricsCollector(TickLoop, Configurable, CollectorCompat):
     """Collects metrics from sources on one daemon thread and keeps their history and alerts.
 
@@ -112,12 +95,11 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         file_rules = None
         try:  # a bad rules file or history stops here, before the store allocates anything
             if self.settings.rules_file is not None:  # custom rules watch fields these sources declare
-                known = source_fields(sources)
-                s = self.settings
-                self.rules_file = RulesFile(s.rules_file, s.thresholds, s.env_set, fields=lambda: known)
+                known, given = source_fields(sources), self.settings
+                self.rules_file = RulesFile(given.rules_file, given.thresholds, given.env_set, fields=lambda: known)
                 file_rules, self.rules_file.sets_thresholds = self.rules_file.load()
-            history = _history(self.settings, max_history, _point_bytes(sources))
-        except (RulesFileError, ConfigError):
+            history = history_points(self.settings, max_history, _point_bytes(sources))
+        except ConfigError:  # a RulesFileError too: the sources started are closed again
             for source in sources:
                 getattr(source, "close", lambda: None)()
             raise

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .environment import settings_from_env
-from .limits import MEMORY_BUDGET_MB, check_budget, check_interval, check_points
+from .limits import MEMORY_BUDGET_MB, check_budget, check_history, check_interval, check_points, default_history
 from .notify import NotifySettings
 from .thresholds import Threshold, check_thresholds, default_thresholds
 from .values import ConfigError, finite
@@ -90,3 +90,20 @@ class Settings:
         """Read and validate every ``PRSM_*`` variable; raise :class:`ConfigError` on the first bad one.
         ``rules=False`` skips judging the rules file's content (its path is still checked)."""
         return cls(**settings_from_env(os.environ if env is None else env, rules=rules))
+
+
+def history_points(settings: Settings, max_history: int | None, point_bytes: int) -> int:
+    """Points kept per component by a collector whose sources take ``point_bytes`` per point:
+    ``max_history``, the settings' ``history`` (named by its variable when the environment set
+    it) or 24 h at the interval, within the memory budget."""
+    budget = settings.memory_budget_mb
+    if max_history is not None:
+        return check_history(max_history, "max_history", point_bytes=point_bytes, budget_mb=budget)
+    if settings.history is None:
+        return default_history(settings.interval, point_bytes, budget)
+    try:
+        return check_history(settings.history, "history", point_bytes=point_bytes, budget_mb=budget)
+    except ConfigError as error:
+        if "PRSM_METRICS_HISTORY" not in settings.env_set:
+            raise
+        raise ConfigError("PRSM_METRICS_HISTORY", str(settings.history), error.expected) from None
