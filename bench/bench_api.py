@@ -168,7 +168,7 @@ def scrape_bench(nodes: int, repeats: int) -> None:
 
     from prsm_monitor.api.exposition import LatestSnapshot, make_registry
     from prsm_monitor.collector import MetricsCollector
-    from prsm_monitor.config import Settings
+    from prsm_monitor.settings.model import Settings
 
     print(f"\n## /metrics server time with {nodes} demo nodes (in-process generate_latest)\n")
     try:

@@ -25,8 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prsm_monitor import MetricsCollector  # noqa: E402
-from prsm_monitor.config import Settings  # noqa: E402
 from prsm_monitor.notify import NotifySettings, Route  # noqa: E402
+from prsm_monitor.settings.model import Settings  # noqa: E402
 from prsm_monitor.sources.system import SystemSource  # noqa: E402
 from tests.fixtures.receivers import ALERTMANAGER, Alertmanager, Hanging, Smtp, Webhook, refused_url  # noqa: E402
 

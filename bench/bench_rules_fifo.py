@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from prsm_monitor import MetricsCollector  # noqa: E402
 from prsm_monitor.api import build_app  # noqa: E402
-from prsm_monitor.config import Settings  # noqa: E402
+from prsm_monitor.settings.model import Settings  # noqa: E402
 from prsm_monitor.sources.system import SystemSource  # noqa: E402
 from tests.fixtures.server import InProcessServer  # noqa: E402
 

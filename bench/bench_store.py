@@ -36,8 +36,8 @@ import psutil  # noqa: E402
 import requests  # noqa: E402
 
 from prsm_monitor.collector import MetricsCollector  # noqa: E402
-from prsm_monitor.config import Settings  # noqa: E402
 from prsm_monitor.demo.network import DemoNetwork  # noqa: E402
+from prsm_monitor.settings.model import Settings  # noqa: E402
 from prsm_monitor.sources.prsm import PrsmSource  # noqa: E402
 from prsm_monitor.sources.system import SystemSource  # noqa: E402
 from prsm_monitor.store import HistoryStore  # noqa: E402

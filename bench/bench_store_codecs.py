@@ -220,7 +220,7 @@ def measure(recorded) -> None:
 
 def record(seconds: float):
     from prsm_monitor import MetricsCollector
-    from prsm_monitor.config import Settings
+    from prsm_monitor.settings.model import Settings
 
     collector = MetricsCollector(settings=Settings(demo=True, demo_nodes=5))
     try:

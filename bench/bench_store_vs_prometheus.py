@@ -61,7 +61,7 @@ import signal, sys, threading
 from prometheus_client import start_http_server
 from prsm_monitor import MetricsCollector
 from prsm_monitor.api.exposition import make_registry
-from prsm_monitor.config import Settings
+from prsm_monitor.settings.model import Settings
 collector = MetricsCollector(settings=Settings(demo=True, demo_nodes=5, data_dir=sys.argv[1]))
 server, _ = start_http_server(0, addr="127.0.0.1", registry=make_registry(lambda: collector))
 print(server.server_port, flush=True)

@@ -414,7 +414,7 @@ sys.path.insert(0, ".")
 from streamlit.elements import vega_charts as vc
 from streamlit.proto.VegaLiteChart_pb2 import VegaLiteChart
 from prsm_monitor.collector import MetricsCollector
-from prsm_monitor.config import Settings
+from prsm_monitor.settings.model import Settings
 from prsm_monitor.ui import timechart
 from prsm_monitor.ui.shared_views import history
 from prsm_monitor.ui.views.system import CHARTS

@@ -6,10 +6,11 @@ demo network (the guide's ``EnhancedP2PNetworkDemo`` is :class:`DemoNetwork`); s
 
 from .alerts import AlertLog, Rule
 from .collector import MetricsCollector
-from .config import ConfigError, Settings
 from .demo import DemoNetwork
 from .fields import Field
 from .guide import PRSMMonitoringDashboard
+from .settings.model import Settings
+from .settings.values import ConfigError
 from .store import HistoryStore
 
 __all__ = [

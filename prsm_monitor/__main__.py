@@ -11,7 +11,9 @@ import threading
 import time
 from pathlib import Path
 
-from .config import ConfigError, Settings, check_interval
+from .settings.limits import check_interval
+from .settings.model import Settings
+from .settings.values import ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -18,7 +18,8 @@ from collections.abc import Mapping, Sequence
 import psutil
 from streamlit import config
 
-from .config import ConfigError, Settings
+from .settings.model import Settings
+from .settings.values import ConfigError
 
 REEXEC_GUARD = "PRSM_DASHBOARD_REBOUND"  # set in the re-executed process: never twice
 

@@ -13,17 +13,19 @@ import pandas as pd
 from .alerts import AlertLog, RuleState, default_rules, evaluate, firing
 from .alerts.custom import CustomAlerts
 from .alerts.log import Ack
-from .alerts.rules_file import RulesFile
+from .alerts.rules_file import RulesFile, source_fields
 from .alerts.rules_file import reload as reload_rules
 from .alerts.silences import Silences
 from .compat import CUSTOM, CollectorCompat, with_baseline
-from .config import VALUE_BYTES, Settings, check_history, default_history
 from .configure import Configurable
 from .fields import COMPONENTS, Distribution, Field, Rows
 from .insight import Insight
 from .loop import TickLoop
 from .notify import attach_notifier
 from .persistence import attach, open_store
+from .settings.limits import VALUE_BYTES
+from .settings.model import Settings, history_points
+from .settings.values import ConfigError
 from .sources.system import SystemSource
 from .tickstats import COLLECTOR_FIELDS, TickStats
 
@@ -68,7 +70,7 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
     """Collects metrics from sources on one daemon thread and keeps their history and alerts.
 
     ``MetricsCollector(max_history=1000)`` reads its other settings from ``PRSM_*``
-    environment variables (see :class:`~prsm_monitor.config.Settings`) unless
+    environment variables (see :class:`~prsm_monitor.settings.model.Settings`) unless
     ``settings`` is given; ``baseline_metrics`` (the guide's ``cpu_threshold`` ...) sets
     warning thresholds (see :func:`~prsm_monitor.compat.with_baseline`); ``sources``
     replaces the default sources; ``clock`` gives the wall time stamped on alerts and used
@@ -88,20 +90,19 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         self.settings = with_baseline(settings if settings is not None else Settings.from_env(), baseline_metrics)
         self._init_compat()
         self._clock = clock  # wall time for records and alerts (tests pass a fake one)
+        sources = default_sources(self.settings) if sources is None else list(sources)
         self.rules_file = None  # the TOML rules file, re-read on the tick after it changes
         file_rules = None
-        if self.settings.rules_file is not None:  # a bad file raises here, before any source starts
-            self.rules_file = RulesFile(self.settings.rules_file, self.settings.thresholds, self.settings.env_set)
-            file_rules, self.rules_file.sets_thresholds = self.rules_file.load()
-        sources = default_sources(self.settings) if sources is None else list(sources)
-        point_bytes = _point_bytes(sources)  # checked before the store allocates anything
-        budget = self.settings.memory_budget_mb
-        if max_history is not None:
-            history = check_history(max_history, "max_history", point_bytes=point_bytes, budget_mb=budget)
-        elif self.settings.history is not None:
-            history = check_history(self.settings.history, "history", point_bytes=point_bytes, budget_mb=budget)
-        else:
-            history = default_history(self.settings.interval, point_bytes, budget)
+        try:  # a bad rules file or history stops here, before the store allocates anything
+            if self.settings.rules_file is not None:  # custom rules watch fields these sources declare
+                known, given = source_fields(sources), self.settings
+                self.rules_file = RulesFile(given.rules_file, given.thresholds, given.env_set, fields=lambda: known)
+                file_rules, self.rules_file.sets_thresholds = self.rules_file.load()
+            history = history_points(self.settings, max_history, _point_bytes(sources))
+        except ConfigError:  # a RulesFileError too: the sources started are closed again
+            for source in sources:
+                getattr(source, "close", lambda: None)()
+            raise
         self._interval = self.settings.interval
         self._history_given = max_history is not None
         self.created_at = clock()  # tells this collector from any other (a restart resets its counters)
@@ -128,6 +129,8 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         self.store.declare("collector", [f.name for f in COLLECTOR_FIELDS])
         for source in sources:
             self.add_source(source)
+        if self.rules_file is not None:  # from now on, the fields of the sources added since too
+            self.rules_file.fields = lambda: source_fields(self.sources)
         attach(self)  # restore what an earlier run saved; journal from now on
         self.notifier = attach_notifier(self)  # incidents; notifications on threads of its own, never the tick
 

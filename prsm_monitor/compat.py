@@ -25,8 +25,10 @@ import re
 import time
 from collections.abc import Mapping
 
-from .config import ConfigError, Settings, check_thresholds
 from .fields import GAUGE, TIMESTAMP, Field
+from .settings.model import Settings
+from .settings.thresholds import check_thresholds
+from .settings.values import ConfigError
 from .sources.instance import InstanceSource, as_instance
 
 log = logging.getLogger("prsm_monitor.collector")
@@ -48,7 +50,7 @@ READY_SECONDS = 5.0  # start_collection waits this long (plus two intervals) for
 def with_baseline(settings: Settings, baseline: Mapping | None) -> Settings:
     """``settings`` with the guide's ``baseline_metrics`` as the warning thresholds of the
     matching rules (:data:`BASELINE_KEYS`). An unknown key or a bad value is a
-    :class:`~prsm_monitor.config.ConfigError` naming ``baseline_metrics.<key>``."""
+    :class:`~prsm_monitor.settings.values.ConfigError` naming ``baseline_metrics.<key>``."""
     if not baseline:
         return settings
     if not isinstance(baseline, Mapping):

@@ -1,7 +1,7 @@
 """Settings a running collector takes: the one way the UI and the API write.
 
 :class:`Configurable` is mixed into :class:`~prsm_monitor.collector.MetricsCollector`; it
-validates with :mod:`prsm_monitor.config` (the same checks as the environment), applies
+validates with :mod:`prsm_monitor.settings` (the same checks as the environment), applies
 from the next tick, and logs every change as an ``info`` event. Demo faults go the same way.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .config import SPECS_BY_RULE, Threshold, check_history, check_interval, check_thresholds
 from .demo.faults import apply_fault
+from .settings.limits import check_history, check_interval
+from .settings.thresholds import SPECS_BY_RULE, Threshold, check_thresholds
 
 
 class Configurable:
@@ -41,8 +42,8 @@ class Configurable:
     ) -> None:
         """Change settings while running: the one way the UI and API write.
 
-        Interval, history and thresholds are all validated (:mod:`prsm_monitor.config`)
-        before any of them changes (a :class:`~prsm_monitor.config.ConfigError` names the bad
+        Interval, history and thresholds are all validated (:mod:`prsm_monitor.settings`)
+        before any of them changes (a :class:`~prsm_monitor.settings.values.ConfigError` names the bad
         field and value); they apply from the next tick and each change is logged as an
         ``info`` event. ``fault`` then injects or clears a demo fault (see
         :mod:`prsm_monitor.demo.faults`), also logged. ``actor`` (who asked) goes into each

@@ -25,8 +25,8 @@ import asyncio
 import dataclasses
 
 from .collector import MetricsCollector
-from .config import Settings
 from .demo import DemoNetwork
+from .settings.model import Settings
 from .sources.prsm import PrsmSource
 from .sources.system import SystemSource
 

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 
-from .config import INTERVAL_MIN
+from .settings.limits import INTERVAL_MIN
 
 log = logging.getLogger("prsm_monitor.collector")
 

@@ -28,7 +28,10 @@ import threading
 
 from .alerts import RuleState
 from .alerts.log import NOTICE
-from .config import SPECS_BY_RULE, ConfigError, Settings, check_history, check_interval, check_threshold
+from .settings.limits import check_history, check_interval
+from .settings.model import Settings
+from .settings.thresholds import SPECS_BY_RULE, check_threshold
+from .settings.values import ConfigError
 from .store import HistoryStore
 from .store.datadir import DataDir, DirectoryInUse
 from .store.tiered import TieredStore
@@ -229,7 +232,8 @@ def _restore(collector, saved: dict, active: list[dict]) -> dict:
             if "PRSM_METRICS_HISTORY" in env or collector._history_given:
                 blocked["max_history"] = saved["max_history"]
             else:
-                history = check_history(saved["max_history"])
+                budget = collector.settings.memory_budget_mb
+                history = check_history(saved["max_history"], point_bytes=collector.point_bytes, budget_mb=budget)
         from_file = collector.rules_file.sets_thresholds if collector.rules_file is not None else frozenset()
         for rule, (warning, critical) in saved.get("thresholds", {}).items():
             spec = SPECS_BY_RULE.get(rule)

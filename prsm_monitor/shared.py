@@ -14,7 +14,8 @@ import logging
 import threading
 
 from .collector import MetricsCollector
-from .config import ConfigError, Settings
+from .settings.model import Settings
+from .settings.values import ConfigError
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -25,7 +26,7 @@ def get_collector(settings: Settings | None = None) -> MetricsCollector:
     """The process-wide collector, created and started on first use.
 
     ``settings`` only matter for the call that creates it; the default reads the
-    ``PRSM_*`` variables (a bad one raises :class:`~prsm_monitor.config.ConfigError`).
+    ``PRSM_*`` variables (a bad one raises :class:`~prsm_monitor.settings.values.ConfigError`).
     A collector whose thread stopped is returned as it is, never replaced.
     """
     global _collector

@@ -7,7 +7,7 @@ import pytest
 # PRSM_DATA_DIR (or Settings(data_dir=...)) themselves. Servers started by tests inherit this.
 os.environ.setdefault("PRSM_PERSIST", "false")
 
-from prsm_monitor.config import Settings
+from prsm_monitor.settings.model import Settings
 
 
 def wait_until(predicate, timeout=15.0, interval=0.01):

@@ -1,7 +1,8 @@
 from prsm_monitor.alerts import INACTIVE, AlertLog, Rule, default_rules, evaluate, firing, step
 from prsm_monitor.collector import MetricsCollector
-from prsm_monitor.config import Settings, Threshold
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.settings.thresholds import Threshold
 
 CPU = Rule("cpu", "system", "cpu_percent", "CPU usage", "%", "above", 80.0, 95.0, for_seconds=0.0, clear_margin=5.0)
 CONF = Rule("confidence", "ai", "average_confidence", "Average confidence", "", "below", 0.7, 0.5, 0.0, 0.05)

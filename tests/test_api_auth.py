@@ -6,7 +6,8 @@ import pytest
 import requests
 
 from prsm_monitor.api.auth import authorized
-from prsm_monitor.config import ConfigError, Settings
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.settings.values import ConfigError
 
 from .fixtures.server import StreamlitServer
 

@@ -12,8 +12,8 @@ import requests
 from prsm_monitor import shared
 from prsm_monitor.api import build_app, health_report, stall_seconds
 from prsm_monitor.collector import MetricsCollector
-from prsm_monitor.config import Settings
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
+from prsm_monitor.settings.model import Settings
 
 from .conftest import wait_until
 from .fixtures.server import ROOT, InProcessServer, StreamlitServer

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from prsm_monitor.__main__ import _parser, main, serve_command
-from prsm_monitor.config import Settings
+from prsm_monitor.settings.model import Settings
 
 from .fixtures.server import ROOT, StreamlitServer, free_port
 

@@ -2,25 +2,23 @@ import math
 
 import pytest
 
-from prsm_monitor.config import (
+from prsm_monitor.settings.durations import duration, parse_duration
+from prsm_monitor.settings.limits import (
     HISTORY_SECONDS,
     MEMORY_BUDGET_MB,
-    THRESHOLD_SPECS,
-    ConfigError,
-    Settings,
     check_history,
     check_interval,
-    check_thresholds,
-    default_point_bytes,
-    default_thresholds,
+    default_history,
     history_ceiling,
 )
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.settings.thresholds import THRESHOLD_SPECS, check_thresholds, default_thresholds
+from prsm_monitor.settings.values import ConfigError
 
 
 def test_defaults_without_any_variable():
     s = Settings.from_env({})
     assert (s.host, s.port, s.debug, s.interval, s.history, s.demo) == ("localhost", 8501, False, 1.0, None, True)
-    assert s.history_points == 86_400  # 24 h at 1 Hz: the longest range the pages offer
     assert s.memory_budget_mb == MEMORY_BUDGET_MB and s.allowed_hosts == ()
     t = s.thresholds
     assert (t["cpu"].warning, t["cpu"].critical) == (80, 95)
@@ -69,7 +67,6 @@ def test_each_variable_is_parsed():
         ("PRSM_METRICS_INTERVAL", "3601", "from 0.1 to 3600"),
         ("PRSM_METRICS_HISTORY", "5", "from 10"),
         ("PRSM_METRICS_HISTORY", "10.5", "a whole number"),
-        ("PRSM_METRICS_HISTORY", "10000000", "PRSM_MEMORY_BUDGET_MB=256"),  # issue 9: 5.5 GB
         ("PRSM_METRICS_HISTORY", "1" + "0" * 5000, "a whole number"),
         ("PRSM_MEMORY_BUDGET_MB", "nan", "a number at least 16"),
         ("PRSM_MEMORY_BUDGET_MB", "1", "a number at least 16"),
@@ -128,32 +125,31 @@ def test_the_interval_check_refuses_what_would_break_the_loop(value):
     assert info.value.expected == "seconds, a number from 0.1 to 3600"
 
 
-def test_history_ceiling_comes_from_the_budget_and_the_declared_fields():
-    point = default_point_bytes(demo=True)
-    from prsm_monitor.sources.prsm.fields import AI_FIELDS, NETWORK_FIELDS
+POINT = 8 * 60  # bytes per point of 60 declared fields, about what this machine and the demo declare
 
-    assert point == default_point_bytes(demo=False) + 8 * (len(NETWORK_FIELDS) + len(AI_FIELDS))
-    ceiling = history_ceiling(point, MEMORY_BUDGET_MB)
-    assert ceiling * point * 2 <= MEMORY_BUDGET_MB * 2**20 < (ceiling + 1) * point * 2
+
+def test_history_ceiling_comes_from_the_budget_and_the_declared_fields():
+    ceiling = history_ceiling(POINT, MEMORY_BUDGET_MB)
+    assert ceiling * POINT * 2 <= MEMORY_BUDGET_MB * 2**20 < (ceiling + 1) * POINT * 2
     assert ceiling >= HISTORY_SECONDS  # the default budget keeps 24 h at 1 Hz
-    assert check_history(ceiling) == ceiling
+    assert check_history(ceiling, point_bytes=POINT) == ceiling
     with pytest.raises(ConfigError, match=f"from 10 to {ceiling}"):
-        check_history(ceiling + 1)
+        check_history(ceiling + 1, point_bytes=POINT)
     with pytest.raises(ConfigError, match="max_history"):
-        check_history(1_000_000)  # issue 9: RSS from 149 to 690 MB on one request
+        check_history(1_000_000, point_bytes=POINT)  # issue 9: RSS from 149 to 690 MB on one request
 
 
 def test_the_default_history_covers_24_hours_as_far_as_the_budget_allows():
-    assert Settings(interval=2.0).history_points == 43_200
-    small = Settings(memory_budget_mb=16)
-    assert small.history_points == history_ceiling(small.point_bytes, 16) < 86_400
-    fast = Settings(interval=0.1)  # 864,000 points would not fit 256 MB
-    assert fast.history_points == history_ceiling(fast.point_bytes, MEMORY_BUDGET_MB)
+    assert default_history(1.0, POINT, MEMORY_BUDGET_MB) == 86_400  # the longest range the pages offer
+    assert default_history(2.0, POINT, MEMORY_BUDGET_MB) == 43_200
+    assert default_history(1.0, POINT, 16) == history_ceiling(POINT, 16) < 86_400
+    fast = default_history(0.1, POINT, MEMORY_BUDGET_MB)  # 864,000 points would not fit 256 MB
+    assert fast == history_ceiling(POINT, MEMORY_BUDGET_MB)
 
 
 @pytest.mark.parametrize(
     "field, value",
-    [("interval", 0.0001), ("interval", math.inf), ("history", 10**7), ("memory_budget_mb", math.nan)],
+    [("interval", 0.0001), ("interval", math.inf), ("history", 5), ("history", 10.5), ("memory_budget_mb", math.nan)],
 )
 def test_settings_built_in_code_are_checked_too(field, value):
     with pytest.raises(ConfigError, match=f"Settings.{field}"):
@@ -208,3 +204,33 @@ def test_fault_numbers_get_the_same_finiteness_check(fault, name):
     with pytest.raises(ConfigError) as info:
         apply_fault(network, fault)
     assert info.value.variable == name and network.calls == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.25, "250 ms"),
+        (45, "45 s"),
+        (110, "1 min"),  # whole minutes, as a clock counts
+        (720, "12 min"),
+        (5 * 3600 + 720, "5 h 12 min"),
+        (86400, "24 h"),
+        (3 * 86400 + 4 * 3600, "3 d 4 h"),
+    ],
+)
+def test_every_duration_is_written_one_way(seconds, text):
+    assert duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("500ms", 0.5), ("90s", 90), (" 15m ", 900), ("4h", 14400), ("1.5d", 129600), (30, 30)]
+)
+def test_every_duration_is_read_one_way(value, seconds):
+    assert parse_duration(value, "PRSM_X", 0.0, 30 * 86400) == seconds
+
+
+@pytest.mark.parametrize("value", ["24", "30 days", "h", "-5s", "1e3s", True, math.nan, "31d", -1])
+def test_a_bad_duration_names_the_setting_the_value_and_the_range(value):
+    with pytest.raises(ConfigError) as info:
+        parse_duration(value, "PRSM_X", 0.0, 30 * 86400)
+    assert info.value.variable == "PRSM_X" and info.value.expected.endswith("from 0 s to 30 d")

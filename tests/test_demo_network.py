@@ -14,9 +14,9 @@ import psutil
 import pytest
 
 from prsm_monitor.collector import MetricsCollector
-from prsm_monitor.config import Settings
 from prsm_monitor.demo.network import DemoNetwork
 from prsm_monitor.demo.protocol import MAX_FRAME, encode
+from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.prsm import PrsmSource
 
 from .conftest import wait_until

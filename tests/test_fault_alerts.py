@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from prsm_monitor.collector import MetricsCollector
-from prsm_monitor.config import Settings
 from prsm_monitor.fields import LEVELS
+from prsm_monitor.settings.model import Settings
 
 from .conftest import wait_until
 

@@ -1,7 +1,7 @@
 import pytest
 
-from prsm_monitor.config import ConfigError
 from prsm_monitor.demo.faults import apply_fault
+from prsm_monitor.settings.values import ConfigError
 
 
 class Recorder:

@@ -16,10 +16,11 @@ from streamlit.testing.v1 import AppTest
 
 from prsm_monitor import MetricsCollector, shared
 from prsm_monitor.api import build_app
-from prsm_monitor.config import ConfigError, Settings
 from prsm_monitor.fleet import Fleet, Instance, InstanceClient, InstanceError
 from prsm_monitor.fleet.client import MAX_BYTES
 from prsm_monitor.fleet.tokens import instance_tokens
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.settings.values import ConfigError
 from prsm_monitor.sources.system import SystemSource
 
 from .conftest import wait_until

@@ -18,8 +18,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from prsm_monitor import MetricsCollector, shared
-from prsm_monitor.config import Settings
 from prsm_monitor.fleet import Fleet, validate
+from prsm_monitor.settings.model import Settings
 
 from .conftest import wait_until
 from .fixtures.answering import Answering

@@ -12,9 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 from prsm_monitor import MetricsCollector, shared
 from prsm_monitor.api import build_app
-from prsm_monitor.config import Settings
 from prsm_monitor.fleet import PrometheusFleet
 from prsm_monitor.prometheus_reader import PrometheusReader
+from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.system import SystemSource
 from prsm_monitor.ui.views.fleet import scraped_row
 

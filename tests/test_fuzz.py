@@ -29,8 +29,10 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from prsm_monitor import shared
-from prsm_monitor.config import THRESHOLD_SPECS, ConfigError, Settings
-from prsm_monitor.envvars import VARIABLES
+from prsm_monitor.settings.environment import VARIABLES
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.settings.thresholds import THRESHOLD_SPECS
+from prsm_monitor.settings.values import ConfigError
 
 from .conftest import wait_until
 from .fixtures.server import ROOT, StreamlitServer
@@ -76,7 +78,9 @@ def test_any_environment_gives_settings_or_one_clear_error_naming_a_variable_tha
 
 
 def test_the_fuzzed_variables_are_every_variable_read():
-    read = set(re.findall(r'"(PRSM_[A-Z_]+)"', (ROOT / "prsm_monitor" / "envvars.py").read_text()))
+    readers = ("environment.py", "env_services.py", "notify.py")
+    text = "".join((ROOT / "prsm_monitor" / "settings" / name).read_text() for name in readers)
+    read = set(re.findall(r'"(PRSM_[A-Z_]+)"', text))
     assert read <= set(VARIABLES) and len(VARIABLES) == len(set(VARIABLES))
 
 

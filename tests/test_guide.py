@@ -24,7 +24,8 @@ from playwright.sync_api import sync_playwright
 from prsm_monitor import MetricsCollector, PRSMMonitoringDashboard
 from prsm_monitor.address import added_flags, rerun_command
 from prsm_monitor.api import build_app
-from prsm_monitor.config import ConfigError, Settings
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.settings.values import ConfigError
 
 from .fixtures.server import ROOT, InProcessServer, StreamlitServer, free_port
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from prsm_monitor.config import ConfigError
 from prsm_monitor.demo.faults import apply_fault
 from prsm_monitor.demo.leak import CHUNK, MIB, Memory
 from prsm_monitor.demo.network import DemoNetwork
+from prsm_monitor.settings.values import ConfigError
 from prsm_monitor.sources.prsm import PrsmSource
 
 from .conftest import wait_until

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prsm_monitor.durations import duration as duration_text
 from prsm_monitor.insight.anomaly import Episodes
 from prsm_monitor.insight.baseline import GUARD_SECONDS, RobustMethod, Seasonal, robust_band
 from prsm_monitor.insight.forecast import fit, theil_sen
@@ -156,14 +155,6 @@ def test_flat_or_noisy_series_forecasts_nothing():
 
 def test_too_little_history_gives_no_trend():
     assert fit(np.arange(10.0), np.arange(10.0), 9.0) is None
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(45, "45 s"), (720, "12 min"), (5 * 3600 + 720, "5 h 12 min"), (86400, "24 h"), (3 * 86400 + 4 * 3600, "3 d 4 h")],
-)
-def test_duration_text(seconds, text):
-    assert duration_text(seconds) == text
 
 
 def test_a_leak_that_stopped_is_no_longer_forecast():

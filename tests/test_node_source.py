@@ -7,11 +7,14 @@ import threading
 
 import pytest
 
-from prsm_monitor.alerts.rules_file import load_rules
+from prsm_monitor.alerts.rules_file import source_fields
 from prsm_monitor.collector import MetricsCollector
-from prsm_monitor.config import ConfigError, Settings, default_thresholds
 from prsm_monitor.demo.network import DemoNetwork
 from prsm_monitor.outside import Client
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.settings.rules_file import load_rules
+from prsm_monitor.settings.thresholds import default_thresholds
+from prsm_monitor.settings.values import ConfigError
 from prsm_monitor.sources.nodes import NodeSource
 from prsm_monitor.sources.nodes.reading import MAX_TEXT, NodeError, NodeReading, parse_metrics, read_node
 from prsm_monitor.sources.nodes.record import address, dht_latency
@@ -267,7 +270,7 @@ def test_a_rules_file_rule_may_watch_a_field_of_real_nodes(tmp_path):
         '[rules.few_slots]\ncomponent = "ai"\nfield = "job_slots"\ncomparison = "below"\nwarning = 2\n\n'
         '[rules.escrow]\ncomponent = "network"\nfield = "escrow_locked_ftns"\ncomparison = "above"\nwarning = 50\n'
     )
-    rules, _ = load_rules(path, default_thresholds())
+    rules, _ = load_rules(path, default_thresholds(), fields=source_fields([NodeSource]))  # a collector on nodes
     assert (rules["few_slots"].field, rules["few_slots"].unit) == ("job_slots", "")
     assert (rules["escrow"].component, rules["escrow"].unit) == ("network", "FTNS")
 

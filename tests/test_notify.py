@@ -12,7 +12,6 @@ import threading
 import pytest
 
 from prsm_monitor.alerts import AlertLog
-from prsm_monitor.config import ConfigError, Settings
 from prsm_monitor.insight.watch import alert_labels
 from prsm_monitor.notify.alertmanager import alertname, labels, payload
 from prsm_monitor.notify.delivery_log import DROPPED, FAILED, SENT, Delivery, DeliveryLog
@@ -20,7 +19,9 @@ from prsm_monitor.notify.grouping import Grouper, Member, Timers
 from prsm_monitor.notify.message import alert_lines, render
 from prsm_monitor.notify.notifier import Notifier
 from prsm_monitor.notify.sender import DeliveryFailed, Sender
-from prsm_monitor.notify.settings import NotifySettings, Route, check_notifications
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.settings.notify import NotifySettings, Route, check_notifications
+from prsm_monitor.settings.values import ConfigError
 
 from .conftest import wait_until
 
@@ -179,7 +180,7 @@ def test_an_anomaly_is_told_by_its_message_and_value_without_its_bookkeeping():
     member.details.update(alert_labels("system", "anomaly", "process_count"))
     lines = alert_lines(member, now=20.0)
     assert lines[0] == f"- WARNING system: {message}"
-    assert lines[1].startswith("  value now 78, for 20s") and len(lines) == 2  # no "context: series: system, ..."
+    assert lines[1].startswith("  value now 78, for 20 s") and len(lines) == 2  # no "context: series: system, ..."
 
 
 def test_two_anomalies_of_one_component_are_two_alerts_for_alertmanager():
@@ -299,7 +300,7 @@ def test_alertmanager_payload_labels_and_annotations():
         "node": "n0",
     }
     assert body["startsAt"] == "1970-01-01T00:16:40.000Z" and body["endsAt"] == "1970-01-01T00:21:40.000Z"
-    assert body["annotations"] == {"summary": "Node n0 is down", "description": "firing for 1m 5s"}
+    assert body["annotations"] == {"summary": "Node n0 is down", "description": "firing for 65 s"}
     rule = {
         "key": "rule:latency",
         "level": "warning",
@@ -310,7 +311,7 @@ def test_alertmanager_payload_labels_and_annotations():
     }
     body = payload(rule, "m:1", 1010.0, 1300.0)
     assert alertname(rule) == "latency" and body["annotations"]["runbook_url"] == "https://r/l"
-    assert body["annotations"]["description"] == "value now 130 ms, threshold 100 ms, firing for 10s"
+    assert body["annotations"]["description"] == "value now 130 ms, threshold 100 ms, firing for 10 s"
 
 
 def test_the_message_says_value_threshold_for_how_long_and_context():
@@ -327,14 +328,14 @@ def test_the_message_says_value_threshold_for_how_long_and_context():
     text = render(incident, list(incident.members.values()), "firing", 125.0, "monitor:8501")
     assert text.title == "[FIRING:2] node n0: Average latency 131.5 ms (+1 more)"
     body = text.body
-    assert "Incident #1 on monitor:8501: firing since 1970-01-01 00:00:00 UTC (for 2m 5s)." in body
-    assert "value now 131.5, threshold 100, for 2m 5s" in body
+    assert "Incident #1 on monitor:8501: firing since 1970-01-01 00:00:00 UTC (for 2 min)." in body
+    assert "value now 132, threshold 100, for 2 min" in body
     assert "Mean round trip over all links" in body and "runbook: https://runbooks/latency" in body
     assert "context: node: n0, address: 127.0.0.1:9" in body
     cpu = g.observe(event(3, "fired", 0.0, "warning", "system", "CPU usage 97%", value=97.0, threshold=80.0, unit="%"))
     lines = {3: ["Top CPU: stress (pid 7) 99%"]}
     body = render(cpu, list(cpu.members.values()), "firing", 60.0, "m:1", lines).body
-    assert "value now 97%, threshold 80%, for 1m (since" in body and "  Top CPU: stress (pid 7) 99%" in body
+    assert "value now 97%, threshold 80%, for 60 s (since" in body and "  Top CPU: stress (pid 7) 99%" in body
     assert "context: unit" not in body  # given context lines replace the details' own
     memory = g.observe(event(4, "fired", 1.0, "warning", "system", "Memory 91%", value=91.0, threshold=85.0, unit="%"))
     both = [*cpu.members.values(), *memory.members.values()]

@@ -141,7 +141,7 @@ def test_an_attempt_that_may_have_arrived_is_not_sent_again():
 CHECK = """
 import sys
 from prsm_monitor import MetricsCollector
-from prsm_monitor.config import Settings
+from prsm_monitor.settings.model import Settings
 from prsm_monitor.notify import NotifySettings
 
 HEAVY = ("apprise", "prsm_monitor.notify.apprise_channel", "prsm_monitor.notify.alertmanager")

@@ -14,8 +14,8 @@ import requests
 
 from prsm_monitor import MetricsCollector, redact
 from prsm_monitor.api import build_app
-from prsm_monitor.config import Settings
 from prsm_monitor.notify import NotifySettings, Route
+from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.system import SystemSource
 
 from .conftest import wait_until

@@ -7,8 +7,8 @@ notification already); a refused connection is still retried."""
 from __future__ import annotations
 
 from prsm_monitor import MetricsCollector
-from prsm_monitor.config import Settings
 from prsm_monitor.notify import NotifySettings, Route
+from prsm_monitor.settings.model import Settings
 
 from .conftest import wait_until
 from .fixtures.receivers import SlowWebhook, refused_url

@@ -9,8 +9,10 @@ import requests
 
 from prsm_monitor import MetricsCollector
 from prsm_monitor.api import build_app
-from prsm_monitor.config import ConfigError, Settings, Threshold
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.settings.thresholds import Threshold
+from prsm_monitor.settings.values import ConfigError
 
 from .fixtures.server import InProcessServer
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 
 from prsm_monitor import MetricsCollector
-from prsm_monitor.config import Settings
+from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.system import SystemSource
 from prsm_monitor.store.rowlog import RowLog
 

@@ -15,7 +15,7 @@ import pytest
 
 from prsm_monitor.__main__ import metrics_line
 from prsm_monitor.collector import MetricsCollector, default_sources
-from prsm_monitor.config import Settings
+from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.prsm import PrsmSource
 from prsm_monitor.sources.prsm.report import (
     RTT_BUCKETS_MS,

@@ -1,5 +1,6 @@
-"""Rules as a TOML file (prsm_monitor.alerts.rules_file): good files, bad files named by file,
-line and key (CLI exit 2, st.error in the app), and edits applied on the next tick."""
+"""Rules as a TOML file (prsm_monitor.settings.rules_file, watched by prsm_monitor.alerts.rules_file):
+good files, bad files named by file, line and key (CLI exit 2, st.error in the app), rules on
+fields the active sources declare, and edits applied on the next tick."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from prsm_monitor.alerts.rules import default_rules
-from prsm_monitor.alerts.rules_file import ALERT_KEY, RulesFileError, load_rules
+from prsm_monitor.alerts.rules_file import ALERT_KEY, source_fields
 from prsm_monitor.collector import MetricsCollector
-from prsm_monitor.config import ConfigError, Settings, default_thresholds
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.settings.rules import default_rules
+from prsm_monitor.settings.rules_file import load_rules
+from prsm_monitor.settings.rules_reader import RulesFileError
+from prsm_monitor.settings.thresholds import default_thresholds
+from prsm_monitor.settings.values import ConfigError
+from prsm_monitor.sources.nodes.source import NodeSource
+from prsm_monitor.sources.prsm.source import PrsmSource
+from prsm_monitor.sources.system import SYSTEM_FIELDS
 
 from .conftest import wait_until
 from .test_app import fresh_app, open_page
@@ -27,8 +35,21 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def load(path: Path, env_set=frozenset()):
-    return load_rules(path, default_thresholds(), env_set)
+class Declared:
+    """Declares fields as a source does, and collects nothing."""
+
+    def __init__(self, fields):
+        self.components = tuple(fields)
+        self.fields = fields
+
+
+THIS_MACHINE = Declared({"system": SYSTEM_FIELDS})
+DEMO = Declared(PrsmSource.fields)  # the demo network's report schema (class attributes: no network starts)
+NODES = Declared(NodeSource.fields)  # real PRSM nodes'
+
+
+def load(path: Path, env_set=frozenset(), sources=(THIS_MACHINE, DEMO)):
+    return load_rules(path, default_thresholds(), env_set, source_fields(sources))
 
 
 def test_the_example_file_reproduces_the_built_in_rules():
@@ -119,6 +140,39 @@ def test_a_bad_file_is_one_line_naming_the_file_line_and_key(tmp_path, text, lin
     assert isinstance(caught.value, ConfigError) and caught.value.line == line
 
 
+RULE_ON = "[rules.watch]\ncomponent = 'network'\nfield = '{}'\ncomparison = 'above'\nwarning = 2\n"
+
+
+@pytest.mark.parametrize(
+    ("field", "sources", "unit"),
+    [("peer_evictions", (THIS_MACHINE, NODES), ""), ("bytes_rate", (THIS_MACHINE, DEMO), "B/s")],
+)
+def test_a_custom_rule_may_watch_any_field_the_active_sources_declare(tmp_path, field, sources, unit):
+    """Issue 20: the reader judged fields by the demo's list, whatever the sources were."""
+    rules, _ = load(write(tmp_path / "rules.toml", RULE_ON.format(field)), sources=sources)
+    assert (rules["watch"].field, rules["watch"].unit) == (field, unit)  # the unit is the field's
+
+
+@pytest.mark.parametrize(
+    ("field", "sources", "there"),
+    [
+        ("bytes_rate", (THIS_MACHINE, NODES), "peer_evictions"),  # the demo's: would never fire on real nodes
+        ("peer_evictions", (THIS_MACHINE, DEMO), "bytes_rate"),
+        ("peer_evictions", (THIS_MACHINE,), "none: no active source reports it"),
+    ],
+)
+def test_a_rule_on_a_field_no_active_source_declares_names_the_field_and_those_there_are(
+    tmp_path, field, sources, there
+):
+    path = write(tmp_path / "rules.toml", RULE_ON.format(field))
+    with pytest.raises(RulesFileError) as caught:
+        load(path, sources=sources)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:3: rules.watch.field='{field}' is invalid")
+    assert "the active sources declare for network" in message and there in message
+    assert load_rules(path, default_thresholds())[0]["watch"].field == field  # syntax alone: the reader's part
+
+
 def test_the_cli_stops_on_a_bad_file_with_one_line_and_exit_2(tmp_path):
     path = write(tmp_path / "rules.toml", "[rules.memory]\ncritical = 'high'\n")
     result = run_cli("collect", "--once", env={"PRSM_RULES_FILE": str(path)})
@@ -181,6 +235,21 @@ def test_an_edit_applies_on_the_next_tick_and_a_bad_edit_keeps_the_rules_in_forc
         tick(collector)
         assert "mem_low" not in collector.rules and not collector.get_active_alerts()
         assert any(e["message"].startswith(f"Rules file {path} applied") for e in collector.get_alerts())
+
+
+def test_a_collector_judges_the_file_by_the_fields_of_its_own_sources(tmp_path):
+    path = write(tmp_path / "rules.toml", RULE_ON.format("peer_evictions"))
+    with pytest.raises(RulesFileError, match="rules.watch.field='peer_evictions'.*for network: none"):
+        MetricsCollector(settings=Settings(demo=False, rules_file=str(path)), sources=[Memory()])
+    edit(path, "[rules.memory]\nwarning = 60\n")
+    with MetricsCollector(settings=Settings(demo=False, rules_file=str(path)), sources=[Memory()]) as collector:
+        edit(path, "[rules.memory]\nwarning = 40\n\n" + RULE_ON.format("load_1m").replace("network", "system"))
+        tick(collector)  # an edit is judged the same way: one alert, the rules in force stay
+        problem = next(a for a in collector.get_active_alerts() if a["key"] == ALERT_KEY)
+        assert (
+            "rules.watch.field='load_1m'" in problem["message"] and "for system: memory_percent" in problem["message"]
+        )
+        assert collector.rules["memory"].warning == 60 and "watch" not in collector.rules
 
 
 def test_thresholds_tuned_on_the_page_survive_an_edit_of_other_rules(tmp_path):

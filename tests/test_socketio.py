@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 
 from prsm_monitor.api import Api, FixedCollector, middleware, socketio_middleware
 from prsm_monitor.collector import MetricsCollector
-from prsm_monitor.config import Settings
+from prsm_monitor.settings.model import Settings
 
 from .conftest import wait_until
 from .fixtures.server import InProcessServer

@@ -9,8 +9,8 @@ import requests
 from prsm_monitor import MetricsCollector
 from prsm_monitor.anonymize import Anonymizer, anonymize_frame, salt_for
 from prsm_monitor.api import build_app
-from prsm_monitor.config import Settings
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
+from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.prsm.fields import ROWS
 from prsm_monitor.ui.export import alerts_frame, to_csv
 

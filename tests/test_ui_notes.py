@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from prsm_monitor.durations import duration
 from prsm_monitor.ui.clock import clock, offset_label, zone_note
 from prsm_monitor.ui.views.common import coverage_note
 
@@ -43,11 +42,6 @@ def test_the_zone_is_named_with_its_offset_at_that_moment():
     assert offset_label(berlin, summer) == "UTC+02:00"
     assert offset_label(ZoneInfo("America/St_Johns"), winter) == "UTC-03:30"
     assert clock(winter, ZoneInfo("America/New_York")) == "19:00:00"
-
-
-@pytest.mark.parametrize("seconds, text", [(45, "45 s"), (16 * 60, "16 min"), (125 * 60, "2 h 5 min"), (7200, "2 h")])
-def test_durations_read_at_a_glance(seconds, text):
-    assert duration(seconds) == text
 
 
 @pytest.fixture

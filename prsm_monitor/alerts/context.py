@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..durations import duration
+from ..settings.durations import duration
 from ..units import value_text
 
 since = duration  # how long an alert has held, in the words every page uses

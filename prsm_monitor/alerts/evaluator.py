@@ -13,8 +13,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..settings.rules import ABOVE, Rule
 from ..units import value_text
-from .rules import ABOVE, Rule
 
 RANK = {None: 0, "warning": 1, "critical": 2}
 

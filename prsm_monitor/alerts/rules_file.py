@@ -1,136 +1,35 @@
-"""Threshold rules declared in a TOML file (``PRSM_RULES_FILE``, or ``rules.toml`` beside the app).
+"""The rules file of a running collector, watched off the tick (reading it: :mod:`prsm_monitor.settings.rules_file`).
 
-One table per rule under ``[rules.<name>]``. A built-in rule's name (``cpu``, ``latency``, ...)
-changes that rule; any other name declares a new one::
-
-    [rules.cpu]
-    warning = 80
-    critical = 95
-    for = "5m"            # a breach must last this long (seconds, or "90s", "5m", "1h")
-    clear_margin = 5      # a firing rule clears only once the value is back by this much
-    average = "1m"        # judge a moving average over this time constant (0: each sample)
-    runbook = "https://wiki.example.com/runbooks/cpu"
-    description = "This machine's CPU has been busy for minutes on end."
-    labels = { team = "infra" }
-
-    [rules.load]
-    component = "system"
-    field = "load_1m"
-    comparison = "above"  # or "below"
-    warning = 4
-    critical = 8
-
-:func:`load_rules` turns the file into :class:`~.rules.Rule` objects over the built-in ones
-and raises :class:`RulesFileError` (a :class:`~prsm_monitor.config.ConfigError`) naming the
-file, the line and the key of the first problem. Only a regular file of at most
-:data:`MAX_BYTES` is read (a FIFO, a device such as ``/dev/zero`` or a directory is refused
-without reading it), and it is opened non-blocking.
-
-:class:`RulesFile` watches the file of a running collector from a thread of its own: every
-:data:`POLL_SECONDS` it stats the file and, when its modification time, size or inode changed,
-reads and parses it there. The tick only takes the result (:meth:`RulesFile.changed`,
+:class:`RulesFile` watches the file from a thread of its own: every :data:`POLL_SECONDS` it
+stats the file and, when its modification time, size or inode changed, reads and parses it
+there, checking custom rules against the fields the collector's sources declare
+(:func:`source_fields`). The tick only takes the result (:meth:`RulesFile.changed`,
 :func:`reload`): it never opens the file, so a file that hangs or is huge holds up nothing
 but that thread, and a bad one is one alert while the rules in force stay.
 """
 
 import dataclasses
 import os
-import re
-import stat
 import threading
-import tomllib
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
 
-from ..config import SPECS_BY_RULE, Threshold
-from .rules import Rule
-from .rules_reader import RulesFileError, TableReader
-from .toml_lines import key_at, line_text
+from ..settings.rules import Rule
+from ..settings.rules_file import Fields, load_rules
+from ..settings.rules_reader import RulesFileError
+from ..settings.thresholds import SPECS_BY_RULE, Threshold
 
-FILE_NAME = "rules.toml"
-MAX_BYTES = 1024 * 1024  # a rules file is a few KiB: 1 MiB is far beyond any real one
 POLL_SECONDS = 1.0  # how often a running collector's file is stat'ed
 
 
-def default_path() -> Path:
-    """``rules.toml`` beside ``streamlit_app.py`` (the working directory when installed elsewhere)."""
-    root = Path(__file__).resolve().parents[2]
-    return (root if (root / "streamlit_app.py").is_file() else Path.cwd()) / FILE_NAME
-
-
-_TOML_AT = re.compile(r"\(at line (\d+), column \d+\)")
-
-
-def parse(path: str | os.PathLike, text: str, thresholds: Mapping[str, Threshold], env_set=frozenset()):
-    """The rules declared by ``text`` (the file at ``path``) over the built-in ones, and the
-    names of the rules whose thresholds it sets. Raises :class:`RulesFileError`."""
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        match = _TOML_AT.search(str(error))
-        message = _TOML_AT.sub("", str(error)).strip()
-        line = int(match.group(1)) if match else None
-        raise RulesFileError(path, line, key_at(text, line), line_text(text, line), f"TOML ({message})") from None
-    return TableReader(os.fspath(path), text, thresholds, frozenset(env_set)).rules(document)
-
-
-_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def _not_regular(mode: int) -> str | None:
-    """What a non-regular file is (None: a regular file)."""
-    if stat.S_ISREG(mode):
-        return None
-    return next((what for test, what in _KINDS if test(mode)), "not a regular file")
-
-
-def _refuse(path, why: str) -> RulesFileError:
-    return RulesFileError(path, None, "", os.fspath(path), f"a regular UTF-8 TOML file of at most 1 MiB ({why})")
-
-
-def read(path: str | os.PathLike) -> str:
-    """The text of the rules file at ``path``: a regular file of at most :data:`MAX_BYTES`,
-    checked before it is opened and again on the open descriptor (opened non-blocking, so
-    that a FIFO swapped in between cannot hang the read)."""
-    try:
-        before = os.stat(path)
-        what = _not_regular(before.st_mode)
-        if what:
-            raise _refuse(path, f"it is {what}")
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        try:
-            opened = os.fstat(fd)
-            what = _not_regular(opened.st_mode)
-            if what:
-                raise _refuse(path, f"it is {what}")
-            if opened.st_size > MAX_BYTES:
-                raise _refuse(path, f"it has {opened.st_size:,} bytes")
-            chunks, size = [], 0
-            while size <= MAX_BYTES:
-                chunk = os.read(fd, MAX_BYTES + 1 - size)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-        finally:
-            os.close(fd)
-        if size > MAX_BYTES:
-            raise _refuse(path, "it grew over 1 MiB while read")
-        return b"".join(chunks).decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
-        raise RulesFileError(path, None, "", os.fspath(path), f"a readable UTF-8 TOML file ({reason})") from None
-
-
-def load_rules(path: str | os.PathLike, thresholds: Mapping[str, Threshold], env_set=frozenset()):
-    """:func:`parse` the file at ``path``."""
-    return parse(path, read(path), thresholds, env_set)
+def source_fields(sources: Iterable) -> dict[str, dict[str, str]]:
+    """Component -> field name -> unit of the fields ``sources`` declare for their components:
+    what a custom rule of the file may watch."""
+    fields: dict[str, dict[str, str]] = {}
+    for source in sources:
+        for component in source.components:
+            known = fields.setdefault(component, {})
+            known.update((f.name, f.unit) for f in source.fields[component] if f.name != "timestamp")
+    return fields
 
 
 class RulesFile:
@@ -148,11 +47,13 @@ class RulesFile:
         thresholds: Mapping[str, Threshold],
         env_set=frozenset(),
         every: float = POLL_SECONDS,
+        fields: Callable[[], Fields] | None = None,
     ):
         self.path = os.fspath(path)
         self.thresholds = dict(thresholds)
         self.env_set = frozenset(env_set)
         self.every = every
+        self.fields = fields  # the fields of the collector's sources, asked at each read; None: not checked
         self.signature: tuple | None = None  # of the file last read, good or bad
         self.error: RulesFileError | None = None  # the applied file's problem, while it lasts
         self.sets_thresholds: frozenset[str] = frozenset()  # rules whose thresholds the file in force sets
@@ -173,7 +74,7 @@ class RulesFile:
 
     def _read(self) -> tuple[dict[str, Rule], frozenset[str]]:
         self.reads += 1
-        return load_rules(self.path, self.thresholds, self.env_set)
+        return load_rules(self.path, self.thresholds, self.env_set, None if self.fields is None else self.fields())
 
     def load(self) -> tuple[dict[str, Rule], frozenset[str]]:
         """The file's rules, read now (see :func:`parse`); raises :class:`RulesFileError`."""
@@ -307,16 +208,4 @@ def reload(collector, now: float) -> None:
         log.record(ALERT_KEY, "recovered", "info", "system", f"Rules file {watched.path} applied again", {}, now)
 
 
-__all__ = [
-    "ALERT_KEY",
-    "FILE_NAME",
-    "MAX_BYTES",
-    "RulesFile",
-    "RulesFileError",
-    "default_path",
-    "default_thresholds_of",
-    "load_rules",
-    "parse",
-    "read",
-    "reload",
-]
+__all__ = ["ALERT_KEY", "POLL_SECONDS", "RulesFile", "default_thresholds_of", "reload", "source_fields"]

@@ -12,13 +12,13 @@ Creating and expiring are logged in the alert log as ``changed`` events naming w
 from __future__ import annotations
 
 import copy
-import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping
 
-from ..config import ConfigError, finite
 from ..fields import COMPONENTS, LEVELS
+from ..settings.durations import parse_duration
+from ..settings.values import ConfigError, finite
 from .log import CLOSING, AlertLog
 
 MATCHERS = ("component", "rule", "level", "node", "model")
@@ -102,22 +102,10 @@ def check_times(starts_at, ends_at, now: float) -> tuple[float, float]:
     return start, end
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-_UNIT = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
 def check_duration(value, name: str = "duration") -> float:
     """Seconds a silence lasts: a number of seconds, or a number and a unit (``90s``, ``15m``,
-    ``4h``, ``2d``), from 1 s to a year."""
-    expected = 'a duration like "90s", "15m", "4h" or "2d" (or seconds), from 1 s to 366 d'
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        seconds = float(match.group(1)) * _UNIT[match.group(2)] if match else None
-    else:
-        seconds = finite(value)
-    if seconds is None or not 1.0 <= seconds <= MAX_SECONDS:
-        raise ConfigError(name, value, expected)
-    return seconds
+    ``4h``, ``2d``), from 1 s to a year (:func:`~prsm_monitor.settings.durations.parse_duration`)."""
+    return parse_duration(value, name, 1.0, MAX_SECONDS)
 
 
 def describe(matchers: Mapping[str, str]) -> str:
@@ -145,7 +133,7 @@ class Silences:
         created_by,
         now: float,
     ) -> dict:
-        """Add a silence; a :class:`~prsm_monitor.config.ConfigError` names a bad field."""
+        """Add a silence; a :class:`~prsm_monitor.settings.values.ConfigError` names a bad field."""
         matchers = check_matchers(matchers)
         start, end = check_times(starts_at, ends_at, now)
         comment = _text(comment, "comment", limit=MAX_TEXT, required=False)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 
 from starlette.responses import Response
 
-from ..config import parse_boolean
+from ..settings.values import parse_boolean
 
 MAX_ECHO = 200  # characters of a bad value repeated in an error body
 SERVED_ROOTS = ("/api", "/health", "/metrics")  # the API answers these paths and everything under them

@@ -38,11 +38,12 @@ from starlette.routing import BaseRoute, Route
 from .. import shared
 from ..anonymize import anonymize_frame, shown, shown_text
 from ..collector import MetricsCollector
-from ..config import ConfigError, Settings
 from ..fields import COMPONENTS, LEVELS
 from ..health import health_report
 from ..notify.delivery_log import STATUSES
 from ..notify.view import notifications_view
+from ..settings.model import Settings
+from ..settings.values import ConfigError
 from .auth import ApiCORS, TokenAuth, TokenSource
 from .cache import PerVersion
 from .exposition import Exposition

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from ..alerts.log import Ack
 from ..alerts.silences import MAX_NAME, check_duration
-from ..config import ConfigError
+from ..settings.values import ConfigError
 from .auth import token_verified
 from .http import JSONResponse, Query, bad_parameter, echo
 from .settings import json_body

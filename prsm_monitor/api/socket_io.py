@@ -110,7 +110,6 @@ class SocketIOServer:
         self._sids: set[str] = set()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.ticks_sent = 0
 
     def _release_polls_on_close(self) -> None:
         """Answer a closed session's held long-poll at once. python-engineio leaves it waiting
@@ -195,7 +194,6 @@ class SocketIOServer:
     async def broadcast(self, encoded: list[tuple[str, Encoded]]) -> None:
         for name, payload in encoded:
             await self.sio.emit(name, payload)
-        self.ticks_sent += 1
 
 
 class SocketIOMount:
@@ -229,7 +227,7 @@ def socketio_middleware(api, settings=None) -> Middleware:
     """The Socket.IO middleware for ``st.App(middleware=[...])``, fed by ``api``'s event hub
     (an :class:`~.routes.Api`); ``settings`` default to the environment (a bad value raises
     ConfigError). The server is kept as ``api.socketio``."""
-    from ..config import Settings
+    from ..settings.model import Settings
 
     settings = settings if settings is not None else Settings.from_env()
     tokens = TokenSource(settings.api_token)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..config import ConfigError, expecting, finite
+from ..settings.values import ConfigError, expecting, finite
 from .leak import MIB
 
 

@@ -17,9 +17,10 @@ import threading
 import numpy as np
 import pandas as pd
 
-from ..alerts.rules import Rule, default_rules
-from ..config import ConfigError, check_threshold
 from ..fields import COMPONENTS, GAUGE, Field
+from ..settings.rules import Rule, default_rules
+from ..settings.thresholds import check_threshold
+from ..settings.values import ConfigError
 from . import validate
 from .client import InstanceClient, InstanceError
 

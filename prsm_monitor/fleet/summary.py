@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from ..envvars import LOCAL_INSTANCE
 from ..fields import LEVELS
+from ..settings.env_services import LOCAL_INSTANCE
 from .poller import UP, Fleet, InstanceState
 from .prometheus import PrometheusFleet, ScrapedInstance
 

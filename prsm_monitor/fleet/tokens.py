@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ..config import HIDDEN, ConfigError
+from ..settings.values import HIDDEN, ConfigError
 
 
 def _secrets_instances() -> Mapping | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..durations import duration as duration_text
+from ..settings.durations import duration as duration_text
 from ..units import range_text, value_text
 from .anomaly import Episodes
 from .baseline import RobustMethod

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 
 from ..demo.faults import injected
-from ..durations import duration
+from ..settings.durations import duration
 
 GRACE_SECONDS = 60.0  # after a fault is cleared or an alert resolves, values settle this long
 ADAPT_SECONDS = 900.0  # an alert firing this long is how things are now (as an anomaly's values): learnt again

@@ -18,8 +18,10 @@ import urllib.parse
 
 from .. import redact
 from ..outside.http import OutsideError, fetch
+from ..settings.durations import duration
+from ..units import value_text
 from .channels import DELIVERED, DeliveryFailed, Result
-from .message import Message, duration, number
+from .message import Message
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
@@ -70,7 +72,7 @@ def annotations(alert: dict, now: float) -> dict[str, str]:
     for name, words in (("value", "value now"), ("threshold", "threshold")):
         value = details.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            facts.append(f"{words} {number(float(value), str(details.get('unit') or ''))}")
+            facts.append(f"{words} {value_text(float(value), str(details.get('unit') or ''))}")
     facts.append(f"firing for {duration(now - alert['started'])}")
     result = {"summary": alert["message"], "description": str(details.get("description") or ", ".join(facts))}
     if details.get("runbook_url"):

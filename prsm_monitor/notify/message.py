@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 
 from ..fields import LEVELS
+from ..settings.durations import duration
+from ..units import value_text
 from .grouping import Incident, Member
 
 _KNOWN = {"rule", "field", "value", "threshold", "unit", "transition", "runbook_url", "description", "was"} | {
@@ -48,31 +50,15 @@ class Message:
     at: float = 0.0  # when it was rendered, when ``alerts`` are given
 
 
-def duration(seconds: float) -> str:
-    """``45s``, ``3m 20s``, ``2h 5m``, ``1d 3h``."""
-    seconds = max(0, int(seconds))
-    for unit, size, sub, sub_size in (("d", 86400, "h", 3600), ("h", 3600, "m", 60), ("m", 60, "s", 1)):
-        if seconds >= size:
-            rest = (seconds % size) // sub_size
-            return f"{seconds // size}{unit}" + (f" {rest}{sub}" if rest else "")
-    return f"{seconds}s"
-
-
 def utc(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
-
-
-def number(value, unit: str = "") -> str:
-    """``value`` with its ``unit`` (``92.3%``, ``130 ms``; none for ratios)."""
-    text = f"{value:.4g}" if isinstance(value, float) else str(value)
-    return text + ("" if unit in ("", "1") else unit if unit == "%" else f" {unit}")
 
 
 def _shown(key: str, value) -> str:
     """A detail's value; times (``down_since``, ``*_at``) in UTC."""
     if isinstance(value, (int, float)) and (key.endswith("since") or key.endswith("_at")) and value > 1e9:
         return utc(value)
-    return number(value)
+    return value_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
 
 
 def alert_lines(member: Member, now: float, context: list[str] | None = None) -> list[str]:
@@ -87,9 +73,9 @@ def alert_lines(member: Member, now: float, context: list[str] | None = None) ->
     else:
         facts = [f"ended {utc(member.ended_at)} after {duration(member.ended_at - member.fired_at)}"]
     if d.get("value") is not None:
-        facts.insert(0, f"value now {number(d['value'], unit)}")
+        facts.insert(0, f"value now {value_text(d['value'], unit)}")
     if d.get("threshold") is not None:
-        facts.insert(1 if d.get("value") is not None else 0, f"threshold {number(d['threshold'], unit)}")
+        facts.insert(1 if d.get("value") is not None else 0, f"threshold {value_text(d['threshold'], unit)}")
     lines = [head, "  " + ", ".join(facts)]
     if d.get("description"):
         lines.append(f"  {d['description']}")

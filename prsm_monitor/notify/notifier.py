@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 
 from ..alerts.context import context
+from ..settings.notify import NotifySettings, Route
 from ..sources.system import top_processes
 from .channels import ALERTMANAGER, CHANNELS, Channel, Registry
 from .delivery_log import Delivery, DeliveryLog
@@ -33,7 +34,6 @@ from .grouping import Grouper, Member, Timers
 from .message import Message, render, render_alerts, render_escalation
 from .plan import Escalate, Plan, Push, Tell, routes_for
 from .sender import Sender
-from .settings import NotifySettings, Route
 from .silence import Silence
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..settings.notify import NotifySettings, Route
 from .grouping import CLOSING, OPENING, Grouper, Incident, Member
 from .message import AlertState
-from .settings import NotifySettings, Route
 
 
 @dataclass

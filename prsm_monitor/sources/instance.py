@@ -14,9 +14,9 @@ import time
 import urllib.parse
 from collections.abc import Mapping
 
-from ..envvars import instances as parse_instances
 from ..fleet import Fleet, Instance
 from ..fleet.poller import WAITING
+from ..settings.env_services import instances as parse_instances
 from .prsm.fields import AI_FIELDS, DISTRIBUTIONS, NETWORK_FIELDS, ROWS
 from .system import SYSTEM_FIELDS
 
@@ -24,7 +24,7 @@ from .system import SYSTEM_FIELDS
 def as_instance(instance) -> Instance:
     """An :class:`~prsm_monitor.fleet.Instance` from a base URL (``"http://host:8501"``) or an
     object with ``url`` (and ``id`` or ``name``, optionally ``token``). A bad URL or name is a
-    :class:`~prsm_monitor.config.ConfigError` that names it."""
+    :class:`~prsm_monitor.settings.values.ConfigError` that names it."""
     if isinstance(instance, Instance):
         return instance
     if isinstance(instance, str):

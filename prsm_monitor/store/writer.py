@@ -89,7 +89,6 @@ class Writer:
         self.reopen = reopen
         self.flush_every = flush_every
         self.error: tuple[str, str] | None = None
-        self.dropped_points = 0  # raw points lost to a long failure (pending beyond the bound)
         self.disk_bytes: int | None = db.file_bytes()
         self.clock = 0.0  # the newest row time seen: retention and closing use data time
         self._queue: deque = deque()
@@ -227,7 +226,6 @@ class Writer:
                 if old[0] == "chunk" and old[1] == 0:
                     del self._pending[i]
                     self._pending_bytes -= len(old[-1])
-                    self.dropped_points += old[6]
                     unsaved = self._unsaved.get(old[2])
                     if unsaved:
                         unsaved.pop(0)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..units import value_text
 from . import insight_layers
 from .bar_charts import alert_counts, distribution  # noqa: F401 - the pages' names for the bar charts
 from .chartkit import (
@@ -124,9 +125,7 @@ def value_domain(values: np.ndarray, unit: str, zero: bool, shown: Sequence[floa
 
 
 def threshold_label(level: str, value: float, unit: str) -> str:
-    if unit == "%":
-        return f"{level} {value:g}%"
-    return f"{level} {value:g}" + (f" {unit}" if unit and unit != "ratio" else "")
+    return f"{level} {value_text(value, '' if unit == 'ratio' else unit)}"  # every value with its unit, one way
 
 
 def split_thresholds(thresholds, data_max: float, unit: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:

@@ -19,7 +19,8 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from ..config import ConfigError, Settings
+from ..settings.model import Settings
+from ..settings.values import ConfigError
 from . import attempts
 
 SESSION_KEY = "gate_password_digest"

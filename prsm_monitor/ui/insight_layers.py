@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import altair as alt
 import streamlit as st
 
-from ..durations import duration as duration_text
 from ..insight.forecast import window_text
+from ..settings.durations import duration as duration_text
 from .chartkit import marks_of, ms
 from .text import escape_markdown
 

@@ -12,9 +12,9 @@ import time
 import streamlit as st
 
 from ..collector import MetricsCollector
-from ..durations import duration
-from ..envvars import LOCAL_INSTANCE
 from ..fleet import RemoteCollector, fleet_of
+from ..settings.durations import duration
+from ..settings.env_services import LOCAL_INSTANCE
 from .clock import clock, viewer_zone
 from .text import escape_markdown
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ..config import Settings
+from ..settings.model import Settings
 from . import attempts
 
 SESSION_KEY = "roles_operator_digest"

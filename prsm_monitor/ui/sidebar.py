@@ -8,7 +8,8 @@ import streamlit as st
 
 from ..alerts.rules_file import default_thresholds_of
 from ..collector import MetricsCollector
-from ..config import SPECS_BY_RULE, ConfigError
+from ..settings.thresholds import SPECS_BY_RULE
+from ..settings.values import ConfigError
 from . import insight_layers, shared_views
 from .export import download_buttons
 from .faults import fault_controls

@@ -9,8 +9,8 @@ import streamlit as st
 
 from .. import shared
 from ..collector import MetricsCollector
-from ..config import ConfigError
 from ..health import health_report
+from ..settings.values import ConfigError
 from .style import RANGES
 from .text import escape_markdown
 

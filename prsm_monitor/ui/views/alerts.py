@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from ...alerts.rules import LEVELS
 from ...collector import COMPONENTS, MetricsCollector
+from ...fields import LEVELS
 from .. import charts
 from ..clock import clock, local_times, viewer_zone
 from ..shared_views import per_version

@@ -10,7 +10,7 @@ import pyarrow as pa
 import streamlit as st
 
 from ...collector import MetricsCollector
-from ...durations import duration
+from ...settings.durations import duration
 from ..clock import clock, viewer_zone
 from ..shared_views import draw_rows, history, per_version
 from ..text import escape_markdown

@@ -10,10 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from ...collector import MetricsCollector
-from ...durations import duration
-from ...envvars import LOCAL_INSTANCE
 from ...fleet import InstanceState, PrometheusFleet, ScrapedInstance, fleet_of, prometheus_fleet_of, summary
 from ...fleet.poller import SPARK_POINTS, UP, WAITING
+from ...settings.durations import duration
+from ...settings.env_services import LOCAL_INSTANCE
 from ..instances import KEY, LOCAL_LABEL, hub_of
 from ..state import Prefs
 from ..style import LEVEL_COLORS

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from ...collector import MetricsCollector
-from ...durations import duration
+from ...settings.durations import duration
 from .. import kpi
 from ..clock import clock, local_times, viewer_zone
 from ..kpi import Kpi

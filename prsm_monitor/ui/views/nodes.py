@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from ...collector import MetricsCollector
-from ...durations import duration
+from ...settings.durations import duration
 from .. import kpi
 from ..kpi import Kpi
 from ..shared_views import draw_rows, kpi_row, latest, per_version

@@ -1,12 +1,14 @@
-"""Alert rules as data."""
+"""Alert rules as data: :class:`Rule` and the built-in rules (:func:`default_rules`).
+
+The evaluator (:mod:`prsm_monitor.alerts.evaluator`) judges them; the rules file
+(:mod:`.rules_file`) tunes them and declares new ones."""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 
-from ..config import SPECS_BY_RULE, Threshold, default_thresholds
-from ..fields import LEVELS  # noqa: F401 - re-exported: alerts.rules.LEVELS
+from .thresholds import SPECS_BY_RULE, Threshold, default_thresholds
 
 ABOVE = "above"
 BELOW = "below"
@@ -56,7 +58,7 @@ class Rule:
 
 
 # name: (component, field, label, for_seconds, clear_margin, smooth_seconds). Units and direction
-# come from the settings table in config.py, so a rule and its variables cannot disagree.
+# come from the settings table in thresholds.py, so a rule and its variables cannot disagree.
 # CPU is tuned for a small (2-core) host that also runs builds and tests: it judges the 1-minute
 # mean and waits 5 minutes, so bursts at full load stay quiet and only a sustained overload alerts.
 _DEFAULT_RULES = {

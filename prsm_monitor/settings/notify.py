@@ -13,24 +13,25 @@ Two spellings, one validation (:func:`check_notifications`):
   key by key; routes come from the environment when ``PRSM_NOTIFY_URLS`` or
   ``PRSM_ESCALATE_URLS`` is set, else from the secrets.
 
-A bad value raises :class:`~prsm_monitor.config.ConfigError` naming the variable (or
-``notifications.routes[1].min_level``), the value and what is expected.
+A bad value raises :class:`~.values.ConfigError` naming the variable (or
+``notifications.routes[1].min_level``), the value and what is expected. The notifier
+(:mod:`prsm_monitor.notify`) reads the result; nothing here sends anything.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import redact
-from ..config import ConfigError, finite, parse_boolean
 from ..fields import COMPONENTS, LEVELS
-from . import log_redaction
+from . import apprise_log
+from .durations import parse_duration
+from .values import ConfigError, finite, parse_boolean
 
 ALERT_LEVELS = ("warning", "error", "critical")  # levels an alert fires with (info is resolution)
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _URL_START = re.compile(r"[\s,]+(?=[A-Za-z][A-Za-z0-9+.\-]*://)")
 _HTTP_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 _OPAQUE = re.compile(r"[A-Za-z0-9_\-]*\d[A-Za-z0-9_\-]*")  # a run with a digit in it: perhaps a token
@@ -106,23 +107,6 @@ VARIABLES = (
 )
 
 
-def parse_seconds(value, name: str, low: float, high: float) -> float:
-    """Seconds from a number or a text like ``500ms``, ``30s``, ``5m``, ``4h``, ``1d``."""
-    expected = f"a duration like 30s, 5m or 4h (a number and ms, s, m, h or d) from {low:g} s to {high:g} s"
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if not match:
-            raise ConfigError(name, value, expected)
-        seconds = float(match.group(1)) * _UNIT[match.group(2)]
-    else:
-        seconds = finite(value)
-        if seconds is None:
-            raise ConfigError(name, value, expected)
-    if not low <= seconds <= high:
-        raise ConfigError(name, value, expected)
-    return seconds
-
-
 def split_urls(value, name: str) -> tuple[str, ...]:
     """Apprise URLs from a list, or from a text where commas or spaces separate them (a comma
     inside one URL, as in ``mailto://...?to=a@x,b@y``, stays: only one before ``scheme://`` splits)."""
@@ -149,7 +133,7 @@ def check_apprise_urls(urls: tuple[str, ...], name: str) -> None:
     import apprise  # here: only configurations that name URLs pay its import
 
     for url in urls:
-        log_redaction.remember(url)  # before Apprise logs it
+        apprise_log.remember(url)  # before Apprise logs it
         if apprise.Apprise.instantiate(url) is None:
             shown = url.split("://", 1)[0] + "://…" if "@" in url else url
             raise ConfigError(
@@ -243,7 +227,7 @@ def check_notifications(env: Mapping[str, str], secrets: Mapping | None = None) 
     for key, var, low, high in _DURATIONS:
         value, name = _given(env, var, secrets, key)
         if value is not None:
-            values[key] = parse_seconds(value, name, low, high)
+            values[key] = parse_duration(value, name, low, high)
     retries, name = _given(env, "PRSM_NOTIFY_RETRIES", secrets, "retries")
     if retries is not None:
         if isinstance(retries, str):
@@ -296,6 +280,4 @@ def _plain(value):
 def notify_settings(env: Mapping[str, str]) -> NotifySettings:
     """From the variables, and from ``[notifications]`` in the secrets when ``env`` is the
     process's environment (not a mapping a test or caller passed)."""
-    import os
-
     return check_notifications(env, secrets_table() if env is os.environ else None)

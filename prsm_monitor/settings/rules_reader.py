@@ -1,10 +1,15 @@
-"""The tables of a rules file turned into rules (:mod:`.rules_file` reads and watches the file).
+"""The tables of a rules file turned into rules (:mod:`.rules_file` reads the file).
 
 :class:`TableReader` checks every key of every ``[rules.<name>]`` table: a built-in rule's
-thresholds within its range, a custom rule's within its field's (:func:`level_range`),
+thresholds within its range, a custom rule's within its unit's (:func:`level_range`),
 durations up to a week, a ``runbook`` that is an http(s) URL or a relative path
 (:func:`runbook_ok`), labels and texts of bounded length. Every error is a
 :class:`RulesFileError` naming the file, the line, the key, the value and what is expected.
+
+Which fields a custom rule may watch is not known here: the sources that declare them are
+above this layer. Whoever applies the rules passes ``fields`` (component -> field name ->
+unit, from the active sources); a rule on a field none of them declares is then an error
+listing the fields there are, and a rule without a ``unit`` takes its field's.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 
-from ..config import SPECS_BY_RULE, ConfigError, Threshold, check_threshold, finite
 from ..fields import COMPONENTS
+from .durations import parse_duration
 from .rules import ABOVE, BELOW, Rule, default_rules
+from .thresholds import SPECS_BY_RULE, Threshold, check_threshold
 from .toml_lines import key_line, top_line
+from .values import ConfigError, finite
 
 KEYS = (
     "component",
@@ -38,9 +45,7 @@ KEYS = (
 FIXED = ("component", "field", "comparison", "unit")  # what a built-in rule watches: not changed by the file
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_SECONDS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_CORE_FIELD = re.compile(r"^cpu_core_\d+_percent$")
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MAX_SECONDS = 7 * 86400.0  # `for` and `average` at most a week
 MAX_TEXT = 2000  # characters of a description or runbook
 MAX_LEVEL = 1e12  # a custom rule's threshold, in the field's unit, at most this far from 0
@@ -57,22 +62,6 @@ class RulesFileError(ConfigError):
         self.key = key
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {key}" if key else where, value, expected)
-
-
-def _seconds(value, expected: str) -> float:
-    """Seconds from a number or a duration such as ``"90s"``, ``"5m"``, ``"1h"``."""
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if not match:
-            raise ValueError(expected)
-        number = float(match.group(1)) * _SECONDS[match.group(2)]
-    else:
-        number = finite(value)
-        if number is None:
-            raise ValueError(expected)
-    if not 0 <= number <= MAX_SECONDS:
-        raise ValueError(expected)
-    return number
 
 
 def level_range(unit: str) -> tuple[float, float]:
@@ -93,27 +82,22 @@ def runbook_ok(value: str) -> bool:
     return not parts.netloc and not value.startswith(("//", "\\\\")) and ":" not in value.split("/", 1)[0]
 
 
-def _known_fields(component: str) -> dict[str, str]:
-    """Field name -> unit of the fields a component's sources declare."""
-    if component == "system":
-        from ..sources.system import SYSTEM_FIELDS
-
-        return {f.name: f.unit for f in SYSTEM_FIELDS}
-    from ..sources.nodes.fields import NODE_AI_FIELDS, NODE_NETWORK_FIELDS
-    from ..sources.prsm.fields import AI_FIELDS, NETWORK_FIELDS
-
-    demo, nodes = (NETWORK_FIELDS, NODE_NETWORK_FIELDS) if component == "network" else (AI_FIELDS, NODE_AI_FIELDS)
-    return {f.name: f.unit for f in (*nodes, *demo)}  # the demo's, and real PRSM nodes' (PRSM_NODE_URLS)
-
-
 class TableReader:
     """Turns one parsed file into rules; every error names the file, line and key."""
 
-    def __init__(self, path: str, text: str, thresholds: Mapping[str, Threshold], env_set: frozenset[str]):
+    def __init__(
+        self,
+        path: str,
+        text: str,
+        thresholds: Mapping[str, Threshold],
+        env_set: frozenset[str],
+        fields: Mapping[str, Mapping[str, str]] | None = None,
+    ):
         self.path = path
         self.text = text
         self.thresholds = thresholds
         self.env_set = env_set
+        self.fields = fields  # component -> field -> unit of the active sources; None: not checked
 
     def fail(self, rule: str | None, key: str | None, value, expected: str):
         name = ".".join(p for p in ("rules", rule, key) if p)
@@ -171,13 +155,16 @@ class TableReader:
         if component not in COMPONENTS:
             self.fail(name, "component", component, f"one of {', '.join(COMPONENTS)} (a new rule needs a component)")
         field = table.get("field")
-        known = _known_fields(component)
-        if not isinstance(field, str) or not (field in known or (component == "system" and _CORE_FIELD.match(field))):
-            self.fail(name, "field", field, f"a numeric field of {component}, one of {', '.join(known)}")
+        if not isinstance(field, str) or not _FIELD.match(field):
+            self.fail(name, "field", field, "a field name of letters, digits and _")
+        known = None if self.fields is None else self.fields.get(component, {})
+        if known is not None and field not in known:
+            there = ", ".join(known) or "none: no active source reports it"
+            self.fail(name, "field", field, f"a numeric field the active sources declare for {component}: {there}")
         direction = table.get("comparison")
         if direction not in (ABOVE, BELOW):
             self.fail(name, "comparison", direction, '"above" or "below" (alert when the value is above or below)')
-        unit = table.get("unit", known.get(field, "%"))
+        unit = table.get("unit", "" if known is None else known[field])
         if not isinstance(unit, str) or len(unit) > 16:
             self.fail(name, "unit", unit, "a short unit such as %, ms or s")
         low, high = level_range(unit)
@@ -211,11 +198,9 @@ class TableReader:
         for key, attribute in (("for", "for_seconds"), ("average", "smooth_seconds")):
             if key in table:
                 try:
-                    changes[attribute] = _seconds(table[key], key)
-                except ValueError:
-                    self.fail(
-                        name, key, table[key], 'seconds from 0 to a week: a number, or a duration like "90s", "5m"'
-                    )
+                    changes[attribute] = parse_duration(table[key], key, 0.0, MAX_SECONDS)
+                except ConfigError as error:
+                    self.fail(name, key, table[key], error.expected)
         if "clear_margin" in table:
             margin = finite(table["clear_margin"])
             if margin is None or margin < 0:
