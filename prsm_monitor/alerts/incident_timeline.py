@@ -24,8 +24,9 @@ from .log import CLOSING, OPENING
 from .silences import matches
 
 ALERT_KINDS = OPENING | CLOSING
-# order of entries logged at the same moment: the cause before its effects, ends last
-_RANK = {"fault": 0, "first_abnormal": 1, "fault_cleared": 8, "resolved": 8, "recovered": 8, "ended": 9}
+# entries at the same moment: the fault before its effects, the end last; the log's own
+# entries keep the log's order (a stable sort)
+_RANK = {"fault": 0, "first_abnormal": 1, "ended": 9}
 
 
 def incident_list(view: Mapping) -> list[dict]:
@@ -134,7 +135,9 @@ def _abnormal_entry(hit: dict) -> dict:
     edge = f"at or above {s.above:g}" if s.above is not None and hit["value"] >= s.above else f"at or below {s.below:g}"
     unit = f" {s.unit}" if s.unit not in ("", "1") else ""
     text = f"First abnormal value: {s.label} = {hit['value']:.4g}{unit} ({edge}{unit})"
-    return _entry(hit["time"], "first_abnormal", text, series=s.series, field=s.field, value=hit["value"])
+    return _entry(
+        hit["time"], "first_abnormal", text, series=s.series, field=s.field, value=hit["value"], of_alert=s.alert_id
+    )
 
 
 def affected(incident: dict) -> tuple[list[str], list[str]]:
