@@ -74,10 +74,11 @@ def test_the_report_escapes_names_and_reads_as_a_post_mortem(app):
     record = incident_record(c, notifications_view(c.notifier), incident_id)
     text = markdown(record, source="host:8501", csv_name="x.csv")
     assert text.startswith(f"# Incident {incident_id}: ")
-    assert "](https" not in text and "<b>" not in text  # a hostile name is neither a link nor HTML
-    assert "| Time to acknowledge |" in text and "(by carol)" in text
+    assert "[x](" not in text and "<b>" not in text  # a hostile name is neither a link nor HTML
+    assert "node-\\[x\\](https://evil.example)\\<b\\>" in text
+    assert "| Time to acknowledge |" in text and "| acknowledged | Acknowledged by carol: Node" in text
     assert "Not resolved: the incident is still open." in text
-    assert "Nodes affected: node\\-\\[x\\]" in text and "Models affected: m\\-1" in text
+    assert "Nodes affected: node-\\[x\\]" in text and "Models affected: m-1" in text
 
 
 def test_a_notification_links_the_incident_page_when_public_url_is_set(monkeypatch):

@@ -11,11 +11,13 @@ import re
 import time
 from collections.abc import Mapping
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
 
 def text(value) -> str:
-    """``value`` as literal Markdown text: its specials escaped, on one line."""
+    """``value`` as literal Markdown text in the middle of a line (never at its start, where
+    ``#``, ``-`` or ``1.`` would start a block): the characters that open inline code,
+    emphasis, links, images, HTML, entities or a table cell escaped, and on one line."""
     return _SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
 
 
@@ -54,6 +56,17 @@ def resolution(record: Mapping) -> str:
     return f"The values went back to normal by themselves: {said} at {utc(record['end'])}."
 
 
+def summary(record: Mapping) -> str:
+    """The incident in two sentences: what started it, what fired, how long it lasted."""
+    r = record
+    fault = next((e for e in r["timeline"] if e["kind"] == "fault"), None)
+    began = f"{text(fault['text'])} at {utc(fault['time'])}" if fault else f"It started at {utc(r['start'])}"
+    count = len(r["alerts"])
+    first = f"{count} alert{'s' if count != 1 else ''} fired, the first at {utc(r['first_alert'])}"
+    lasted = f"lasted {span(r['duration_s'])}" if r["end"] is not None else "is still open"
+    return f"{began}. {first}; the incident {lasted}."
+
+
 def detect_note(record: Mapping) -> str:
     origin = record["detected_from"]
     if origin is None:
@@ -67,7 +80,7 @@ def markdown(record: Mapping, *, source: str = "", csv_name: str | None = None) 
     lines = [f"# Incident {r['id']}: {text(r['title'])}", ""]
     if source:
         lines += [f"Monitored by {text(source)}. Generated {utc(time.time())}.", ""]
-    lines += ["## Summary", ""]
+    lines += ["## Summary", "", summary(r), ""]
     rows = [
         ("Cause", text(r["cause"]) if r["cause"] else "not known (no demo fault recorded)"),
         ("Severity", r["level"]),
@@ -94,7 +107,7 @@ def markdown(record: Mapping, *, source: str = "", csv_name: str | None = None) 
         )
     lines += ["", "## Timeline", "", "| Time (UTC) | From start | What | Detail |", "| --- | --- | --- | --- |"]
     for e in r["timeline"]:
-        who = f" (by {text(e['who'])})" if e.get("who") else ""
+        who = f" (by {text(e['who'])})" if e.get("who") and e["who"] not in e["text"] else ""
         when = time.strftime("%H:%M:%S", time.gmtime(e["time"])) + f".{int(e['time'] % 1 * 10)}"
         lines.append(f"| {when} | {offset(e['time'] - r['start'])} | {e['kind']} | {text(e['text'])}{who} |")
     lines += ["", "## What resolved it", "", resolution(r), ""]

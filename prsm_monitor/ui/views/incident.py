@@ -81,8 +81,9 @@ def signal_charts(record: dict, found: list[Signal], frames: dict) -> None:
     for i, signal in enumerate(found):
         frame = frames.get(signal.key, pd.DataFrame(columns=["timestamp"]))
         line = signal.above if signal.above is not None else signal.below
+        unit = "" if signal.unit == "1" else signal.unit  # a count or a flag: no unit to print
         chart = charts.timeseries(
-            frame, {signal.field: signal.label}, unit=signal.unit, title=signal.label, thresholds=(line, None)
+            frame, {signal.field: signal.label}, unit=unit, title=signal.label, thresholds=(line, None)
         )
         with columns[i % 2]:
             st.markdown(f"**{md(signal.label)}**")
