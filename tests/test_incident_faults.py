@@ -137,7 +137,8 @@ def test_the_timeline_has_the_fault_first_its_alerts_in_order_and_the_resolution
     fired_at = {a["alert_id"]: a["fired_at"] for a in record["alerts"]}
     assert all(story["injected"] <= e["time"] <= fired_at[e["of_alert"]] for e in abnormal), (abnormal, fired_at)
     assert record["duration_s"] == pytest.approx(record["end"] - record["start"])
-    print(f"{name}: detected after {record['time_to_detect_s']:.1f} s, {len(timeline)} entries, {kinds}")
+    cleared = record["end"] - record["fault"]["end"]
+    print(f"{name}: detected after {record['time_to_detect_s']:.1f} s, ended {cleared:.1f} s after clearing: {kinds}")
 
 
 def test_a_stopped_node_names_its_node_and_models_and_reads_as_a_post_mortem(stories, demo):

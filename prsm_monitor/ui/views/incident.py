@@ -29,12 +29,13 @@ from ..timechart import show
 
 PARAM = "incident"
 TIMELINE_COLUMNS = {
-    "time": st.column_config.DatetimeColumn("Time", format="HH:mm:ss.S"),
-    "offset": st.column_config.TextColumn("From start"),
-    "kind": st.column_config.TextColumn("What"),
+    "time": st.column_config.DatetimeColumn("Time", format="HH:mm:ss.S", width="small"),
+    "offset": st.column_config.TextColumn("From start", width="small"),
+    "kind": st.column_config.TextColumn("What", width="small"),
     "text": st.column_config.TextColumn("Detail", width="large"),
-    "who": st.column_config.TextColumn("Who"),
+    "who": st.column_config.TextColumn("Who", width="medium"),
 }
+ROW_PX, MAX_TABLE_PX = 35, 720  # the timeline table shows every entry up to this height, then scrolls
 
 
 def chosen(items: list[dict]) -> int | None:
@@ -102,7 +103,10 @@ def timeline_table(record: dict) -> None:
             "who": [e.get("who") for e in entries],
         }
     )
-    st.dataframe(table, hide_index=True, column_config=TIMELINE_COLUMNS, placeholder="–", width="stretch")
+    height = min(MAX_TABLE_PX, ROW_PX * (len(table) + 1) + 3)
+    st.dataframe(
+        table, hide_index=True, column_config=TIMELINE_COLUMNS, placeholder="–", width="stretch", height=height
+    )
 
 
 def exports(collector: MetricsCollector, record: dict, found: list[Signal], frames: dict) -> None:
@@ -147,5 +151,5 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     frames = chart_frames(collector, found, record["start"], record["end"] or time.time())
     headline(record)
     exports(collector, record, found, frames)
-    signal_charts(record, found, frames)
     timeline_table(record)
+    signal_charts(record, found, frames)
