@@ -256,6 +256,7 @@ ENDPOINTS = [
     "/api/settings",
     "/api/stream",
     "/api/notifications",
+    "/api/incidents",
     "/health",
     "/metrics",
 ]
