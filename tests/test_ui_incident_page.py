@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from prsm_monitor.alerts.incident_link import incident_url
 from prsm_monitor.alerts.incident_report import markdown
 from prsm_monitor.alerts.incident_timeline import incident_record
+from prsm_monitor.notify.delivery_log import Delivery, DeliveryLog
 from prsm_monitor.notify.grouping import Incident, Member
 from prsm_monitor.notify.message import render
 from prsm_monitor.notify.view import notifications_view
@@ -32,6 +35,8 @@ def raise_incident(c) -> int:
     raise_them()
     down = next(a for a in c.get_active_alerts() if a["component"] == "network")
     c.acknowledge(down["id"], "carol")
+    now = time.time()
+    c.silences.create({"node": HOSTILE}, now + 600, comment="maintenance", created_by="dave", now=now)
     [incident] = [i for i in c.notifier.incidents() if i["labels"].get("node") == HOSTILE]
     return incident["id"]
 
@@ -50,8 +55,8 @@ def test_the_incident_page_shows_the_timeline_times_and_export_buttons(app):
     assert cards["Time to detect"] == "–"  # no fault, no stored value past a threshold: not known
     [table] = app.dataframe
     kinds = list(table.value["kind"])
-    assert kinds == ["fired", "fired", "acknowledged"], kinds
-    assert list(table.value["who"])[2] == "carol"
+    assert kinds == ["fired", "fired", "acknowledged", "silenced"], kinds
+    assert list(table.value["who"])[2:] == ["carol", "dave"]
     assert HOSTILE in " ".join(table.value["text"])  # a table cell shows the name as typed
     labels = [b.proto.label for b in app.main.get("download_button")]
     assert labels == ["Report (Markdown)", "Charts' data (CSV)"]
@@ -91,3 +96,23 @@ def test_a_notification_links_the_incident_page_when_public_url_is_set(monkeypat
     assert "Incident page: https://monitor.example.org/Incident?incident=7" in body.splitlines()
     assert incident_url(7, {"PRSM_PUBLIC_URL": "ftp://x"}) is None  # not http(s): no link (and a warning)
     assert incident_url(7, {"PRSM_PUBLIC_URL": "https://m.example.org/?a=1"}) is None
+
+
+def test_each_notification_about_the_incident_is_in_its_timeline_with_its_route_and_outcome(app):
+    open_page(app, "streamlit_app.py")
+    c = collector()
+    incident_id = raise_incident(c)
+    log = DeliveryLog()
+    now = time.time()
+    sent = log.add(Delivery("ops", "json://hooks.example", "firing", "[FIRING:2] x", incident_id, now, now))
+    log.update(sent, status="sent", sent_at=now + 0.5, attempts=1)
+    failed = log.add(Delivery("pager", "json://pager.example", "firing", "[FIRING:2] x", incident_id, now, now))
+    log.update(failed, status="failed", error="status 503", attempts=3)
+    log.add(Delivery("ops", "json://hooks.example", "firing", "another", incident_id + 1, now, now))  # not its own
+    view = {**notifications_view(c.notifier), "deliveries": log.entries()}
+    told = [e for e in incident_record(c, view, incident_id)["timeline"] if e["kind"] == "notification"]
+    assert [(e["route"], e["status"]) for e in sorted(told, key=lambda e: e["route"])] == [
+        ("ops", "sent"),
+        ("pager", "failed"),
+    ]
+    assert any("delivered" in e["text"] for e in told) and any("failed: status 503" in e["text"] for e in told)
