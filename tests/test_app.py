@@ -62,7 +62,7 @@ def test_every_page_renders_its_key_elements(app, path):
     labels = [m.label for m in app.metric]
     assert all(label in labels for label in metrics), labels
     sidebar_links = [link.label for link in app.sidebar.get("page_link")]
-    assert sidebar_links == ["Overview", "System", "Network", "AI Models", "Alerts", "Fleet"]
+    assert sidebar_links == ["Overview", "System", "Network", "AI Models", "Alerts", "Fleet", "Incident"]
     assert len(app.sidebar.number_input) == 16  # warning and critical of 8 rules
 
 

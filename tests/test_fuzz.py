@@ -260,6 +260,7 @@ ENDPOINTS = [
     "/api/settings",
     "/api/stream",
     "/api/notifications",
+    "/api/incidents",
     "/health",
     "/metrics",
 ]

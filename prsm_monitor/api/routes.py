@@ -50,6 +50,8 @@ from .exposition import Exposition
 from .guard import ApiGuard, HostPolicy, WriteGuard, apply_to_streamlit
 from .historical import HISTORY_COMPONENTS, history_index
 from .http import ALL_METHODS, SERVED_ROOTS, ApiError, JSONResponse, Query, bad_parameter, dumps, echo
+from .incidents import ENDPOINTS as INCIDENT_ENDPOINTS
+from .incidents import IncidentRoutes
 from .settings import json_body, settings_changes, settings_view
 from .silences import ENDPOINTS as SILENCE_ENDPOINTS
 from .silences import SilenceRoutes, actor
@@ -82,6 +84,7 @@ ENDPOINTS = {
     "GET /metrics": "Prometheus text exposition; detail=full adds per-link and per-model-instance series; "
     "anonymize=true",
     **SILENCE_ENDPOINTS,
+    **INCIDENT_ENDPOINTS,
 }
 
 
@@ -157,6 +160,7 @@ class Api:
             Route("/health", _endpoint(self.health), methods=ALL_METHODS),
             Route("/metrics", _endpoint(self.prometheus), methods=ALL_METHODS),
             *SilenceRoutes(self.collector).routes(_endpoint, ALL_METHODS),
+            *IncidentRoutes(self.collector).routes(_endpoint, ALL_METHODS),
             *not_found_routes(),
         ]
 

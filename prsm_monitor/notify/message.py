@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ..alerts.incident_link import incident_url
 from ..fields import LEVELS
 from ..settings.durations import duration
 from ..units import value_text
@@ -106,6 +107,8 @@ def render(
         else f"firing since {utc(incident.started)} (for {duration(now - incident.started)})"
     )
     lines = [f"Incident #{incident.id} on {source}: {state}."]
+    if link := incident_url(incident.id):  # PRSM_PUBLIC_URL set: the incident page
+        lines.append(f"Incident page: {link}")
     if incident.labels:
         lines.append("Grouped by " + ", ".join(f"{k}={v}" for k, v in incident.labels.items()) + ".")
     lines.append(f"{len(firing)} firing, {len(members) - len(firing)} resolved:")

@@ -20,6 +20,7 @@ PAGES = (
     Page("pages/3_AI_Models.py", "AI Models", ":material/psychology:"),
     Page("pages/4_Alerts.py", "Alerts", ":material/notifications:"),
     Page("pages/5_Fleet.py", "Fleet", ":material/lan:"),
+    Page("pages/6_Incident.py", "Incident", ":material/crisis_alert:"),
 )
 
 

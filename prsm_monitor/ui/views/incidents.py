@@ -81,6 +81,12 @@ def incident_row(incident: dict, now: float) -> None:
         if incident["labels"]:
             st.caption("Grouped by " + escape_markdown(", ".join(f"{k}={v}" for k, v in incident["labels"].items())))
         st.dataframe(_members(incident, now), hide_index=True, column_config=MEMBER_COLUMNS, placeholder="–")
+        st.page_link(
+            "pages/6_Incident.py",
+            label="Timeline and report",
+            icon=":material/timeline:",
+            query_params={"incident": incident["id"]},
+        )
         runbooks = {a["details"].get("runbook_url") for a in incident["alerts"]} - {None, ""}
         for url in sorted(runbooks):
             st.text(f"Runbook: {url}")
