@@ -13,6 +13,8 @@ from prsm_monitor.notify.delivery_log import Delivery, DeliveryLog
 from prsm_monitor.notify.grouping import Incident, Member
 from prsm_monitor.notify.message import render
 from prsm_monitor.notify.view import notifications_view
+from prsm_monitor.settings.notify import check_notifications
+from prsm_monitor.settings.values import ConfigError
 
 from .test_app import collector, fresh_app, open_page
 
@@ -86,16 +88,22 @@ def test_the_report_escapes_names_and_reads_as_a_post_mortem(app):
     assert "Nodes affected: node-\\[x\\]" in text and "Models affected: m-1" in text
 
 
-def test_a_notification_links_the_incident_page_when_public_url_is_set(monkeypatch):
+def test_a_notification_links_the_incident_page_when_public_url_is_set():
     incident = Incident(7, {"node": "node-0"}, 1000.0)
     incident.members[1] = Member(1, "k", "error", "network", "Node node-0 is down", {"node": "node-0"}, 1000.0)
-    monkeypatch.delenv("PRSM_PUBLIC_URL", raising=False)
-    assert "Incident page" not in render(incident, list(incident.members.values()), "firing", 1010.0, "h").body
-    monkeypatch.setenv("PRSM_PUBLIC_URL", "https://monitor.example.org/")
-    body = render(incident, list(incident.members.values()), "firing", 1010.0, "h").body
+    members = list(incident.members.values())
+    assert "Incident page" not in render(incident, members, "firing", 1010.0, "h").body
+    public = check_notifications({"PRSM_PUBLIC_URL": "https://monitor.example.org/"}).public_url
+    body = render(incident, members, "firing", 1010.0, "h", public_url=public).body
     assert "Incident page: https://monitor.example.org/Incident?incident=7" in body.splitlines()
-    assert incident_url(7, {"PRSM_PUBLIC_URL": "ftp://x"}) is None  # not http(s): no link (and a warning)
-    assert incident_url(7, {"PRSM_PUBLIC_URL": "https://m.example.org/?a=1"}) is None
+    assert incident_url(None, 7) is None
+
+
+@pytest.mark.parametrize("value", ["ftp://x", "https://m.example.org/?a=1", "monitor.example.org"])
+def test_a_bad_public_url_is_refused_naming_the_variable(value):
+    with pytest.raises(ConfigError) as caught:
+        check_notifications({"PRSM_PUBLIC_URL": value})
+    assert caught.value.variable == "PRSM_PUBLIC_URL" and "http(s) URL" in str(caught.value)
 
 
 def test_each_notification_about_the_incident_is_in_its_timeline_with_its_route_and_outcome(app):

@@ -92,10 +92,17 @@ def alert_lines(member: Member, now: float, context: list[str] | None = None) ->
 
 
 def render(
-    incident: Incident, members: list[Member], reason: str, now: float, source: str, context: dict | None = None
+    incident: Incident,
+    members: list[Member],
+    reason: str,
+    now: float,
+    source: str,
+    context: dict | None = None,
+    public_url: str | None = None,
 ) -> Message:
     """The message for ``incident`` telling ``members`` (the alerts this route gets);
-    ``context`` maps an alert id to lines of context for it."""
+    ``context`` maps an alert id to lines of context for it; with ``public_url`` (the
+    dashboard's address) it links the incident's page."""
     resolved = reason == "resolved"
     firing = [m for m in members if m.firing]
     heading = _HEADINGS.get(reason, reason.upper())
@@ -107,7 +114,7 @@ def render(
         else f"firing since {utc(incident.started)} (for {duration(now - incident.started)})"
     )
     lines = [f"Incident #{incident.id} on {source}: {state}."]
-    if link := incident_url(incident.id):  # PRSM_PUBLIC_URL set: the incident page
+    if link := incident_url(public_url, incident.id):  # PRSM_PUBLIC_URL set: the incident page
         lines.append(f"Incident page: {link}")
     if incident.labels:
         lines.append("Grouped by " + ", ".join(f"{k}={v}" for k, v in incident.labels.items()) + ".")

@@ -156,7 +156,9 @@ class Notifier:
             return  # everything firing is silenced: nothing to tell (yet)
         incident = item.incident
         for route, wanted in routes_for(self.settings.routes, item.reason, members, incident.routes_told):
-            message = render(incident, wanted, item.reason, now, self.instance, self._context_of(wanted))
+            message = render(
+                incident, wanted, item.reason, now, self.instance, self._context_of(wanted), self.settings.public_url
+            )
             self._send(route, message, item.reason, incident.id, item.alert_time, now)
             incident.routes_told.add(route.name)
         self.plan.told_incident(item, now)

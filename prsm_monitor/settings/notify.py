@@ -78,6 +78,7 @@ class NotifySettings:
     queue_size: int = 256  # deliveries waiting for the sender thread, at most
     poll: float = 0.2  # seconds between looks at the alert log
     instance: str = field(default="", compare=False)  # the ``instance`` label; empty: host:port
+    public_url: str | None = None  # PRSM_PUBLIC_URL: where viewers reach the dashboard (incident links)
 
     @property
     def enabled(self) -> bool:
@@ -104,6 +105,7 @@ VARIABLES = (
     "PRSM_ALERTMANAGER_URL",
     *(var for _, var, _, _ in _DURATIONS),
     "PRSM_NOTIFY_RETRIES",
+    "PRSM_PUBLIC_URL",
 )
 
 
@@ -243,6 +245,13 @@ def check_notifications(env: Mapping[str, str], secrets: Mapping | None = None) 
         if not isinstance(url, str) or not _HTTP_URL.match(url.strip()):
             raise ConfigError(name, url, "an http:// or https:// URL like http://alertmanager:9093")
         values["alertmanager_url"] = url.strip().rstrip("/")
+    public, name = _given(env, "PRSM_PUBLIC_URL", secrets, "public_url")
+    if public is not None and str(public).strip():
+        if not isinstance(public, str) or not _HTTP_URL.match(public.strip()):
+            raise ConfigError(
+                name, public, "the dashboard's http(s) URL without query or fragment, like https://monitor.example.org"
+            )
+        values["public_url"] = public.strip().rstrip("/")
     routes = _env_routes(env)
     if not routes:
         tables = secrets.get("routes", [])
