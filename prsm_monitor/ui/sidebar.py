@@ -9,7 +9,7 @@ import streamlit as st
 from ..alerts.rules_file import default_thresholds_of
 from ..collector import MetricsCollector
 from ..config import SPECS_BY_RULE, ConfigError
-from . import insight_layers, shared_views
+from . import insight_layers, moment, shared_views
 from .export import download_buttons
 from .faults import fault_controls
 from .gate import logout_button
@@ -43,6 +43,9 @@ def sidebar(collector: MetricsCollector) -> Prefs:
         params = {"range": range_label} if range_label != DEFAULT_RANGE else {}
         if chosen() != "local":
             params["instance"] = chosen()  # the links keep the instance, as they keep the range
+        at = moment.chosen()
+        if at is not None:
+            params[moment.KEY] = st.query_params[moment.KEY]  # and the moment shown
         for page in PAGES:
             st.page_link(page.path, label=page.title, icon=page.icon, query_params=params or None)
         st.divider()
@@ -72,6 +75,7 @@ def sidebar(collector: MetricsCollector) -> Prefs:
             )
             or DEFAULT_REFRESH
         )
+        moment.picker(at)
         operator_unlock(collector.settings)
         if is_remote(collector):
             st.caption(
@@ -89,7 +93,7 @@ def sidebar(collector: MetricsCollector) -> Prefs:
             st.caption(f"History of the last {range_label}, at full resolution.")
             download_buttons(collector, RANGES[range_label])
         logout_button()
-    return Prefs(REFRESH[refresh_label], range_label, instance)
+    return Prefs(REFRESH[refresh_label], range_label, instance, at)
 
 
 def threshold_controls(collector: MetricsCollector) -> None:
