@@ -151,8 +151,7 @@ class SnapshotJournal:
                 return []
             payload = json.dumps(records, default=str, sort_keys=True, separators=(",", ":")).encode()
             if self._last is not None and _without_times(payload) == _without_times(self._last):
-                self._look, self._taken_at = seen, now
-                return []  # nothing but the clock moved
+                return []  # nothing but the clock moved: the next change is taken at once
             self._look, self._taken_at, self._last = seen, now, payload
             return [self._op(ts, payload)]
 
