@@ -29,6 +29,7 @@ from collections import OrderedDict
 import pandas as pd
 
 from ..store import snapshots
+from .overlay import at_tick
 from .replay import PastSilences, active_at, silences_at
 
 EVENTS_READ = 5000  # newest events up to the moment read from disk (the log keeps 1,000 in memory)
@@ -122,6 +123,7 @@ class PastCollector:
                 records[component] = None
                 continue
             records[component] = {**(structure or {}), **(row or {})}
+        records["network"], records["ai"] = at_tick(records["network"], records["ai"], self._node_row)
         return {
             "snapshot": snapshot,
             "snapshot_records": kept,
@@ -145,8 +147,15 @@ class PastCollector:
         for name, value in row.items():
             if name.endswith(("_min", "_max")) and name[:-4] in row.index:
                 continue
-            values[name] = None if pd.isna(value) else float(value)
+            # stored as float64: a whole number reads as the int the live record had (a count)
+            values[name] = None if pd.isna(value) else int(value) if float(value).is_integer() else float(value)
         return values, frame.attrs.get("tier", "raw")
+
+    def _node_row(self, name) -> dict | None:
+        """The ``node:<name>`` series' row at or just before the moment (None: not stored)."""
+        if not isinstance(name, str) or not self.store.fields(f"node:{name}"):
+            return None
+        return self._row(f"node:{name}")[0]
 
     # -- the collector's read interface ---------------------------------------------------------
     def get_latest_metrics(self) -> dict:

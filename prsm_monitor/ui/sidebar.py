@@ -37,13 +37,13 @@ def _remembered(widget_key: str, store_key: str):
 
 def sidebar(collector: MetricsCollector) -> Prefs:
     """The shared sidebar; ``collector`` is the local one, or the view of the chosen instance."""
+    at = moment.chosen()  # ?at=: a bad one is said on the page itself
     with st.sidebar:
         st.markdown("### PRSM Monitor")
         range_label = st.session_state.get("range", DEFAULT_RANGE)
         params = {"range": range_label} if range_label != DEFAULT_RANGE else {}
         if chosen() != "local":
             params["instance"] = chosen()  # the links keep the instance, as they keep the range
-        at = moment.chosen()
         if at is not None:
             params[moment.KEY] = st.query_params[moment.KEY]  # and the moment shown
         for page in PAGES:
