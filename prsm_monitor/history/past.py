@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..store import snapshots
 from .overlay import at_tick
-from .replay import PastSilences, active_at, silences_at
+from .replay import PastIncidents, PastSilences, active_at, silences_at
 
 EVENTS_READ = 5000  # newest events up to the moment read from disk (the log keeps 1,000 in memory)
 RECENT_MINUTES = 2.0  # how far before the moment a record's row is looked for
@@ -45,7 +45,6 @@ class PastCollector:
     demo_network = None
     running = True
     insight = None
-    notifier = None
 
     def __init__(self, hub, at: float):
         self.hub = hub
@@ -132,6 +131,9 @@ class PastCollector:
             "events": ordered,
             "active": active_at(ordered, self.at),
             "silences": PastSilences(silences_at(ordered, self.at)),
+            "incidents": PastIncidents(ordered, getattr(getattr(self.hub.notifier, "grouper", None), "timers", None))
+            if getattr(self.hub, "notifier", None) is not None
+            else None,
         }
 
     def _row(self, component: str) -> tuple[dict | None, str | None]:
@@ -169,6 +171,11 @@ class PastCollector:
 
     def get_active_alerts(self) -> list[dict]:
         return list(self._load()["active"])
+
+    @property
+    def notifier(self) -> PastIncidents | None:
+        """The incidents as grouped at the moment (None when the live collector groups none)."""
+        return self._load()["incidents"]
 
     @property
     def silences(self) -> PastSilences:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from ..alerts.log import CLOSING, OPENING
 from ..alerts.silences import matches
 from ..fields import LEVELS
+from ..notify.grouping import Grouper
 
 RESET = ("fired", "escalated", "error")  # these ask for a new acknowledgement (as the log does)
 
@@ -93,3 +94,23 @@ class PastSilences:
         if not found:
             return None
         return {**max(found, key=lambda s: s["ends_at"]), "status": "active"}
+
+
+class PastIncidents:
+    """The ``incidents()`` read of the notifier, for a moment: the events up to it replayed
+    into a fresh :class:`~prsm_monitor.notify.grouping.Grouper` (pure bookkeeping, the same
+    grouping as live), so the Alerts page folds an incident's alerts as it did then."""
+
+    def __init__(self, events: list[Mapping], timers=None):
+        self._events = events
+        self._timers = timers
+        self._items: list[dict] | None = None
+
+    def incidents(self, limit: int | None = None) -> list[dict]:
+        if self._items is None:
+            grouper = Grouper(self._timers) if self._timers is not None else Grouper()
+            for event in self._events:
+                grouper.observe(dict(event))
+            items = [i.as_dict() for i in grouper.incidents.values()]
+            self._items = sorted(items, key=lambda i: (not i["open"], -i["started"]))
+        return self._items[:limit] if limit else list(self._items)
