@@ -138,5 +138,8 @@ def notes(collector: PastCollector) -> list[str]:
             f"{'each 5 min' if snapshot.tier == 1 else 'each hour' if snapshot.tier == 2 else 'each 15 s'}."
         )
     else:
-        out.append(f"Tables as stored {duration(max(0.0, collector.at - snapshot.ts))} before the moment.")
+        out.append(
+            f"Node, link and model rows from the snapshot stored {duration(max(0.0, collector.at - snapshot.ts))} "
+            "before, each node's status and figures at the moment."
+        )
     return out
