@@ -75,7 +75,6 @@ def sidebar(collector: MetricsCollector) -> Prefs:
             )
             or DEFAULT_REFRESH
         )
-        moment.picker(at)
         operator_unlock(collector.settings)
         if is_remote(collector):
             st.caption(
@@ -89,6 +88,7 @@ def sidebar(collector: MetricsCollector) -> Prefs:
             if learned and insight_layers.show_band():
                 st.caption(learned)
             demo_controls(collector)
+        moment.picker(at)
         with st.expander("Export", icon=":material/download:"):
             st.caption(f"History of the last {range_label}, at full resolution.")
             download_buttons(collector, RANGES[range_label])
