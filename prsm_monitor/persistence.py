@@ -34,6 +34,7 @@ from .settings.thresholds import SPECS_BY_RULE, check_threshold
 from .settings.values import ConfigError
 from .store import HistoryStore
 from .store.datadir import DataDir, DirectoryInUse
+from .store.snapshots import SnapshotJournal, records_of
 from .store.tiered import TieredStore
 from .store.writer import Writer, describe
 
@@ -137,6 +138,7 @@ def _alert_events(db) -> list[dict]:
 def _journal(collector, writer: Writer, journal: Journal) -> None:
     """Journal into ``writer``; a file moved aside after damage gets everything again."""
     writer.journal.append(journal)
+    writer.journal.append(SnapshotJournal(lambda: records_of(collector)))  # the pages' past (store/snapshots.py)
     writer.on_status = lambda error: _status(collector, error)
     reopen = writer.reopen
     if reopen is not None:

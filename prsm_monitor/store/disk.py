@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import snapshots
 from .tiers import TIERS
 
 SCHEMA_VERSION = 2  # 2: chunks.codec (a file of version 1 gets the column at its first open)
@@ -78,7 +79,7 @@ class Database:
                 # pruned chunk; FAST zeroes only what is written anyway
                 conn.execute("PRAGMA secure_delete=FAST")
                 conn.execute("PRAGMA journal_size_limit=8388608")
-                conn.executescript(_SCHEMA)
+                conn.executescript(_SCHEMA + snapshots.SCHEMA)
                 version = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if version is None:
                     conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))

@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable
 
+from . import snapshots
 from .tiers import TIERS
 
 EVENTS_KEPT = 100_000  # alert events kept on disk at most (also pruned by the hour tier's age)
@@ -48,6 +49,8 @@ def apply(conn: sqlite3.Connection, ops: Iterable[tuple], series: dict) -> None:
             conn.execute("INSERT INTO events (id, ts, data) VALUES (?, ?, ?)", op[1:])
         elif kind == "meta":
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", op[1:])
+        elif kind == "snapshot":  # the pages' past (snapshots.py)
+            snapshots.insert(conn, op)
 
 
 def series_id(conn: sqlite3.Connection, key: tuple[str, tuple[str, ...]], cache: dict) -> int:
@@ -65,6 +68,7 @@ def expire(conn: sqlite3.Connection, retention: dict[int, float], clock: float) 
         cutoff = clock - seconds
         conn.execute("DELETE FROM chunks WHERE tier=? AND bucket<? AND end<?", (level, cutoff, cutoff))
         conn.execute("DELETE FROM tail WHERE tier=? AND ts<?", (level, cutoff))
+    snapshots.expire(conn, retention, clock)
     cutoff = clock - max(retention.values())
     conn.execute("DELETE FROM events WHERE ts<? OR seq<=(SELECT max(seq) FROM events)-?", (cutoff, EVENTS_KEPT))
 
@@ -74,8 +78,11 @@ def cap(conn: sqlite3.Connection, used_bytes: Callable[[], int], max_bytes: int)
     exceeds ``max_bytes``."""
     for level in range(len(TIERS)):
         while used_bytes() > max_bytes:
+            trimmed = snapshots.trim(conn, level)  # the pages' past goes with its tier, oldest first
             (count,) = conn.execute("SELECT count(*) FROM chunks WHERE tier=?", (level,)).fetchone()
             if not count:
+                if trimmed:
+                    continue
                 break
             conn.execute(
                 "DELETE FROM chunks WHERE rowid IN (SELECT rowid FROM chunks WHERE tier=? ORDER BY bucket LIMIT ?)",

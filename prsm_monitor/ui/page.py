@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from ..collector import MetricsCollector
-from . import state
+from . import moment, state
 from .clock import viewer_zone, zone_note
 from .gate import require_access
 from .instances import hub_of, remote_note, view_of
@@ -37,13 +37,18 @@ def setup(script: str) -> tuple[MetricsCollector, Prefs]:
     prefs = sidebar(collector)
     st.title(page.title if prefs.instance == "local" else f"{page.title} · {prefs.instance}")
     st.caption(f":material/schedule: {zone_note(viewer_zone(), time.time())}")
-    return view_of(collector, prefs.instance), prefs
+    shown = moment.view(view_of(collector, prefs.instance), prefs.at)  # ?at=: the past, from the store
+    moment.banner(shown)
+    return shown, prefs
 
 
 def live(view: View, collector: MetricsCollector, prefs: Prefs) -> None:
     """Run ``view`` in a fragment that re-reads the collector every ``prefs.refresh`` seconds,
     or every collection interval when that is longer: a rerun between two ticks would only
-    send again what the viewer already has."""
+    send again what the viewer already has. A page in the past (``?at=``) runs once, not live."""
+    if getattr(collector, "past", False):
+        view(collector, prefs)
+        return
 
     @st.fragment(run_every=refresh_period(prefs.refresh, collector))
     def live_view():

@@ -10,7 +10,7 @@ from ..alerts.rules_file import default_thresholds_of
 from ..collector import MetricsCollector
 from ..settings.thresholds import SPECS_BY_RULE
 from ..settings.values import ConfigError
-from . import insight_layers, shared_views
+from . import insight_layers, moment, shared_views
 from .export import download_buttons
 from .faults import fault_controls
 from .gate import logout_button
@@ -38,12 +38,15 @@ def _remembered(widget_key: str, store_key: str):
 
 def sidebar(collector: MetricsCollector) -> Prefs:
     """The shared sidebar; ``collector`` is the local one, or the view of the chosen instance."""
+    at = moment.chosen()  # ?at=: a bad one is said on the page itself
     with st.sidebar:
         st.markdown("### PRSM Monitor")
         range_label = st.session_state.get("range", DEFAULT_RANGE)
         params = {"range": range_label} if range_label != DEFAULT_RANGE else {}
         if chosen() != "local":
             params["instance"] = chosen()  # the links keep the instance, as they keep the range
+        if at is not None:
+            params[moment.KEY] = st.query_params[moment.KEY]  # and the moment shown
         for page in PAGES:
             st.page_link(page.path, label=page.title, icon=page.icon, query_params=params or None)
         st.divider()
@@ -86,11 +89,12 @@ def sidebar(collector: MetricsCollector) -> Prefs:
             if learned and insight_layers.show_band():
                 st.caption(learned)
             demo_controls(collector)
+        moment.picker(at)
         with st.expander("Export", icon=":material/download:"):
             st.caption(f"History of the last {range_label}, at full resolution.")
             download_buttons(collector, RANGES[range_label])
         logout_button()
-    return Prefs(REFRESH[refresh_label], range_label, instance)
+    return Prefs(REFRESH[refresh_label], range_label, instance, at)
 
 
 def threshold_controls(collector: MetricsCollector) -> None:

@@ -17,11 +17,13 @@ from .text import escape_markdown
 
 @dataclass(frozen=True)
 class Prefs:
-    """What this viewer chose: refresh period in seconds (None: off) and time range in minutes."""
+    """What this viewer chose: refresh period in seconds (None: off), time range in minutes,
+    instance, and the moment shown (None: live)."""
 
     refresh: float | None
     range_label: str
     instance: str = "local"  # which instance the pages show (see ui/instances.py)
+    at: float | None = None  # the moment the pages show (``?at=``, see ui/moment.py); None: live
 
     @property
     def minutes(self) -> float:

@@ -18,6 +18,7 @@ from ..style import LEVEL_BADGES, LEVEL_COLORS
 from ..timechart import show
 from . import incidents
 from .alert_rows import actions_note, alert_details, muted_badge, row_actions
+from .common import moment_of
 from .silences import silence_errors, silences_list
 
 HISTORY_COLUMNS = {  # the message second: on a narrow page it is what must stay in view
@@ -40,13 +41,16 @@ def active_alerts(collector: MetricsCollector) -> None:
     if not active:
         st.success("No alert is active.", icon=":material/check_circle:")
         return
-    writable = not getattr(collector, "remote", False)  # another instance's alerts are acknowledged there
+    past = getattr(collector, "past", False)
+    writable = not getattr(collector, "remote", False) and not past  # acknowledged there, or now
     if writable:
         actions_note(collector)
     causes = per_version(collector, ("incident_causes",), caused_by)
     shown = [a for a in active if a["id"] not in causes.folded][:25]
-    alert_list(shown, collector if writable else None, causes.followers)
-    if not writable:
+    alert_list(shown, collector if writable else None, causes.followers, collector.silences if past else None)
+    if past:
+        st.caption("As the alert log recorded them then: acknowledged and silenced as they were at that moment.")
+    elif not writable:
         st.caption("Acknowledge these on the instance's own dashboard: changes apply only to this instance.")
     hidden = len(active) - len(causes.folded) - len(shown)
     if hidden > 0:
@@ -77,17 +81,22 @@ def caused_by(collector) -> Causes:
 
 
 def alert_list(
-    alerts: list[dict], collector: MetricsCollector | None = None, followers: dict[int, list[dict]] | None = None
+    alerts: list[dict],
+    collector: MetricsCollector | None = None,
+    followers: dict[int, list[dict]] | None = None,
+    silences=None,
 ) -> None:
     """One bordered row per alert: level, component and since when, the message (as text: it is
     untrusted, and it wraps), and with ``collector`` its value, threshold, duration, context and
     runbook, and Acknowledge and Silence controls (see :mod:`.alert_rows`); a silenced alert is
     shown muted. ``followers`` (an alert's id: the alerts it caused, one incident) puts those
-    in an expander under its row: one incident, one row that expands."""
+    in an expander under its row: one incident, one row that expands. ``silences`` (read-only
+    rows, a page in the past) says which were silenced then."""
     now = time.time()
     details = alert_details(collector, alerts, now) if collector is not None else None
+    silences = collector.silences if collector is not None else silences
     for alert in alerts:
-        silence = collector.silences.silenced(alert, now) if collector is not None else None
+        silence = silences.silenced(alert, now) if silences is not None else None
         with st.container(border=True):
             what, message, action = st.columns([2, 5, 2.2], vertical_alignment="center")
             badge = (
@@ -106,7 +115,7 @@ def alert_list(
             if caused:
                 count = len(caused)
                 with st.expander(f"{count} more alert{'s' if count != 1 else ''} of this incident"):
-                    alert_list(caused, collector)
+                    alert_list(caused, collector, silences=silences)
 
 
 def _level_style(level: str) -> str:
@@ -143,7 +152,7 @@ def history(collector: MetricsCollector, prefs: Prefs) -> None:
 
 def _events(collector: MetricsCollector, minutes: float, levels, components) -> tuple[list[dict], charts.Chart | None]:
     """The range's events that pass the filter, and their counts over time (shared by viewers)."""
-    now = time.time()
+    now = moment_of(collector) or time.time()
     since = collector.get_alerts(since=now - minutes * 60)
     events = [e for e in since if e["level"] in levels and e["component"] in components]
     return events, charts.alert_counts(events, minutes=minutes, now=now)
@@ -151,7 +160,35 @@ def _events(collector: MetricsCollector, minutes: float, levels, components) -> 
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
     active_alerts(collector)
-    if not getattr(collector, "remote", False):  # silences and notifications are each instance's own
+    if getattr(collector, "past", False):
+        silences_then(collector)
+    elif not getattr(collector, "remote", False):  # silences and notifications are each instance's own
         silences_list(collector)
         incidents.render(collector, prefs)  # grouped alerts and the delivery log (prsm_monitor.notify)
     history(collector, prefs)
+
+
+SILENCE_COLUMNS = {
+    "matchers": st.column_config.TextColumn("Matches"),
+    "ends": st.column_config.DatetimeColumn("Until", format="MMM D, HH:mm"),
+    "created_by": st.column_config.TextColumn("By"),
+    "comment": st.column_config.TextColumn("Comment", width="large"),
+}
+
+
+def silences_then(collector) -> None:
+    """A page in the past: the silences in force at its moment, from the audit events."""
+    items = collector.silences.items
+    st.subheader(f"Silences in force then ({len(items)})")
+    if not items:
+        st.caption("No silence was in force at this moment.")
+        return
+    rows = pd.DataFrame(
+        {
+            "matchers": [", ".join(f"{k}={v}" for k, v in s["matchers"].items()) for s in items],
+            "ends": local_times([s["ends_at"] for s in items], viewer_zone()),
+            "created_by": [s["created_by"] for s in items],
+            "comment": [s["comment"] for s in items],
+        }
+    )
+    st.dataframe(rows, hide_index=True, column_config=SILENCE_COLUMNS, placeholder="–")

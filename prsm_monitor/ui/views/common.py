@@ -31,7 +31,7 @@ def range_note(collector: MetricsCollector, component: str, data: pd.DataFrame, 
     if start is None or data.empty:
         return
     first = pd.DataFrame({"timestamp": [start]})
-    note = coverage_note(first, minutes, label, stored, collector.store.capacity)
+    note = coverage_note(first, minutes, label, stored, collector.store.capacity, moment_of(collector))
     if note:
         st.caption(f":material/history: {note}")
 
@@ -62,6 +62,11 @@ def coverage_note(
     start = clock(first, viewer_zone(), seconds=False)
     held = duration(now - first)
     return f"History starts {start}, {held} ago: {why}, so only the last {held} of the {label} range have data."
+
+
+def moment_of(collector) -> float | None:
+    """The moment a page in the past shows (``?at=``), None for a live page."""
+    return getattr(collector, "at", None) if getattr(collector, "past", False) else None
 
 
 def source_error(metrics: dict, component: str) -> None:

@@ -18,6 +18,7 @@ from ..instances import KEY, LOCAL_LABEL, hub_of
 from ..state import Prefs
 from ..style import LEVEL_COLORS
 from ..text import escape_markdown
+from .common import moment_of
 
 SPARK_MINUTES = 5
 STATUS_WORDS = {
@@ -126,9 +127,12 @@ def styled(table: pd.DataFrame):
 
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
     hub = hub_of(collector)
-    fleet = fleet_of(hub)
-    now = time.time()
+    past = moment_of(collector)
+    fleet = None if past is not None else fleet_of(hub)  # another instance's past is on its own dashboard
+    now = time.time() if past is None else past
     rows = [local_row(hub, now)]
+    if past is not None:
+        st.caption("In the past this page shows this instance only: each instance keeps its own history.")
     if fleet is not None:
         rows += [remote_row(s, fleet.is_stale(s, now), now) for s in fleet.states()]
     table = pd.DataFrame(rows)[list(COLUMNS)]

@@ -106,6 +106,9 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         insight_layers.learning_note(insight)
     draw_rows(CHARTS, collector, "system", prefs.minutes)
     st.subheader("Top processes")
+    if getattr(collector, "past", False):
+        st.caption("Processes are read live and not stored: clear the moment (Back to live) to see them.")
+        return
     if getattr(collector, "remote", False):
         st.caption("Not served by an instance's API: open the instance's own dashboard for its processes.")
         return
