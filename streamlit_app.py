@@ -18,8 +18,9 @@ else:
 
     honour_dashboard_address()  # PRSM_DASHBOARD_HOST/PORT under a plain `streamlit run` too (may re-execute)
 
-    from prsm_monitor import api, shared
+    from prsm_monitor import api
     from prsm_monitor.config import ConfigError
+    from prsm_monitor.core import shared
 
     try:
         served = api.Api()  # its event hub feeds both /api/stream and Socket.IO at /socket.io/

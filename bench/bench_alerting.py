@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from prsm_monitor.alerts.rules_file import RulesFile  # noqa: E402
 from prsm_monitor.alerts.silences import Silences  # noqa: E402
-from prsm_monitor.collector import MetricsCollector  # noqa: E402
 from prsm_monitor.config import Settings, default_thresholds  # noqa: E402
+from prsm_monitor.core.collector import MetricsCollector  # noqa: E402
 from prsm_monitor.sources.system import SystemSource  # noqa: E402
 
 EXAMPLE = ROOT / "rules.example.toml"

@@ -167,8 +167,8 @@ def scrape_bench(nodes: int, repeats: int) -> None:
     from prometheus_client import generate_latest
 
     from prsm_monitor.api.exposition import LatestSnapshot, make_registry
-    from prsm_monitor.collector import MetricsCollector
     from prsm_monitor.config import Settings
+    from prsm_monitor.core.collector import MetricsCollector
 
     print(f"\n## /metrics server time with {nodes} demo nodes (in-process generate_latest)\n")
     try:

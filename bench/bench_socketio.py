@@ -82,8 +82,8 @@ def main() -> None:
 
     from prsm_monitor.api import Api, FixedCollector, middleware, socketio_middleware
     from prsm_monitor.api.socket_io import Encoded, PacketJson
-    from prsm_monitor.collector import MetricsCollector
     from prsm_monitor.config import Settings
+    from prsm_monitor.core.collector import MetricsCollector
     from tests.fixtures.server import InProcessServer
 
     print(f"# {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")

@@ -5,8 +5,8 @@ demo network (the guide's ``EnhancedP2PNetworkDemo`` is :class:`DemoNetwork`); s
 """
 
 from .alerts import AlertLog, Rule
-from .collector import MetricsCollector
 from .config import ConfigError, Settings
+from .core.collector import MetricsCollector
 from .demo import DemoNetwork
 from .fields import Field
 from .guide import PRSMMonitoringDashboard

@@ -296,9 +296,9 @@ def default_point_bytes(demo: bool = True) -> int:
     the AI models'), :data:`VALUE_BYTES` each."""
     import psutil  # here, not at import: config is read by everything
 
+    from .fields import COLLECTOR_FIELDS
     from .sources.prsm.fields import AI_FIELDS, NETWORK_FIELDS
     from .sources.system import SYSTEM_FIELDS
-    from .tickstats import COLLECTOR_FIELDS
 
     count = len(SYSTEM_FIELDS) + (psutil.cpu_count() or 1) + len(COLLECTOR_FIELDS)
     if demo:
@@ -380,7 +380,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
     allowed_hosts: tuple[str, ...] = ()  # Host names the API answers to besides localhost, IPs and ``host``
     dashboard_password: str | None = field(default=None, repr=False)  # password form on every page
-    # history on disk (see prsm_monitor.persistence); None: memory only, the default of Settings()
+    # history on disk (see prsm_monitor.store.persistence); None: memory only, the default of Settings()
     data_dir: str | None = None
     retention_raw: float = 86400.0  # seconds of raw points kept
     retention_minute: float = 30 * 86400.0  # seconds of 1-minute rollups kept

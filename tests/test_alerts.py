@@ -1,6 +1,6 @@
 from prsm_monitor.alerts import INACTIVE, AlertLog, Rule, default_rules, evaluate, firing, step
-from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings, Threshold
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
 
 CPU = Rule("cpu", "system", "cpu_percent", "CPU usage", "%", "above", 80.0, 95.0, for_seconds=0.0, clear_margin=5.0)

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prsm_monitor.api import build_app
-from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
+from prsm_monitor.core.collector import MetricsCollector
 
 from .fixtures.server import InProcessServer
 

@@ -12,8 +12,8 @@ from starlette.applications import Starlette
 
 from prsm_monitor.api import Api, FixedCollector, middleware
 from prsm_monitor.api.stream import EventHub, EventStream
-from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
+from prsm_monitor.core.collector import MetricsCollector
 
 from .conftest import wait_until
 from .fixtures.server import InProcessServer

@@ -13,8 +13,8 @@ import time
 import psutil
 import pytest
 
-from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.demo.network import DemoNetwork
 from prsm_monitor.demo.protocol import MAX_FRAME, encode
 from prsm_monitor.sources.prsm import PrsmSource

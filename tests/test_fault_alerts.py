@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.fields import LEVELS
 
 from .conftest import wait_until

@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from prsm_monitor import shared
 from prsm_monitor.config import THRESHOLD_SPECS, ConfigError, Settings
+from prsm_monitor.core import shared
 from prsm_monitor.envvars import VARIABLES
 
 from .conftest import wait_until

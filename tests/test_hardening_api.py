@@ -23,8 +23,8 @@ from streamlit.testing.v1 import AppTest
 
 from prsm_monitor.api import build_app
 from prsm_monitor.api.guard import HostPolicy
-from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
+from prsm_monitor.core.collector import MetricsCollector
 
 from .fixtures.server import InProcessServer, StreamlitServer
 

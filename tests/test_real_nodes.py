@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from prsm_monitor.api import build_app
-from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.outside import Client, OutsideError
 from prsm_monitor.sources.nodes import NodeSource
 from prsm_monitor.sources.nodes.fields import VALUES

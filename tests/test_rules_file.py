@@ -11,9 +11,10 @@ import pytest
 
 from prsm_monitor.alerts.rules import default_rules
 from prsm_monitor.alerts.rules_file import ALERT_KEY, RulesFileError, load_rules
-from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import ConfigError, Settings, default_thresholds
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
+from prsm_monitor.sources.registry import REGISTRY
 
 from .conftest import wait_until
 from .test_app import fresh_app, open_page
@@ -28,7 +29,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def load(path: Path, env_set=frozenset()):
-    return load_rules(path, default_thresholds(), env_set)
+    return load_rules(path, default_thresholds(), env_set, REGISTRY.known_fields(Settings()))
 
 
 def test_the_example_file_reproduces_the_built_in_rules():
@@ -204,13 +205,13 @@ def test_the_app_shows_a_bad_edit_with_st_error(monkeypatch, tmp_path):
         assert app.sidebar.number_input[2].value == 90  # memory's warning, from the file
         app.sidebar.number_input[2].set_value(80.0)
         next(b for b in app.sidebar.button if b.label == "Apply to all viewers").click().run()
-        from prsm_monitor import shared
+        from prsm_monitor.core import shared
 
         assert shared.current_collector().rules["memory"].warning == 80
         app.sidebar.button(key="thr_reset").click().run()
         assert shared.current_collector().rules["memory"].warning == 90  # "defaults" are the file's
         edit(path, "[rules.memory]\nwarning = 90\nfor = -3\n")
-        from prsm_monitor import shared
+        from prsm_monitor.core import shared
 
         tick(shared.current_collector())
         app.run()

@@ -9,8 +9,8 @@ import socketio
 from starlette.applications import Starlette
 
 from prsm_monitor.api import Api, FixedCollector, middleware, socketio_middleware
-from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
+from prsm_monitor.core.collector import MetricsCollector
 
 from .conftest import wait_until
 from .fixtures.server import InProcessServer

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from prsm_monitor.api import build_app
-from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.store import HistoryStore
 from prsm_monitor.store.tiers import Rollup, downsample_rollup
 from prsm_monitor.ui import shared_views

@@ -61,9 +61,13 @@ def default_path() -> Path:
 _TOML_AT = re.compile(r"\(at line (\d+), column \d+\)")
 
 
-def parse(path: str | os.PathLike, text: str, thresholds: Mapping[str, Threshold], env_set=frozenset()):
+def parse(
+    path: str | os.PathLike, text: str, thresholds: Mapping[str, Threshold], env_set=frozenset(), known_fields=None
+):
     """The rules declared by ``text`` (the file at ``path``) over the built-in ones, and the
-    names of the rules whose thresholds it sets. Raises :class:`RulesFileError`."""
+    names of the rules whose thresholds it sets. ``known_fields`` (``{component: {field:
+    unit}}``, from the configured sources) are the fields a new rule may watch; None: any
+    field name is taken. Raises :class:`RulesFileError`."""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -71,7 +75,7 @@ def parse(path: str | os.PathLike, text: str, thresholds: Mapping[str, Threshold
         message = _TOML_AT.sub("", str(error)).strip()
         line = int(match.group(1)) if match else None
         raise RulesFileError(path, line, key_at(text, line), line_text(text, line), f"TOML ({message})") from None
-    return TableReader(os.fspath(path), text, thresholds, frozenset(env_set)).rules(document)
+    return TableReader(os.fspath(path), text, thresholds, frozenset(env_set), known_fields).rules(document)
 
 
 _KINDS = (
@@ -128,9 +132,9 @@ def read(path: str | os.PathLike) -> str:
         raise RulesFileError(path, None, "", os.fspath(path), f"a readable UTF-8 TOML file ({reason})") from None
 
 
-def load_rules(path: str | os.PathLike, thresholds: Mapping[str, Threshold], env_set=frozenset()):
+def load_rules(path: str | os.PathLike, thresholds: Mapping[str, Threshold], env_set=frozenset(), known_fields=None):
     """:func:`parse` the file at ``path``."""
-    return parse(path, read(path), thresholds, env_set)
+    return parse(path, read(path), thresholds, env_set, known_fields)
 
 
 class RulesFile:
@@ -148,8 +152,10 @@ class RulesFile:
         thresholds: Mapping[str, Threshold],
         env_set=frozenset(),
         every: float = POLL_SECONDS,
+        known_fields=None,
     ):
         self.path = os.fspath(path)
+        self.known_fields = known_fields
         self.thresholds = dict(thresholds)
         self.env_set = frozenset(env_set)
         self.every = every
@@ -173,7 +179,7 @@ class RulesFile:
 
     def _read(self) -> tuple[dict[str, Rule], frozenset[str]]:
         self.reads += 1
-        return load_rules(self.path, self.thresholds, self.env_set)
+        return load_rules(self.path, self.thresholds, self.env_set, self.known_fields)
 
     def load(self) -> tuple[dict[str, Rule], frozenset[str]]:
         """The file's rules, read now (see :func:`parse`); raises :class:`RulesFileError`."""
@@ -273,7 +279,7 @@ def reload(collector, now: float) -> None:
     if taken is None:
         return
     rules, file_thresholds = taken
-    old, before = collector._rules, watched.sets_thresholds
+    old, before = collector.rules, watched.sets_thresholds
     watched.sets_thresholds = file_thresholds
     for name, rule in rules.items():
         if name not in file_thresholds and name not in before and name in old:  # tuned on the page: kept
@@ -286,8 +292,7 @@ def reload(collector, now: float) -> None:
             rule = old[name]
             message = f"{rule.label}: rule removed from {watched.path}"
             log.record(f"rule:{name}", "resolved", "info", rule.component, message, {"rule": name}, now)
-    collector._rules = rules
-    collector._settings_revision += 1
+    collector.replace_rules(rules)
     if added or removed or changed:
         parts = [
             f"{what} {', '.join(names)}"

@@ -93,23 +93,21 @@ def runbook_ok(value: str) -> bool:
     return not parts.netloc and not value.startswith(("//", "\\\\")) and ":" not in value.split("/", 1)[0]
 
 
-def _known_fields(component: str) -> dict[str, str]:
-    """Field name -> unit of the fields a component's sources declare."""
-    if component == "system":
-        from ..sources.system import SYSTEM_FIELDS
-
-        return {f.name: f.unit for f in SYSTEM_FIELDS}
-    from ..sources.nodes.fields import NODE_AI_FIELDS, NODE_NETWORK_FIELDS
-    from ..sources.prsm.fields import AI_FIELDS, NETWORK_FIELDS
-
-    demo, nodes = (NETWORK_FIELDS, NODE_NETWORK_FIELDS) if component == "network" else (AI_FIELDS, NODE_AI_FIELDS)
-    return {f.name: f.unit for f in (*nodes, *demo)}  # the demo's, and real PRSM nodes' (PRSM_NODE_URLS)
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 
 
 class TableReader:
     """Turns one parsed file into rules; every error names the file, line and key."""
 
-    def __init__(self, path: str, text: str, thresholds: Mapping[str, Threshold], env_set: frozenset[str]):
+    def __init__(
+        self,
+        path: str,
+        text: str,
+        thresholds: Mapping[str, Threshold],
+        env_set: frozenset[str],
+        known_fields: Mapping[str, Mapping[str, str]] | None = None,
+    ):
+        self.known_fields = known_fields  # {component: {field: unit}} of the configured sources; None: any
         self.path = path
         self.text = text
         self.thresholds = thresholds
@@ -171,13 +169,17 @@ class TableReader:
         if component not in COMPONENTS:
             self.fail(name, "component", component, f"one of {', '.join(COMPONENTS)} (a new rule needs a component)")
         field = table.get("field")
-        known = _known_fields(component)
-        if not isinstance(field, str) or not (field in known or (component == "system" and _CORE_FIELD.match(field))):
-            self.fail(name, "field", field, f"a numeric field of {component}, one of {', '.join(known)}")
+        known = dict(self.known_fields.get(component, {})) if self.known_fields is not None else None
+        if not isinstance(field, str) or not (
+            (field in known if known is not None else bool(_FIELD_NAME.fullmatch(field)))
+            or (component == "system" and _CORE_FIELD.match(field))
+        ):
+            expected = f"one of {', '.join(known)}" if known is not None else "a field name such as cpu_percent"
+            self.fail(name, "field", field, f"a numeric field of {component}, {expected}")
         direction = table.get("comparison")
         if direction not in (ABOVE, BELOW):
             self.fail(name, "comparison", direction, '"above" or "below" (alert when the value is above or below)')
-        unit = table.get("unit", known.get(field, "%"))
+        unit = table.get("unit", (known or {}).get(field, "%"))
         if not isinstance(unit, str) or len(unit) > 16:
             self.fail(name, "unit", unit, "a short unit such as %, ms or s")
         low, high = level_range(unit)

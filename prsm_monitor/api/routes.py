@@ -3,7 +3,7 @@
 ``routes()`` and ``middleware(settings)`` go into ``st.App(__file__, routes=..., middleware=...)``;
 ``build_app()`` makes a plain Starlette app with the same routes and middleware (tests,
 benchmarks, embedding). Routes reach the one process-wide collector through
-:mod:`prsm_monitor.shared`, never through ``st.cache_resource``.
+:mod:`prsm_monitor.core.shared`, never through ``st.cache_resource``.
 
 Endpoints (all JSON unless said otherwise; errors are JSON, see :mod:`.http`):
 
@@ -35,10 +35,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .. import shared
 from ..anonymize import anonymize_frame, shown, shown_text
-from ..collector import MetricsCollector
 from ..config import ConfigError, Settings
+from ..core import shared
+from ..core.collector import MetricsCollector
 from ..fields import COMPONENTS, LEVELS
 from ..health import health_report
 from ..notify.delivery_log import STATUSES
@@ -85,7 +85,7 @@ ENDPOINTS = {
 
 
 class SharedCollector:
-    """The process-wide collector of :mod:`prsm_monitor.shared`."""
+    """The process-wide collector of :mod:`prsm_monitor.core.shared`."""
 
     @staticmethod
     def current() -> MetricsCollector | None:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from ..envvars import instances as parse_instances
 from ..fleet import Fleet, Instance
 from ..fleet.poller import WAITING
+from .base import Source
 from .prsm.fields import AI_FIELDS, DISTRIBUTIONS, NETWORK_FIELDS, ROWS
 from .system import SYSTEM_FIELDS
 
@@ -41,7 +42,7 @@ def as_instance(instance) -> Instance:
     return Instance(label, base, token)
 
 
-class InstanceSource:
+class InstanceSource(Source):
     """The records of one other instance (see the module doc). ``wait`` seconds at most are
     spent in the constructor for its first answer, so the first tick has the figures."""
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..collector import MetricsCollector
 from ..config import ConfigError
+from ..core.collector import MetricsCollector
 from .roles import reason_caption, role
 from .text import escape_markdown as md
 

@@ -11,7 +11,7 @@ import time
 
 import streamlit as st
 
-from ..collector import MetricsCollector
+from ..core.collector import MetricsCollector
 from ..durations import duration
 from ..envvars import LOCAL_INSTANCE
 from ..fleet import RemoteCollector, fleet_of

@@ -7,8 +7,8 @@ import math
 import streamlit as st
 
 from ..alerts.rules_file import default_thresholds_of
-from ..collector import MetricsCollector
 from ..config import SPECS_BY_RULE, ConfigError
+from ..core.collector import MetricsCollector
 from . import insight_layers, shared_views
 from .export import download_buttons
 from .faults import fault_controls

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from ...alerts.context import context, facts
-from ...collector import MetricsCollector
+from ...core.collector import MetricsCollector
 from ..clock import clock, viewer_zone
 from ..roles import reason_caption, role
 from ..text import escape_markdown as md

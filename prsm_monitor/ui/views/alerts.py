@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from ...alerts.rules import LEVELS
-from ...collector import COMPONENTS, MetricsCollector
+from ...core.collector import COMPONENTS, MetricsCollector
 from .. import charts
 from ..clock import clock, local_times, viewer_zone
 from ..shared_views import per_version

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from ...alerts.silences import MATCHERS, check_duration, describe, labels
-from ...collector import MetricsCollector
 from ...config import ConfigError
+from ...core.collector import MetricsCollector
 from ..clock import clock, viewer_zone
 from ..roles import Role, reason_caption, role
 from ..text import escape_markdown as md

@@ -1,10 +1,11 @@
-"""The collection thread of :class:`~prsm_monitor.collector.MetricsCollector`: a drift-free
-tick on one daemon thread that nothing of ours can end.
+"""The collection thread: a drift-free tick on one daemon thread that nothing of ours can end.
 
-Every step of the loop is inside the error handling: a tick that fails is one ``error``
-alert while it keeps failing (and an ``info`` when it recovers), an overrun skips the slots
-it missed instead of bunching ticks up, and should the thread end anyway, ``stopped_by``
-says why, for ``/health``.
+:class:`TickLoop` is a collaborator of :class:`~prsm_monitor.core.collector.MetricsCollector`:
+it owns the thread, the stop and wake events and the tick lock, and knows the collector only
+through the callables it is given. Every step of the loop is inside the error handling: a
+tick that fails is one ``error`` alert while it keeps failing (and an ``info`` when it
+recovers), an overrun skips the slots it missed instead of bunching ticks up, and should the
+thread end anyway, :attr:`TickLoop.stopped_by` says why, for ``/health``.
 """
 
 from __future__ import annotations
@@ -12,18 +13,40 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
-from .config import INTERVAL_MIN
+from ..config import INTERVAL_MIN
 
 log = logging.getLogger("prsm_monitor.collector")
 
 
 class TickLoop:
-    """Mixed into the collector, which provides ``_tick()``, ``_interval``, ``_stats``,
-    ``custom``, ``log``, ``_clock``, the locks and the events."""
+    """Runs ``tick()`` every ``interval()`` seconds on the ``prsm-collector`` thread.
 
-    stopped_by: str | None = None  # why the thread ended by itself, if it did
-    _last_tick_at: float | None = None  # monotonic start of the latest tick, by the thread or collect_once
+    ``guard(key, what, fn)`` runs one tick with its failures isolated (an alert while it
+    keeps failing); ``report(key, what, exc)`` records a failure the guard could not;
+    ``missed(n)`` counts slots skipped by an overrun."""
+
+    def __init__(
+        self,
+        tick: Callable[[], None],
+        interval: Callable[[], float],
+        guard: Callable[[str, str, Callable[[], None]], None],
+        report: Callable[[str, str, BaseException], None],
+        missed: Callable[[int], None],
+    ):
+        self._tick = tick
+        self._interval = interval
+        self._guard = guard
+        self._report = report
+        self._missed = missed
+        self.stopped_by: str | None = None  # why the thread ended by itself, if it did
+        self.last_tick_at: float | None = None  # monotonic start of the latest tick, by the thread or run_once
+        self._lock = threading.Lock()  # start and stop
+        self._tick_lock = threading.Lock()  # one tick at a time
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
 
     @property
     def running(self) -> bool:
@@ -31,7 +54,7 @@ class TickLoop:
         return thread is not None and thread.is_alive()
 
     def start(self) -> None:
-        """Start the collection thread (no-op when it already runs)."""
+        """Start the thread (no-op when it already runs)."""
         with self._lock:
             if self.running:
                 return
@@ -52,21 +75,29 @@ class TickLoop:
             if self._thread is thread:
                 self._thread = None
 
+    def wake(self) -> None:
+        """Re-plan the next slot now (the interval changed)."""
+        self._wake.set()
+
+    def run_once(self) -> None:
+        """One tick in the calling thread, never at the same time as another."""
+        with self._tick_lock:
+            self.last_tick_at = time.monotonic()
+            self._tick()
+
     def _run(self) -> None:
-        """The thread: tick, then wait for the next slot, until :meth:`stop`. Every step is
-        inside the error handling, so a failure costs a tick, not the monitoring; should the
-        thread end anyway, ``stopped_by`` says why (and ``/health`` repeats it)."""
+        """The thread: tick, then wait for the next slot, until :meth:`stop`."""
         try:
             next_at = time.monotonic()
-            last = self._last_tick_at
-            if last is not None and next_at - last < self._interval:  # a tick just ran (the first page
-                next_at = self._wait_for(last + self._interval, last)  # view's): the next is on its schedule
+            last = self.last_tick_at
+            if last is not None and next_at - last < self._interval():  # a tick just ran (the first page
+                next_at = self._wait_for(last + self._interval(), last)  # view's): the next is on its schedule
             while not self._stop.is_set():
                 try:
                     next_at = self._cycle(next_at)
                 except Exception as exc:  # noqa: BLE001 - planning the next slot failed: pause, go on
                     log.exception("collector loop failed")
-                    self._alert_failure("collector:loop", "collector loop", exc)
+                    self._report("collector:loop", "collector loop", exc)
                     self._stop.wait(INTERVAL_MIN)
                     next_at = time.monotonic()
         except BaseException as exc:  # noqa: BLE001 - the thread ends here: say why, for /health
@@ -78,16 +109,15 @@ class TickLoop:
         ``SystemExit`` from a plugin) is one ``error`` alert while it keeps failing."""
         tick_start = time.monotonic()
         try:
-            self.custom.isolated("collector:tick", "collector tick", self._logged_tick, self._clock())
+            self._guard("collector:tick", "collector tick", self._logged_tick)
         except BaseException as exc:  # noqa: BLE001 - not even SystemExit may end the thread
-            self._alert_failure("collector:tick", "collector tick", exc)
-        interval = self._interval
+            self._report("collector:tick", "collector tick", exc)
+        interval = self._interval()
         next_at += interval
         now = time.monotonic()
         if now > next_at:  # overran: skip the slots we missed, never bunch up
             missed = int((now - next_at) // interval) + 1
-            with self._lock:
-                self._stats.missed += missed
+            self._missed(missed)
             next_at += missed * interval
         return self._wait_for(next_at, tick_start)
 
@@ -99,22 +129,12 @@ class TickLoop:
             if not self._wake.wait(max(0.0, next_at - time.monotonic())):
                 break  # the time has come
             # woken by stop() or an interval change: re-plan from the last tick's start
-            next_at = max(tick_start + self._interval, time.monotonic())
+            next_at = max(tick_start + self._interval(), time.monotonic())
         return next_at
 
     def _logged_tick(self) -> None:
         try:
-            with self._tick_lock:
-                self._tick()
+            self.run_once()
         except Exception:
             log.exception("collector tick failed")
             raise
-
-    def _alert_failure(self, key: str, what: str, exc: BaseException) -> None:
-        """One ``error`` alert while ``key`` stays failing; never raises."""
-        try:
-            if not self.log.is_active(key):
-                message = f"{what} failed: {type(exc).__name__}: {exc}"
-                self.log.record(key, "error", "error", "system", message, {"source": what}, self._clock())
-        except Exception:  # noqa: BLE001 - even the alert log failing must not end the loop
-            log.exception("could not record the failure of the %s", what)

@@ -13,8 +13,8 @@ import atexit
 import logging
 import threading
 
+from ..config import ConfigError, Settings
 from .collector import MetricsCollector
-from .config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()

@@ -10,52 +10,36 @@ from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
 
-from .alerts import AlertLog, RuleState, default_rules, evaluate, firing
-from .alerts.custom import CustomAlerts
-from .alerts.log import Ack
-from .alerts.rules_file import RulesFile
-from .alerts.rules_file import reload as reload_rules
-from .alerts.silences import Silences
-from .compat import CUSTOM, CollectorCompat, with_baseline
-from .config import VALUE_BYTES, Settings, check_history, default_history
-from .configure import Configurable
-from .fields import COMPONENTS, Distribution, Field, Rows
-from .insight import Insight
+from ..alerts import AlertLog, RuleState, default_rules, evaluate, firing
+from ..alerts.custom import CustomAlerts
+from ..alerts.log import Ack
+from ..alerts.rules_file import RulesFile
+from ..alerts.rules_file import reload as reload_rules
+from ..alerts.silences import Silences
+from ..compat import CUSTOM, CollectorCompat, with_baseline
+from ..config import VALUE_BYTES, Settings, Threshold, check_history, default_history
+from ..fields import COLLECTOR_FIELDS, COMPONENTS, Distribution, Field, Rows
+from ..insight import Insight
+from ..notify import attach_notifier
+from ..sources.base import Source, as_source, unwrap
+from ..sources.registry import REGISTRY
+from ..store.persistence import attach, open_store
+from .configure import Tuning
 from .loop import TickLoop
-from .notify import attach_notifier
-from .persistence import attach, open_store
-from .sources.system import SystemSource
-from .tickstats import COLLECTOR_FIELDS, TickStats
+from .tickstats import TickStats
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("prsm_monitor.collector")
 
 DETAIL_HISTORY = 3600  # rows kept per drill-down series (one per node or model): an hour at 1 Hz
 
 
-def default_sources(settings: Settings) -> list:
-    """The sources a collector starts with: this machine, and the demo network when enabled
-    (real PRSM nodes instead when ``PRSM_NODE_URLS`` names some)."""
-    sources = [SystemSource()]
-    if settings.instances:  # first: a bad token in the secrets stops here, before the demo starts
-        from .fleet import Fleet  # polls other instances on its own thread: only when asked for
-
-        sources.append(Fleet.from_settings(settings))
-    if settings.prometheus_url:  # every prsm-monitor that Prometheus scrapes, for the Fleet page
-        from .fleet import PrometheusFleet
-
-        sources.append(PrometheusFleet.from_settings(settings))
-    if settings.node_urls:
-        from .sources.nodes import NodeSource  # starts a polling thread: only when asked for
-
-        sources.append(NodeSource(settings.node_urls))
-    elif settings.demo:
-        from .sources.prsm import PrsmSource  # starts a thread and sockets: only when asked for
-
-        sources.append(PrsmSource.from_settings(settings))
-    return sources
+def default_sources(settings: Settings) -> list[Source]:
+    """The sources ``settings`` configure (see :mod:`prsm_monitor.sources.registry`): this
+    machine, other instances, and the demo network or real PRSM nodes."""
+    return REGISTRY.create(settings)
 
 
-def _point_bytes(sources: Iterable) -> int:
+def _point_bytes(sources: Iterable[Source]) -> int:
     """Bytes one point of history takes: every field the collector and ``sources`` declare for
     the main components (drill-down series are capped at :data:`DETAIL_HISTORY` rows)."""
     count = len(COLLECTOR_FIELDS)
@@ -64,7 +48,7 @@ def _point_bytes(sources: Iterable) -> int:
     return VALUE_BYTES * count
 
 
-class MetricsCollector(TickLoop, Configurable, CollectorCompat):
+class MetricsCollector(CollectorCompat):
     """Collects metrics from sources on one daemon thread and keeps their history and alerts.
 
     ``MetricsCollector(max_history=1000)`` reads its other settings from ``PRSM_*``
@@ -74,6 +58,11 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
     replaces the default sources; ``clock`` gives the wall time stamped on alerts and used
     for rules' ``for`` durations. Every read method is
     thread-safe and returns copies.
+
+    The collector conducts collaborators, each with public methods: the sources
+    (:mod:`prsm_monitor.sources`), :attr:`store`, :attr:`log` (the alert log), :attr:`custom`
+    (sources' and custom alerts), :attr:`silences`, :attr:`tuning` (interval, rules, the
+    settings writes), :attr:`loop` (the tick thread), :attr:`insight` and :attr:`notifier`.
     """
 
     def __init__(
@@ -90,10 +79,14 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         self._clock = clock  # wall time for records and alerts (tests pass a fake one)
         self.rules_file = None  # the TOML rules file, re-read on the tick after it changes
         file_rules = None
+        sources = None if sources is None else [as_source(s) for s in sources]
         if self.settings.rules_file is not None:  # a bad file raises here, before any source starts
-            self.rules_file = RulesFile(self.settings.rules_file, self.settings.thresholds, self.settings.env_set)
+            known = _known_fields(sources) if sources is not None else REGISTRY.known_fields(self.settings)
+            self.rules_file = RulesFile(
+                self.settings.rules_file, self.settings.thresholds, self.settings.env_set, known_fields=known
+            )
             file_rules, self.rules_file.sets_thresholds = self.rules_file.load()
-        sources = default_sources(self.settings) if sources is None else list(sources)
+        sources = default_sources(self.settings) if sources is None else sources
         point_bytes = _point_bytes(sources)  # checked before the store allocates anything
         budget = self.settings.memory_budget_mb
         if max_history is not None:
@@ -102,29 +95,35 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
             history = check_history(self.settings.history, "history", point_bytes=point_bytes, budget_mb=budget)
         else:
             history = default_history(self.settings.interval, point_bytes, budget)
-        self._interval = self.settings.interval
-        self._history_given = max_history is not None
+        self.history_given = max_history is not None  # max_history= wins over a saved size
         self.created_at = clock()  # tells this collector from any other (a restart resets its counters)
         self.store = open_store(self.settings, history)  # memory only, or tiers on disk (persistence.py)
         self.log = AlertLog()
         self.custom = CustomAlerts(self.log)
-        self._rules = file_rules or default_rules(self.settings.thresholds)
         self.silences = Silences(self.log)  # silenced alerts are shown muted, not toasted nor notified
         self._rule_states: dict[str, RuleState] = {}
-        self._sources: list[tuple[str, object]] = []
+        self._sources: list[tuple[str, Source]] = []
         self._plugins: list[object] = []
         self._custom_rules: list[Callable] = []
         self._latest: dict[str, dict | None] = {c: None for c in (*COMPONENTS, "collector")}
         self._stats = TickStats()
-        self._settings_revision = 0
+        self._lock = threading.RLock()  # state shared with readers
+        self.loop = TickLoop(self._tick, lambda: self.tuning.interval, self._guard, self._alert_failure, self._missed)
+        self.tuning = Tuning(
+            lock=self._lock,
+            clock=clock,
+            log=self.log,
+            store=self.store,
+            settings=self.settings,
+            interval=self.settings.interval,
+            rules=file_rules or default_rules(self.settings.thresholds),
+            wake=self.loop.wake,
+            point_bytes=lambda: self.point_bytes,
+            demo_network=lambda: self.demo_network,
+        )
         self.insight = Insight(  # baselines, anomalies, forecasts
             self, horizon=self.settings.forecast_horizon, learn_seconds=self.settings.anomaly_learning
         )
-        self._lock = threading.RLock()  # state shared with readers
-        self._tick_lock = threading.Lock()  # one tick at a time
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._wake = threading.Event()
         self.store.declare("collector", [f.name for f in COLLECTOR_FIELDS])
         for source in sources:
             self.add_source(source)
@@ -133,11 +132,13 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
 
     # -- wiring ---------------------------------------------------------------------------
     def add_source(self, source, name: str | None = None) -> None:
-        """Add a source (see :mod:`prsm_monitor.sources`); its fields get a history each."""
+        """Add a source (a :class:`~prsm_monitor.sources.base.Source`, or any object with
+        ``components``, ``fields`` and ``collect()``); its fields get a history each."""
         name = name or type(source).__name__
+        source = as_source(source)
         for component in source.components:
             self.store.declare(component, [f.name for f in source.fields[component]])
-        for component, fields in getattr(source, "detail_fields", {}).items():
+        for component, fields in source.detail_fields.items():
             self.store.declare(component, [f.name for f in fields], max_capacity=DETAIL_HISTORY)
         with self._lock:
             self._sources.append((name, source))
@@ -165,8 +166,83 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
 
     @property
     def sources(self) -> list:
+        """The sources, as they were added."""
         with self._lock:
-            return [s for _, s in self._sources]
+            return [unwrap(s) for _, s in self._sources]
+
+    @property
+    def demo_network(self):
+        """The demo network one of the sources runs, if any (the target of demo faults)."""
+        with self._lock:
+            sources = [s for _, s in self._sources]
+        return next((s.demo_network for s in sources if s.demo_network is not None), None)
+
+    # -- settings (see :class:`~.configure.Tuning`) ------------------------------------------
+    @property
+    def clock(self):
+        """The wall clock stamped on records and alerts (``time.time`` unless a test gave one)."""
+        return self._clock
+
+    @property
+    def collection_interval(self) -> float:
+        return self.tuning.interval
+
+    @collection_interval.setter
+    def collection_interval(self, seconds: float) -> None:
+        self.configure(collection_interval=seconds)
+
+    @property
+    def rules(self) -> dict:
+        """The rules in force, by name (a copy)."""
+        return self.tuning.rules
+
+    def configure(
+        self,
+        *,
+        collection_interval: float | None = None,
+        max_history: int | None = None,
+        thresholds: Mapping[str, Threshold | tuple[float, float] | Mapping] | None = None,
+        fault: Mapping | None = None,
+        actor: str | None = None,
+    ) -> None:
+        """Change settings while running: the one way the UI and the API write (see
+        :meth:`~.configure.Tuning.configure`)."""
+        self.tuning.configure(
+            collection_interval=collection_interval,
+            max_history=max_history,
+            thresholds=thresholds,
+            fault=fault,
+            actor=actor,
+        )
+
+    def replace_rules(self, rules: Mapping) -> None:
+        """Put ``rules`` (by name) in force from the next evaluation: a rules file re-read."""
+        self.tuning.replace_rules(rules)
+
+    def restore_settings(self, *, interval=None, history=None, thresholds=None, rule_states=None) -> None:
+        """Apply what an earlier run saved (see :mod:`prsm_monitor.store.persistence`),
+        validated there; logs no events."""
+        with self._lock:
+            self.tuning.restore(interval=interval, history=history, thresholds=thresholds)
+            self._rule_states.update(rule_states or {})
+
+    # -- the tick thread (see :class:`~.loop.TickLoop`) -------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.loop.running
+
+    @property
+    def stopped_by(self) -> str | None:
+        """Why the tick thread ended by itself, if it did (``/health`` says it)."""
+        return self.loop.stopped_by
+
+    def start(self) -> None:
+        """Start the collection thread (no-op when it already runs)."""
+        self.loop.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it (no-op when it is not running)."""
+        self.loop.stop()
 
     @property
     def fields(self) -> dict[str, tuple[Field, ...]]:
@@ -183,16 +259,18 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
     def rows(self) -> tuple[tuple[Rows, ...], tuple[Distribution, ...]]:
         """The row lists and distributions the sources declare, for exporters."""
         rows, distributions = [], []
-        for source in self.sources:
-            rows.extend(getattr(source, "rows", ()))
-            distributions.extend(getattr(source, "distributions", ()))
+        with self._lock:
+            sources = [s for _, s in self._sources]
+        for source in sources:
+            rows.extend(source.rows)
+            distributions.extend(source.distributions)
         return tuple(rows), tuple(distributions)
 
     @property
     def version(self) -> tuple[int, int, int]:
         """Changes whenever what readers see may have changed: a tick, an alert event or
         acknowledgement, a settings change. Readers cache what they derive per version."""
-        return (self._stats.ticks, self.log.revision, self._settings_revision)
+        return (self._stats.ticks, self.log.revision, self.tuning.revision)
 
     # -- alerts ---------------------------------------------------------------------------
     def create_alert(self, level: str, component: str, message: str, details: dict | None = None) -> dict | None:
@@ -259,28 +337,30 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         """Time of the oldest stored point of ``component`` (None: none yet): where history starts."""
         return self.store.first_timestamp(component) if self.store.fields(component) else None
 
-    def _restore(self, *, interval=None, history=None, thresholds=None, rule_states=None) -> None:
-        """Apply what an earlier run saved (see :mod:`.persistence`), validated there; no events."""
-        with self._lock:
-            if interval is not None:
-                self._interval = interval
-            if history is not None and history != self.store.capacity:
-                self.store.resize(history)
-            for name, threshold in (thresholds or {}).items():
-                self._rules[name] = self._rules[name].with_threshold(threshold)
-            self._rule_states.update(rule_states or {})
-            self._settings_revision += 1
-
     # -- the tick -------------------------------------------------------------------------
     def collect_once(self) -> dict:
         """Run one tick now, in this thread, and return the latest metrics."""
-        with self._tick_lock:
-            self._tick()
+        self.loop.run_once()
         return self.get_latest_metrics()
+
+    def _guard(self, key: str, what: str, run: Callable[[], None]) -> None:
+        self.custom.isolated(key, what, run, self._clock())
+
+    def _missed(self, count: int) -> None:
+        with self._lock:
+            self._stats.missed += count
+
+    def _alert_failure(self, key: str, what: str, exc: BaseException) -> None:
+        """One ``error`` alert while ``key`` stays failing; never raises."""
+        try:
+            if not self.log.is_active(key):
+                message = f"{what} failed: {type(exc).__name__}: {exc}"
+                self.log.record(key, "error", "error", "system", message, {"source": what}, self._clock())
+        except Exception:  # noqa: BLE001 - even the alert log failing must not end the loop
+            log.exception("could not record the failure of the %s", what)
 
     def _tick(self) -> None:
         started = time.perf_counter()
-        self._last_tick_at = time.monotonic()
         now = self._clock()
         with self._lock:
             sources = list(self._sources)
@@ -307,16 +387,17 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
             self.custom.note_sources(records, failures, now)
             if self.rules_file is not None and self.rules_file.changed():  # no file access: read off the tick
                 reload_rules(self, now)
-            self._rule_states, transitions = evaluate(self._rules, records, self._rule_states, now)
+            rules = self.tuning.rules
+            self._rule_states, transitions = evaluate(rules, records, self._rule_states, now)
             self.log.record_transitions(transitions, now)
-            self.log.refresh_rules(firing(self._rules, self._rule_states))  # messages say what holds now
+            self.log.refresh_rules(firing(rules, self._rule_states))  # messages say what holds now
             self.custom.begin_tick()
         self.insight.observe(records, now)  # cheap: the learning runs on the insight's own thread
         checks_started = time.perf_counter()
         self._run_checks(sources, records, plugins, custom_rules, now)
         with self._lock:
             record = self._stats.record(
-                started, now, self._interval, self.running, getattr(self.store, "disk_mb", None)
+                started, now, self.tuning.interval, self.running, getattr(self.store, "disk_mb", None)
             )
             self._debug_tick(record, source_ms, (time.perf_counter() - checks_started) * 1000.0)
             self.store.append("collector", record)
@@ -326,13 +407,12 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         """Sources' conditions, custom rules and plugins, each isolated (see :mod:`.alerts.custom`)."""
         metrics = self.get_latest_metrics() if plugins or custom_rules else None
         for name, source in sources:
-            if hasattr(source, "conditions"):
 
-                def assert_conditions(source=source):
-                    for condition in source.conditions(records):
-                        self.create_alert(*condition)
+            def assert_conditions(source=source):
+                for condition in source.conditions(records):
+                    self.create_alert(*condition)
 
-                self.custom.isolated(f"conditions:{name}", f"{name} checks", assert_conditions, now)
+            self.custom.isolated(f"conditions:{name}", f"{name} checks", assert_conditions, now)
         for i, rule in enumerate(custom_rules):
             name = getattr(rule, "__name__", f"rule {i}")
             self.custom.isolated(f"custom-rule:{id(rule)}", f"custom rule {name}", lambda rule=rule: rule(metrics), now)
@@ -347,10 +427,10 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         """Stop, then release every source (sockets, threads of the demo network)."""
         self.stop()
         self.insight.close()
-        for source in self.sources:
-            close = getattr(source, "close", None)
-            if close:
-                close()
+        with self._lock:
+            sources = [s for _, s in self._sources]
+        for source in sources:
+            source.close()
         self.custom.close()
         self.notifier.close()
         if self.rules_file is not None:
@@ -362,3 +442,12 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def _known_fields(sources: Iterable[Source]) -> dict[str, dict[str, str]]:
+    """``{component: {field name: unit}}`` that ``sources`` declare: what a rules-file rule may watch."""
+    known: dict[str, dict[str, str]] = {}
+    for source in sources:
+        for component, fields in source.fields.items():
+            known.setdefault(component, {}).update({f.name: f.unit for f in fields})
+    return known
