@@ -20,7 +20,6 @@ else:
 
     from prsm_monitor import api
     from prsm_monitor.config import ConfigError
-    from prsm_monitor.core import shared
 
     try:
         served = api.Api()  # its event hub feeds both /api/stream and Socket.IO at /socket.io/
@@ -28,11 +27,11 @@ else:
             __file__,
             routes=served.routes,
             middleware=[*api.middleware(), api.socketio_middleware(served)],
-            lifespan=shared.lifespan,  # the collector starts and stops with the server
+            lifespan=api.lifespan,  # the collector starts and stops with the server
         )
     except ConfigError as error:
         # A bad PRSM_* setting: no API (never one without its access control), but every API
         # path answers a JSON 503 naming the setting, so /health fails; every page shows the
         # error with st.error until the setting is fixed.
         closed_routes, closed_middleware = api.unavailable(error)
-        app = st.App(__file__, routes=closed_routes, middleware=closed_middleware)
+        app = st.App(__file__, routes=closed_routes, middleware=closed_middleware, lifespan=api.serving)

@@ -4,7 +4,7 @@
   tick is done and, when this machine is measured, its CPU reading exists); the collection
   it started stops when the event loop that awaited it ends (``asyncio.run`` returns) or
   the awaiting task is cancelled first. ``start_collection(instance)`` first makes the
-  collector watch another prsm-monitor instance (:mod:`prsm_monitor.sources.instance`).
+  collector watch another prsm-monitor instance (:mod:`prsm_monitor.fleet.instance_source`).
   ``stop_collection()`` stops it.
 - ``await _create_alert(...)`` and ``get_historical_data()`` (plain records).
 - ``debug_mode = True``: one debug line per tick on the ``prsm_monitor.collector`` logger,
@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 from .config import ConfigError, Settings, check_thresholds
 from .fields import GAUGE, TIMESTAMP, Field
-from .sources.instance import InstanceSource, as_instance
+from .fleet.instance_source import InstanceSource, as_instance
 
 log = logging.getLogger("prsm_monitor.collector")
 
@@ -137,7 +137,7 @@ class CollectorCompat:
 
     def watch_instance(self, instance) -> None:
         """Watch another prsm-monitor instance instead of the current sources: its ``system``,
-        ``network`` and ``ai`` become this collector's (see :mod:`prsm_monitor.sources.instance`)."""
+        ``network`` and ``ai`` become this collector's (see :mod:`prsm_monitor.fleet.instance_source`)."""
         source = InstanceSource(as_instance(instance), interval=self.collection_interval)
         self.replace_sources([source])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import signal
 import socket
 import ssl
 import subprocess
@@ -89,8 +90,11 @@ def test_serve_runs_dashboard_and_api_on_one_port(tmp_path):
         assert requests.get(server.url + "/health", timeout=10).status_code == 200
         assert "prsm_system_memory_percent" in requests.get(server.url + "/metrics", timeout=10).text
         ticks = requests.get(server.url + "/api/metrics", timeout=10).json()["collector"]["ticks_total"]
+        stream = requests.get(server.url + "/api/stream", stream=True, timeout=10)
+        assert next(stream.iter_content(64))  # an open event stream while the server stops
     finally:
-        server.stop()
+        server.stop()  # SIGTERM, then SIGKILL after 10 s
+    assert server.process.returncode == -signal.SIGTERM, "the open stream held the shutdown"
     # the server's lifespan closed the collector on SIGTERM (uvicorn then re-raises the signal):
     # its last ticks (written once a second) were committed, not lost with the process
     with MetricsCollector(settings=Settings(demo=False, data_dir=str(tmp_path / "history"))) as saved:
