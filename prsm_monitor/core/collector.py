@@ -17,13 +17,15 @@ from ..alerts.rules_file import RulesFile
 from ..alerts.rules_file import reload as reload_rules
 from ..alerts.silences import Silences
 from ..compat import CUSTOM, CollectorCompat, with_baseline
-from ..config import VALUE_BYTES, Settings, Threshold, check_history, default_history
+from ..config import Settings
 from ..fields import COLLECTOR_FIELDS, COMPONENTS, Distribution, Field, Rows
 from ..insight import Insight
 from ..notify import attach_notifier
 from ..sources.base import Source, as_source, unwrap
 from ..sources.registry import REGISTRY
 from ..store.persistence import attach, open_store
+from . import declared
+from .checks import Checks
 from .configure import Tuning
 from .loop import TickLoop
 from .tickstats import TickStats
@@ -37,15 +39,6 @@ def default_sources(settings: Settings) -> list[Source]:
     """The sources ``settings`` configure (see :mod:`prsm_monitor.sources.registry`): this
     machine, other instances, and the demo network or real PRSM nodes."""
     return REGISTRY.create(settings)
-
-
-def _point_bytes(sources: Iterable[Source]) -> int:
-    """Bytes one point of history takes: every field the collector and ``sources`` declare for
-    the main components (drill-down series are capped at :data:`DETAIL_HISTORY` rows)."""
-    count = len(COLLECTOR_FIELDS)
-    for source in sources:
-        count += sum(len(source.fields[c]) for c in source.components)
-    return VALUE_BYTES * count
 
 
 class MetricsCollector(CollectorCompat):
@@ -81,34 +74,27 @@ class MetricsCollector(CollectorCompat):
         file_rules = None
         sources = None if sources is None else [as_source(s) for s in sources]
         if self.settings.rules_file is not None:  # a bad file raises here, before any source starts
-            known = _known_fields(sources) if sources is not None else REGISTRY.known_fields(self.settings)
+            known = declared.known_fields(sources) if sources is not None else REGISTRY.known_fields(self.settings)
             self.rules_file = RulesFile(
                 self.settings.rules_file, self.settings.thresholds, self.settings.env_set, known_fields=known
             )
             file_rules, self.rules_file.sets_thresholds = self.rules_file.load()
         sources = default_sources(self.settings) if sources is None else sources
-        point_bytes = _point_bytes(sources)  # checked before the store allocates anything
-        budget = self.settings.memory_budget_mb
-        if max_history is not None:
-            history = check_history(max_history, "max_history", point_bytes=point_bytes, budget_mb=budget)
-        elif self.settings.history is not None:
-            history = check_history(self.settings.history, "history", point_bytes=point_bytes, budget_mb=budget)
-        else:
-            history = default_history(self.settings.interval, point_bytes, budget)
+        point_bytes = declared.point_bytes(sources)  # the budget is checked before the store allocates
+        history = declared.history_points(self.settings, max_history, point_bytes)
         self.history_given = max_history is not None  # max_history= wins over a saved size
         self.created_at = clock()  # tells this collector from any other (a restart resets its counters)
         self.store = open_store(self.settings, history)  # memory only, or tiers on disk (persistence.py)
         self.log = AlertLog()
         self.custom = CustomAlerts(self.log)
+        self.checks = Checks(self.custom, self.create_alert)  # sources' conditions, custom rules, plugins
         self.silences = Silences(self.log)  # silenced alerts are shown muted, not toasted nor notified
         self._rule_states: dict[str, RuleState] = {}
         self._sources: list[tuple[str, Source]] = []
-        self._plugins: list[object] = []
-        self._custom_rules: list[Callable] = []
         self._latest: dict[str, dict | None] = {c: None for c in (*COMPONENTS, "collector")}
         self._stats = TickStats()
         self._lock = threading.RLock()  # state shared with readers
-        self.loop = TickLoop(self._tick, lambda: self.tuning.interval, self._guard, self._alert_failure, self._missed)
+        self.loop = TickLoop(self._tick, lambda: self.tuning.interval, self._guard, self.log, clock, self._missed)
         self.tuning = Tuning(
             lock=self._lock,
             clock=clock,
@@ -145,24 +131,22 @@ class MetricsCollector(CollectorCompat):
 
     def add_plugin(self, plugin) -> None:
         """Add an object whose ``process(metrics)`` runs after each tick; its errors are isolated."""
-        with self._lock:
-            self._plugins.append(plugin)
+        self.checks.add_plugin(plugin)
 
     def remove_plugin(self, plugin) -> None:
         """Remove a plugin added with :meth:`add_plugin` (no-op if it is not there)."""
-        with self._lock:
-            self._plugins = [p for p in self._plugins if p is not plugin]
+        self.checks.remove_plugin(plugin)
 
     def add_alert_rule(self, rule: Callable) -> None:
         """Add a custom rule: ``rule(metrics)`` (plain or ``async``) runs after each tick and
         may call :meth:`create_alert`. Its alerts stay active while it keeps asserting them."""
-        with self._lock:
-            self._custom_rules.append(rule)
+        self.checks.add_rule(rule)
 
     @property
     def point_bytes(self) -> int:
         """Bytes one point of history takes: 8 per field the collector and its sources declare."""
-        return _point_bytes(self.sources)
+        with self._lock:
+            return declared.point_bytes(s for _, s in self._sources)
 
     @property
     def sources(self) -> list:
@@ -196,24 +180,11 @@ class MetricsCollector(CollectorCompat):
         """The rules in force, by name (a copy)."""
         return self.tuning.rules
 
-    def configure(
-        self,
-        *,
-        collection_interval: float | None = None,
-        max_history: int | None = None,
-        thresholds: Mapping[str, Threshold | tuple[float, float] | Mapping] | None = None,
-        fault: Mapping | None = None,
-        actor: str | None = None,
-    ) -> None:
-        """Change settings while running: the one way the UI and the API write (see
-        :meth:`~.configure.Tuning.configure`)."""
-        self.tuning.configure(
-            collection_interval=collection_interval,
-            max_history=max_history,
-            thresholds=thresholds,
-            fault=fault,
-            actor=actor,
-        )
+    def configure(self, **changes) -> None:
+        """Change settings while running, the one way the UI and the API write:
+        ``collection_interval``, ``max_history``, ``thresholds``, ``fault`` and ``actor`` (who
+        asked), validated and logged (see :meth:`~.configure.Tuning.configure`)."""
+        self.tuning.configure(**changes)
 
     def replace_rules(self, rules: Mapping) -> None:
         """Put ``rules`` (by name) in force from the next evaluation: a rules file re-read."""
@@ -248,9 +219,7 @@ class MetricsCollector(CollectorCompat):
     def fields(self) -> dict[str, tuple[Field, ...]]:
         """Declared fields per component, for exporters."""
         with self._lock:
-            result = {"collector": COLLECTOR_FIELDS}
-            for _, source in self._sources:
-                result.update({c: tuple(source.fields[c]) for c in source.components})
+            result = declared.fields(s for _, s in self._sources)
             if CUSTOM in self._latest:
                 result[CUSTOM] = self.custom_fields
             return result
@@ -258,13 +227,8 @@ class MetricsCollector(CollectorCompat):
     @property
     def rows(self) -> tuple[tuple[Rows, ...], tuple[Distribution, ...]]:
         """The row lists and distributions the sources declare, for exporters."""
-        rows, distributions = [], []
         with self._lock:
-            sources = [s for _, s in self._sources]
-        for source in sources:
-            rows.extend(source.rows)
-            distributions.extend(source.distributions)
-        return tuple(rows), tuple(distributions)
+            return declared.rows([s for _, s in self._sources])
 
     @property
     def version(self) -> tuple[int, int, int]:
@@ -350,22 +314,11 @@ class MetricsCollector(CollectorCompat):
         with self._lock:
             self._stats.missed += count
 
-    def _alert_failure(self, key: str, what: str, exc: BaseException) -> None:
-        """One ``error`` alert while ``key`` stays failing; never raises."""
-        try:
-            if not self.log.is_active(key):
-                message = f"{what} failed: {type(exc).__name__}: {exc}"
-                self.log.record(key, "error", "error", "system", message, {"source": what}, self._clock())
-        except Exception:  # noqa: BLE001 - even the alert log failing must not end the loop
-            log.exception("could not record the failure of the %s", what)
-
     def _tick(self) -> None:
         started = time.perf_counter()
         now = self._clock()
         with self._lock:
             sources = list(self._sources)
-            plugins = list(self._plugins)
-            custom_rules = list(self._custom_rules)
         records: dict[str, dict] = {}
         failures: dict[str, tuple[str, Exception]] = {}
         source_ms: dict[str, float] = {}
@@ -394,7 +347,7 @@ class MetricsCollector(CollectorCompat):
             self.custom.begin_tick()
         self.insight.observe(records, now)  # cheap: the learning runs on the insight's own thread
         checks_started = time.perf_counter()
-        self._run_checks(sources, records, plugins, custom_rules, now)
+        self.checks.run(sources, records, self.get_latest_metrics, now)
         with self._lock:
             record = self._stats.record(
                 started, now, self.tuning.interval, self.running, getattr(self.store, "disk_mb", None)
@@ -402,26 +355,6 @@ class MetricsCollector(CollectorCompat):
             self._debug_tick(record, source_ms, (time.perf_counter() - checks_started) * 1000.0)
             self.store.append("collector", record)
             self._latest["collector"] = record
-
-    def _run_checks(self, sources, records, plugins, custom_rules, now) -> None:
-        """Sources' conditions, custom rules and plugins, each isolated (see :mod:`.alerts.custom`)."""
-        metrics = self.get_latest_metrics() if plugins or custom_rules else None
-        for name, source in sources:
-
-            def assert_conditions(source=source):
-                for condition in source.conditions(records):
-                    self.create_alert(*condition)
-
-            self.custom.isolated(f"conditions:{name}", f"{name} checks", assert_conditions, now)
-        for i, rule in enumerate(custom_rules):
-            name = getattr(rule, "__name__", f"rule {i}")
-            self.custom.isolated(f"custom-rule:{id(rule)}", f"custom rule {name}", lambda rule=rule: rule(metrics), now)
-        for plugin in plugins:
-            name = type(plugin).__name__
-            self.custom.isolated(
-                f"plugin:{id(plugin)}", f"plugin {name}", lambda plugin=plugin: plugin.process(metrics), now
-            )
-        self.custom.end_tick(now)
 
     def close(self) -> None:
         """Stop, then release every source (sockets, threads of the demo network)."""
@@ -442,12 +375,3 @@ class MetricsCollector(CollectorCompat):
 
     def __exit__(self, *exc_info):
         self.close()
-
-
-def _known_fields(sources: Iterable[Source]) -> dict[str, dict[str, str]]:
-    """``{component: {field name: unit}}`` that ``sources`` declare: what a rules-file rule may watch."""
-    known: dict[str, dict[str, str]] = {}
-    for source in sources:
-        for component, fields in source.fields.items():
-            known.setdefault(component, {}).update({f.name: f.unit for f in fields})
-    return known

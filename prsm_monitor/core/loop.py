@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from ..alerts.log import AlertLog
 from ..config import INTERVAL_MIN
 
 log = logging.getLogger("prsm_monitor.collector")
@@ -24,21 +25,23 @@ class TickLoop:
     """Runs ``tick()`` every ``interval()`` seconds on the ``prsm-collector`` thread.
 
     ``guard(key, what, fn)`` runs one tick with its failures isolated (an alert while it
-    keeps failing); ``report(key, what, exc)`` records a failure the guard could not;
-    ``missed(n)`` counts slots skipped by an overrun."""
+    keeps failing); a failure the guard could not take is one ``error`` alert in ``log``
+    (stamped by ``clock``); ``missed(n)`` counts slots skipped by an overrun."""
 
     def __init__(
         self,
         tick: Callable[[], None],
         interval: Callable[[], float],
         guard: Callable[[str, str, Callable[[], None]], None],
-        report: Callable[[str, str, BaseException], None],
+        log: AlertLog,
+        clock: Callable[[], float],
         missed: Callable[[int], None],
     ):
         self._tick = tick
         self._interval = interval
         self._guard = guard
-        self._report = report
+        self._log = log
+        self._clock = clock
         self._missed = missed
         self.stopped_by: str | None = None  # why the thread ended by itself, if it did
         self.last_tick_at: float | None = None  # monotonic start of the latest tick, by the thread or run_once
@@ -97,7 +100,7 @@ class TickLoop:
                     next_at = self._cycle(next_at)
                 except Exception as exc:  # noqa: BLE001 - planning the next slot failed: pause, go on
                     log.exception("collector loop failed")
-                    self._report("collector:loop", "collector loop", exc)
+                    self._report_failure("collector:loop", "collector loop", exc)
                     self._stop.wait(INTERVAL_MIN)
                     next_at = time.monotonic()
         except BaseException as exc:  # noqa: BLE001 - the thread ends here: say why, for /health
@@ -111,7 +114,7 @@ class TickLoop:
         try:
             self._guard("collector:tick", "collector tick", self._logged_tick)
         except BaseException as exc:  # noqa: BLE001 - not even SystemExit may end the thread
-            self._report("collector:tick", "collector tick", exc)
+            self._report_failure("collector:tick", "collector tick", exc)
         interval = self._interval()
         next_at += interval
         now = time.monotonic()
@@ -138,3 +141,12 @@ class TickLoop:
         except Exception:
             log.exception("collector tick failed")
             raise
+
+    def _report_failure(self, key: str, what: str, exc: BaseException) -> None:
+        """One ``error`` alert while ``key`` stays failing; never raises."""
+        try:
+            if not self._log.is_active(key):
+                message = f"{what} failed: {type(exc).__name__}: {exc}"
+                self._log.record(key, "error", "error", "system", message, {"source": what}, self._clock())
+        except Exception:  # noqa: BLE001 - even the alert log failing must not end the loop
+            log.exception("could not record the failure of the %s", what)
