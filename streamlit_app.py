@@ -18,17 +18,20 @@ else:
 
     honour_dashboard_address()  # PRSM_DASHBOARD_HOST/PORT under a plain `streamlit run` too (may re-execute)
 
-    from prsm_monitor import api, shared
+    from prsm_monitor import api
     from prsm_monitor.settings.values import ConfigError
 
     try:
         served = api.Api()  # its event hub feeds both /api/stream and Socket.IO at /socket.io/
-        app = st.App(__file__, routes=served.routes, middleware=[*api.middleware(), api.socketio_middleware(served)])
+        app = st.App(
+            __file__,
+            routes=served.routes,
+            middleware=[*api.middleware(), api.socketio_middleware(served)],
+            lifespan=api.lifespan,  # the collector starts and stops with the server
+        )
     except ConfigError as error:
         # A bad PRSM_* setting: no API (never one without its access control), but every API
         # path answers a JSON 503 naming the setting, so /health fails; every page shows the
         # error with st.error until the setting is fixed.
         closed_routes, closed_middleware = api.unavailable(error)
-        app = st.App(__file__, routes=closed_routes, middleware=closed_middleware)
-    else:
-        shared.start_in_background()  # collect from the start, not from the first page view
+        app = st.App(__file__, routes=closed_routes, middleware=closed_middleware, lifespan=api.serving)

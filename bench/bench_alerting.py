@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from prsm_monitor.alerts.rules_file import RulesFile  # noqa: E402
 from prsm_monitor.alerts.silences import Silences  # noqa: E402
-from prsm_monitor.collector import MetricsCollector  # noqa: E402
+from prsm_monitor.core.collector import MetricsCollector  # noqa: E402
 from prsm_monitor.settings.model import Settings  # noqa: E402
 from prsm_monitor.settings.thresholds import default_thresholds  # noqa: E402
 from prsm_monitor.sources.system import SystemSource  # noqa: E402

@@ -167,7 +167,7 @@ def scrape_bench(nodes: int, repeats: int) -> None:
     from prometheus_client import generate_latest
 
     from prsm_monitor.api.exposition import LatestSnapshot, make_registry
-    from prsm_monitor.collector import MetricsCollector
+    from prsm_monitor.core.collector import MetricsCollector
     from prsm_monitor.settings.model import Settings
 
     print(f"\n## /metrics server time with {nodes} demo nodes (in-process generate_latest)\n")

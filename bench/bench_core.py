@@ -27,7 +27,7 @@ import pandas as pd  # noqa: E402
 import psutil  # noqa: E402
 from naive import NaiveCollector, SystemMetrics  # noqa: E402
 
-from prsm_monitor.collector import MetricsCollector  # noqa: E402
+from prsm_monitor.core.collector import MetricsCollector  # noqa: E402
 from prsm_monitor.settings.model import Settings  # noqa: E402
 from prsm_monitor.sources import system  # noqa: E402
 from prsm_monitor.sources.system import SystemSource  # noqa: E402

@@ -47,7 +47,7 @@ def rerun_times(repeats: int = 7) -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from prsm_monitor import shared
+    from prsm_monitor.core import shared
 
     collector = shared.get_collector()
     started = time.perf_counter()

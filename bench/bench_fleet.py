@@ -97,7 +97,7 @@ def phase(name: str, ports: list[int], seconds: float) -> dict:
         os.environ["PRSM_INSTANCES"] = ",".join(f"i{n:02d}=http://127.0.0.1:{p}" for n, p in enumerate(ports))
     from streamlit.testing.v1 import AppTest
 
-    from prsm_monitor import shared
+    from prsm_monitor.core import shared
     from prsm_monitor.fleet import fleet_of
 
     collector = shared.get_collector()

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from prsm_monitor.alerts.incident_timeline import incident_record  # noqa: E402
-from prsm_monitor.collector import MetricsCollector  # noqa: E402
+from prsm_monitor.core.collector import MetricsCollector  # noqa: E402
 from prsm_monitor.notify.view import notifications_view  # noqa: E402
 from prsm_monitor.settings.model import Settings  # noqa: E402
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from prsm_monitor.collector import MetricsCollector  # noqa: E402
+from prsm_monitor.core.collector import MetricsCollector  # noqa: E402
 from prsm_monitor.settings.model import Settings  # noqa: E402
 from prsm_monitor.sources.nodes import NodeSource  # noqa: E402
 from tests.fixtures.prsm_nodes import FixtureNode  # noqa: E402

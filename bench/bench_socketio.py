@@ -82,7 +82,7 @@ def main() -> None:
 
     from prsm_monitor.api import Api, FixedCollector, middleware, socketio_middleware
     from prsm_monitor.api.socket_io import Encoded, PacketJson
-    from prsm_monitor.collector import MetricsCollector
+    from prsm_monitor.core.collector import MetricsCollector
     from prsm_monitor.settings.model import Settings
     from tests.fixtures.server import InProcessServer
 

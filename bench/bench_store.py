@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 import requests  # noqa: E402
 
-from prsm_monitor.collector import MetricsCollector  # noqa: E402
+from prsm_monitor.core.collector import MetricsCollector  # noqa: E402
 from prsm_monitor.demo.network import DemoNetwork  # noqa: E402
 from prsm_monitor.settings.model import Settings  # noqa: E402
 from prsm_monitor.sources.prsm import PrsmSource  # noqa: E402

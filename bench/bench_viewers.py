@@ -68,7 +68,7 @@ import gc, sys, threading, time
 def freeze():
     deadline = time.time() + 120
     while time.time() < deadline:
-        shared = sys.modules.get("prsm_monitor.shared")
+        shared = sys.modules.get("prsm_monitor.core.shared")
         if shared is not None and shared.current_collector() is not None:
             break
         time.sleep(0.2)
@@ -413,7 +413,9 @@ import json, sys, time
 sys.path.insert(0, ".")
 from streamlit.elements import vega_charts as vc
 from streamlit.proto.VegaLiteChart_pb2 import VegaLiteChart
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core.collector import MetricsCollector
+from prsm_monitor.settings.model import Settings
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.ui import timechart
 from prsm_monitor.ui.shared_views import history

@@ -5,7 +5,7 @@ demo network (the guide's ``EnhancedP2PNetworkDemo`` is :class:`DemoNetwork`); s
 """
 
 from .alerts import AlertLog, Rule
-from .collector import MetricsCollector
+from .core.collector import MetricsCollector
 from .demo import DemoNetwork
 from .fields import Field
 from .guide import PRSMMonitoringDashboard

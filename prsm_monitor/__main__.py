@@ -75,7 +75,7 @@ def console_line(metrics: dict) -> str:
 
 
 def collect(settings: Settings, args) -> int:
-    from .collector import MetricsCollector
+    from .core.collector import MetricsCollector
     from .health import health_report
 
     if args.no_demo:

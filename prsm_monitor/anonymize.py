@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .store.tiered import saved_in
+
 _IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)")  # a port may follow: 10.0.0.1:8080
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")  # in [..] too
 _process_salt = secrets.token_bytes(32)
@@ -153,14 +155,12 @@ _cache_lock = threading.Lock()
 def anonymizer_for(collector) -> Anonymizer:
     """An :class:`Anonymizer` for what ``collector`` knows, salted from its data directory;
     made once per collector version (a tick, an alert event or a settings change)."""
-    from .persistence import data_dir_of
-
     version = getattr(collector, "version", None)
     with _cache_lock:
         cached = _cached.get(collector)
     if cached is not None and version is not None and cached[0] == version:
         return cached[1]
-    salt, names = salt_for(data_dir_of(collector)), known_names(collector)
+    salt, names = salt_for(saved_in(collector.store)), known_names(collector)
     if cached is not None and cached[1].salt == salt and cached[1].names == names:
         anonymizer = cached[1]  # the same names: keep its compiled pattern and what it remembers
     else:

@@ -4,10 +4,10 @@
   tick is done and, when this machine is measured, its CPU reading exists); the collection
   it started stops when the event loop that awaited it ends (``asyncio.run`` returns) or
   the awaiting task is cancelled first. ``start_collection(instance)`` first makes the
-  collector watch another prsm-monitor instance (:mod:`prsm_monitor.sources.instance`).
+  collector watch another prsm-monitor instance (:mod:`prsm_monitor.fleet.instance_source`).
   ``stop_collection()`` stops it.
 - ``await _create_alert(...)`` and ``get_historical_data()`` (plain records).
-- ``debug_mode = True``: one debug line per tick on the ``prsm_monitor.collector`` logger,
+- ``debug_mode = True``: one debug line per tick on the ``prsm_monitor.core.collector`` logger,
   and the tick's timings per source in the ``collector`` record (``debug``).
 - A subclass's ``async def _collect_custom_metrics(self)`` runs each tick (on the collector
   thread's own event loop; a failure is one alert); the dicts it appends to
@@ -26,12 +26,12 @@ import time
 from collections.abc import Mapping
 
 from .fields import GAUGE, TIMESTAMP, Field
+from .fleet.instance_source import InstanceSource, as_instance
 from .settings.model import Settings
 from .settings.thresholds import check_thresholds
 from .settings.values import ConfigError
-from .sources.instance import InstanceSource, as_instance
 
-log = logging.getLogger("prsm_monitor.collector")
+log = logging.getLogger("prsm_monitor.core.collector")
 
 # the guide's "Custom Thresholds" keys -> the rules whose warning threshold they set
 BASELINE_KEYS = {
@@ -70,7 +70,7 @@ def with_baseline(settings: Settings, baseline: Mapping | None) -> Settings:
 
 
 class CollectorCompat:
-    """Mixed into :class:`~prsm_monitor.collector.MetricsCollector`, which calls
+    """Mixed into :class:`~prsm_monitor.core.collector.MetricsCollector`, which calls
     :meth:`_init_compat` from its constructor."""
 
     def _init_compat(self) -> None:
@@ -139,7 +139,7 @@ class CollectorCompat:
 
     def watch_instance(self, instance) -> None:
         """Watch another prsm-monitor instance instead of the current sources: its ``system``,
-        ``network`` and ``ai`` become this collector's (see :mod:`prsm_monitor.sources.instance`)."""
+        ``network`` and ``ai`` become this collector's (see :mod:`prsm_monitor.fleet.instance_source`)."""
         source = InstanceSource(as_instance(instance), interval=self.collection_interval)
         self.replace_sources([source])
 

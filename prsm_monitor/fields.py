@@ -34,6 +34,18 @@ class Field:
 
 TIMESTAMP = Field("timestamp", "s", GAUGE, "Time of the reading, seconds since the Unix epoch")
 
+# the collector's own health, the ``collector`` component (see prsm_monitor.core.tickstats)
+COLLECTOR_FIELDS: tuple[Field, ...] = (
+    TIMESTAMP,
+    Field("tick_duration_ms", "ms", GAUGE, "Time the last tick took (sources, store, alerts)"),
+    Field("interval_seconds", "s", GAUGE, "Configured collection interval"),
+    Field("ticks_total", "1", COUNTER, "Ticks run since the collector was created"),
+    Field("missed_ticks_total", "1", COUNTER, "Scheduled ticks skipped because a tick overran"),
+    Field("process_cpu_percent", "%", GAUGE, "CPU used by this process since the previous tick (100 = one core)"),
+    Field("process_rss_mb", "MB", GAUGE, "Resident memory of this process, MiB"),
+    Field("store_disk_mb", "MB", GAUGE, "Disk used by the saved history (database and its log), MiB"),
+)
+
 COMPONENTS = ("system", "network", "ai")  # the components of get_latest_metrics(), in order
 LEVELS = ("info", "warning", "error", "critical")  # alert levels, least severe first
 

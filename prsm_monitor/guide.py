@@ -4,7 +4,7 @@
     await dashboard.start_monitoring()          # this machine and a demo PRSM network
     dashboard.metrics_collector.get_latest_metrics()
 
-``start_monitoring(with_demo=True)`` makes a :class:`~prsm_monitor.collector.MetricsCollector`
+``start_monitoring(with_demo=True)`` makes a :class:`~prsm_monitor.core.collector.MetricsCollector`
 over this machine and a network: ``network_demo`` when one was set (a
 :class:`~prsm_monitor.demo.DemoNetwork`, started here if it is not running yet), else a new
 demo network of ``PRSM_DEMO_NODES`` nodes unless ``with_demo=False``. It starts them at
@@ -24,13 +24,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from .collector import MetricsCollector
+from .core.collector import MetricsCollector
 from .demo import DemoNetwork
+from .demo.source import DemoSource
 from .settings.model import Settings
-from .sources.prsm import PrsmSource
+from .sources.prsm.source import PREFETCH_SECONDS
 from .sources.system import SystemSource
-
-PREFETCH_SECONDS = 0.05  # as the collector's own demo source: records ready before the tick
 
 
 class Started:
@@ -88,13 +87,13 @@ class PRSMMonitoringDashboard:
             self._started_network = network
         sources: list = [SystemSource()]
         if network is not None:
-            sources.append(PrsmSource(network, owns_network=False, prefetch=PREFETCH_SECONDS))
+            sources.append(DemoSource(network, owns_network=False, prefetch=PREFETCH_SECONDS))
         try:
             settings = dataclasses.replace(self.settings, demo=False)  # the network is the one above
             return MetricsCollector(settings=settings, sources=sources, baseline_metrics=self.baseline_metrics)
         except BaseException:
             for source in sources:
-                getattr(source, "close", lambda: None)()
+                source.close()
             self._stop_network()
             raise
 

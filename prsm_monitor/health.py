@@ -8,7 +8,7 @@ longer than the interval); ``starting`` before its first tick; ``degraded`` (200
 
 from __future__ import annotations
 
-from .collector import MetricsCollector
+from .core.collector import MetricsCollector
 from .fields import LEVELS
 
 MISSED_WINDOW_SECONDS = 60.0  # missed ticks are judged over this much recent history

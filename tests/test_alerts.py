@@ -1,5 +1,5 @@
 from prsm_monitor.alerts import INACTIVE, AlertLog, Rule, default_rules, evaluate, firing, step
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.settings.thresholds import Threshold

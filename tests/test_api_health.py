@@ -1,5 +1,5 @@
 """/health against the API served by uvicorn in this process, where the test can stop or stall
-the collector itself; the process-wide collector of prsm_monitor.shared is the one served."""
+the collector itself; the process-wide collector of prsm_monitor.core.shared is the one served."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import time
 import pytest
 import requests
 
-from prsm_monitor import shared
 from prsm_monitor.api import build_app, health_report, stall_seconds
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core import shared
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
 from prsm_monitor.settings.model import Settings
 

@@ -10,7 +10,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from prsm_monitor.api.exposition import make_registry, metric_name
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.fields import COUNTER, GAUGE, TIMESTAMP, Field
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.prsm.fields import DISTRIBUTIONS, ROWS

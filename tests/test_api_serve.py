@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import signal
 import socket
 import ssl
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 import requests
 
 from prsm_monitor.__main__ import _parser, main, serve_command
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.settings.model import Settings
 
 from .fixtures.server import ROOT, StreamlitServer, free_port
@@ -69,10 +71,12 @@ def test_serve_command_honours_the_environment_and_options():
     assert command[command.index("--logger.level") + 1] == "debug"
 
 
-def test_serve_runs_dashboard_and_api_on_one_port():
+def test_serve_runs_dashboard_and_api_on_one_port(tmp_path):
     port = free_port()
     command = [sys.executable, "-m", "prsm_monitor", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-demo"]
-    server = StreamlitServer(command=command, env={"PRSM_DEMO": None, "STREAMLIT_SERVER_HEADLESS": "true"})
+    env = {"PRSM_DEMO": None, "STREAMLIT_SERVER_HEADLESS": "true", "PRSM_PERSIST": "true"}
+    env["PRSM_DATA_DIR"] = str(tmp_path / "history")
+    server = StreamlitServer(command=command, env=env)
     try:
         server.wait()
         assert server.url.endswith(f":{port}")
@@ -85,8 +89,16 @@ def test_serve_runs_dashboard_and_api_on_one_port():
         assert metrics.json()["network"] is None  # --no-demo reached the app as PRSM_DEMO=false
         assert requests.get(server.url + "/health", timeout=10).status_code == 200
         assert "prsm_system_memory_percent" in requests.get(server.url + "/metrics", timeout=10).text
+        ticks = requests.get(server.url + "/api/metrics", timeout=10).json()["collector"]["ticks_total"]
+        stream = requests.get(server.url + "/api/stream", stream=True, timeout=10)
+        assert next(stream.iter_content(64))  # an open event stream while the server stops
     finally:
-        server.stop()
+        server.stop()  # SIGTERM, then SIGKILL after 10 s
+    assert server.process.returncode == -signal.SIGTERM, "the open stream held the shutdown"
+    # the server's lifespan closed the collector on SIGTERM (uvicorn then re-raises the signal):
+    # its last ticks (written once a second) were committed, not lost with the process
+    with MetricsCollector(settings=Settings(demo=False, data_dir=str(tmp_path / "history"))) as saved:
+        assert saved.history("collector", None)["ticks_total"].max() >= ticks
 
 
 def self_signed(tmp_path):

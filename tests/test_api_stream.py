@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from prsm_monitor.api import Api, FixedCollector, middleware
 from prsm_monitor.api.stream import EventHub, EventStream
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.settings.model import Settings
 
 from .conftest import wait_until

@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from prsm_monitor import shared
+from prsm_monitor.core import shared
 from prsm_monitor.ui import export
 
 from .conftest import wait_until

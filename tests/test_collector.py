@@ -335,7 +335,7 @@ def test_if_the_thread_ends_anyway_it_says_why_and_keeps_its_state(no_demo, monk
     def fatal(next_at):
         raise Fatal("the interpreter is shutting down")
 
-    monkeypatch.setattr(collector, "_cycle", fatal)
+    monkeypatch.setattr(collector.loop, "_cycle", fatal)
     wait_until(lambda: not collector.running)
     assert collector.stopped_by == "Fatal: the interpreter is shutting down"
     assert len(collector.history("system", None)) >= history  # nothing thrown away
@@ -408,7 +408,7 @@ def test_create_alert_rejects_unknown_level_and_component(no_demo):
 def test_historical_data_and_history_frames(no_demo):
     collector = make(no_demo)
     for value in (1.0, 2.0, 3.0):
-        collector._sources[0][1].value = value
+        collector.sources[0].value = value
         collector.collect_once()
     records = collector.get_historical_data("system", duration_minutes=5)
     assert [r["cpu_percent"] for r in records] == [1.0, 2.0, 3.0]

@@ -13,7 +13,7 @@ import time
 import psutil
 import pytest
 
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.demo.network import DemoNetwork
 from prsm_monitor.demo.protocol import MAX_FRAME, encode
 from prsm_monitor.settings.model import Settings

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.fields import LEVELS
 from prsm_monitor.settings.model import Settings
 

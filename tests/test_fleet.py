@@ -14,8 +14,9 @@ import requests
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from prsm_monitor import MetricsCollector, shared
+from prsm_monitor import MetricsCollector
 from prsm_monitor.api import build_app
+from prsm_monitor.core import shared
 from prsm_monitor.fleet import Fleet, Instance, InstanceClient, InstanceError
 from prsm_monitor.fleet.client import MAX_BYTES
 from prsm_monitor.fleet.tokens import instance_tokens

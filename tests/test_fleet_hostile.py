@@ -17,7 +17,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from prsm_monitor import MetricsCollector, shared
+from prsm_monitor import MetricsCollector
+from prsm_monitor.core import shared
 from prsm_monitor.fleet import Fleet, validate
 from prsm_monitor.settings.model import Settings
 

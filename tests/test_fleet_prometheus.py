@@ -10,12 +10,13 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from prsm_monitor import MetricsCollector, shared
+from prsm_monitor import MetricsCollector
 from prsm_monitor.api import build_app
+from prsm_monitor.core import shared
 from prsm_monitor.fleet import PrometheusFleet
-from prsm_monitor.prometheus_reader import PrometheusReader
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.system import SystemSource
+from prsm_monitor.store.prometheus_reader import PrometheusReader
 from prsm_monitor.ui.views.fleet import scraped_row
 
 from .conftest import wait_until

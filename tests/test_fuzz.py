@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from prsm_monitor import shared
+from prsm_monitor.core import shared
 from prsm_monitor.settings.environment import VARIABLES
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.settings.thresholds import THRESHOLD_SPECS

@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from prsm_monitor.api import build_app
 from prsm_monitor.api.guard import HostPolicy
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.settings.model import Settings
 
 from .fixtures.server import InProcessServer, StreamlitServer

@@ -21,7 +21,7 @@ from prsm_monitor.alerts.incident_report import markdown
 from prsm_monitor.alerts.incident_timeline import incident_record
 from prsm_monitor.alerts.log import OPENING
 from prsm_monitor.api.routes import build_app
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.notify.view import notifications_view
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.prsm import PrsmSource

@@ -7,17 +7,18 @@ import threading
 
 import pytest
 
-from prsm_monitor.alerts.rules_file import source_fields
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.demo.network import DemoNetwork
 from prsm_monitor.outside import Client
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.settings.rules_file import load_rules
+from prsm_monitor.settings.rules_reader import RulesFileError
 from prsm_monitor.settings.thresholds import default_thresholds
 from prsm_monitor.settings.values import ConfigError
 from prsm_monitor.sources.nodes import NodeSource
 from prsm_monitor.sources.nodes.reading import MAX_TEXT, NodeError, NodeReading, parse_metrics, read_node
 from prsm_monitor.sources.nodes.record import address, dht_latency
+from prsm_monitor.sources.registry import REGISTRY
 from prsm_monitor.ui.text import escape_markdown
 
 from .conftest import wait_until
@@ -221,14 +222,13 @@ def test_a_route_the_node_does_not_serve_is_asked_once_and_reported_as_not_repor
 
 def test_a_node_whose_answers_stop_coming_is_stale_with_its_age_and_one_alert():
     node = FixtureNode("n")
-    source = NodeSource([node.url], every=0.05, timeout=0.2, budget=0.2, start=False)  # polled by hand only
+    source = NodeSource([node.url], every=0.05, timeout=0.2, budget=0.2)
     try:
-        source.poll_now()
-        assert source.collect()["network"]["nodes"][0]["status"] == "up"
-        record = wait_until(lambda: (r := source.collect()["network"])["stale_nodes"] == 1 and r, timeout=5)
+        wait_until(lambda: source.collect()["network"]["nodes"][0]["status"] == "up")
     finally:
-        source.close()
+        source.close()  # no poll from now on: the node's last answer only ages
         node.close()
+    record = wait_until(lambda: (r := source.collect()["network"])["stale_nodes"] == 1 and r, timeout=5)
     row = record["nodes"][0]
     assert row["status"] == "down" and row["stale"] and row["age_s"] > source.stale_after
     assert "(stale)" in row["error"] and record["active_nodes"] == 0
@@ -270,9 +270,22 @@ def test_a_rules_file_rule_may_watch_a_field_of_real_nodes(tmp_path):
         '[rules.few_slots]\ncomponent = "ai"\nfield = "job_slots"\ncomparison = "below"\nwarning = 2\n\n'
         '[rules.escrow]\ncomponent = "network"\nfield = "escrow_locked_ftns"\ncomparison = "above"\nwarning = 50\n'
     )
-    rules, _ = load_rules(path, default_thresholds(), fields=source_fields([NodeSource]))  # a collector on nodes
+    nodes = REGISTRY.known_fields(Settings(node_urls=("http://node-a:8000",)))
+    rules, _ = load_rules(path, default_thresholds(), fields=nodes)
     assert (rules["few_slots"].field, rules["few_slots"].unit) == ("job_slots", "")
     assert (rules["escrow"].component, rules["escrow"].unit) == ("network", "FTNS")
+
+
+def test_a_rules_file_rule_is_checked_against_the_fields_of_the_sources_configured(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        '[rules.evictions]\ncomponent = "network"\nfield = "peer_evictions"\ncomparison = "above"\nwarning = 5\n'
+    )
+    nodes = REGISTRY.known_fields(Settings(node_urls=("http://node-a:8000",)))
+    assert load_rules(path, default_thresholds(), fields=nodes)[0]["evictions"].field == "peer_evictions"
+    with pytest.raises(RulesFileError) as error:  # the demo declares no such field: the rule could never fire
+        load_rules(path, default_thresholds(), fields=REGISTRY.known_fields(Settings(demo=True)))
+    assert error.value.key == "rules.evictions.field" and error.value.value == "peer_evictions"
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ used at start is used as soon as it can be (tried each second)."""
 import os
 import subprocess
 
-from prsm_monitor.persistence import data_dir_of
+from prsm_monitor.store.tiered import saved_in
 
 from .conftest import wait_until
 from .test_persist import Run, fire_memory_alert
@@ -59,12 +59,12 @@ def test_a_directory_read_only_at_start_is_used_once_writable(tmp_path):
         run.tick(3)
         (error,) = store_alerts(c)
         assert "cannot be used" in error["message"] and "tried again each second" in error["message"]
-        assert c.store.writer is None and data_dir_of(c) is None
+        assert c.store.writer is None and saved_in(c.store) is None
         subprocess.run(["mount", "-o", "remount,rw", str(directory)], check=True)
         wait_until(lambda: c.store.writer is not None, timeout=10)  # the retry, about a second later
         run.tick(3)
         wait_until(lambda: c.store.writer.flush() and store_alerts(c)[-1]["kind"] == "recovered", timeout=10)
-        assert data_dir_of(c) == str(directory / "history")
+        assert saved_in(c.store) == str(directory / "history")
         assert (directory / "history" / "history.db").exists()
         end = run.close()
         again = Run(directory / "history", start=end)

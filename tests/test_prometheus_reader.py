@@ -11,10 +11,10 @@ import requests
 
 from prsm_monitor import MetricsCollector
 from prsm_monitor.api import build_app
-from prsm_monitor.prometheus_reader import PrometheusError, PrometheusReader
+from prsm_monitor.fields import COLLECTOR_FIELDS
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.system import SystemSource
-from prsm_monitor.tickstats import COLLECTOR_FIELDS
+from prsm_monitor.store.prometheus_reader import PrometheusError, PrometheusReader
 
 from .conftest import wait_until
 from .fixtures.answering import Answering

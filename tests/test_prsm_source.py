@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from prsm_monitor.__main__ import metrics_line
-from prsm_monitor.collector import MetricsCollector, default_sources
+from prsm_monitor.core.collector import MetricsCollector, default_sources
+from prsm_monitor.demo.source import DemoSource
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.prsm import PrsmSource
 from prsm_monitor.sources.prsm.report import (
@@ -266,7 +267,7 @@ def test_default_sources_start_the_demo_only_when_asked():
     without = default_sources(Settings(demo=False))
     assert [type(s) for s in without] == [SystemSource]
     with MetricsCollector(settings=Settings(demo=True, demo_nodes=3, demo_peers=2, demo_rate=2.0)) as collector:
-        assert [type(s) for s in collector.sources] == [SystemSource, PrsmSource]
+        assert [type(s) for s in collector.sources] == [SystemSource, DemoSource]
         metrics = collector.collect_once()
         assert metrics["network"]["total_nodes"] == 3 and metrics["ai"]["total_models"] >= 3
         network = collector.sources[1].network

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from prsm_monitor.api import build_app
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.outside import Client, OutsideError
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.nodes import NodeSource

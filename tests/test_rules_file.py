@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from prsm_monitor.alerts.rules_file import ALERT_KEY, source_fields
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.alerts.rules_file import ALERT_KEY
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.fields import GAUGE, TIMESTAMP, Field
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.settings.rules import default_rules
@@ -19,6 +19,7 @@ from prsm_monitor.settings.rules_file import load_rules
 from prsm_monitor.settings.rules_reader import RulesFileError
 from prsm_monitor.settings.thresholds import default_thresholds
 from prsm_monitor.settings.values import ConfigError
+from prsm_monitor.sources.base import field_units
 from prsm_monitor.sources.nodes.source import NodeSource
 from prsm_monitor.sources.prsm.source import PrsmSource
 from prsm_monitor.sources.system import SYSTEM_FIELDS
@@ -49,7 +50,7 @@ NODES = Declared(NodeSource.fields)  # real PRSM nodes'
 
 
 def load(path: Path, env_set=frozenset(), sources=(THIS_MACHINE, DEMO)):
-    return load_rules(path, default_thresholds(), env_set, source_fields(sources))
+    return load_rules(path, default_thresholds(), env_set, field_units(sources))
 
 
 def test_the_example_file_reproduces_the_built_in_rules():
@@ -273,13 +274,13 @@ def test_the_app_shows_a_bad_edit_with_st_error(monkeypatch, tmp_path):
         assert app.sidebar.number_input[2].value == 90  # memory's warning, from the file
         app.sidebar.number_input[2].set_value(80.0)
         next(b for b in app.sidebar.button if b.label == "Apply to all viewers").click().run()
-        from prsm_monitor import shared
+        from prsm_monitor.core import shared
 
         assert shared.current_collector().rules["memory"].warning == 80
         app.sidebar.button(key="thr_reset").click().run()
         assert shared.current_collector().rules["memory"].warning == 90  # "defaults" are the file's
         edit(path, "[rules.memory]\nwarning = 90\nfor = -3\n")
-        from prsm_monitor import shared
+        from prsm_monitor.core import shared
 
         tick(shared.current_collector())
         app.run()

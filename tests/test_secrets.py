@@ -22,7 +22,7 @@ import requests
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from prsm_monitor import shared
+from prsm_monitor.core import shared
 from prsm_monitor.notify.alertmanager import AlertmanagerChannel
 from prsm_monitor.notify.sender import DeliveryFailed
 

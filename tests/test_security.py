@@ -13,10 +13,10 @@ import pytest
 import requests
 from streamlit.testing.v1 import AppTest
 
-from prsm_monitor import shared
 from prsm_monitor.api import build_app
 from prsm_monitor.api.guard import HostPolicy, host_name, is_loopback, path_problem
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core import shared
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.fields import Field
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.ui.text import escape_markdown

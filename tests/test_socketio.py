@@ -9,7 +9,7 @@ import socketio
 from starlette.applications import Starlette
 
 from prsm_monitor.api import Api, FixedCollector, middleware, socketio_middleware
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.settings.model import Settings
 
 from .conftest import wait_until

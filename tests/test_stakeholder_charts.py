@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from prsm_monitor.api import build_app
-from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.store import HistoryStore
 from prsm_monitor.store.tiers import Rollup, downsample_rollup

@@ -3,7 +3,7 @@
 :class:`RulesFile` watches the file from a thread of its own: every :data:`POLL_SECONDS` it
 stats the file and, when its modification time, size or inode changed, reads and parses it
 there, checking custom rules against the fields the collector's sources declare
-(:func:`source_fields`). The tick only takes the result (:meth:`RulesFile.changed`,
+(:func:`prsm_monitor.sources.base.field_units`). The tick only takes the result (:meth:`RulesFile.changed`,
 :func:`reload`): it never opens the file, so a file that hangs or is huge holds up nothing
 but that thread, and a bad one is one alert while the rules in force stay.
 """
@@ -11,7 +11,7 @@ but that thread, and a bad one is one alert while the rules in force stay.
 import dataclasses
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 
 from ..settings.rules import Rule
 from ..settings.rules_file import Fields, load_rules
@@ -19,17 +19,6 @@ from ..settings.rules_reader import RulesFileError
 from ..settings.thresholds import SPECS_BY_RULE, Threshold
 
 POLL_SECONDS = 1.0  # how often a running collector's file is stat'ed
-
-
-def source_fields(sources: Iterable) -> dict[str, dict[str, str]]:
-    """Component -> field name -> unit of the fields ``sources`` declare for their components:
-    what a custom rule of the file may watch."""
-    fields: dict[str, dict[str, str]] = {}
-    for source in sources:
-        for component in source.components:
-            known = fields.setdefault(component, {})
-            known.update((f.name, f.unit) for f in source.fields[component] if f.name != "timestamp")
-    return fields
 
 
 class RulesFile:
@@ -174,7 +163,7 @@ def reload(collector, now: float) -> None:
     if taken is None:
         return
     rules, file_thresholds = taken
-    old, before = collector._rules, watched.sets_thresholds
+    old, before = collector.rules, watched.sets_thresholds
     watched.sets_thresholds = file_thresholds
     for name, rule in rules.items():
         if name not in file_thresholds and name not in before and name in old:  # tuned on the page: kept
@@ -187,8 +176,7 @@ def reload(collector, now: float) -> None:
             rule = old[name]
             message = f"{rule.label}: rule removed from {watched.path}"
             log.record(f"rule:{name}", "resolved", "info", rule.component, message, {"rule": name}, now)
-    collector._rules = rules
-    collector._settings_revision += 1
+    collector.replace_rules(rules)
     if added or removed or changed:
         parts = [
             f"{what} {', '.join(names)}"
@@ -208,4 +196,4 @@ def reload(collector, now: float) -> None:
         log.record(ALERT_KEY, "recovered", "info", "system", f"Rules file {watched.path} applied again", {}, now)
 
 
-__all__ = ["ALERT_KEY", "POLL_SECONDS", "RulesFile", "default_thresholds_of", "reload", "source_fields"]
+__all__ = ["ALERT_KEY", "POLL_SECONDS", "RulesFile", "default_thresholds_of", "reload"]

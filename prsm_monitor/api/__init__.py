@@ -1,10 +1,11 @@
 """The HTTP wing, served on the dashboard's own port (see ``streamlit_app.py``): the JSON
 routes (:mod:`.routes`), paths, ``Host`` and write access (:mod:`.guard`), token auth and
 CORS (:mod:`.auth`), JSON errors and query parsing (:mod:`.http`), the settings body
-(:mod:`.settings`), Server-Sent Events (:mod:`.stream`), the TCP_NODELAY fix (:mod:`.tcp`)
+(:mod:`.settings`), Server-Sent Events (:mod:`.stream`), what starts and stops with the server (:mod:`.lifecycle`)
 and the Prometheus exposition (:mod:`.exposition`); Socket.IO at ``/socket.io/`` (:mod:`.socket_io`)."""
 
 from ..health import health_report, stall_seconds
+from .lifecycle import lifespan, serving
 from .routes import Api, FixedCollector, SharedCollector, build_app, middleware, routes, unavailable
 from .socket_io import socketio_middleware
 
@@ -14,8 +15,10 @@ __all__ = [
     "SharedCollector",
     "build_app",
     "health_report",
+    "lifespan",
     "middleware",
     "routes",
+    "serving",
     "socketio_middleware",
     "stall_seconds",
     "unavailable",

@@ -3,7 +3,7 @@
 ``routes()`` and ``middleware(settings)`` go into ``st.App(__file__, routes=..., middleware=...)``;
 ``build_app()`` makes a plain Starlette app with the same routes and middleware (tests,
 benchmarks, embedding). Routes reach the one process-wide collector through
-:mod:`prsm_monitor.shared`, never through ``st.cache_resource``.
+:mod:`prsm_monitor.core.shared`, never through ``st.cache_resource``.
 
 Endpoints (all JSON unless said otherwise; errors are JSON, see :mod:`.http`):
 
@@ -35,10 +35,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .. import shared
 from ..anonymize import anonymize_frame, shown, shown_text
-from ..collector import MetricsCollector
+from ..core import shared
+from ..core.collector import MetricsCollector
 from ..fields import COMPONENTS, LEVELS
+from ..fleet import fleet_of, prometheus_fleet_of
+from ..fleet.summary import fleet_summary
 from ..health import health_report
 from ..notify.delivery_log import STATUSES
 from ..notify.view import notifications_view
@@ -56,7 +58,6 @@ from .settings import json_body, settings_changes, settings_view
 from .silences import ENDPOINTS as SILENCE_ENDPOINTS
 from .silences import SilenceRoutes, actor
 from .stream import IDLE_TIMEOUT_SECONDS, EventHub, EventStream, frame
-from .tcp import NoDelay
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ ENDPOINTS = {
 
 
 class SharedCollector:
-    """The process-wide collector of :mod:`prsm_monitor.shared`."""
+    """The process-wide collector of :mod:`prsm_monitor.core.shared`."""
 
     @staticmethod
     def current() -> MetricsCollector | None:
@@ -274,10 +275,6 @@ class Api:
         return JSONResponse(settings_view(collector))
 
     async def fleet(self, request: Request) -> Response:
-        # imported here: prsm_monitor.fleet reads Prometheus, whose reader imports .exposition of this package
-        from ..fleet import fleet_of, prometheus_fleet_of
-        from ..fleet.summary import fleet_summary
-
         Query(request.query_params, ())
         collector = await self.collector()
         summary = fleet_summary(collector, fleet_of(collector), prometheus_fleet_of(collector), time.time())
@@ -352,17 +349,17 @@ def routes(provider=None) -> list[BaseRoute]:
 
 
 def middleware(settings: Settings | None = None) -> list[Middleware]:
-    """The API's middleware for ``st.App(middleware=...)``, outermost first: TCP_NODELAY (see
-    :mod:`.tcp`); paths and ``Host`` (:class:`~.guard.ApiGuard`); with ``PRSM_CORS_ORIGINS``,
-    CORS for those origins; the token (``PRSM_API_TOKEN`` or the ``api_token`` secret); who may
-    write (:class:`~.guard.WriteGuard`). ``settings`` default to the environment (a bad value
-    raises ConfigError). The same Host names go to Streamlit's ``server.allowedHosts``, for the
-    dashboard's own websocket."""
+    """The API's middleware for ``st.App(middleware=...)``, outermost first: paths and ``Host``
+    (:class:`~.guard.ApiGuard`); with ``PRSM_CORS_ORIGINS``, CORS for those origins; the token
+    (``PRSM_API_TOKEN`` or the ``api_token`` secret); who may write
+    (:class:`~.guard.WriteGuard`). ``settings`` default to the environment (a bad value raises
+    ConfigError). The same Host names go to Streamlit's ``server.allowedHosts``, for the
+    dashboard's own websocket. TCP_NODELAY is set by the server's lifespan (:mod:`.lifecycle`)."""
     settings = settings if settings is not None else Settings.from_env()
     tokens = TokenSource(settings.api_token)
     hosts = HostPolicy.from_settings(settings)
     apply_to_streamlit(hosts)
-    stack = [Middleware(NoDelay), Middleware(ApiGuard, hosts=hosts)]
+    stack = [Middleware(ApiGuard, hosts=hosts)]
     if settings.cors_origins:
         stack.append(Middleware(ApiCORS, origins=settings.cors_origins))
     stack.append(Middleware(TokenAuth, tokens=tokens, health=settings.health_auth))
@@ -390,7 +387,7 @@ def unavailable(error: ConfigError) -> tuple[list[BaseRoute], list[Middleware]]:
 
     roots = (*SERVED_ROOTS, "/socket.io")  # a Socket.IO client's connect fails with the same answer
     paths = [p for root in roots for p in (root, f"{root}/{{rest:path}}")]
-    return [Route(p, closed, methods=ALL_METHODS) for p in paths], [Middleware(NoDelay), Middleware(ApiGuard)]
+    return [Route(p, closed, methods=ALL_METHODS) for p in paths], [Middleware(ApiGuard)]
 
 
 def build_app(settings: Settings | None = None, collector: MetricsCollector | None = None) -> Starlette:

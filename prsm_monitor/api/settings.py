@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from starlette.requests import Request
 
-from ..collector import MetricsCollector
+from ..core.collector import MetricsCollector
 from .http import ApiError, bad_parameter, echo
 
 MAX_BODY = 64 * 1024

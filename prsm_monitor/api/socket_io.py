@@ -35,6 +35,7 @@ from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..settings.model import Settings
 from .auth import TokenSource, authorized
 from .guard import HostPolicy
 from .http import dumps
@@ -227,7 +228,6 @@ def socketio_middleware(api, settings=None) -> Middleware:
     """The Socket.IO middleware for ``st.App(middleware=[...])``, fed by ``api``'s event hub
     (an :class:`~.routes.Api`); ``settings`` default to the environment (a bad value raises
     ConfigError). The server is kept as ``api.socketio``."""
-    from ..settings.model import Settings
 
     settings = settings if settings is not None else Settings.from_env()
     tokens = TokenSource(settings.api_token)

@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..anonymize import shown
 from .http import ApiError, dumps
-from .tcp import uvicorn_server
+from .lifecycle import STOPPING
 
 QUEUE_SIZE = 64  # frames buffered per client
 MAX_CLIENTS = 256
@@ -179,13 +179,6 @@ class EventHub:
                 client.put(item)
 
 
-def _server_exiting() -> bool:
-    """Has uvicorn been asked to stop? Open event streams would otherwise hold its
-    graceful shutdown (Ctrl-C) forever."""
-    server = uvicorn_server()
-    return bool(server is not None and server.should_exit)
-
-
 class EventStream:
     """The ASGI response of one SSE client: ``replay`` first, then the client's queue.
 
@@ -236,7 +229,7 @@ class EventStream:
         )
         await self._send(send, b"retry: 3000\n\n" + b"".join(self.replay))
         idle = 0.0
-        while not _server_exiting():
+        while not STOPPING.is_set():  # the server is stopping: an open stream would hold it
             try:
                 item = await asyncio.wait_for(client.queue.get(), timeout=1.0)
             except TimeoutError:

@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .. import redact
+from ..sources.base import Source
 from . import validate
 from .client import BAD_ANSWER, UNAUTHORIZED, UNREACHABLE, InstanceClient, InstanceError
 from .remote import RemoteCollector
@@ -86,7 +87,7 @@ def _is_metrics(value: Mapping) -> bool:
     )
 
 
-class Fleet:
+class Fleet(Source):
     """Polls ``instances`` every ``interval`` seconds (at least :data:`MIN_INTERVAL`).
 
     ``timeout`` bounds each connect and read; a failing instance is next tried after
@@ -94,8 +95,7 @@ class Fleet:
     thread, :meth:`close` stops it. Reads (:meth:`state`, :meth:`states`) are thread-safe
     snapshots."""
 
-    components: tuple[str, ...] = ()  # a source without fields: it only asserts alerts
-    fields: dict = {}
+    # a source without components or fields of its own: it only asserts alerts
 
     def __init__(
         self,

@@ -17,9 +17,10 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-from ..prometheus_reader import PrometheusError, PrometheusReader, series_of
+from ..sources.base import Source
 from ..sources.prsm.fields import AI_FIELDS, NETWORK_FIELDS
 from ..sources.system import SYSTEM_FIELDS
+from ..store.prometheus_reader import PrometheusError, PrometheusReader, series_of
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,10 @@ def _series(key: str) -> tuple[str, float]:
     return body + "}", factor
 
 
-class PrometheusFleet:
+class PrometheusFleet(Source):
     """Rows for every prsm-monitor that the Prometheus at ``reader.url`` scrapes."""
 
-    components: tuple[str, ...] = ()  # a source of the collector without fields of its own
-    fields: dict = {}
+    # a source of the collector without components or fields of its own
 
     def __init__(self, reader: PrometheusReader, interval: float = 5.0, clock=time.time):
         self.reader = reader

@@ -1,7 +1,7 @@
 """A remote instance seen through the collector's read interface, for the pages.
 
 :class:`RemoteCollector` answers what the views ask of the local
-:class:`~prsm_monitor.collector.MetricsCollector` (``get_latest_metrics``, ``latest``,
+:class:`~prsm_monitor.core.collector.MetricsCollector` (``get_latest_metrics``, ``latest``,
 ``history``, ``get_active_alerts``, ``get_alerts``, ``rules``, ``settings``, ``version``,
 ``fields``...) from the :class:`~.poller.Fleet`'s cache: the latest figures and active alerts
 from the last poll, history and the alert log fetched when a page asks for them, cached per

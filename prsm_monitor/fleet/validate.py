@@ -29,10 +29,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from ..fields import COMPONENTS, LEVELS, TIMESTAMP
+from ..fields import COLLECTOR_FIELDS, COMPONENTS, LEVELS, TIMESTAMP
 from ..sources.prsm.fields import AI_FIELDS, DISTRIBUTIONS, NETWORK_FIELDS, ROWS
 from ..sources.system import SYSTEM_FIELDS
-from ..tickstats import COLLECTOR_FIELDS
 
 LIMIT = 1e15  # no figure the monitor shows comes near this: a larger one is a broken or hostile instance
 MAX_PERCENT = 100.0

@@ -1,7 +1,7 @@
 """A collector as it was at a moment: the read interface the pages use, answered from the store.
 
 :class:`PastCollector` answers what the views ask of the live
-:class:`~prsm_monitor.collector.MetricsCollector` (``get_latest_metrics``, ``latest``,
+:class:`~prsm_monitor.core.collector.MetricsCollector` (``get_latest_metrics``, ``latest``,
 ``history``, ``get_active_alerts``, ``get_alerts``, ``rules``, ``silences``, ``version``...)
 for a fixed moment ``at``, never from the live collector state:
 

@@ -44,7 +44,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
     allowed_hosts: tuple[str, ...] = ()  # Host names the API answers to besides localhost, IPs and ``host``
     dashboard_password: str | None = field(default=None, repr=False)  # password form on every page
-    # history on disk (see prsm_monitor.persistence); None: memory only, the default of Settings()
+    # history on disk (see prsm_monitor.store.persistence); None: memory only, the default of Settings()
     data_dir: str | None = None
     retention_raw: float = 86400.0  # seconds of raw points kept
     retention_minute: float = 30 * 86400.0  # seconds of 1-minute rollups kept

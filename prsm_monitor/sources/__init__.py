@@ -1,18 +1,7 @@
-"""Metric sources: one module per source.
+"""Metric sources: the contract (:mod:`.base`), the registry of source kinds
+(:mod:`.registry`), and one module or package per source: this machine (:mod:`.system`), the
+PRSM report schema (:mod:`.prsm`, which the demo network produces) and real PRSM nodes
+(:mod:`.nodes`). Other instances are sources too, in :mod:`prsm_monitor.fleet`.
 
-A source is any object with:
-
-- ``components``: the component names it reports, e.g. ``("system",)``;
-- ``fields``: ``{component: [Field, ...]}``, the numeric fields kept in history;
-- ``collect() -> {component: record}``: one reading. A record is a flat dict whose
-  declared fields are numbers or ``None``; it may carry extra detail (lists, dicts)
-  that is shown as the latest value but not kept in history. Raising is allowed: the
-  collector turns it into one ``error`` alert per component and keeps ticking.
-
-Optional: ``detail_fields`` (``{component: [Field, ...]}``) declares drill-down series, such
-as one per node, that ``collect()`` may also return: they are kept in history but are not
-components of ``get_latest_metrics()`` and raise no alerts of their own.
-``conditions(records)`` yields ``(level, component, message, details)`` for
-alerts the source asserts this tick (active while asserted, resolved when not), and
-``close()`` releases what the source holds.
-"""
+Importing this package imports no source: the registry loads a kind's module only when the
+settings turn it on."""

@@ -10,6 +10,7 @@ import time
 import psutil
 
 from ..fields import COUNTER, GAUGE, TIMESTAMP, Field
+from .base import Source
 
 GB = 1024**3
 MIN_CPU_SPAN = 0.1  # seconds: CPU use over a shorter span than this is reported as None
@@ -115,7 +116,7 @@ def _rate(now_value: float, then_value: float | None, seconds: float) -> float |
     return (now_value - then_value) / seconds
 
 
-class SystemSource:
+class SystemSource(Source):
     """CPU, memory, disk, network, load and processes of this machine.
 
     Per tick it reads CPU (per core; the total is their mean), memory and network
@@ -128,6 +129,7 @@ class SystemSource:
     """
 
     components = ("system",)
+    fields = {"system": SYSTEM_FIELDS}  # and one per CPU core, on the instance
 
     def __init__(self, disk_path: str | None = None, slow_seconds: float = 5.0, clock=time.monotonic):
         self.disk_path = disk_path or os.path.abspath(os.sep)

@@ -4,7 +4,7 @@ A page's past needs more than the series of :mod:`.tiered`: the node table (name
 links up, models), the links and their states (the topology's colours), the model table, the
 recent consensus proposals, the thresholds then in force (the colour bands), the sources'
 errors. A *snapshot* is those records (the ``system``, ``network``, ``ai`` and ``collector``
-records of :meth:`~prsm_monitor.collector.MetricsCollector.latest`, plus ``errors`` and
+records of :meth:`~prsm_monitor.core.collector.MetricsCollector.latest`, plus ``errors`` and
 ``thresholds``) as JSON, stamped with the data time of its newest record.
 
 :class:`SnapshotJournal` is a journal source of the :class:`~.writer.Writer` (called on its

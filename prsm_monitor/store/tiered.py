@@ -1,6 +1,6 @@
 """History with tiers on disk: the in-memory ring for the newest raw rows, the SQLite file
 (:mod:`.disk`, written by :mod:`.writer`) for everything older, and optionally a
-Prometheus server (:mod:`prsm_monitor.prometheus_reader`) for long ranges.
+Prometheus server (:mod:`prsm_monitor.store.prometheus_reader`) for long ranges.
 
 :class:`TieredStore` has the interface of :class:`~.ring.HistoryStore`. What
 :meth:`TieredStore.query` returns depends on the tier it reads:
@@ -21,6 +21,7 @@ Prometheus server (:mod:`prsm_monitor.prometheus_reader`) for long ranges.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
@@ -311,3 +312,10 @@ class TieredStore:
     def _frame(frame: pd.DataFrame, tier) -> pd.DataFrame:
         frame.attrs.update(tier=tier.name, step=tier.step)
         return frame
+
+
+def saved_in(store) -> str | None:
+    """The directory ``store``'s history is saved in (None: memory only, or not saved now)."""
+    if not isinstance(store, TieredStore) or store.writer is None or store.lock is None:
+        return None
+    return os.fspath(store.lock.path)

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit import runtime
 
 from ..anonymize import anonymize_frame
-from ..collector import COMPONENTS, MetricsCollector
+from ..core.collector import COMPONENTS, MetricsCollector
 
 NAMES = {"system": "System", "network": "Network", "ai": "AI", "alerts": "Alerts"}
 FORMATS = (("CSV", "csv", "text/csv"), ("JSON", "json", "application/json"))

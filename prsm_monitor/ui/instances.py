@@ -11,7 +11,7 @@ import time
 
 import streamlit as st
 
-from ..collector import MetricsCollector
+from ..core.collector import MetricsCollector
 from ..fleet import RemoteCollector, fleet_of
 from ..settings.durations import duration
 from ..settings.env_services import LOCAL_INSTANCE

@@ -10,7 +10,7 @@ from typing import Literal
 import pandas as pd
 import streamlit as st
 
-from ..collector import MetricsCollector
+from ..core.collector import MetricsCollector
 
 Rise = Literal["good", "bad", "neutral"]
 # st.metric's delta_color for each meaning of a rise: "normal" draws a rise green and a fall

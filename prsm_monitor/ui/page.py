@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..collector import MetricsCollector
+from ..core.collector import MetricsCollector
 from . import moment, state
 from .clock import viewer_zone, zone_note
 from .gate import require_access

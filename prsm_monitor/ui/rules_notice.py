@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..collector import MetricsCollector
+from ..core.collector import MetricsCollector
 from .text import escape_markdown
 
 

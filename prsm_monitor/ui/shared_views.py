@@ -2,7 +2,7 @@
 
 A page's history frame, its chart specs, its KPI cards and its tables depend only on the
 collector's data and settings, the page and the time range. The collector's
-:attr:`~prsm_monitor.collector.MetricsCollector.version` changes with every tick, alert event
+:attr:`~prsm_monitor.core.collector.MetricsCollector.version` changes with every tick, alert event
 and settings change, so everything here is computed at most once per version and key, by
 whichever session asks first, and every other session (and every rerun of the same session
 within that tick) gets the same object. This is the API's mechanism

@@ -7,7 +7,7 @@ import math
 import streamlit as st
 
 from ..alerts.rules_file import default_thresholds_of
-from ..collector import MetricsCollector
+from ..core.collector import MetricsCollector
 from ..settings.thresholds import SPECS_BY_RULE
 from ..settings.values import ConfigError
 from . import insight_layers, moment, shared_views

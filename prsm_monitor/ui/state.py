@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from .. import shared
-from ..collector import MetricsCollector
+from ..core import shared
+from ..core.collector import MetricsCollector
 from ..health import health_report
 from ..settings.values import ConfigError
 from .style import RANGES
@@ -32,7 +32,7 @@ class Prefs:
 
 @st.cache_resource(show_spinner=False, validate=lambda c: c is shared.current_collector())
 def _cached_collector() -> MetricsCollector:
-    # Hands out the process-wide object of prsm_monitor.shared, the one the API reads. No
+    # Hands out the process-wide object of prsm_monitor.core.shared, the one the API reads. No
     # on_release: a cache clear, or an edited factory (a new cache key), only fetches that
     # same object again; nothing here stops or replaces it. Only a deliberate
     # shared.release_collector() (tests, shutdown) makes the cached one invalid.
@@ -40,7 +40,7 @@ def _cached_collector() -> MetricsCollector:
 
 
 def collector() -> MetricsCollector:
-    """The process-wide collector (:mod:`prsm_monitor.shared`), through ``st.cache_resource``;
+    """The process-wide collector (:mod:`prsm_monitor.core.shared`), through ``st.cache_resource``;
     a bad setting shows one ``st.error`` and stops the page.
 
     A cache clear never releases it: history, alerts and tuned thresholds stay. A collector

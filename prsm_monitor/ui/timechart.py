@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from ..collector import MetricsCollector
+from ..core.collector import MetricsCollector
 from . import charts, insight_layers
 from .charts import CHART_HEIGHT, Parts
 

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ... import redact
 from ...outside import Client
+from ..base import Source
 from .fields import NODE_AI_FIELDS, NODE_NETWORK_FIELDS, ROWS, WINDOW_SECONDS
 from .reading import MAX_BODY, NodeReading, read_node
 from .record import address, node_name, records
@@ -37,7 +38,7 @@ WINDOWED = ("ftns_balance", "ledger_discrepancies", "jobs_completed", "jobs_fail
 WINDOWED += ("disputed_results",)
 
 
-class NodeSource:
+class NodeSource(Source):
     """The ``network`` and ``ai`` components from the nodes at ``urls`` (see the module doc)."""
 
     components = ("network", "ai")
@@ -75,6 +76,11 @@ class NodeSource:
         self._thread: threading.Thread | None = None
         if start:
             self.start()
+
+    @classmethod
+    def from_settings(cls, settings) -> NodeSource:
+        """The nodes of ``PRSM_NODE_URLS``, polled from now on."""
+        return cls(settings.node_urls)
 
     @property
     def stale_after(self) -> float:
@@ -131,11 +137,6 @@ class NodeSource:
     def _unique(url: str, name: str, names: dict[str, str]) -> str:
         taken = {n for u, n in names.items() if u != url}
         return name if name not in taken else f"{name} ({address(url)})"
-
-    def poll_now(self) -> None:
-        """Poll every node once, in this thread (for scripts and tests)."""
-        for url in self.urls:
-            self._poll(url)
 
     def _states(self, now: float) -> dict[str, dict]:
         states = {}

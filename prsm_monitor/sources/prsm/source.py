@@ -3,7 +3,7 @@
 :class:`PrsmSource` turns a :class:`~.report.NetworkReport` (the node directory plus each
 answering node's :class:`~.report.NodeStats`) into the ``network`` and ``ai`` components.
 Anything with a ``report()`` method returning such a report can be watched;
-:meth:`PrsmSource.from_settings` starts the demo network, which is one such producer.
+:class:`~prsm_monitor.demo.source.DemoSource` watches the demo network, which is one such producer.
 
 Counters in the records (``kind="counter"``) are cumulative since the source's first
 reading; a node restart does not make them go back (see :mod:`.window`). Averages,
@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 
+from ..base import Source
 from .ai import ai_record
 from .fields import AI_FIELDS, DISTRIBUTIONS, MODEL_SERIES, NETWORK_FIELDS, NODE_SERIES, ROWS
 from .network import network_record
@@ -29,7 +30,7 @@ CONSENSUS_KEPT = 50  # recent proposals remembered; the record shows the last 20
 PREFETCH_SECONDS = 0.05  # how often the prefetch thread looks for a new report
 
 
-class PrsmSource:
+class PrsmSource(Source):
     """Network and AI components from a network's reports (see the module doc).
 
     ``network`` is anything with ``report() -> NetworkReport | None``; with ``owns_network``
@@ -76,15 +77,6 @@ class PrsmSource:
         }
         if prefetch:
             self.start_prefetch(prefetch)
-
-    @classmethod
-    def from_settings(cls, settings, *, window: float = 10.0, **network_options) -> PrsmSource:
-        """Start a demo network of ``settings.demo_nodes`` nodes, ``demo_peers`` links each and
-        ``demo_rate`` requests/s, and watch it."""
-        from ...demo.network import DemoNetwork
-
-        network = DemoNetwork.from_settings(settings, **network_options)
-        return cls(network.start(), window=window, prefetch=PREFETCH_SECONDS)
 
     # -- the source protocol --------------------------------------------------------------
     def collect(self) -> dict[str, dict]:

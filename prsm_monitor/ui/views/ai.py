@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ...collector import MetricsCollector
+from ...core.collector import MetricsCollector
 from .. import charts, kpi
 from ..kpi import Kpi
 from ..shared_views import draw_rows, kpi_row, latest, per_version

@@ -9,7 +9,8 @@ from collections.abc import Callable
 import streamlit as st
 
 from ...alerts.context import context, facts
-from ...collector import MetricsCollector
+from ...core.collector import MetricsCollector
+from ...sources.system import top_processes
 from ..clock import clock, viewer_zone
 from ..roles import reason_caption, role
 from ..text import escape_markdown as md
@@ -39,8 +40,6 @@ def alert_details(collector: MetricsCollector, alerts: list[dict], now: float) -
     latest = collector.get_latest_metrics()
     processes = []
     if any((a.get("details") or {}).get("field") in PROCESS_FIELDS for a in alerts):
-        from ...sources.system import top_processes
-
         processes = top_processes(10)
     zone = viewer_zone()
 

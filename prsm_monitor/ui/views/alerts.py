@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from ...collector import COMPONENTS, MetricsCollector
+from ...core.collector import COMPONENTS, MetricsCollector
 from ...fields import LEVELS
 from .. import charts
 from ..clock import clock, local_times, viewer_zone

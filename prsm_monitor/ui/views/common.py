@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from ...collector import MetricsCollector
+from ...core.collector import MetricsCollector
 from ...settings.durations import duration
 from ..clock import clock, viewer_zone
 from ..shared_views import draw_rows, history, per_version

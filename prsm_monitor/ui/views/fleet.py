@@ -9,7 +9,7 @@ from collections import Counter
 import pandas as pd
 import streamlit as st
 
-from ...collector import MetricsCollector
+from ...core.collector import MetricsCollector
 from ...fleet import InstanceState, PrometheusFleet, ScrapedInstance, fleet_of, prometheus_fleet_of, summary
 from ...fleet.poller import SPARK_POINTS, UP, WAITING
 from ...settings.durations import duration

@@ -18,7 +18,7 @@ from ...alerts.incident_report import markdown, span
 from ...alerts.incident_signals import Signal, chart_frames, long_csv, signals
 from ...alerts.incident_timeline import incident_list, incident_record
 from ...anonymize import anonymize_frame, anonymizer_for, is_on
-from ...collector import MetricsCollector
+from ...core.collector import MetricsCollector
 from ...notify.view import notifications_view
 from .. import charts
 from ..clock import clock, local_times, viewer_zone

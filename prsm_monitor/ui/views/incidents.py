@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from ...collector import MetricsCollector
+from ...core.collector import MetricsCollector
 from ...notify.message import duration
 from ...notify.view import notifications_view
 from ..clock import clock, local_times, viewer_zone

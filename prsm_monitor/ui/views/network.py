@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ...collector import MetricsCollector
+from ...core.collector import MetricsCollector
 from ...settings.durations import duration
 from .. import kpi
 from ..clock import clock, local_times, viewer_zone

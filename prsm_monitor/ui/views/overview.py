@@ -6,7 +6,7 @@ from collections import Counter
 
 import streamlit as st
 
-from ...collector import COMPONENTS, MetricsCollector
+from ...core.collector import COMPONENTS, MetricsCollector
 from .. import insight_layers, kpi
 from ..kpi import Kpi
 from ..shared_views import COMPACT_POINTS, draw, history, kpi_row, latest

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from ...alerts.silences import MATCHERS, check_duration, describe, labels
-from ...collector import MetricsCollector
+from ...core.collector import MetricsCollector
 from ...settings.values import ConfigError
 from ..clock import clock, viewer_zone
 from ..roles import Role, reason_caption, role

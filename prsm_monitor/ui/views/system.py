@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from ...collector import MetricsCollector
+from ...core.collector import MetricsCollector
 from ...sources.system import top_processes
 from .. import insight_layers, kpi
 from ..charts import Parts

@@ -10,63 +10,38 @@ from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
 
-from .alerts import AlertLog, RuleState, default_rules, evaluate, firing
-from .alerts.custom import CustomAlerts
-from .alerts.log import Ack
-from .alerts.rules_file import RulesFile, source_fields
-from .alerts.rules_file import reload as reload_rules
-from .alerts.silences import Silences
-from .compat import CUSTOM, CollectorCompat, with_baseline
-from .configure import Configurable
-from .fields import COMPONENTS, Distribution, Field, Rows
-from .insight import Insight
+from ..alerts import AlertLog, RuleState, default_rules, evaluate, firing
+from ..alerts.custom import CustomAlerts
+from ..alerts.log import Ack
+from ..alerts.rules_file import RulesFile
+from ..alerts.rules_file import reload as reload_rules
+from ..alerts.silences import Silences
+from ..compat import CUSTOM, CollectorCompat, with_baseline
+from ..fields import COLLECTOR_FIELDS, COMPONENTS, Distribution, Field, Rows
+from ..insight import Insight
+from ..notify import attach_notifier
+from ..settings.model import Settings, history_points
+from ..sources.base import Source, as_source, field_units, unwrap
+from ..sources.registry import REGISTRY
+from ..store.persistence import attach, open_store
+from . import declared
+from .checks import Checks
+from .configure import Tuning
 from .loop import TickLoop
-from .notify import attach_notifier
-from .persistence import attach, open_store
-from .settings.limits import VALUE_BYTES
-from .settings.model import Settings, history_points
-from .settings.values import ConfigError
-from .sources.system import SystemSource
-from .tickstats import COLLECTOR_FIELDS, TickStats
+from .tickstats import TickStats
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("prsm_monitor.core.collector")
 
 DETAIL_HISTORY = 3600  # rows kept per drill-down series (one per node or model): an hour at 1 Hz
 
 
-def default_sources(settings: Settings) -> list:
-    """The sources a collector starts with: this machine, and the demo network when enabled
-    (real PRSM nodes instead when ``PRSM_NODE_URLS`` names some)."""
-    sources = [SystemSource()]
-    if settings.instances:  # first: a bad token in the secrets stops here, before the demo starts
-        from .fleet import Fleet  # polls other instances on its own thread: only when asked for
-
-        sources.append(Fleet.from_settings(settings))
-    if settings.prometheus_url:  # every prsm-monitor that Prometheus scrapes, for the Fleet page
-        from .fleet import PrometheusFleet
-
-        sources.append(PrometheusFleet.from_settings(settings))
-    if settings.node_urls:
-        from .sources.nodes import NodeSource  # starts a polling thread: only when asked for
-
-        sources.append(NodeSource(settings.node_urls))
-    elif settings.demo:
-        from .sources.prsm import PrsmSource  # starts a thread and sockets: only when asked for
-
-        sources.append(PrsmSource.from_settings(settings))
-    return sources
+def default_sources(settings: Settings) -> list[Source]:
+    """The sources ``settings`` configure (see :mod:`prsm_monitor.sources.registry`): this
+    machine, other instances, and the demo network or real PRSM nodes."""
+    return REGISTRY.create(settings)
 
 
-def _point_bytes(sources: Iterable) -> int:
-    """Bytes one point of history takes: every field the collector and ``sources`` declare for
-    the main components (drill-down series are capped at :data:`DETAIL_HISTORY` rows)."""
-    count = len(COLLECTOR_FIELDS)
-    for source in sources:
-        count += sum(len(source.fields[c]) for c in source.components)
-    return VALUE_BYTES * count
-
-
-class MetricsCollector(TickLoop, Configurable, CollectorCompat):
+class MetricsCollector(CollectorCompat):
     """Collects metrics from sources on one daemon thread and keeps their history and alerts.
 
     ``MetricsCollector(max_history=1000)`` reads its other settings from ``PRSM_*``
@@ -76,6 +51,11 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
     replaces the default sources; ``clock`` gives the wall time stamped on alerts and used
     for rules' ``for`` durations. Every read method is
     thread-safe and returns copies.
+
+    The collector conducts collaborators, each with public methods: the sources
+    (:mod:`prsm_monitor.sources`), :attr:`store`, :attr:`log` (the alert log), :attr:`custom`
+    (sources' and custom alerts), :attr:`silences`, :attr:`tuning` (interval, rules, the
+    settings writes), :attr:`loop` (the tick thread), :attr:`insight` and :attr:`notifier`.
     """
 
     def __init__(
@@ -90,94 +70,158 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         self.settings = with_baseline(settings if settings is not None else Settings.from_env(), baseline_metrics)
         self._init_compat()
         self._clock = clock  # wall time for records and alerts (tests pass a fake one)
-        sources = default_sources(self.settings) if sources is None else list(sources)
         self.rules_file = None  # the TOML rules file, re-read on the tick after it changes
         file_rules = None
-        try:  # a bad rules file or history stops here, before the store allocates anything
-            if self.settings.rules_file is not None:  # custom rules watch fields these sources declare
-                known, given = source_fields(sources), self.settings
-                self.rules_file = RulesFile(given.rules_file, given.thresholds, given.env_set, fields=lambda: known)
-                file_rules, self.rules_file.sets_thresholds = self.rules_file.load()
-            history = history_points(self.settings, max_history, _point_bytes(sources))
-        except ConfigError:  # a RulesFileError too: the sources started are closed again
-            for source in sources:
-                getattr(source, "close", lambda: None)()
-            raise
-        self._interval = self.settings.interval
-        self._history_given = max_history is not None
+        sources = None if sources is None else [as_source(s) for s in sources]
+        if self.settings.rules_file is not None:  # a bad file raises here, before any source starts
+            known = field_units(sources) if sources is not None else REGISTRY.known_fields(self.settings)
+            self.rules_file = RulesFile(
+                self.settings.rules_file, self.settings.thresholds, self.settings.env_set, fields=lambda: known
+            )
+            file_rules, self.rules_file.sets_thresholds = self.rules_file.load()
+        sources = default_sources(self.settings) if sources is None else sources
+        point_bytes = declared.point_bytes(sources)  # the budget is checked before the store allocates
+        history = history_points(self.settings, max_history, point_bytes)
+        self.history_given = max_history is not None  # max_history= wins over a saved size
         self.created_at = clock()  # tells this collector from any other (a restart resets its counters)
         self.store = open_store(self.settings, history)  # memory only, or tiers on disk (persistence.py)
         self.log = AlertLog()
         self.custom = CustomAlerts(self.log)
-        self._rules = file_rules or default_rules(self.settings.thresholds)
+        self.checks = Checks(self.custom, self.create_alert)  # sources' conditions, custom rules, plugins
         self.silences = Silences(self.log)  # silenced alerts are shown muted, not toasted nor notified
         self._rule_states: dict[str, RuleState] = {}
-        self._sources: list[tuple[str, object]] = []
-        self._plugins: list[object] = []
-        self._custom_rules: list[Callable] = []
+        self._sources: list[tuple[str, Source]] = []
         self._latest: dict[str, dict | None] = {c: None for c in (*COMPONENTS, "collector")}
         self._stats = TickStats()
-        self._settings_revision = 0
+        self._lock = threading.RLock()  # state shared with readers
+        self.loop = TickLoop(self._tick, lambda: self.tuning.interval, self._guard, self.log, clock, self._missed)
+        self.tuning = Tuning(
+            lock=self._lock,
+            clock=clock,
+            log=self.log,
+            store=self.store,
+            settings=self.settings,
+            interval=self.settings.interval,
+            rules=file_rules or default_rules(self.settings.thresholds),
+            wake=self.loop.wake,
+            point_bytes=lambda: self.point_bytes,
+            demo_network=lambda: self.demo_network,
+        )
         self.insight = Insight(  # baselines, anomalies, forecasts
             self, horizon=self.settings.forecast_horizon, learn_seconds=self.settings.anomaly_learning
         )
-        self._lock = threading.RLock()  # state shared with readers
-        self._tick_lock = threading.Lock()  # one tick at a time
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._wake = threading.Event()
         self.store.declare("collector", [f.name for f in COLLECTOR_FIELDS])
         for source in sources:
             self.add_source(source)
         if self.rules_file is not None:  # from now on, the fields of the sources added since too
-            self.rules_file.fields = lambda: source_fields(self.sources)
+            self.rules_file.fields = lambda: field_units(self.sources)
         attach(self)  # restore what an earlier run saved; journal from now on
         self.notifier = attach_notifier(self)  # incidents; notifications on threads of its own, never the tick
 
     # -- wiring ---------------------------------------------------------------------------
     def add_source(self, source, name: str | None = None) -> None:
-        """Add a source (see :mod:`prsm_monitor.sources`); its fields get a history each."""
+        """Add a source (a :class:`~prsm_monitor.sources.base.Source`, or any object with
+        ``components``, ``fields`` and ``collect()``); its fields get a history each."""
         name = name or type(source).__name__
+        source = as_source(source)
         for component in source.components:
             self.store.declare(component, [f.name for f in source.fields[component]])
-        for component, fields in getattr(source, "detail_fields", {}).items():
+        for component, fields in source.detail_fields.items():
             self.store.declare(component, [f.name for f in fields], max_capacity=DETAIL_HISTORY)
         with self._lock:
             self._sources.append((name, source))
 
     def add_plugin(self, plugin) -> None:
         """Add an object whose ``process(metrics)`` runs after each tick; its errors are isolated."""
-        with self._lock:
-            self._plugins.append(plugin)
+        self.checks.add_plugin(plugin)
 
     def remove_plugin(self, plugin) -> None:
         """Remove a plugin added with :meth:`add_plugin` (no-op if it is not there)."""
-        with self._lock:
-            self._plugins = [p for p in self._plugins if p is not plugin]
+        self.checks.remove_plugin(plugin)
 
     def add_alert_rule(self, rule: Callable) -> None:
         """Add a custom rule: ``rule(metrics)`` (plain or ``async``) runs after each tick and
         may call :meth:`create_alert`. Its alerts stay active while it keeps asserting them."""
-        with self._lock:
-            self._custom_rules.append(rule)
+        self.checks.add_rule(rule)
 
     @property
     def point_bytes(self) -> int:
         """Bytes one point of history takes: 8 per field the collector and its sources declare."""
-        return _point_bytes(self.sources)
+        with self._lock:
+            return declared.point_bytes(s for _, s in self._sources)
 
     @property
     def sources(self) -> list:
+        """The sources, as they were added."""
         with self._lock:
-            return [s for _, s in self._sources]
+            return [unwrap(s) for _, s in self._sources]
+
+    @property
+    def demo_network(self):
+        """The demo network one of the sources runs, if any (the target of demo faults)."""
+        with self._lock:
+            sources = [s for _, s in self._sources]
+        return next((s.demo_network for s in sources if s.demo_network is not None), None)
+
+    # -- settings (see :class:`~.configure.Tuning`) ------------------------------------------
+    @property
+    def clock(self):
+        """The wall clock stamped on records and alerts (``time.time`` unless a test gave one)."""
+        return self._clock
+
+    @property
+    def collection_interval(self) -> float:
+        return self.tuning.interval
+
+    @collection_interval.setter
+    def collection_interval(self, seconds: float) -> None:
+        self.configure(collection_interval=seconds)
+
+    @property
+    def rules(self) -> dict:
+        """The rules in force, by name (a copy)."""
+        return self.tuning.rules
+
+    def configure(self, **changes) -> None:
+        """Change settings while running, the one way the UI and the API write:
+        ``collection_interval``, ``max_history``, ``thresholds``, ``fault`` and ``actor`` (who
+        asked), validated and logged (see :meth:`~.configure.Tuning.configure`)."""
+        self.tuning.configure(**changes)
+
+    def replace_rules(self, rules: Mapping) -> None:
+        """Put ``rules`` (by name) in force from the next evaluation: a rules file re-read."""
+        self.tuning.replace_rules(rules)
+
+    def restore_settings(self, *, interval=None, history=None, thresholds=None, rule_states=None) -> None:
+        """Apply what an earlier run saved (see :mod:`prsm_monitor.store.persistence`),
+        validated there; logs no events."""
+        with self._lock:
+            self.tuning.restore(interval=interval, history=history, thresholds=thresholds)
+            self._rule_states.update(rule_states or {})
+
+    # -- the tick thread (see :class:`~.loop.TickLoop`) -------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.loop.running
+
+    @property
+    def stopped_by(self) -> str | None:
+        """Why the tick thread ended by itself, if it did (``/health`` says it)."""
+        return self.loop.stopped_by
+
+    def start(self) -> None:
+        """Start the collection thread (no-op when it already runs)."""
+        self.loop.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it (no-op when it is not running)."""
+        self.loop.stop()
 
     @property
     def fields(self) -> dict[str, tuple[Field, ...]]:
         """Declared fields per component, for exporters."""
         with self._lock:
-            result = {"collector": COLLECTOR_FIELDS}
-            for _, source in self._sources:
-                result.update({c: tuple(source.fields[c]) for c in source.components})
+            result = declared.fields(s for _, s in self._sources)
             if CUSTOM in self._latest:
                 result[CUSTOM] = self.custom_fields
             return result
@@ -185,17 +229,14 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
     @property
     def rows(self) -> tuple[tuple[Rows, ...], tuple[Distribution, ...]]:
         """The row lists and distributions the sources declare, for exporters."""
-        rows, distributions = [], []
-        for source in self.sources:
-            rows.extend(getattr(source, "rows", ()))
-            distributions.extend(getattr(source, "distributions", ()))
-        return tuple(rows), tuple(distributions)
+        with self._lock:
+            return declared.rows([s for _, s in self._sources])
 
     @property
     def version(self) -> tuple[int, int, int]:
         """Changes whenever what readers see may have changed: a tick, an alert event or
         acknowledgement, a settings change. Readers cache what they derive per version."""
-        return (self._stats.ticks, self.log.revision, self._settings_revision)
+        return (self._stats.ticks, self.log.revision, self.tuning.revision)
 
     # -- alerts ---------------------------------------------------------------------------
     def create_alert(self, level: str, component: str, message: str, details: dict | None = None) -> dict | None:
@@ -262,33 +303,24 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
         """Time of the oldest stored point of ``component`` (None: none yet): where history starts."""
         return self.store.first_timestamp(component) if self.store.fields(component) else None
 
-    def _restore(self, *, interval=None, history=None, thresholds=None, rule_states=None) -> None:
-        """Apply what an earlier run saved (see :mod:`.persistence`), validated there; no events."""
-        with self._lock:
-            if interval is not None:
-                self._interval = interval
-            if history is not None and history != self.store.capacity:
-                self.store.resize(history)
-            for name, threshold in (thresholds or {}).items():
-                self._rules[name] = self._rules[name].with_threshold(threshold)
-            self._rule_states.update(rule_states or {})
-            self._settings_revision += 1
-
     # -- the tick -------------------------------------------------------------------------
     def collect_once(self) -> dict:
         """Run one tick now, in this thread, and return the latest metrics."""
-        with self._tick_lock:
-            self._tick()
+        self.loop.run_once()
         return self.get_latest_metrics()
+
+    def _guard(self, key: str, what: str, run: Callable[[], None]) -> None:
+        self.custom.isolated(key, what, run, self._clock())
+
+    def _missed(self, count: int) -> None:
+        with self._lock:
+            self._stats.missed += count
 
     def _tick(self) -> None:
         started = time.perf_counter()
-        self._last_tick_at = time.monotonic()
         now = self._clock()
         with self._lock:
             sources = list(self._sources)
-            plugins = list(self._plugins)
-            custom_rules = list(self._custom_rules)
         records: dict[str, dict] = {}
         failures: dict[str, tuple[str, Exception]] = {}
         source_ms: dict[str, float] = {}
@@ -310,50 +342,30 @@ class MetricsCollector(TickLoop, Configurable, CollectorCompat):
             self.custom.note_sources(records, failures, now)
             if self.rules_file is not None and self.rules_file.changed():  # no file access: read off the tick
                 reload_rules(self, now)
-            self._rule_states, transitions = evaluate(self._rules, records, self._rule_states, now)
+            rules = self.tuning.rules
+            self._rule_states, transitions = evaluate(rules, records, self._rule_states, now)
             self.log.record_transitions(transitions, now)
-            self.log.refresh_rules(firing(self._rules, self._rule_states))  # messages say what holds now
+            self.log.refresh_rules(firing(rules, self._rule_states))  # messages say what holds now
             self.custom.begin_tick()
         self.insight.observe(records, now)  # cheap: the learning runs on the insight's own thread
         checks_started = time.perf_counter()
-        self._run_checks(sources, records, plugins, custom_rules, now)
+        self.checks.run(sources, records, self.get_latest_metrics, now)
         with self._lock:
             record = self._stats.record(
-                started, now, self._interval, self.running, getattr(self.store, "disk_mb", None)
+                started, now, self.tuning.interval, self.running, getattr(self.store, "disk_mb", None)
             )
             self._debug_tick(record, source_ms, (time.perf_counter() - checks_started) * 1000.0)
             self.store.append("collector", record)
             self._latest["collector"] = record
 
-    def _run_checks(self, sources, records, plugins, custom_rules, now) -> None:
-        """Sources' conditions, custom rules and plugins, each isolated (see :mod:`.alerts.custom`)."""
-        metrics = self.get_latest_metrics() if plugins or custom_rules else None
-        for name, source in sources:
-            if hasattr(source, "conditions"):
-
-                def assert_conditions(source=source):
-                    for condition in source.conditions(records):
-                        self.create_alert(*condition)
-
-                self.custom.isolated(f"conditions:{name}", f"{name} checks", assert_conditions, now)
-        for i, rule in enumerate(custom_rules):
-            name = getattr(rule, "__name__", f"rule {i}")
-            self.custom.isolated(f"custom-rule:{id(rule)}", f"custom rule {name}", lambda rule=rule: rule(metrics), now)
-        for plugin in plugins:
-            name = type(plugin).__name__
-            self.custom.isolated(
-                f"plugin:{id(plugin)}", f"plugin {name}", lambda plugin=plugin: plugin.process(metrics), now
-            )
-        self.custom.end_tick(now)
-
     def close(self) -> None:
         """Stop, then release every source (sockets, threads of the demo network)."""
         self.stop()
         self.insight.close()
-        for source in self.sources:
-            close = getattr(source, "close", None)
-            if close:
-                close()
+        with self._lock:
+            sources = [s for _, s in self._sources]
+        for source in sources:
+            source.close()
         self.custom.close()
         self.notifier.close()
         if self.rules_file is not None:

@@ -9,13 +9,15 @@ history, alerts and tuned thresholds intact) and ``/health`` says that it stoppe
 
 from __future__ import annotations
 
-import atexit
+import asyncio
+import contextlib
 import logging
 import threading
+from collections.abc import AsyncIterator
 
+from ..settings.model import Settings
+from ..settings.values import ConfigError
 from .collector import MetricsCollector
-from .settings.model import Settings
-from .settings.values import ConfigError
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -63,9 +65,8 @@ def release_collector(collector: MetricsCollector | None = None) -> None:
 
 
 def start_in_background() -> threading.Thread:
-    """Create and start the process-wide collector now, on a thread: collection (and history)
-    begins with the process, not with the first page view or API call, and the server does
-    not wait for it. A bad setting is logged here; pages show it with ``st.error``."""
+    """Create and start the process-wide collector now, on a thread: the server does not wait
+    for it. A bad setting is logged here; pages show it with ``st.error``."""
 
     def start() -> None:
         try:
@@ -77,5 +78,16 @@ def start_in_background() -> threading.Thread:
 
     thread = threading.Thread(target=start, name="prsm-collector-start", daemon=True)
     thread.start()
-    atexit.register(release_collector)  # a clean exit commits the last batch of history too
     return thread
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app) -> AsyncIterator[None]:
+    """The server's lifespan (``st.App(..., lifespan=lifespan)``): collection (and history)
+    begins when the server starts, not with the first page view or API call, and the collector
+    is closed when the server stops, so the last batch of history is committed."""
+    start_in_background()
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(release_collector)

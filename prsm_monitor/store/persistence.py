@@ -8,7 +8,7 @@ None and no Prometheus: memory only, as before), or a
 - restores the last alert events and the active alerts with their acknowledgements, and
   puts the threshold rules that were firing back in their firing state, so the first ticks
   re-derive them: a condition that still holds stays active with no new event, one that
-  is over is resolved (see :meth:`MetricsCollector._restore`);
+  is over is resolved (see :meth:`MetricsCollector.restore_settings`);
 - restores the silences (active, pending and recently expired);
 - restores the thresholds, interval and history size the user tuned, except those whose
   ``PRSM_*`` variable is set now (the environment wins) or that the rules file sets;
@@ -22,21 +22,21 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import threading
 
-from .alerts import RuleState
-from .alerts.log import NOTICE
-from .settings.limits import check_history, check_interval
-from .settings.model import Settings
-from .settings.thresholds import SPECS_BY_RULE, check_threshold
-from .settings.values import ConfigError
-from .store import HistoryStore
-from .store.datadir import DataDir, DirectoryInUse
-from .store.snapshots import SnapshotJournal, records_of
-from .store.tiered import TieredStore
-from .store.writer import Writer, describe
+from ..alerts import RuleState
+from ..alerts.log import NOTICE
+from ..settings.limits import check_history, check_interval
+from ..settings.model import Settings
+from ..settings.thresholds import SPECS_BY_RULE, check_threshold
+from ..settings.values import ConfigError
+from .datadir import DataDir, DirectoryInUse
+from .prometheus_reader import PrometheusReader
+from .ring import HistoryStore
+from .snapshots import SnapshotJournal, records_of
+from .tiered import TieredStore
+from .writer import Writer, describe
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,6 @@ def open_store(settings: Settings, capacity: int):
     ring = HistoryStore(capacity)
     remote = None
     if settings.prometheus_url:
-        from .prometheus_reader import PrometheusReader
-
         remote = PrometheusReader(settings.prometheus_url, settings.prometheus_selector)
     if settings.data_dir is None:
         return ring if remote is None else TieredStore(ring, remote=remote, remote_after=settings.retention_raw)
@@ -105,7 +103,7 @@ def attach(collector) -> None:
             active = db.meta("alerts.active") or []
             collector.log.restore(db.events(EVENTS_RESTORED) + _alert_events(db), active)
             blocked = _restore(collector, saved_settings, active)
-            collector.silences.restore(db.meta("silences") or [], collector._clock())
+            collector.silences.restore(db.meta("silences") or [], collector.clock())
             if any(a.get("key") == ALERT_KEY for a in active) and writer.error is None:
                 writer.error = ("restored", "")  # resolved by the first successful commit
         except (sqlite3.Error, ValueError, KeyError, TypeError) as error:  # saved state unreadable: start afresh
@@ -207,7 +205,7 @@ class Retry:
 def _status(collector, error) -> None:
     """The writer's status as the ``store:history`` alert."""
     log_ = collector.log
-    now = collector._clock()
+    now = collector.clock()
     if error is not None and error[0] != "restored":
         if not log_.is_active(ALERT_KEY):
             path = collector.settings.data_dir
@@ -231,7 +229,7 @@ def _restore(collector, saved: dict, active: list[dict]) -> dict:
             else:
                 interval = check_interval(saved["collection_interval"])
         if "max_history" in saved:
-            if "PRSM_METRICS_HISTORY" in env or collector._history_given:
+            if "PRSM_METRICS_HISTORY" in env or collector.history_given:
                 blocked["max_history"] = saved["max_history"]
             else:
                 budget = collector.settings.memory_budget_mb
@@ -255,8 +253,8 @@ def _restore(collector, saved: dict, active: list[dict]) -> dict:
         name = key[len("rule:") :]
         if key.startswith("rule:") and name in rules and alert.get("level") in ("warning", "critical"):
             states[name] = RuleState(alert["level"], None, alert.get("started"))
-    collector._restore(interval=interval, history=history, thresholds=thresholds, rule_states=states)
-    now = collector._clock()
+    collector.restore_settings(interval=interval, history=history, thresholds=thresholds, rule_states=states)
+    now = collector.clock()
     for alert in active:  # alerts nothing can re-derive (a plugin of the old process): closed
         key = alert.get("key", "")
         if not key.startswith(REDERIVED) or (key.startswith("rule:") and key[5:] not in rules):
@@ -317,10 +315,3 @@ def _settings(collector) -> dict:
         "max_history": collector.store.capacity,
         "thresholds": {name: [rule.warning, rule.critical] for name, rule in collector.rules.items()},
     }
-
-
-def data_dir_of(collector) -> str | None:
-    """The directory the collector's history is saved in (None: memory only)."""
-    store = collector.store
-    lock = getattr(store, "lock", None)
-    return None if lock is None or getattr(store, "writer", None) is None else os.fspath(lock.path)

@@ -7,19 +7,6 @@ import time
 
 import psutil
 
-from .fields import COUNTER, GAUGE, TIMESTAMP, Field
-
-COLLECTOR_FIELDS: tuple[Field, ...] = (
-    TIMESTAMP,
-    Field("tick_duration_ms", "ms", GAUGE, "Time the last tick took (sources, store, alerts)"),
-    Field("interval_seconds", "s", GAUGE, "Configured collection interval"),
-    Field("ticks_total", "1", COUNTER, "Ticks run since the collector was created"),
-    Field("missed_ticks_total", "1", COUNTER, "Scheduled ticks skipped because a tick overran"),
-    Field("process_cpu_percent", "%", GAUGE, "CPU used by this process since the previous tick (100 = one core)"),
-    Field("process_rss_mb", "MB", GAUGE, "Resident memory of this process, MiB"),
-    Field("store_disk_mb", "MB", GAUGE, "Disk used by the saved history (database and its log), MiB"),
-)
-
 _PROCESS = psutil.Process()
 
 

@@ -2,7 +2,7 @@
 
 ``collector.start_collection(instance)`` (the guide's multi-instance example) makes a
 collector watch one instance: its sources become one :class:`InstanceSource`, which reads the
-instance's ``GET /api/metrics`` through a one-instance :class:`~prsm_monitor.fleet.Fleet`
+instance's ``GET /api/metrics`` through a one-instance :class:`~prsm_monitor.fleet.poller.Fleet`
 (the same polling, timeouts and back-off as ``PRSM_INSTANCES``), so the collector's records,
 history and alerts are the instance's figures. A reading older than the fleet calls stale is
 never shown as current: that tick the source fails, which is one alert while it lasts.
@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from ..fleet import Fleet, Instance
 from ..fleet.poller import WAITING
 from ..settings.env_services import instances as parse_instances
-from .prsm.fields import AI_FIELDS, DISTRIBUTIONS, NETWORK_FIELDS, ROWS
-from .system import SYSTEM_FIELDS
+from ..sources.base import Source
+from ..sources.prsm.fields import AI_FIELDS, DISTRIBUTIONS, NETWORK_FIELDS, ROWS
+from ..sources.system import SYSTEM_FIELDS
 
 
 def as_instance(instance) -> Instance:
@@ -41,7 +42,7 @@ def as_instance(instance) -> Instance:
     return Instance(label, base, token)
 
 
-class InstanceSource:
+class InstanceSource(Source):
     """The records of one other instance (see the module doc). ``wait`` seconds at most are
     spent in the constructor for its first answer, so the first tick has the figures."""
 

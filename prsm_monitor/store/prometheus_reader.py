@@ -24,11 +24,11 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from . import redact
-from .fields import COUNTER, Field
-from .metric_names import indexed as _indexed
-from .metric_names import metric_name
-from .outside.http import OutsideError, fetch
+from .. import redact
+from ..fields import COUNTER, Field
+from ..metric_names import indexed as _indexed
+from ..metric_names import metric_name
+from ..outside.http import OutsideError, fetch
 
 MAX_POINTS = 11_000  # Prometheus refuses more points per series in one range query
 MAX_BYTES = 32 * 1024 * 1024  # one answer: three stats of ~30 fields at 11,000 points is ~10 MiB
@@ -57,7 +57,7 @@ def series_of(component: str, field: Field) -> tuple[str, float] | None:
 
 class PrometheusReader:
     """Range reads from the Prometheus server at ``url``. ``catalog`` returns the declared
-    fields per component (the collector's ``fields``); set by :func:`prsm_monitor.persistence.attach`.
+    fields per component (the collector's ``fields``); set by :func:`prsm_monitor.store.persistence.attach`.
 
     Each request goes through :mod:`prsm_monitor.outside.http` on a connection of its own (pages
     reading at once do not wait for each other): ``timeout`` is its total deadline, answers
