@@ -27,7 +27,6 @@ from collections.abc import Mapping
 
 from .config import ConfigError, Settings, check_thresholds
 from .fields import GAUGE, TIMESTAMP, Field
-from .sources.instance import InstanceSource, as_instance
 
 log = logging.getLogger("prsm_monitor.collector")
 
@@ -138,6 +137,9 @@ class CollectorCompat:
     def watch_instance(self, instance) -> None:
         """Watch another prsm-monitor instance instead of the current sources: its ``system``,
         ``network`` and ``ai`` become this collector's (see :mod:`prsm_monitor.sources.instance`)."""
+        # imported on use: the fleet's poller is a cost only a collector that watches one pays
+        from .sources.instance import InstanceSource, as_instance
+
         source = InstanceSource(as_instance(instance), interval=self.collection_interval)
         self.replace_sources([source])
 
