@@ -14,9 +14,11 @@ from starlette.applications import Starlette
 from prsm_monitor.api.routes import Api, FixedCollector, middleware
 from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
+from prsm_monitor.insight import engine
 
 from .conftest import wait_until
 from .fixtures.server import ROOT, InProcessServer
+from .test_insight_engine import rig  # noqa: F401 - rig is a fixture
 
 
 class GatedProvider:
@@ -89,3 +91,25 @@ def test_import_does_not_load_the_demo_network_or_the_fleet():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[:2] == ["[]", "True"]
+
+
+def ticks(collector, clock, count: int) -> None:
+    for _ in range(count):
+        clock.now += 1
+        collector.collect_once()
+
+
+def test_learning_works_in_proportion_to_new_samples(rig):  # noqa: F811 - the insight engine's rig
+    collector, _source, clock = rig
+    insight = collector.insight
+    ticks(collector, clock, 400)
+    assert insight.learn_what_changed(clock.now)  # first wake-up: bands and forecasts
+    assert not insight.learn_what_changed(clock.now + 1)  # nothing new: nothing learnt
+    needed = max(1, int(engine.RELEARN_SHARE * insight.method.ring.filled) + 1)
+    ticks(collector, clock, needed - 1)
+    bands_before = insight.method.band
+    insight.learn_what_changed(clock.now)
+    assert insight.method.band is bands_before  # too few new samples for the bands
+    ticks(collector, clock, 1)
+    assert insight.learn_what_changed(clock.now)
+    assert insight.method.band is not bands_before
