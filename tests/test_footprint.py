@@ -15,6 +15,7 @@ from prsm_monitor.api.routes import Api, FixedCollector, middleware
 from prsm_monitor.collector import MetricsCollector
 from prsm_monitor.config import Settings
 from prsm_monitor.insight import engine
+from prsm_monitor.store import HistoryStore
 
 from .conftest import wait_until
 from .fixtures.server import ROOT, InProcessServer
@@ -113,3 +114,25 @@ def test_learning_works_in_proportion_to_new_samples(rig):  # noqa: F811 - the i
     ticks(collector, clock, 1)
     assert insight.learn_what_changed(clock.now)
     assert insight.method.band is not bands_before
+
+
+def test_the_ring_holds_a_time_span_when_older_rows_are_on_disk():
+    store = HistoryStore(100_000)
+    store.declare("system", ["timestamp", "cpu_percent"])
+    for t in range(200):
+        store.append("system", {"timestamp": 1000.0 + t, "cpu_percent": float(t)})
+    grown = store.allocated_bytes()["system"]
+    assert grown < 100_000 * 2 * 8 / 10  # memory follows the rows held, not the capacity
+    store.keep_for(60.0)
+    for t in range(200, 5000):
+        store.append("system", {"timestamp": 1000.0 + t, "cpu_percent": float(t)})
+    assert store.allocated_bytes()["system"] == grown  # it spanned 60 s already: it wraps
+    frame = store.query("system")
+    assert frame["timestamp"].iloc[-1] == 5999.0 and frame["timestamp"].iloc[0] <= 5999.0 - 60
+    assert (frame["timestamp"].diff().dropna() == 1.0).all()  # oldest first, nothing lost inside
+    held = store.count("system")
+    assert held < 5000
+    store.keep_for(None)  # no disk: up to the capacity again
+    for t in range(5000, 9000):
+        store.append("system", {"timestamp": 1000.0 + t, "cpu_percent": float(t)})
+    assert store.count("system") == held + 4000
