@@ -119,12 +119,13 @@ def test_learning_works_in_proportion_to_new_samples(rig):  # noqa: F811 - the i
 def test_the_ring_holds_a_time_span_when_older_rows_are_on_disk():
     store = HistoryStore(100_000)
     store.declare("system", ["timestamp", "cpu_percent"])
-    for t in range(200):
-        store.append("system", {"timestamp": 1000.0 + t, "cpu_percent": float(t)})
+    for t in range(300):  # append_row (the disk writer's path) across a growth of the arrays
+        _, row = store.append_row("system", {"timestamp": 1000.0 + t, "cpu_percent": float(t)})
+        assert row[1] == t
     grown = store.allocated_bytes()["system"]
     assert grown < 100_000 * 2 * 8 / 10  # memory follows the rows held, not the capacity
     store.keep_for(60.0)
-    for t in range(200, 5000):
+    for t in range(300, 5000):
         store.append("system", {"timestamp": 1000.0 + t, "cpu_percent": float(t)})
     assert store.allocated_bytes()["system"] == grown  # it spanned 60 s already: it wraps
     frame = store.query("system")

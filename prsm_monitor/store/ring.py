@@ -213,7 +213,8 @@ class HistoryStore:
         """:meth:`append`, returning the field names and a copy of the stored row (float64)."""
         with self._lock:
             ring = self._rings[component]
-            return ring.names, ring.columns[:, ring.append(record)].copy()
+            row = ring.append(record)  # first: appending may grow (replace) the columns
+            return ring.names, ring.columns[:, row].copy()
 
     def first_timestamp(self, component: str) -> float | None:
         """Where this component's history starts (None: nothing stored)."""
