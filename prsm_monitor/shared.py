@@ -10,6 +10,7 @@ history, alerts and tuned thresholds intact) and ``/health`` says that it stoppe
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import threading
 
@@ -69,6 +70,7 @@ def start_in_background() -> threading.Thread:
     def start() -> None:
         try:
             get_collector()
+            gc.freeze()  # the start-up heap (imports, demo models) lives on: out of every later collection
         except ConfigError as error:
             log.error("prsm_monitor: %s", error)
         except Exception:  # noqa: BLE001 - the first page view tries again and shows the error
