@@ -146,6 +146,7 @@ class Api:
         self.latest_body = PerVersion(lambda collector: dumps(shown(collector, collector.get_latest_metrics())))
         self.health_facts = PerVersion(version_facts)  # /health: only the clock is read per request
         self._starting = None  # the collector's creation, started by /health while none exists
+        self._failed: Exception | None = None  # why the last creation failed (answered until one works)
         self.routes: list[BaseRoute] = [  # every method reaches the endpoint, which answers a JSON 405
             Route("/api", _endpoint(self.index), methods=ALL_METHODS),
             Route("/api/metrics", _endpoint(self.metrics), methods=ALL_METHODS),
@@ -321,19 +322,23 @@ class Api:
 
     def _creation(self) -> MetricsCollector | None:
         """The collector once its creation (begun here on a worker thread, if nobody began it)
-        has finished; None while it runs. A bad setting found then answers 503 like
-        :meth:`_created`."""
+        has finished; None while it runs. A creation that failed is tried again in the
+        background, and its error (a bad setting: 503 as in :meth:`_created`) is the answer
+        until one succeeds."""
+        task = self._starting
+        if task is not None and task.done():
+            self._starting = None
+            if task.exception() is None:
+                self._failed = None
+                return task.result()
+            self._failed = task.exception()
         if self._starting is None:
             self._starting = asyncio.ensure_future(run_in_threadpool(self.provider.get))
-        if not self._starting.done():
-            return None
-        task, self._starting = self._starting, None  # the next request retries a failed creation
-        error = task.exception()
-        if isinstance(error, ConfigError):
-            raise self._config_error(error)
-        if error is not None:
-            raise error
-        return task.result()
+        if isinstance(self._failed, ConfigError):
+            raise self._config_error(self._failed)
+        if self._failed is not None:
+            raise self._failed
+        return None
 
     async def prometheus(self, request: Request) -> Response:
         query = Query(request.query_params, ("detail", "anonymize"))
