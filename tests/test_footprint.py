@@ -37,7 +37,7 @@ class GatedProvider:
         with self._lock:
             if self.collector is None:
                 assert self.gate.wait(30), "the test never opened the gate"
-                collector = MetricsCollector(settings=Settings(demo=False, interval=0.1, data_dir=""))
+                collector = MetricsCollector(settings=Settings(demo=False, interval=0.1, data_dir=None))
                 collector.collect_once()
                 collector.start()
                 self.collector = collector
@@ -61,7 +61,7 @@ def test_health_says_starting_while_the_collector_is_created_then_healthy():
 
 
 def test_health_reads_the_per_version_cache():
-    collector = MetricsCollector(settings=Settings(demo=False, data_dir=""))
+    collector = MetricsCollector(settings=Settings(demo=False, data_dir=None))
     try:
         collector.collect_once()  # no thread: the version moves only when the test ticks
         api = Api(FixedCollector(collector))
