@@ -26,7 +26,6 @@ import time
 from collections.abc import Mapping
 
 from .fields import GAUGE, TIMESTAMP, Field
-from .fleet.instance_source import InstanceSource, as_instance
 from .settings.model import Settings
 from .settings.thresholds import check_thresholds
 from .settings.values import ConfigError
@@ -140,6 +139,8 @@ class CollectorCompat:
     def watch_instance(self, instance) -> None:
         """Watch another prsm-monitor instance instead of the current sources: its ``system``,
         ``network`` and ``ai`` become this collector's (see :mod:`prsm_monitor.fleet.instance_source`)."""
+        # imported on use: the fleet's poller is a cost only a collector that watches one pays
+
         source = InstanceSource(as_instance(instance), interval=self.collection_interval)
         self.replace_sources([source])
 

@@ -348,8 +348,10 @@ def test_tokens_are_read_from_the_secrets_and_a_stray_entry_closes_the_api(insta
 
         wait_until(lambda: any(m.startswith(refused) for m in alerts()), 20)
         stray.wait()
-        answer = requests.get(stray.url + "/health", timeout=5)
-        assert answer.status_code == 503
+        # /health answers 'starting' at once; the bad entry is found when the collector is created
+        (answer,) = wait_until(
+            lambda: (r := requests.get(stray.url + "/health", timeout=5)).status_code == 503 and (r,)
+        )
         assert answer.json()["error"] == "configuration_error"
         assert answer.json()["setting"] == "secrets [instances.egde]"
     finally:

@@ -23,6 +23,7 @@ Endpoints (all JSON unless said otherwise; errors are JSON, see :mod:`.http`):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -41,7 +42,7 @@ from ..core.collector import MetricsCollector
 from ..fields import COMPONENTS, LEVELS
 from ..fleet import fleet_of, prometheus_fleet_of
 from ..fleet.summary import fleet_summary
-from ..health import health_report
+from ..health import health_report, starting_report, version_facts
 from ..notify.delivery_log import STATUSES
 from ..notify.view import notifications_view
 from ..settings.model import Settings
@@ -148,6 +149,9 @@ class Api:
         self.hub = EventHub(self.provider.get)
         self.exposition = Exposition(self.provider.get)
         self.latest_body = PerVersion(lambda collector: dumps(shown(collector, collector.get_latest_metrics())))
+        self.health_facts = PerVersion(version_facts)  # /health: only the clock is read per request
+        self._starting = None  # the collector's creation, started by /health while none exists
+        self._failed: Exception | None = None  # why the last creation failed (answered until one works)
         self.routes: list[BaseRoute] = [  # every method reaches the endpoint, which answers a JSON 405
             Route("/api", _endpoint(self.index), methods=ALL_METHODS),
             Route("/api/metrics", _endpoint(self.metrics), methods=ALL_METHODS),
@@ -178,15 +182,19 @@ class Api:
         try:
             return await run_in_threadpool(self.provider.get)
         except ConfigError as error:
-            raise ApiError(
-                503,
-                "configuration_error",
-                f"the monitor is not running: {error}",
-                headers={"Cache-Control": "no-cache"},
-                setting=error.variable,
-                value=echo(error.value),
-                expected=error.expected,
-            ) from None
+            raise self._config_error(error) from None
+
+    @staticmethod
+    def _config_error(error: ConfigError) -> ApiError:
+        return ApiError(
+            503,
+            "configuration_error",
+            f"the monitor is not running: {error}",
+            headers={"Cache-Control": "no-cache"},
+            setting=error.variable,
+            value=echo(error.value),
+            expected=error.expected,
+        )
 
     # -- endpoints ------------------------------------------------------------------------
     async def index(self, request: Request) -> Response:
@@ -299,10 +307,40 @@ class Api:
         return EventStream(self.hub, replay, idle_timeout=self.idle_timeout)
 
     async def health(self, request: Request) -> Response:
+        """Answers at once, even while the collector is being created (``starting``); what
+        changes only with a tick comes from the per-version cache, as ``/api/metrics`` does."""
         strict = Query(request.query_params, ("strict",)).boolean("strict", False)
-        collector = self.provider.current() or await self._created()
-        status, body = health_report(collector, time.time(), strict)
+        collector = self.provider.current()
+        if collector is None:
+            collector = self._creation()
+        if collector is None:
+            status, body = starting_report(time.time(), strict)
+        else:
+            facts = self.health_facts.cached(collector)
+            if facts is None:  # once per tick or alert: computed off the event loop
+                facts = await run_in_threadpool(self.health_facts.get, collector)
+            status, body = health_report(collector, time.time(), strict, facts)
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-cache"})
+
+    def _creation(self) -> MetricsCollector | None:
+        """The collector once its creation (begun here on a worker thread, if nobody began it)
+        has finished; None while it runs. A creation that failed is tried again in the
+        background, and its error (a bad setting: 503 as in :meth:`_created`) is the answer
+        until one succeeds."""
+        task = self._starting
+        if task is not None and task.done():
+            self._starting = None
+            if task.exception() is None:
+                self._failed = None
+                return task.result()
+            self._failed = task.exception()
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(run_in_threadpool(self.provider.get))
+        if isinstance(self._failed, ConfigError):
+            raise self._config_error(self._failed)
+        if self._failed is not None:
+            raise self._failed
+        return None
 
     async def prometheus(self, request: Request) -> Response:
         query = Query(request.query_params, ("detail", "anonymize"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -71,6 +72,7 @@ def start_in_background() -> threading.Thread:
     def start() -> None:
         try:
             get_collector()
+            gc.freeze()  # the start-up heap (imports, demo models) lives on: out of every later collection
         except ConfigError as error:
             log.error("prsm_monitor: %s", error)
         except Exception:  # noqa: BLE001 - the first page view tries again and shows the error

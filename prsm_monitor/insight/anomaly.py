@@ -66,8 +66,3 @@ class Episodes:
     def open_since(self) -> np.ndarray:
         """Per column: when its open anomaly went outside (NaN: none open)."""
         return np.where(self.open, self.outside_since, np.nan)
-
-    def close_all(self) -> np.ndarray:
-        was = np.flatnonzero(self.open)
-        self.open[:] = False
-        return was

@@ -74,7 +74,13 @@ class Recent:
         self._count = np.zeros(self._data.shape[1], dtype=np.int64)  # samples seen per column
         self._next = 0
         self._filled = 0
+        self.appended = 0  # samples appended since creation: what the learner compares
         self._lock = threading.Lock()
+
+    @property
+    def filled(self) -> int:
+        """Rows holding a sample (up to ``rows``)."""
+        return self._filled
 
     def ensure(self, columns: int) -> None:
         with self._lock:
@@ -95,6 +101,7 @@ class Recent:
             self._count[: values.size] += np.isfinite(values)
             self._next = (self._next + 1) % self.rows
             self._filled = min(self._filled + 1, self.rows)
+            self.appended += 1
 
     def snapshot(self, skip_latest: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(a copy of the filled rows but the latest ``skip_latest``, in no particular order;

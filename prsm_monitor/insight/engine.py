@@ -4,9 +4,11 @@ The collector creates one :class:`Insight` and calls :meth:`Insight.observe` onc
 with that tick's records. ``observe`` only gathers the watched values into one vector,
 appends it to the ring and compares it with the bands (a few NumPy operations for all
 columns), and logs anomalies that open or close. Everything that learns runs on the
-insight's own thread every ``refresh`` seconds: the bands (median and MAD of the ring), the
-hour-of-day profiles (from the stored minute tier, once a week of it exists), the trends and
-forecasts of the fields with a limit (from the stored history), and the forecast alerts.
+insight's own thread, which wakes every ``refresh`` seconds and does work in proportion to
+what changed: the bands (median and MAD of the ring) once :data:`RELEARN_SHARE` of the ring
+is new samples, the trends and forecasts of the fields with a limit (:mod:`.forecasting`,
+from the stored history) once a new point of their resolution exists, and the forecast
+alerts with them. The hour-of-day profiles are learnt at start (:mod:`.warm`).
 
 A new install watches and learns for ``learn_seconds`` before it judges anything
 (:meth:`learning` says how far it is: "learning, 12 min of 30"); a restart with history on
@@ -23,13 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..settings.durations import duration as duration_text
 from ..units import range_text, value_text
+from . import forecasting, warm
 from .anomaly import Episodes
 from .baseline import RobustMethod
-from .forecast import Trend, fit, window_text
+from .forecast import Trend
 from .forecast_alerts import ForecastAlerts
-from .limits import CAPACITY, Limit, limits
+from .forecasting import Forecast
 from .normal import LeftOut
 from .watch import Column, Columns, alert_labels
 
@@ -38,23 +40,9 @@ log = logging.getLogger(__name__)
 DEFAULT_HOLD = {"system": 30.0}  # seconds outside before an anomaly; the machine is bursty
 HOLD = 12.0
 CLEAR = 30.0  # seconds back inside before an anomaly closes: a steady fault's noisy value is one anomaly
+RELEARN_SHARE = 0.02  # the bands are learnt again once this share of the ring's samples is new
 
-
-@dataclass(frozen=True)
-class Forecast:
-    limit: Limit
-    trend: Trend
-    eta: float | None  # seconds from trend.at to the limit; None: not heading there
-
-    @property
-    def text(self) -> str:
-        """``disk full in 3 d 4 h (at the current rate over the last 6 h)``."""
-        if self.eta is None:
-            return f"{self.limit.what}: not at the current rate"
-        if self.eta <= 0:
-            return f"{self.limit.what} now"
-        rate = f"at the current rate over the last {window_text(self.trend.window)}"
-        return f"{self.limit.what} in {duration_text(self.eta)} ({rate})"
+__all__ = ["Episode", "Forecast", "Insight"]
 
 
 @dataclass
@@ -108,6 +96,8 @@ class Insight:
         self.learnt_seconds = 0.0  # learnt per main column (median), seconds
         self.tick_seconds: deque[float] = deque(maxlen=1000)  # observe()'s own cost, for the bench
         self._latest: dict = {}
+        self._learnt_samples = -1  # the ring's samples appended as of the last learnt bands
+        self._forecast_at: float | None = None  # when the forecasts were last fitted
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -136,13 +126,14 @@ class Insight:
     def _declare(self, records: dict) -> None:
         if all(series in self.columns.plans for series in records if series != "collector"):
             return
-        declarable = self._declarable()
+        declarable = self.declarable()
         for series in records:
             if series != "collector" and declarable.get(series):
                 self.columns.declare(series, declarable[series])
-        self._declared()
+        self.declared()
 
-    def _declared(self) -> None:
+    def declared(self) -> None:
+        """Size the method and the holds to the columns declared so far."""
         columns = self.columns.columns
         self.method.declare([c.floor for c in columns])
         self.episodes.hold = np.array([self.holds.get(c.component, HOLD) for c in columns])
@@ -250,11 +241,6 @@ class Insight:
     def forecast_of(self, series: str, field: str) -> Forecast | None:
         return self.forecasts.get((series, field))
 
-    def upcoming(self) -> list[Forecast]:
-        """Forecasts that reach their limit within the horizon, soonest first."""
-        found = [f for f in list(self.forecasts.values()) if f.eta is not None and f.eta <= self.horizon]
-        return sorted(found, key=lambda f: f.eta)
-
     # -- learning, on the insight's own thread --------------------------------------------
     def _ensure_thread(self) -> None:
         if self._thread is None and not self._stop.is_set():
@@ -264,60 +250,57 @@ class Insight:
     def _run(self) -> None:
         if self.warm_start and isinstance(self.method, RobustMethod):
             try:
-                self._warm()
+                warm.warm(self)
             except Exception:  # noqa: BLE001 - no history to learn from: learn live
                 log.exception("insight: could not learn from stored history")
         while True:
             try:
-                self.learn(time.time())
+                self.learn_what_changed(time.time())
             except Exception:  # noqa: BLE001 - never take the collector down
                 log.exception("insight: learning failed")
             if self._stop.wait(self.refresh):
                 return
 
+    def learn_what_changed(self, now: float) -> bool:
+        """The thread's wake-up: the bands once :data:`RELEARN_SHARE` of the ring's samples
+        are new (a median over 1,800 samples moves little with 5 more), the forecasts once a
+        new point of their history's resolution exists. True when something was learnt."""
+        ring = getattr(self.method, "ring", None)
+        bands = ring is None or ring.appended - self._learnt_samples >= max(1.0, RELEARN_SHARE * ring.filled)
+        due = self._forecast_at is None or now - self._forecast_at >= forecasting.period(self.forecast_window)
+        if bands:
+            self.learn_bands(now)
+        if due:
+            self.update_forecasts(now)
+        if bands or due:
+            self.revision += 1
+        return bands or due
+
     def learn(self, now: float) -> None:
-        """Recompute the bands, forecasts and capacity (what the thread does each ``refresh``)."""
+        """Recompute the bands, forecasts and capacity at once."""
+        self.learn_bands(now)
+        self.update_forecasts(now)
+        self.revision += 1
+
+    def learn_bands(self, now: float) -> None:
         columns = self.columns.columns
+        ring = getattr(self.method, "ring", None)
+        self._learnt_samples = ring.appended if ring is not None else -1
         self.method.learn(len(columns), now, self._interval())
         learnt = getattr(self.method, "learnt", np.zeros(0))
         main = [i for i, c in enumerate(columns) if c.series == c.component and i < learnt.size]
         self.learnt_seconds = float(np.median(learnt[main]) * self._interval()) if main else 0.0
-        self._forecast(now)
-        self.revision += 1
 
-    def _forecast(self, now: float) -> None:
+    def update_forecasts(self, now: float) -> None:
         records = self._latest
         if not records:
             return
-        found: dict[tuple[str, str], Forecast] = {}
-        for limit in limits(self.collector.rules, records):
-            trend = self._trend(limit.series, limit.field, now)
-            if trend is not None:
-                found[(limit.series, limit.field)] = Forecast(limit, trend, trend.eta(limit.value))
-        self.forecasts = found
-        self.capacity = {label: self._trend(series, field, now) for series, field, label, _ in CAPACITY}
+        self._forecast_at = now
+        self.forecasts = forecasting.forecasts(self.collector, records, now, self.forecast_window)
+        self.capacity = forecasting.capacity(self.collector, now, self.forecast_window)
         self.forecast_alerts.update(self.collector.log, self.forecasts, self.horizon, now)
 
-    def _trend(self, series: str, field: str, now: float) -> Trend | None:
-        try:
-            frame = self.collector.history(series, self.forecast_window / 60, max_points=400)
-        except ValueError:
-            return None
-        if frame.empty or field not in frame.columns:
-            return None
-        return fit(frame["timestamp"].to_numpy("float64"), frame[field].to_numpy("float64"), now, self.forecast_window)
-
-    def _warm(self) -> None:
-        """Learn from the stored history of the last window, so a restart does not relearn."""
-        minutes = self.window_seconds / 60
-        frames = {}
-        for series in ("system", "network", "ai"):
-            if self.collector.fields.get(series):
-                frames[series] = self.collector.history(series, minutes, max_points=self.method.ring.rows)
-        if self.preload(frames):
-            self._learn_seasonal()
-
-    def _declarable(self) -> dict[str, tuple]:
+    def declarable(self) -> dict[str, tuple]:
         """The fields of every series the collector's sources declare, drill-downs included."""
         declared = {}
         for source in self.collector.sources:
@@ -326,49 +309,8 @@ class Insight:
         return declared
 
     def preload(self, frames: dict) -> bool:
-        """Learn from earlier samples: ``{series: frame}`` (rows oldest first, one column per
-        field), such as the stored history at a restart or a baseline recorded before. The
-        series' latest rows are taken as simultaneous. False when there was nothing to learn."""
-        declarable = self._declarable()
-        blocks = [(s, f) for s, f in frames.items() if s in declarable and not f.empty]
-        if not blocks:
-            return False
-        for series, _ in blocks:
-            self.columns.declare(series, declarable[series])
-        self._declared()
-        rows = max(len(f) for _, f in blocks)
-        block = np.full((rows, len(self.columns.columns)), np.nan)
-        for series, frame in blocks:
-            for name, i in self.columns.plans[series]:
-                if name in frame.columns:
-                    column = frame[name].to_numpy("float64")
-                    block[rows - column.size :, i] = column
-        self.method.ring.load(block)
-        self.left_out.preloaded(rows)
-        return True
-
-    def _learn_seasonal(self) -> None:
-        """Hour-of-day profiles from the minute tier of the last four weeks (when there is one)."""
-        store = self.collector.store
-        if getattr(store, "writer", None) is None:
-            return
-        now = time.time()
-        blocks, stamps = [], None
-        for series in ("system", "network", "ai"):
-            frame = self.collector.history(series, 28 * 1440, max_points=28 * 1440)
-            if frame.empty or frame.attrs.get("tier") == "raw":
-                return
-            if stamps is None:
-                stamps = frame["timestamp"].to_numpy("float64")
-            blocks.append((series, frame))
-        if stamps is None or now - stamps[0] < 7 * 86400 * 0.98:
-            return
-        block = np.full((stamps.size, len(self.columns.columns)), np.nan)
-        for series, frame in blocks:
-            for name, i in self.columns.plans.get(series, []):
-                if name in frame.columns and len(frame) == stamps.size:
-                    block[:, i] = frame[name].to_numpy("float64")
-        self.method.seasonal.learn(stamps, block, self.method.k)
+        """Learn from earlier samples (:func:`.warm.preload`): ``{series: frame}``, rows oldest first."""
+        return warm.preload(self, frames)
 
     def close(self) -> None:
         self._stop.set()

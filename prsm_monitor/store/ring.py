@@ -1,7 +1,10 @@
 """Bounded, columnar history of each component's numeric fields.
 
-Each component keeps one preallocated ``float64`` array per declared field, used as a
-ring: 8 bytes per stored value and no object per point. ``None`` is stored as NaN.
+Each component keeps one ``float64`` array per declared field, used as a ring: 8 bytes per
+stored value and no object per point. ``None`` is stored as NaN. The arrays grow with the
+rows held (from :data:`INITIAL_ROWS`, doubling, up to the capacity), so memory follows what
+is stored, not what could be; with ``keep_seconds`` (a store with tiers on disk: older rows
+are read there) a ring stops growing once it spans that much time and wraps from then on.
 Records are expected in time order (the collector appends them so); queries by time
 range return pandas DataFrames, optionally downsampled for charts into buckets evenly
 spaced in time, each with its mean, minimum and maximum (so peaks survive as a band).
@@ -9,54 +12,83 @@ spaced in time, each with its mean, minimum and maximum (so peaks survive as a b
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
+INITIAL_ROWS = 256  # rows a ring allocates at first; it doubles from there while it may grow
+
 
 class Ring:
-    """One component's history: a fixed number of rows, one float64 column per field."""
+    """One component's history: up to ``capacity`` rows (and, with ``keep_seconds``, not
+    more than span that many seconds once full), one float64 column per field."""
 
-    def __init__(self, names: Iterable[str], capacity: int):
+    def __init__(self, names: Iterable[str], capacity: int, keep_seconds: float | None = None, rows: int = 0):
         self.names = tuple(names)
         if "timestamp" not in self.names:
             raise ValueError("a history needs a 'timestamp' field")
         self.capacity = int(capacity)
-        self.columns = np.full((len(self.names), self.capacity), np.nan)
+        self.keep_seconds = keep_seconds
+        self.columns = np.full((len(self.names), min(self.capacity, max(rows, INITIAL_ROWS))), np.nan)
         self._ts = self.columns[self.names.index("timestamp")]
         self.size = 0
         self.head = 0  # where the next row goes
 
+    @property
+    def allocated(self) -> int:
+        """Rows the arrays hold now (up to ``capacity``)."""
+        return self.columns.shape[1]
+
     def append(self, record: Mapping[str, object]) -> int:
         """Store one record; returns the column it went to."""
+        if self.size == self.allocated and self.allocated < self.capacity:
+            self._grow(record.get("timestamp"))
         row = self.head
         for i, name in enumerate(self.names):
             value = record.get(name)
             self.columns[i, row] = np.nan if value is None else value
-        self.head = (row + 1) % self.capacity
-        self.size = min(self.size + 1, self.capacity)
+        self.head = (row + 1) % self.allocated
+        self.size = min(self.size + 1, self.allocated)
         return row
+
+    def _grow(self, newest) -> None:
+        """Make room before the oldest row is overwritten, unless the rows held already span
+        ``keep_seconds``: doubling, or to the rows that the time span asks for, if fewer."""
+        rows = self.allocated
+        target = rows * 2
+        if self.keep_seconds is not None and newest is not None:
+            span = float(newest) - self.first()
+            if span >= self.keep_seconds:
+                return
+            if span > 0:
+                target = min(target, max(rows + 1, math.ceil(rows * self.keep_seconds / span * 1.02)))
+        grown = np.full((len(self.names), min(self.capacity, target)), np.nan)
+        grown[:, : self.size] = self.ordered()
+        self.columns = grown
+        self._ts = grown[self.names.index("timestamp")]
+        self.head = self.size
 
     def first(self) -> float | None:
         """The oldest row's timestamp (None when empty)."""
         if not self.size:
             return None
-        return float(self._ts[0 if self.size < self.capacity else self.head])
+        return float(self._ts[0 if self.size < self.allocated else self.head])
 
     def ordered(self) -> np.ndarray:
         """All rows, oldest first (a copy)."""
-        if self.size < self.capacity:
+        if self.size < self.allocated:
             return self.columns[:, : self.size].copy()
         return np.concatenate((self.columns[:, self.head :], self.columns[:, : self.head]), axis=1)
 
     def window(self, start: float | None, end: float | None) -> np.ndarray:
         """Rows with ``start <= timestamp <= end``, oldest first, as a (fields, rows) copy."""
-        if self.size < self.capacity:
+        if self.size < self.allocated:
             segments = [(0, self.size)]
         else:
-            segments = [(self.head, self.capacity), (0, self.head)]
+            segments = [(self.head, self.allocated), (0, self.head)]
         parts = []
         for lo, hi in segments:
             ts = self._ts[lo:hi]
@@ -70,12 +102,12 @@ class Ring:
 
     def resized(self, capacity: int) -> Ring:
         """A new ring of ``capacity`` rows holding the newest rows of this one."""
-        ring = Ring(self.names, capacity)
         rows = self.ordered()[:, -capacity:] if self.size else np.empty((len(self.names), 0))
         n = rows.shape[1]
+        ring = Ring(self.names, capacity, self.keep_seconds, rows=n)
         ring.columns[:, :n] = rows
         ring.size = n
-        ring.head = n % capacity
+        ring.head = n % ring.allocated
         return ring
 
 
@@ -135,6 +167,7 @@ class HistoryStore:
         if capacity < 1:
             raise ValueError(f"capacity must be at least 1, not {capacity}")
         self._capacity = int(capacity)
+        self._keep_seconds: float | None = None
         self._rings: dict[str, Ring] = {}
         self._caps: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -142,6 +175,19 @@ class HistoryStore:
     @property
     def capacity(self) -> int:
         return self._capacity
+
+    def keep_for(self, seconds: float | None) -> None:
+        """Hold (about) ``seconds`` of rows per component, within the capacity, when older
+        rows are kept elsewhere (a store with tiers on disk); None: up to the capacity."""
+        with self._lock:
+            self._keep_seconds = seconds
+            for ring in self._rings.values():
+                ring.keep_seconds = seconds
+
+    def allocated_bytes(self) -> dict[str, int]:
+        """Bytes each component's ring takes now (for the footprint benchmark)."""
+        with self._lock:
+            return {c: ring.columns.nbytes for c, ring in self._rings.items()}
 
     def declare(self, component: str, names: Iterable[str], max_capacity: int | None = None) -> None:
         """Set the fields kept for ``component`` (re-declaring the same fields is a no-op).
@@ -154,7 +200,7 @@ class HistoryStore:
                 self._caps[component] = max_capacity
             ring = self._rings.get(component)
             if ring is None or ring.names != names:
-                self._rings[component] = Ring(names, self._rows(component))
+                self._rings[component] = Ring(names, self._rows(component), self._keep_seconds)
 
     def _rows(self, component: str) -> int:
         return min(self._capacity, self._caps.get(component, self._capacity))
@@ -167,7 +213,8 @@ class HistoryStore:
         """:meth:`append`, returning the field names and a copy of the stored row (float64)."""
         with self._lock:
             ring = self._rings[component]
-            return ring.names, ring.columns[:, ring.append(record)].copy()
+            row = ring.append(record)  # first: appending may grow (replace) the columns
+            return ring.names, ring.columns[:, row].copy()
 
     def first_timestamp(self, component: str) -> float | None:
         """Where this component's history starts (None: nothing stored)."""

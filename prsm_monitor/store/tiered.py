@@ -36,6 +36,7 @@ from .writer import Writer
 
 log = logging.getLogger(__name__)
 MIB = 1024.0 * 1024.0
+LIVE_SECONDS = 3600.0  # raw rows held in memory while a writer keeps the older ones on disk
 
 
 def rollup_frame(names: tuple[str, ...], rollup: Rollup) -> pd.DataFrame:
@@ -82,11 +83,23 @@ class TieredStore:
         self, ring: HistoryStore, writer: Writer | None = None, remote=None, *, remote_after=86400.0, lock=None
     ):
         self.ring = ring
+        self._writer: Writer | None = None
         self.writer = writer
         self.remote = remote
         self.remote_after = remote_after
         self.lock = lock
         self.problem: tuple[str, str] | None = None  # why the disk is not used, when it is not
+
+    @property
+    def writer(self) -> Writer | None:
+        return self._writer
+
+    @writer.setter
+    def writer(self, writer: Writer | None) -> None:
+        """With a writer, the ring holds the last :data:`LIVE_SECONDS` (what the live pages
+        draw); older ranges are read from the disk tiers. Without one, up to its capacity."""
+        self._writer = writer
+        self.ring.keep_for(LIVE_SECONDS if writer is not None else None)
 
     # -- the HistoryStore interface ---------------------------------------------------------
     @property

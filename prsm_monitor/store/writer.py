@@ -163,13 +163,15 @@ class Writer:
                 self._route()
             for source in self.journal:
                 self._pending.extend(source())
+            changed = bool(self._pending or self._tails or self._unlogged or self._relog)  # else: no write, no stat
             error = self._attempt(self._write) if self._pending or self._tails else None
-            error = self._attempt(self._write_log) or error
+            error = (self._attempt(self._write_log) if changed else None) or error
             if error is None and prune and time.monotonic() - self._pruned_at >= PRUNE_EVERY:
                 self._pruned_at = time.monotonic()
                 error = self._attempt(self._prune)
+                changed = True
             self._report(error)
-            if error is None:
+            if error is None and (changed or self.disk_bytes is None):
                 self.disk_bytes = self.db.file_bytes()
             return error is None
 
