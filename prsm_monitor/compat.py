@@ -140,6 +140,7 @@ class CollectorCompat:
         """Watch another prsm-monitor instance instead of the current sources: its ``system``,
         ``network`` and ``ai`` become this collector's (see :mod:`prsm_monitor.fleet.instance_source`)."""
         # imported on use: the fleet's poller is a cost only a collector that watches one pays
+        from .fleet.instance_source import InstanceSource, as_instance
 
         source = InstanceSource(as_instance(instance), interval=self.collection_interval)
         self.replace_sources([source])
