@@ -11,7 +11,9 @@ import threading
 import requests
 from starlette.applications import Starlette
 
-from prsm_monitor.api.routes import Api, FixedCollector, middleware
+from prsm_monitor.api.providers import FixedCollector
+from prsm_monitor.api.routes import Api
+from prsm_monitor.api.wiring import middleware
 from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.insight import engine
 from prsm_monitor.settings.model import Settings
@@ -68,14 +70,14 @@ def test_health_reads_the_per_version_cache():
         app = Starlette(routes=api.routes, middleware=middleware(Settings()))
         with InProcessServer(app) as server:
             requests.get(server.url + "/health", timeout=5)
-            facts = api.health_facts.cached(collector)
+            facts = api.health.facts.cached(collector)
             assert facts is not None
             second = requests.get(server.url + "/health", timeout=5).json()
-            assert api.health_facts.cached(collector) is facts  # not recomputed within a version
+            assert api.health.facts.cached(collector) is facts  # not recomputed within a version
             assert second["collector"]["ticks_total"] == facts["record"]["ticks_total"]
             collector.collect_once()
             third = requests.get(server.url + "/health", timeout=5).json()
-            assert api.health_facts.cached(collector) is not facts
+            assert api.health.facts.cached(collector) is not facts
             assert third["collector"]["ticks_total"] == second["collector"]["ticks_total"] + 1
     finally:
         collector.close()

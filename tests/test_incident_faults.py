@@ -20,7 +20,7 @@ import requests
 from prsm_monitor.alerts.incident_report import markdown
 from prsm_monitor.alerts.incident_timeline import incident_record
 from prsm_monitor.alerts.log import OPENING
-from prsm_monitor.api.routes import build_app
+from prsm_monitor.api.wiring import build_app
 from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.notify.view import notifications_view
 from prsm_monitor.settings.model import Settings

@@ -12,7 +12,7 @@ import requests
 
 from prsm_monitor.alerts import AlertLog
 from prsm_monitor.alerts.silences import KEPT, MAX_LIVE, Silences, check_duration, labels
-from prsm_monitor.api.routes import build_app
+from prsm_monitor.api.wiring import build_app
 from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.settings.values import ConfigError

@@ -1,60 +1,54 @@
-"""The HTTP API, served on the dashboard's own port (see ``streamlit_app.py``).
-
-``routes()`` and ``middleware(settings)`` go into ``st.App(__file__, routes=..., middleware=...)``;
-``build_app()`` makes a plain Starlette app with the same routes and middleware (tests,
-benchmarks, embedding). Routes reach the one process-wide collector through
-:mod:`prsm_monitor.core.shared`, never through ``st.cache_resource``.
+"""The HTTP API's routes (:class:`Api`), served on the dashboard's own port (see
+``streamlit_app.py``; :mod:`.wiring` puts them and the middleware into a server). Routes reach
+the one process-wide collector through :mod:`.providers` (:mod:`prsm_monitor.core.shared`),
+never through ``st.cache_resource``.
 
 Endpoints (all JSON unless said otherwise; errors are JSON, see :mod:`.http`):
 
 - ``GET /api``: this list.
 - ``GET /api/metrics``: ``get_latest_metrics()``.
-- ``GET /api/historical/{component}?minutes=60&points=N&format=json|csv`` (``duration`` is an
-  alias of ``minutes``).
+- ``GET /api/historical/{component}?minutes=60&points=N&format=json|csv``: see :mod:`.history_routes`.
 - ``GET /api/alerts?level=&component=&since=&active=true&limit=``.
 - ``GET /api/settings``, ``POST /api/settings`` (JSON body): thresholds, interval, history.
 - ``GET /api/notifications?status=&limit=``: incidents, the delivery log and the routes.
 - ``GET /api/fleet``: this instance and the others it watches (:mod:`prsm_monitor.fleet.summary`).
 - ``GET /api/stream``: Server-Sent Events ``metrics_update`` and ``alert``.
-- ``GET /health[?strict=true]``: 200 while the collector ticks, 503 when it stopped or stalled.
+- ``GET /health[?strict=true]``: 200 while the collector ticks, 503 when it stopped or stalled
+  (:mod:`.health_routes`).
 - ``GET /metrics[?detail=full]``: Prometheus text exposition.
 - ``GET/POST/DELETE /api/silences``, ``POST /api/alerts/{id}/ack``: see :mod:`.silences`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
 from collections.abc import Callable
 
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..anonymize import anonymize_frame, shown, shown_text
-from ..core import shared
+from ..anonymize import shown, shown_text
 from ..core.collector import MetricsCollector
 from ..fields import COMPONENTS, LEVELS
 from ..fleet import fleet_of, prometheus_fleet_of
 from ..fleet.summary import fleet_summary
-from ..health import health_report, starting_report, version_facts
 from ..notify.delivery_log import STATUSES
 from ..notify.view import notifications_view
-from ..settings.model import Settings
 from ..settings.values import ConfigError
-from .auth import ApiCORS, TokenAuth, TokenSource
 from .cache import PerVersion
 from .exposition import Exposition
-from .guard import ApiGuard, HostPolicy, WriteGuard, apply_to_streamlit
-from .historical import HISTORY_COMPONENTS, history_index
+from .health_routes import ENDPOINTS as HEALTH_ENDPOINTS
+from .health_routes import HealthRoutes, config_error
+from .history_routes import ENDPOINTS as HISTORY_ENDPOINTS
+from .history_routes import MAX_POINTS, HistoryRoutes
 from .http import ALL_METHODS, SERVED_ROOTS, ApiError, JSONResponse, Query, bad_parameter, dumps, echo
 from .incidents import ENDPOINTS as INCIDENT_ENDPOINTS
 from .incidents import IncidentRoutes
+from .providers import SharedCollector
 from .settings import json_body, settings_changes, settings_view
 from .silences import ENDPOINTS as SILENCE_ENDPOINTS
 from .silences import SilenceRoutes, actor
@@ -62,16 +56,12 @@ from .stream import IDLE_TIMEOUT_SECONDS, EventHub, EventStream, frame
 
 log = logging.getLogger(__name__)
 
-MAX_MINUTES = 366 * 24 * 60  # a year and a day
-MAX_POINTS = 100_000  # rows in one historical answer; longer windows are downsampled
 MAX_EPOCH = 253_402_300_799  # 9999-12-31
 
 ENDPOINTS = {
     "GET /api/metrics": "latest metrics of every component, the last 10 alert events and the active alerts; "
     "anonymize=true",
-    "GET /api/historical/": "the components /api/historical/{component} answers for, their fields and parameters",
-    "GET /api/historical/{component}": "history of system, network, ai or collector; "
-    "minutes (default 60; alias duration), points (downsample), format=json|csv, anonymize=true",
+    **HISTORY_ENDPOINTS,
     "GET /api/alerts": "alert events and active alerts; level, component, since (epoch s), active=true, limit, "
     "anonymize=true",
     "GET /api/settings": "thresholds, collection interval and history size",
@@ -82,37 +72,12 @@ ENDPOINTS = {
     "GET /api/fleet": "this instance and every other it watches (PRSM_INSTANCES, and those its Prometheus "
     "scrapes): status, age of the last answer, CPU, memory, nodes, models, active alerts by level",
     "GET /api/stream": "Server-Sent Events: metrics_update each tick, alert for each alert event",
-    "GET /health": "200 while the collector ticks, 503 when it stopped or stalled; strict=true: 503 on critical",
+    **HEALTH_ENDPOINTS,
     "GET /metrics": "Prometheus text exposition; detail=full adds per-link and per-model-instance series; "
     "anonymize=true",
     **SILENCE_ENDPOINTS,
     **INCIDENT_ENDPOINTS,
 }
-
-
-class SharedCollector:
-    """The process-wide collector of :mod:`prsm_monitor.core.shared`."""
-
-    @staticmethod
-    def current() -> MetricsCollector | None:
-        return shared.current_collector()
-
-    @staticmethod
-    def get() -> MetricsCollector:
-        return shared.get_collector()
-
-
-class FixedCollector:
-    """One given collector (tests, benchmarks, embedding); started and stopped by its owner."""
-
-    def __init__(self, collector: MetricsCollector):
-        self.collector = collector
-
-    def current(self) -> MetricsCollector:
-        return self.collector
-
-    def get(self) -> MetricsCollector:
-        return self.collector
 
 
 def _endpoint(handler: Callable, methods: tuple[str, ...] = ("GET",)) -> Callable:
@@ -149,20 +114,17 @@ class Api:
         self.hub = EventHub(self.provider.get)
         self.exposition = Exposition(self.provider.get)
         self.latest_body = PerVersion(lambda collector: dumps(shown(collector, collector.get_latest_metrics())))
-        self.health_facts = PerVersion(version_facts)  # /health: only the clock is read per request
-        self._starting = None  # the collector's creation, started by /health while none exists
-        self._failed: Exception | None = None  # why the last creation failed (answered until one works)
+        self.health = HealthRoutes(self.provider)  # /health, and the collector's creation it starts
         self.routes: list[BaseRoute] = [  # every method reaches the endpoint, which answers a JSON 405
             Route("/api", _endpoint(self.index), methods=ALL_METHODS),
             Route("/api/metrics", _endpoint(self.metrics), methods=ALL_METHODS),
-            Route("/api/historical/", _endpoint(self.historical_index), methods=ALL_METHODS),  # the guide's URL
-            Route("/api/historical/{component}", _endpoint(self.historical), methods=ALL_METHODS),
+            *HistoryRoutes(self.collector).routes(_endpoint, ALL_METHODS),
             Route("/api/alerts", _endpoint(self.alerts), methods=ALL_METHODS),
             Route("/api/settings", _endpoint(self.settings, ("GET", "POST")), methods=ALL_METHODS),
             Route("/api/notifications", _endpoint(self.notifications), methods=ALL_METHODS),
             Route("/api/fleet", _endpoint(self.fleet), methods=ALL_METHODS),
             Route("/api/stream", _endpoint(self.stream), methods=ALL_METHODS),
-            Route("/health", _endpoint(self.health), methods=ALL_METHODS),
+            *self.health.routes(_endpoint, ALL_METHODS),
             Route("/metrics", _endpoint(self.prometheus), methods=ALL_METHODS),
             *SilenceRoutes(self.collector).routes(_endpoint, ALL_METHODS),
             *IncidentRoutes(self.collector).routes(_endpoint, ALL_METHODS),
@@ -182,19 +144,7 @@ class Api:
         try:
             return await run_in_threadpool(self.provider.get)
         except ConfigError as error:
-            raise self._config_error(error) from None
-
-    @staticmethod
-    def _config_error(error: ConfigError) -> ApiError:
-        return ApiError(
-            503,
-            "configuration_error",
-            f"the monitor is not running: {error}",
-            headers={"Cache-Control": "no-cache"},
-            setting=error.variable,
-            value=echo(error.value),
-            expected=error.expected,
-        )
+            raise config_error(error) from None
 
     # -- endpoints ------------------------------------------------------------------------
     async def index(self, request: Request) -> Response:
@@ -211,39 +161,6 @@ class Api:
         if body is None:  # once per tick or alert: encode off the event loop
             body = await run_in_threadpool(self.latest_body.get, collector)
         return Response(body, media_type="application/json")
-
-    async def historical_index(self, request: Request) -> Response:
-        Query(request.query_params, ())
-        return JSONResponse(history_index(await self.collector()))
-
-    async def historical(self, request: Request) -> Response:
-        component = request.path_params["component"]
-        if component not in HISTORY_COMPONENTS and component not in (await self.collector()).fields:
-            raise bad_parameter("component", component, f"one of {', '.join(HISTORY_COMPONENTS)}", status=404)
-        query = Query(request.query_params, ("minutes", "duration", "points", "format", "anonymize"))
-        if query.raw("minutes") is not None and query.raw("duration") is not None:
-            raise bad_parameter("duration", query.raw("duration"), "either minutes or duration (its alias), not both")
-        name = "duration" if query.raw("duration") is not None else "minutes"
-        minutes = query.number(name, 60.0, low=0, high=MAX_MINUTES, low_open=True, what="minutes")
-        points = query.number("points", None, low=2, high=MAX_POINTS, integer=True)
-        fmt = query.choice("format", "json", ("json", "csv"))
-        anonymize = query.boolean("anonymize", False)
-        collector = await self.collector()
-        frame_ = await run_in_threadpool(collector.history, component, minutes, points or MAX_POINTS)
-        if anonymize or collector.settings.anonymize:  # PRSM_ANONYMIZE: always
-            frame_ = await run_in_threadpool(anonymize_frame, frame_, collector)
-        if fmt == "csv":
-            return Response(
-                frame_.to_csv(index=False),
-                media_type="text/csv",
-                headers={"Content-Disposition": f'inline; filename="{component}.csv"'},
-            )
-        fields = {f.name: {"unit": f.unit, "kind": f.kind, "help": f.help} for f in collector.fields.get(component, ())}
-        head = dumps(
-            {"component": component, "minutes": minutes, "points": points, "count": len(frame_), "fields": fields}
-        )
-        rows = frame_.to_json(orient="records", double_precision=10).encode() if len(frame_) else b"[]"
-        return Response(head[:-1] + b',"data":' + rows + b"}", media_type="application/json")
 
     async def alerts(self, request: Request) -> Response:
         query = Query(request.query_params, ("level", "component", "since", "active", "limit", "anonymize"))
@@ -306,42 +223,6 @@ class Api:
             replay.extend(frame("alert", shown(collector, e), e["id"]) for e in collector.get_alerts(since_id=last))
         return EventStream(self.hub, replay, idle_timeout=self.idle_timeout)
 
-    async def health(self, request: Request) -> Response:
-        """Answers at once, even while the collector is being created (``starting``); what
-        changes only with a tick comes from the per-version cache, as ``/api/metrics`` does."""
-        strict = Query(request.query_params, ("strict",)).boolean("strict", False)
-        collector = self.provider.current()
-        if collector is None:
-            collector = self._creation()
-        if collector is None:
-            status, body = starting_report(time.time(), strict)
-        else:
-            facts = self.health_facts.cached(collector)
-            if facts is None:  # once per tick or alert: computed off the event loop
-                facts = await run_in_threadpool(self.health_facts.get, collector)
-            status, body = health_report(collector, time.time(), strict, facts)
-        return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-cache"})
-
-    def _creation(self) -> MetricsCollector | None:
-        """The collector once its creation (begun here on a worker thread, if nobody began it)
-        has finished; None while it runs. A creation that failed is tried again in the
-        background, and its error (a bad setting: 503 as in :meth:`_created`) is the answer
-        until one succeeds."""
-        task = self._starting
-        if task is not None and task.done():
-            self._starting = None
-            if task.exception() is None:
-                self._failed = None
-                return task.result()
-            self._failed = task.exception()
-        if self._starting is None:
-            self._starting = asyncio.ensure_future(run_in_threadpool(self.provider.get))
-        if isinstance(self._failed, ConfigError):
-            raise self._config_error(self._failed)
-        if self._failed is not None:
-            raise self._failed
-        return None
-
     async def prometheus(self, request: Request) -> Response:
         query = Query(request.query_params, ("detail", "anonymize"))
         detail = query.choice("detail", "basic", ("basic", "full"))
@@ -376,60 +257,3 @@ def last_event_id(value: str | None) -> int | None:
     if not LAST_EVENT_ID.fullmatch(value.strip()):
         raise bad_parameter("Last-Event-ID", value, "the id of an alert event (up to 18 digits 0-9), or nothing")
     return int(value.strip())
-
-
-# -- wiring ---------------------------------------------------------------------------------
-def routes(provider=None) -> list[BaseRoute]:
-    """The API's routes for ``st.App(routes=...)``: a fresh :class:`Api` (and Prometheus
-    registry) each call; nothing is registered globally. ``provider`` defaults to the
-    process-wide collector."""
-    return Api(provider).routes
-
-
-def middleware(settings: Settings | None = None) -> list[Middleware]:
-    """The API's middleware for ``st.App(middleware=...)``, outermost first: paths and ``Host``
-    (:class:`~.guard.ApiGuard`); with ``PRSM_CORS_ORIGINS``, CORS for those origins; the token
-    (``PRSM_API_TOKEN`` or the ``api_token`` secret); who may write
-    (:class:`~.guard.WriteGuard`). ``settings`` default to the environment (a bad value raises
-    ConfigError). The same Host names go to Streamlit's ``server.allowedHosts``, for the
-    dashboard's own websocket. TCP_NODELAY is set by the server's lifespan (:mod:`.lifecycle`)."""
-    settings = settings if settings is not None else Settings.from_env()
-    tokens = TokenSource(settings.api_token)
-    hosts = HostPolicy.from_settings(settings)
-    apply_to_streamlit(hosts)
-    stack = [Middleware(ApiGuard, hosts=hosts)]
-    if settings.cors_origins:
-        stack.append(Middleware(ApiCORS, origins=settings.cors_origins))
-    stack.append(Middleware(TokenAuth, tokens=tokens, health=settings.health_auth))
-    stack.append(
-        Middleware(WriteGuard, tokens=tokens, origins=settings.cors_origins, operators=settings.operators_configured)
-    )
-    return stack
-
-
-def unavailable(error: ConfigError) -> tuple[list[BaseRoute], list[Middleware]]:
-    """Routes and middleware for a process whose settings are bad: every API path and
-    Socket.IO's answer a JSON 503 naming the setting (so ``curl -f /health`` fails), never the
-    dashboard's page, and nothing else; the pages show the same error."""
-    body = {
-        "error": "configuration_error",
-        "status": 503,
-        "message": f"the monitor is not running: {error}",
-        "setting": error.variable,
-        "value": echo(error.value),  # a secret's value is never kept: it shows as <hidden>
-        "expected": error.expected,
-    }
-
-    async def closed(request: Request) -> Response:
-        return JSONResponse(body, status_code=503, headers={"Cache-Control": "no-cache"})
-
-    roots = (*SERVED_ROOTS, "/socket.io")  # a Socket.IO client's connect fails with the same answer
-    paths = [p for root in roots for p in (root, f"{root}/{{rest:path}}")]
-    return [Route(p, closed, methods=ALL_METHODS) for p in paths], [Middleware(ApiGuard)]
-
-
-def build_app(settings: Settings | None = None, collector: MetricsCollector | None = None) -> Starlette:
-    """A plain Starlette app with the API alone: the same routes and middleware as the
-    dashboard's, serving ``collector`` (default: the process-wide one)."""
-    provider = FixedCollector(collector) if collector is not None else None
-    return Starlette(routes=routes(provider), middleware=middleware(settings))
