@@ -103,7 +103,7 @@ class Consensus:
                 proposal.votes.add(str(message["voter"]))
                 self._check(proposal)
             return
-        parent = self.node.seen.get(proposal_id)
+        parent = self.node.floods.parent(proposal_id)
         if parent:  # not ours: pass it on towards the proposer
             self.node.send_to(parent, message)
 

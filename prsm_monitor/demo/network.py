@@ -24,7 +24,8 @@ import time
 from ..sources.prsm.report import NetworkReport, NodeInfo
 from .faults import NetworkFaults
 from .models import build_catalog
-from .node import Directory, Node, NodeConfig
+from .node import Node
+from .peers import Directory, NodeConfig
 from .protocol import MAX_FRAME
 from .workload import Workload
 

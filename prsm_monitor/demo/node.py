@@ -5,14 +5,9 @@ Each link is one TCP connection, opened by one side (``outgoing``) and introduce
 the link's round-trip time. A link is *up* while a frame arrived on it within
 ``link_timeout`` seconds. The opening side reconnects a lost link on its next heartbeat.
 
-Flooded messages (``announce``, ``propose``, ``commit``) are forwarded once to every other
-link and de-duplicated by id; the peer a flood first came from is remembered, so votes and
-other replies can travel the reverse path. Consensus and inference live in
-:mod:`.consensus` and :mod:`.inference`; this module moves frames and keeps the counters.
-
-It is longer than most modules (~470 lines) on purpose: :class:`Node` is one protocol state
-machine whose frame handlers, links and counters share its state; split across files, each
-handler would reach back into the others' attributes.
+This module moves frames and keeps the counters; flooded messages are handled by :mod:`.floods`,
+consensus and inference by :mod:`.consensus` and :mod:`.inference`; the timing, the directory
+and the links' state are in :mod:`.peers`, the report in :mod:`.node_report`.
 
 Faults are properties of the node: ``delay`` (seconds added to every frame it sends, like
 ``tc netem`` on its interface) and ``blocked`` (peers its firewall cuts off, both ways:
@@ -24,63 +19,17 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import deque
-from dataclasses import dataclass
 
-from ..sources.prsm.report import RTT_BUCKETS_MS, FloodRecord, Histogram, LinkStats, NodeStats
+from ..sources.prsm.report import RTT_BUCKETS_MS, Histogram, NodeStats
 from .consensus import Consensus
+from .floods import Floods
 from .inference import Gateway, Host
-from .leak import DEFAULT_LIMIT_MB, MIB, Memory
+from .leak import MIB, Memory
 from .models import Model
-from .protocol import ANONYMOUS_OK, FLOODS, MAX_FRAME, Connection, FrameError, encode
+from .node_report import node_stats
+from .peers import Directory, Link, NodeConfig
+from .protocol import ANONYMOUS_OK, FLOODS, Connection, FrameError, encode
 from .routing import RoutingTable
-
-
-@dataclass(frozen=True)
-class NodeConfig:
-    """Timing and limits shared by the nodes of a network (seconds unless noted)."""
-
-    heartbeat: float = 1.0  # between pings on every link
-    link_timeout: float = 3.0  # without any frame before a link counts as down
-    consensus_timeout: float = 2.0  # a proposal without quorum by then is rejected
-    inference_timeout: float = 5.0  # a request without an answer by then has failed
-    queue_limit: int = 100  # inference requests waiting per node; more are rejected
-    service_scale: float = 1.0  # multiplies every model's service_time
-    max_frame: int = MAX_FRAME  # bytes
-    history: int = 20  # recent floods and proposals kept for the report
-    memory_limit_mb: float = DEFAULT_LIMIT_MB  # a node holding this much is stopped (out of memory)
-
-
-class Directory:
-    """Who belongs to the network, where each node listens and who is running: the demo's
-    stand-in for a membership service. Consensus sizes its quorum from ``running``."""
-
-    def __init__(self):
-        self.addresses: dict[str, tuple[str, int]] = {}
-        self.peers: dict[str, tuple[str, ...]] = {}
-        self.models: dict[str, tuple[str, ...]] = {}
-        self.running: set[str] = set()
-
-
-class Link:
-    """This node's side of one link (mutable, loop thread only)."""
-
-    __slots__ = ("peer", "outgoing", "conn", "connecting", "up", "last_heard", "rtt_last", "rtt_sum", "rtt_count")
-    __slots__ += ("frames_in", "frames_out", "connected_at")
-
-    def __init__(self, peer: str, outgoing: bool):
-        self.peer = peer
-        self.outgoing = outgoing
-        self.conn: Connection | None = None
-        self.connecting = False
-        self.up = False
-        self.last_heard = 0.0
-        self.rtt_last: float | None = None
-        self.rtt_sum = 0.0
-        self.rtt_count = 0
-        self.frames_in = 0
-        self.frames_out = 0
-        self.connected_at: float | None = None  # wall time the link last came up
 
 
 class Node:
@@ -160,16 +109,13 @@ class Node:
         self.started = time.time()
         self.links = {p: Link(p, outgoing=self.name < p) for p in self.directory.peers.get(self.name, ())}
         self.routing = RoutingTable(self.models)
-        self.seen: dict[str, str | None] = {}  # flood id -> the peer it first came from
-        self._seen_order: deque[tuple[float, str]] = deque()
-        self.recent_floods: deque[FloodRecord] = deque(maxlen=self.config.history)
+        self.floods = Floods(self, self.config.history)
         self._seq = 0
         self.frames_in = self.frames_out = self.bytes_in = self.bytes_out = 0
         self.frames_in_by_type: dict[str, int] = {}
         self.bad_frames = self.oversized_frames = self.dropped_frames = 0
         self.connections_accepted = self.connect_failures = 0
         self.rtt = Histogram(RTT_BUCKETS_MS)
-        self.floods_originated = self.floods_received = self.flood_duplicates = 0
         self.consensus = Consensus(self)
         self.host_service = Host(self)
         self.gateway = Gateway(self)
@@ -322,9 +268,7 @@ class Node:
         if not 0.0 <= rtt < 3.6e6:
             raise ValueError(f"impossible round trip {rtt} ms")
         if link is not None:
-            link.rtt_last = rtt
-            link.rtt_sum += rtt
-            link.rtt_count += 1
+            link.record_rtt(rtt)
             self.rtt.observe(rtt)
 
     def _on_routes(self, conn: Connection, message: dict, link: Link | None) -> None:
@@ -368,48 +312,19 @@ class Node:
             self._seq += 1
             self.send(link.conn, {"type": "ping", "seq": self._seq, "ts": now})
         horizon = now - max(self.config.consensus_timeout, self.config.inference_timeout) * 2
-        while self._seen_order and self._seen_order[0][0] < horizon:
-            self.seen.pop(self._seen_order.popleft()[1], None)
+        self.floods.forget_before(horizon)
         self.gateway.forget_before(horizon)
         self.memory.grow(time.time())
         if self.memory.exhausted and self.running:  # out of memory: stopped as the kernel would
             self._killed = self.loop.create_task(self.stop())  # kept: the loop holds tasks weakly
 
-    # -- floods ---------------------------------------------------------------------------
+    # -- floods (see :mod:`.floods`) ---------------------------------------------------------
     def flood(self, kind: str, body: dict, flood_id: str | None = None) -> str:
         """Originate a flooded message of ``kind``; returns its id."""
-        flood_id = flood_id or self.next_id()
-        message = {"type": kind, "id": flood_id, "origin": self.name, "sent": time.time(), **body}
-        self.seen[flood_id] = None
-        self._seen_order.append((self.loop.time(), flood_id))
-        self.floods_originated += 1
-        self._forward(message, None)
-        return flood_id
-
-    def _forward(self, message: dict, exclude: str | None) -> None:
-        data = encode(message)
-        for link in self.links.values():
-            if link.conn is not None and link.peer != exclude:
-                self.send_bytes(link.conn, data)
+        return self.floods.originate(kind, body, flood_id)
 
     def _on_flood(self, conn: Connection, message: dict, link: Link | None) -> None:
-        flood_id = message["id"]
-        if not isinstance(flood_id, str) or link is None:
-            raise ValueError("flood without id or link")
-        if flood_id in self.seen:
-            self.flood_duplicates += 1
-            return
-        sent = float(message["sent"])
-        self.seen[flood_id] = link.peer
-        self._seen_order.append((self.loop.time(), flood_id))
-        self.floods_received += 1
-        record = FloodRecord(flood_id, message["type"], str(message["origin"]), sent, (time.time() - sent) * 1000.0)
-        self.recent_floods.append(record)
-        self._forward(message, link.peer)
-        if message["type"] == "propose":
-            self.consensus.on_propose(message, link)
-        elif message["type"] == "commit":
-            self.consensus.on_commit(message)
+        self.floods.received_from(message, link)
 
     def _on_vote(self, conn: Connection, message: dict, link: Link | None) -> None:
         self.consensus.on_vote(message)
@@ -433,58 +348,5 @@ class Node:
 
     # -- report ---------------------------------------------------------------------------
     def stats(self) -> NodeStats:
-        """A frozen report of this incarnation (see :mod:`.stats` for the schema)."""
-        now = self.loop.time()
-        links = tuple(
-            LinkStats(
-                link.peer,
-                link.up and link.conn is not None and now - link.last_heard <= self.config.link_timeout,
-                link.outgoing,
-                link.rtt_last,
-                link.rtt_sum,
-                link.rtt_count,
-                link.frames_in,
-                link.frames_out,
-            )
-            for link in self.links.values()
-        )
-        c = self.consensus
-        return NodeStats(
-            name=self.name,
-            address=f"{self.host}:{self.port}",
-            incarnation=self.incarnation,
-            started=self.started,
-            timestamp=time.time(),
-            frames_in=self.frames_in,
-            frames_out=self.frames_out,
-            bytes_in=self.bytes_in,
-            bytes_out=self.bytes_out,
-            frames_in_by_type=dict(self.frames_in_by_type),
-            bad_frames=self.bad_frames,
-            oversized_frames=self.oversized_frames,
-            dropped_frames=self.dropped_frames,
-            connections_accepted=self.connections_accepted,
-            connect_failures=self.connect_failures,
-            delay_ms=self.delay * 1000.0,
-            blocked_peers=tuple(sorted(self.blocked)),
-            links=links,
-            rtt_ms=self.rtt.snapshot(),
-            floods_originated=self.floods_originated,
-            floods_received=self.floods_received,
-            flood_duplicates=self.flood_duplicates,
-            recent_floods=tuple(self.recent_floods),
-            proposals=c.proposals,
-            votes_cast=c.votes_cast,
-            commits=c.commits,
-            rejections=c.rejections,
-            commit_time_ms_sum=c.commit_time_ms_sum,
-            commits_applied=c.commits_applied,
-            consensus=c.records(),
-            queue_length=len(self.host_service.queue),
-            queue_limit=self.config.queue_limit,
-            routes=self.routing.hops(),
-            models=self.host_service.stats(),
-            gateway=self.gateway.stats(),
-            memory_bytes=self.memory.memory_bytes,
-            memory_limit_bytes=self.memory.limit_bytes,
-        )
+        """A frozen report of this incarnation (see :func:`.node_report.node_stats`)."""
+        return node_stats(self)
