@@ -147,10 +147,7 @@ class CollectorCompat:
 
     def replace_sources(self, sources) -> None:
         """Close the current sources and collect from ``sources`` from the next tick."""
-        with self._lock:
-            old = [s for _, s in self._sources]
-            self._sources = []
-        for source in old:
+        for source in self.source_set.clear():
             close = getattr(source, "close", None)
             if close:
                 close()

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from prsm_monitor.__main__ import metrics_line
-from prsm_monitor.core.collector import MetricsCollector, default_sources
+from prsm_monitor.core.collector import MetricsCollector
+from prsm_monitor.core.sourceset import default_sources
 from prsm_monitor.demo.source import DemoSource
 from prsm_monitor.settings.model import Settings
 from prsm_monitor.sources.prsm import PrsmSource

@@ -21,24 +21,17 @@ from ..fields import COLLECTOR_FIELDS, COMPONENTS, Distribution, Field, Rows
 from ..insight import Insight
 from ..notify import attach_notifier
 from ..settings.model import Settings, history_points
-from ..sources.base import Source, as_source, field_units, unwrap
+from ..sources.base import as_source, field_units
 from ..sources.registry import REGISTRY
 from ..store.persistence import attach, open_store
 from . import declared
 from .checks import Checks
 from .configure import Tuning
 from .loop import TickLoop
+from .sourceset import SourceSet, collect, default_sources
 from .tickstats import TickStats
 
 log = logging.getLogger("prsm_monitor.core.collector")
-
-DETAIL_HISTORY = 3600  # rows kept per drill-down series (one per node or model): an hour at 1 Hz
-
-
-def default_sources(settings: Settings) -> list[Source]:
-    """The sources ``settings`` configure (see :mod:`prsm_monitor.sources.registry`): this
-    machine, other instances, and the demo network or real PRSM nodes."""
-    return REGISTRY.create(settings)
 
 
 class MetricsCollector(CollectorCompat):
@@ -52,8 +45,8 @@ class MetricsCollector(CollectorCompat):
     for rules' ``for`` durations. Every read method is
     thread-safe and returns copies.
 
-    The collector conducts collaborators, each with public methods: the sources
-    (:mod:`prsm_monitor.sources`), :attr:`store`, :attr:`log` (the alert log), :attr:`custom`
+    The collector conducts collaborators, each with public methods: :attr:`source_set` (the
+    sources, :mod:`prsm_monitor.sources`), :attr:`store`, :attr:`log` (the alert log), :attr:`custom`
     (sources' and custom alerts), :attr:`silences`, :attr:`tuning` (interval, rules, the
     settings writes), :attr:`loop` (the tick thread), :attr:`insight` and :attr:`notifier`.
     """
@@ -90,10 +83,10 @@ class MetricsCollector(CollectorCompat):
         self.checks = Checks(self.custom, self.create_alert)  # sources' conditions, custom rules, plugins
         self.silences = Silences(self.log)  # silenced alerts are shown muted, not toasted nor notified
         self._rule_states: dict[str, RuleState] = {}
-        self._sources: list[tuple[str, Source]] = []
         self._latest: dict[str, dict | None] = {c: None for c in (*COMPONENTS, "collector")}
         self._stats = TickStats()
         self._lock = threading.RLock()  # state shared with readers
+        self.source_set = SourceSet(self.store, self._lock)  # the sources, in the order they were added
         self.loop = TickLoop(self._tick, lambda: self.tuning.interval, self._guard, self.log, clock, self._missed)
         self.tuning = Tuning(
             lock=self._lock,
@@ -122,14 +115,7 @@ class MetricsCollector(CollectorCompat):
     def add_source(self, source, name: str | None = None) -> None:
         """Add a source (a :class:`~prsm_monitor.sources.base.Source`, or any object with
         ``components``, ``fields`` and ``collect()``); its fields get a history each."""
-        name = name or type(source).__name__
-        source = as_source(source)
-        for component in source.components:
-            self.store.declare(component, [f.name for f in source.fields[component]])
-        for component, fields in source.detail_fields.items():
-            self.store.declare(component, [f.name for f in fields], max_capacity=DETAIL_HISTORY)
-        with self._lock:
-            self._sources.append((name, source))
+        self.source_set.add(source, name)
 
     def add_plugin(self, plugin) -> None:
         """Add an object whose ``process(metrics)`` runs after each tick; its errors are isolated."""
@@ -147,21 +133,17 @@ class MetricsCollector(CollectorCompat):
     @property
     def point_bytes(self) -> int:
         """Bytes one point of history takes: 8 per field the collector and its sources declare."""
-        with self._lock:
-            return declared.point_bytes(s for _, s in self._sources)
+        return self.source_set.point_bytes
 
     @property
     def sources(self) -> list:
         """The sources, as they were added."""
-        with self._lock:
-            return [unwrap(s) for _, s in self._sources]
+        return self.source_set.sources
 
     @property
     def demo_network(self):
         """The demo network one of the sources runs, if any (the target of demo faults)."""
-        with self._lock:
-            sources = [s for _, s in self._sources]
-        return next((s.demo_network for s in sources if s.demo_network is not None), None)
+        return self.source_set.demo_network
 
     # -- settings (see :class:`~.configure.Tuning`) ------------------------------------------
     @property
@@ -221,7 +203,7 @@ class MetricsCollector(CollectorCompat):
     def fields(self) -> dict[str, tuple[Field, ...]]:
         """Declared fields per component, for exporters."""
         with self._lock:
-            result = declared.fields(s for _, s in self._sources)
+            result = self.source_set.fields
             if CUSTOM in self._latest:
                 result[CUSTOM] = self.custom_fields
             return result
@@ -229,8 +211,7 @@ class MetricsCollector(CollectorCompat):
     @property
     def rows(self) -> tuple[tuple[Rows, ...], tuple[Distribution, ...]]:
         """The row lists and distributions the sources declare, for exporters."""
-        with self._lock:
-            return declared.rows([s for _, s in self._sources])
+        return self.source_set.rows
 
     @property
     def version(self) -> tuple[int, int, int]:
@@ -319,19 +300,8 @@ class MetricsCollector(CollectorCompat):
     def _tick(self) -> None:
         started = time.perf_counter()
         now = self._clock()
-        with self._lock:
-            sources = list(self._sources)
-        records: dict[str, dict] = {}
-        failures: dict[str, tuple[str, Exception]] = {}
-        source_ms: dict[str, float] = {}
-        for name, source in sources:
-            source_started = time.perf_counter()
-            try:
-                records.update(source.collect())
-            except Exception as exc:  # noqa: BLE001 - any source failure becomes an alert
-                for component in source.components:
-                    failures[component] = (name, exc)
-            source_ms[name] = (time.perf_counter() - source_started) * 1000.0
+        sources = self.source_set.named()
+        records, failures, source_ms = collect(sources)
         records.update(self._custom_records(now))  # a subclass's _collect_custom_metrics
         with self._lock:
             for component, record in records.items():
@@ -362,9 +332,7 @@ class MetricsCollector(CollectorCompat):
         """Stop, then release every source (sockets, threads of the demo network)."""
         self.stop()
         self.insight.close()
-        with self._lock:
-            sources = [s for _, s in self._sources]
-        for source in sources:
+        for source in self.source_set.wrapped():
             source.close()
         self.custom.close()
         self.notifier.close()
