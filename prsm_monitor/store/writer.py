@@ -21,7 +21,6 @@ file's pages in use exceed ``max_bytes``.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -34,8 +33,9 @@ import numpy as np
 from . import codec, statements
 from .disk import Database
 from .errors import describe, describe_os
+from .leftover import Key, leftover
 from .rowlog import RowLog
-from .tiers import TIERS, Rollup, bucket_of, decode_raw, decode_rollup, encode_rollup, merge, roll_up
+from .tiers import TIERS, Rollup, bucket_of, encode_rollup, merge, roll_up
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ CHECKPOINT_EVERY = 300.0  # seconds between copying the WAL into the file (and t
 GRACE = 5.0  # seconds past a bucket's end (in data time) before it is closed without a newer row
 MAX_PENDING_BYTES = 64 * 1024 * 1024
 
-Key = tuple[str, tuple[str, ...]]  # (component, field names): one series
 __all__ = ["Writer", "describe"]
 
 
@@ -234,29 +233,14 @@ class Writer:
                     break
 
     def _load_open(self) -> None:
-        """Pick up the open chunks a previous run left: rollup rows (and, from a file of the
-        first version, raw rows) in ``tail``, raw rows in the log. A logged row that is not
-        newer than what is already loaded or committed for its series was committed before
-        the log was replaced (a crash in between): it is skipped."""
-        conn = self.db.writer
-        names = {sid: (comp, tuple(json.loads(f))) for sid, comp, f in conn.execute("SELECT * FROM series")}
-        self._series = {key: sid for sid, key in names.items()}
-        newest: dict[Key, float] = {}
-        for level, sid, bucket, ts, data in conn.execute("SELECT tier, series, bucket, ts, data FROM tail ORDER BY ts"):
-            key = names[sid]
+        """Pick up the open chunks a previous run left (see :func:`.leftover.leftover`)."""
+        self._series, tails, logged = leftover(self.db.writer, self.log)
+        for level, key, bucket, ts, row in tails:
             chunk = self._open[level].setdefault(key, Open(bucket))
-            width = len(key[1])
-            chunk.rows.append(decode_raw(data, width)[:, 0] if level == 0 else decode_rollup(data, width - 1))
+            chunk.rows.append(row)
             chunk.times.append(ts)
             self.clock = max(self.clock, ts)
-            if level == 0:
-                newest[key] = max(newest.get(key, -np.inf), ts)
-        ends = dict(conn.execute("SELECT series, max(end) FROM chunks WHERE tier=0 GROUP BY series"))
-        for key, row in self.log.read():
-            ts = float(row[key[1].index("timestamp")])
-            if ts <= max(newest.get(key, -np.inf), ends.get(self._series.get(key), -np.inf)):
-                continue
-            newest[key] = ts
+        for key, ts, row in logged:
             self.clock = max(self.clock, ts)
             self._add(0, key, ts, row)
 
