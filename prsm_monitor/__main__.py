@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -75,6 +76,7 @@ def console_line(metrics: dict) -> str:
 
 
 def collect(settings: Settings, args) -> int:
+    # imported here for start-up cost: the collector (pandas, the sources) is loaded only by the commands that collect
     from .core.collector import MetricsCollector
     from .health import health_report
 
@@ -165,8 +167,6 @@ def serve(settings: Settings, args) -> int:
     command, env = serve_command(settings, args)
     if os.name == "posix":
         os.execve(sys.executable, command, env)  # signals reach Streamlit directly; no orphan
-    import subprocess
-
     try:
         return subprocess.call(command, env=env)
     except KeyboardInterrupt:
@@ -203,6 +203,7 @@ def metrics_line(records: dict) -> str:
 def demo(settings, node_api: bool = False) -> int:
     """Start ``settings.demo_nodes`` nodes (``demo_peers`` links each, ``demo_rate`` requests/s),
     print a metrics line every second until Ctrl-C, then stop cleanly. Returns the exit code."""
+    # imported here for start-up cost: the demo network and the PRSM source load only for ``demo``
     from .demo.network import DemoNetwork
     from .sources.prsm import PrsmSource
 

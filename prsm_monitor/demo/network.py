@@ -25,6 +25,7 @@ from ..sources.prsm.report import NetworkReport, NodeInfo
 from .faults import NetworkFaults
 from .models import build_catalog
 from .node import Node
+from .node_api import NodeApi
 from .peers import Directory, NodeConfig
 from .protocol import MAX_FRAME
 from .workload import Workload
@@ -153,8 +154,6 @@ class DemoNetwork(NetworkFaults):
             for i, name in enumerate(self.names)
         }
         if self.node_api:
-            from .node_api import NodeApi
-
             for node in self.nodes.values():
                 node.api = NodeApi(node)
         self._workload = Workload(self.nodes, tasks, self.base_rate, self.seed + 1)

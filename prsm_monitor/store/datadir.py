@@ -12,6 +12,13 @@ import sqlite3
 import time
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    import msvcrt
+
+    fcntl = None
+
 from .disk import Database
 
 DB_NAME = "history.db"
@@ -78,11 +85,7 @@ class DataDir:
 
 
 def _lock(handle) -> None:
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
+    if fcntl is None:  # Windows
         handle.seek(0)
         msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
         return
