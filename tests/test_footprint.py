@@ -85,7 +85,7 @@ def test_health_reads_the_per_version_cache():
 
 def test_import_does_not_load_the_demo_network_or_the_fleet():
     code = (
-        "import sys, prsm_monitor, prsm_monitor.api\n"
+        "import sys, prsm_monitor\n"
         "heavy = ('prsm_monitor.demo.network', 'prsm_monitor.fleet', 'prsm_monitor.fleet.instance_source',"
         " 'prsm_monitor.guide')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"

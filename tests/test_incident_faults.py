@@ -24,7 +24,7 @@ from prsm_monitor.api.wiring import build_app
 from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.notify.view import notifications_view
 from prsm_monitor.settings.model import Settings
-from prsm_monitor.sources.prsm import PrsmSource
+from prsm_monitor.demo.source import DemoSource
 from prsm_monitor.sources.system import SystemSource
 
 from .conftest import wait_until
@@ -96,7 +96,7 @@ def run(collector: MetricsCollector, fault: Fault) -> dict:
 
 @pytest.fixture(scope="module")
 def demo():
-    source = PrsmSource.from_settings(Settings(demo=True), window=WINDOW)
+    source = DemoSource.from_settings(Settings(demo=True), window=WINDOW)
     with MetricsCollector(settings=Settings(demo=False, interval=0.25), sources=[SystemSource(), source]) as collector:
         collector.start()
         wait_until(lambda: (collector.latest("ai") or {}).get("window_seconds", 0) >= WINDOW - 0.5, timeout=60)
