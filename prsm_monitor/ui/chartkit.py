@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import altair as alt
@@ -60,6 +60,11 @@ class Chart:
 
     spec: dict
     datasets: Mapping[str, pa.Table] = field(default_factory=dict)
+    # A time series' own description, for a tail that continues it (:func:`.charts.tail`): its
+    # shape (the spec's cache key), its window row and the fields its columns s0, s1, ... hold.
+    shape: Hashable | None = None
+    window: Mapping | None = None
+    fields: tuple[str, ...] = ()
 
     @property
     def data(self) -> pa.Table | None:
