@@ -51,8 +51,8 @@ def show(chart: charts.Chart | None, empty: str, tail: dict | None = None, key: 
 # A body and its tail in one grid cell, the tail on top and letting the pointer through to the
 # body's tooltips (st.container(key="live-...") has the class st-key-live-...).
 LIVE_CSS = """<style>
-div[class*="st-key-live-"] { display: grid !important; gap: 0 !important; }
-div[class*="st-key-live-"] > div { grid-area: 1 / 1; min-width: 0; }
+div[class*="st-key-live-"] { display: grid !important; grid-template-columns: minmax(0, 1fr); gap: 0 !important; }
+div[class*="st-key-live-"] > div { grid-area: 1 / 1; width: 100%; min-width: 0; }
 div[class*="st-key-live-"] > div:last-child { pointer-events: none; }
 </style>"""
 
