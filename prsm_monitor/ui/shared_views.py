@@ -6,7 +6,7 @@ collector's data and settings, the page and the time range. The collector's
 and settings change, so everything here is computed at most once per version and key, by
 whichever session asks first, and every other session (and every rerun of the same session
 within that tick) gets the same object. This is the API's mechanism
-(:class:`~prsm_monitor.api.cache.PerVersion`), one entry per key.
+(:class:`~prsm_monitor.per_version.PerVersion`), one entry per key.
 
 Keys are (the collector object, what is derived, its arguments): another object with the
 collector's read interface (``version``, ``history``, ``get_latest_metrics``, ``rules``) gets
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ..api.cache import PerVersion
+from ..per_version import PerVersion
 from . import charts, insight_layers, kpi, timechart
 from .charts import Chart
 from .style import MAX_POINTS
