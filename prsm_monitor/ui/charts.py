@@ -37,6 +37,7 @@ from .chartkit import (
     VALUE_DOMAIN,
     Chart,  # noqa: F401 - the pages' name for a drawn chart
     arrow,
+    fitted_legend,
     marks_table,
     time_format,
     to_spec,
@@ -332,7 +333,7 @@ def channels(shape: Shape, ghost: bool = False) -> tuple[alt.X, alt.Y, alt.Color
     x_axis = alt.Axis(title=None, format=shape.time_format, tickCount=4 if shape.compact else 6, **hide)
     x = alt.X("time:T", axis=x_axis, scale=TIME_DOMAIN)
     y = alt.Y(type="quantitative", axis=y_axis, scale=VALUE_DOMAIN)
-    legend = alt.Legend(**LEGEND, **({"labelOpacity": 0, "symbolOpacity": 0} if ghost else {}))
+    legend = fitted_legend(shape.legend, **LEGEND, **({"labelOpacity": 0, "symbolOpacity": 0} if ghost else {}))
     color = alt.Color(
         type="nominal",
         scale=alt.Scale(domain=list(shape.legend), range=list(shape.colors)),

@@ -51,6 +51,7 @@ _entries: OrderedDict[tuple, PerVersion] = OrderedDict()
 _held: dict[tuple, tuple] = {}  # steady(): (collector, state, made at, value) per key
 _bodies: dict[tuple, tuple] = {}  # live(): (collector, (step end, thresholds), body, its last row) per key
 STEADY_SECONDS = 5.0
+clock = time.time  # where a live chart's steps are cut (tests pin it)
 computed: Counter[str] = Counter()  # computations per kind ("history", "chart", ...): tests, bench
 
 
@@ -220,14 +221,13 @@ def chart(
     compact: bool = False,
     points: int = MAX_POINTS,
     band: bool = False,
-    now: float | None = None,
 ) -> Live:
     """The Vega-Lite chart of ``declared`` over the range (:func:`timechart.spec`) from
     ``points`` points (compact: :data:`COMPACT_POINTS`), with the normal band when ``band``,
     shared; as a body and a tail (:class:`Live`, :func:`live`)."""
     points = COMPACT_POINTS if compact else points
     key = ("chart", component, minutes, chart_key(declared), compact, points, band)
-    return per_version(collector, key, lambda c: live(c, key, declared, component, minutes, points, now))
+    return per_version(collector, key, lambda c: live(c, key, declared, component, minutes, points))
 
 
 def live(collector, key: tuple, declared: TimeChart, component: str, minutes: float, points: int, now=None) -> Live:
@@ -245,7 +245,7 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
 
     if getattr(collector, "remote", False):
         return whole(history(collector, component, minutes, points))
-    now = time.time() if now is None else now
+    now = clock() if now is None else now
     step = step_of(minutes, points)
     end = math.floor(now / step) * step
     limits = timechart.thresholds(collector, declared.rule)
@@ -257,10 +257,11 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
         if len(frame) < 2:  # a history younger than a step: one chart, up to now
             return whole(history(collector, component, minutes, points))
         last = frame.iloc[[-1]]
-    newer = collector.history(
-        component, max(now - float(last["timestamp"].iloc[0]), 1.0) / 60, max_points=charts.TAIL_POINTS
-    )
-    newer = newer[newer["timestamp"] > float(last["timestamp"].iloc[0])]
+    since = float(last["timestamp"].iloc[0])
+    newer = collector.history(component, (max(time.time(), now) - since + 1) / 60)
+    newer = newer[newer["timestamp"] > since]
+    if len(newer) > charts.TAIL_POINTS:  # every few rows, the newest one always (its value is the line's end)
+        newer = newer.iloc[np.unique(np.linspace(0, len(newer) - 1, charts.TAIL_POINTS).round().astype(int))]
     values = newer[[f for f in declared.series if f in newer.columns]].to_numpy(dtype="float64")
     if body is not None and not _within(body, values):
         body = None  # a new value beyond the body's value axis: a new body that holds it
