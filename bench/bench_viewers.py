@@ -366,7 +366,13 @@ def compare(args, servers: list[Server]) -> None:
                     for s in servers
                 )
                 idle = ", ".join(f"{s.name} idle {samples[s.name].idle_cpu:.1f}%" for s in servers)
+                per_run = ", ".join(  # what one refresh costs, whatever the rate a loaded machine kept up
+                    f"{s.name} {samples[s.name].kb_per_tab_s / max(samples[s.name].runs_per_tab_s, 1e-9):.1f} KB "
+                    f"{10 * samples[s.name].cpu_per_tab / max(samples[s.name].runs_per_tab_s, 1e-9):.0f} ms"
+                    for s in servers
+                )
                 print(f"{page:10} {count:>4}  {cells}   ({idle})", flush=True)
+                print(f"{'':10} {'':>4}  per refresh per tab: {per_run}", flush=True)
                 if args.elements:
                     print_elements(samples, servers, args.elements)
             if len(by_count) > 1:  # what one more viewer costs: the slope from the fewest to the most tabs

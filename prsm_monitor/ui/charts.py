@@ -260,7 +260,7 @@ def timeseries(
     return Chart(timeseries_spec(shape), datasets, shape=shape, window=bounds, fields=fields)
 
 
-TAIL_POINTS = 12  # at most, downsampled: the tail spans one step of the body's range
+TAIL_POINTS = 32  # at most (every few rows): the tail spans what the body holds still for, 30 s or a step
 
 
 def tail(body: Chart, frame: pd.DataFrame) -> dict | None:

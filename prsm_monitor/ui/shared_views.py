@@ -52,6 +52,9 @@ _held: dict[tuple, tuple] = {}  # steady(): (collector, state, made at, value) p
 _bodies: dict[tuple, tuple] = {}  # live(): (collector, (step end, thresholds), body, its last row) per key
 STEADY_SECONDS = 5.0
 clock = time.time  # where a live chart's steps are cut (tests pin it)
+# A body holds still this long at least (whole steps of its range: 30 s at 15 min, one step of
+# 576 s at 24 h); its tail then spans up to that much of raw rows (:data:`charts.TAIL_POINTS`).
+HOLD_SECONDS = 30.0
 computed: Counter[str] = Counter()  # computations per kind ("history", "chart", ...): tests, bench
 
 
@@ -212,6 +215,12 @@ def step_of(minutes: float, points: int) -> float:
     return minutes * 60 / points
 
 
+def hold_of(minutes: float, points: int) -> float:
+    """Seconds a chart's body holds still: whole steps, :data:`HOLD_SECONDS` at least."""
+    step = step_of(minutes, points)
+    return step * math.ceil(HOLD_SECONDS / step)
+
+
 def chart(
     collector,
     declared: TimeChart,
@@ -246,7 +255,7 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     if getattr(collector, "remote", False):
         return whole(history(collector, component, minutes, points))
     now = clock() if now is None else now
-    step = step_of(minutes, points)
+    step = hold_of(minutes, points)
     end = math.floor(now / step) * step
     limits = timechart.thresholds(collector, declared.rule)
     state = (end, limits)
@@ -256,8 +265,8 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
         frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
         if len(frame) < 2:  # a history younger than a step: one chart, up to now
             return whole(history(collector, component, minutes, points))
-        last = frame.iloc[[-1]]
-    since = float(last["timestamp"].iloc[0])
+        last = frame.iloc[-2:]  # the tail goes over the body's last segment: no seam where they meet
+    since = float(last["timestamp"].iloc[-1])
     newer = collector.history(component, (max(time.time(), now) - since + 1) / 60)
     newer = newer[newer["timestamp"] > since]
     if len(newer) > charts.TAIL_POINTS:  # every few rows, the newest one always (its value is the line's end)
