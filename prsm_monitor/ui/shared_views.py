@@ -215,10 +215,13 @@ def step_of(minutes: float, points: int) -> float:
     return minutes * 60 / points
 
 
-def hold_of(minutes: float, points: int) -> float:
-    """Seconds a chart's body holds still: whole steps, :data:`HOLD_SECONDS` at least."""
+def hold_of(minutes: float, points: int, span: float | None = None) -> float:
+    """Seconds a chart's body holds still: whole steps, :data:`HOLD_SECONDS` at least; over a
+    history of ``span`` seconds only a thirtieth of it (one step at least), so that a young
+    history's line is not drawn short of a chart's right edge by the room its tail may need."""
     step = step_of(minutes, points)
-    return step * math.ceil(HOLD_SECONDS / step)
+    wanted = HOLD_SECONDS if span is None else min(HOLD_SECONDS, span / 30)
+    return step * max(1, math.ceil(wanted / step))
 
 
 def chart(
@@ -255,7 +258,8 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     if getattr(collector, "remote", False):
         return whole(history(collector, component, minutes, points))
     now = clock() if now is None else now
-    step = hold_of(minutes, points)
+    first = getattr(collector.store, "ring", collector.store).first_timestamp(component)  # in memory: cheap
+    step = hold_of(minutes, points, None if first is None else now - first)
     end = math.floor(now / step) * step
     limits = timechart.thresholds(collector, declared.rule)
     state = (end, limits)
