@@ -14,6 +14,7 @@ notes and insight marks) travels as named datasets beside it.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -287,30 +288,45 @@ def tail(body: Chart, frame: pd.DataFrame) -> dict | None:
 
 @functools.lru_cache(maxsize=256)
 def tail_spec(shape: Shape) -> dict:
-    """The tail's spec for ``shape`` (rows and window filled in per tick by :func:`tail`): the
-    lines as the body draws them, with its axes, legend and note laid out the same way but
-    invisible, on a transparent background, so that it lines up over the body."""
-    x, y, color = channels(shape, ghost=True)
-    lines = (
-        alt.layer(*line_layers(shape, tooltips=False), data=alt.InlineData(values=[]))
-        .transform_calculate(time=f"datum.t * 1000 + {TIME_BASE}")
-        .encode(x=x, y=y, color=color)
+    """The tail's spec for ``shape`` (rows and window filled in per tick by :func:`tail`),
+    derived from the body's Altair spec (:func:`timeseries_spec`) without building another:
+    its lines layer (the lines only, no tooltips) with the same axes and legend, laid out the
+    same way but not drawn, the note's layer likewise, on a transparent background, so that
+    it lines up over the body."""
+    body = timeseries_spec(shape)
+    lines = copy.deepcopy(next(layer for layer in body["layer"] if layer.get("data") == {"name": ROWS}))
+    lines["data"] = {"values": []}
+    lines["layer"] = [layer for layer in lines["layer"] if layer["mark"]["type"] == "line"]
+    for layer in lines["layer"]:
+        layer["encoding"].pop("tooltip", None)
+    hidden = {"labelOpacity": 0, "tickOpacity": 0, "domainOpacity": 0, "gridOpacity": 0, "titleOpacity": 0}
+    for channel in ("x", "y"):
+        lines["encoding"][channel]["axis"] = {**lines["encoding"][channel].get("axis", {}), **hidden}
+    if lines["encoding"]["color"].get("legend"):
+        lines["encoding"]["color"]["legend"] = {
+            **lines["encoding"]["color"]["legend"],
+            "labelOpacity": 0,
+            "symbolOpacity": 0,
+        }
+    note = copy.deepcopy(
+        next(
+            layer
+            for layer in body["layer"]
+            if layer.get("data") == {"name": MARKS}
+            and layer.get("mark", {}).get("type") == "text"
+            and "label" in str(layer.get("encoding"))
+        )
     )
-    note = (
-        alt.Chart(alt.InlineData(values=[{}]))
-        .transform_calculate(label="bounds.label")
-        .transform_filter("datum.label")
-        .mark_text(align="right", baseline="bottom", dx=-2, fontSize=10, opacity=0)
-        .encode(x=alt.XValue("width"), y=alt.YValue(-6), text="label:N")
-    )
-    chart = alt.layer(lines, note).add_params(alt.param(name="bounds", value={}))
-    spec = to_spec(chart.properties(height=shape.height, autosize=FIT_WIDTH), "tail")
-    # Inline in the layers, not named: Streamlit turns top-level datasets into Arrow tables
-    # (some 400 bytes of schema each) where a few rows of JSON are smaller.
-    spec.pop("datasets", None)
-    spec["layer"][1]["data"] = {"values": [{}]}
-    spec["background"] = "transparent"
-    return spec
+    note["data"] = {"values": [{}]}
+    note["transform"] = [{"calculate": "bounds.label", "as": "label"}, {"filter": "datum.label"}]
+    note["mark"] = {**note["mark"], "opacity": 0}
+    return {
+        "layer": [lines, note],
+        "params": [{"name": "bounds", "value": {}}],
+        "height": body["height"],
+        "autosize": body["autosize"],
+        "background": "transparent",
+    }
 
 
 def drawn_fields(
@@ -322,22 +338,17 @@ def drawn_fields(
     return main, parts.fields(frame) if parts else []
 
 
-def channels(shape: Shape, ghost: bool = False) -> tuple[alt.X, alt.Y, alt.Color]:
-    """The lines' time, value and colour channels (``ghost``: the same axes and legend, laid
-    out alike but not drawn, for a tail over its body)."""
-    hidden = {"labelOpacity": 0, "tickOpacity": 0, "domainOpacity": 0, "gridOpacity": 0, "titleOpacity": 0}
-    hide = hidden if ghost else {}
-    y_axis = alt.Axis(title=shape.axis_title, **hide)
+def channels(shape: Shape) -> tuple[alt.X, alt.Y, alt.Color]:
+    """The lines' time, value and colour channels."""
+    y_axis = alt.Axis(title=shape.axis_title)
     if shape.unit.endswith("/s"):  # 1.5M, 20k; with the prefix of the largest tick, so 0 reads "0M" unless told
-        y_axis = alt.Axis(title=shape.axis_title, format="~s", labelExpr="datum.value == 0 ? '0' : datum.label", **hide)
-    x_axis = alt.Axis(title=None, format=shape.time_format, tickCount=4 if shape.compact else 6, **hide)
-    x = alt.X("time:T", axis=x_axis, scale=TIME_DOMAIN)
+        y_axis = alt.Axis(title=shape.axis_title, format="~s", labelExpr="datum.value == 0 ? '0' : datum.label")
+    x = alt.X("time:T", axis=time_axis(shape.time_format, shape.compact), scale=TIME_DOMAIN)
     y = alt.Y(type="quantitative", axis=y_axis, scale=VALUE_DOMAIN)
-    legend = fitted_legend(shape.legend, **LEGEND, **({"labelOpacity": 0, "symbolOpacity": 0} if ghost else {}))
     color = alt.Color(
         type="nominal",
         scale=alt.Scale(domain=list(shape.legend), range=list(shape.colors)),
-        legend=None if shape.compact else legend,
+        legend=None if shape.compact else fitted_legend(shape.legend, **LEGEND),
     )
     return x, y, color
 
