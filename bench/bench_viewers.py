@@ -199,6 +199,7 @@ class Server:
 def press(button) -> None:
     """Click ``button``; on a loaded machine a toast or a rerun can hold Playwright's click
     back for a minute, so after 20 s the click event is dispatched to the button itself."""
+    button.wait_for(timeout=180_000)  # a loaded machine may take minutes to draw the sidebar
     try:
         button.click(timeout=20_000)
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError: fall back to the event
