@@ -34,12 +34,14 @@ import asyncio
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,6 +133,7 @@ class Server:
     process: subprocess.Popen | None = None
     log: list[str] = field(default_factory=list)
     meter: Meter | None = None
+    fixed_ports: bool = True
 
     @property
     def url(self) -> str:
@@ -138,9 +141,9 @@ class Server:
 
     @property
     def browser_url(self) -> str:
-        """Where the tabs connect: through the byte meter (port + 5)."""
+        """Where the tabs connect: through the byte meter (port + 5; a free port when ports are picked free)."""
         if self.meter is None:
-            self.meter = Meter(self.port, self.port + 5)
+            self.meter = Meter(self.port, self.port + 5 if self.fixed_ports else free_port())
         return f"http://127.0.0.1:{self.meter.port}"
 
     def start(self) -> None:
@@ -193,12 +196,23 @@ class Server:
                 self.process.kill()
 
 
+def press(button) -> None:
+    """Click ``button``; on a loaded machine a toast or a rerun can hold Playwright's click
+    back for a minute, so after 20 s the click event is dispatched to the button itself."""
+    button.wait_for(timeout=180_000)  # a loaded machine may take minutes to draw the sidebar
+    try:
+        button.click(timeout=20_000)
+    except Exception:  # noqa: BLE001 - Playwright's TimeoutError: fall back to the event
+        button.dispatch_event("click")
+
+
 class Tabs:
     """N Chromium tabs on one page of a server at a 1 s refresh, counting WebSocket bytes."""
 
     def __init__(self, browser, server: Server, page: str, count: int, time_range: str | None = None):
         self.bytes = 0
         self.runs = 0  # script runs the tabs saw finish (refreshes that arrived)
+        self.elements: Counter[str] = Counter()  # bytes per element (kind and delta path), refs apart
         self.server = server
         self.contexts = []
         for _ in range(count):
@@ -207,10 +221,9 @@ class Tabs:
             tab.on("websocket", self._watch)
             tab.goto(f"{server.browser_url}/{PAGES[page]}", wait_until="commit", timeout=120_000)
             tab.wait_for_selector(CONNECTED, timeout=120_000)
-            refresh = tab.locator("[data-testid='stSidebar']").get_by_text("1 s", exact=True)
-            refresh.click(timeout=60_000)
+            press(tab.locator("[data-testid='stSidebar']").get_by_text("1 s", exact=True))
             if time_range:  # a sidebar range button, e.g. "5 min"
-                tab.locator("[data-testid='stSidebar']").get_by_text(time_range, exact=True).click(timeout=60_000)
+                press(tab.locator("[data-testid='stSidebar']").get_by_text(time_range, exact=True))
             self.contexts.append(context)
 
     def _watch(self, websocket) -> None:
@@ -218,10 +231,11 @@ class Tabs:
 
     def _frame(self, payload) -> None:
         self.bytes += len(payload)
-        if isinstance(payload, bytes) and len(payload) < 200:  # script_finished is a few bytes
+        if isinstance(payload, bytes):
             message = ForwardMsg()
             message.ParseFromString(payload)
             self.runs += message.WhichOneof("type") == "script_finished"
+            self.elements[element_of(message)] += len(payload)
 
     def pump(self, seconds: float) -> None:
         """Let Playwright deliver events for ``seconds`` (its callbacks run on this thread)."""
@@ -235,6 +249,22 @@ class Tabs:
             context.close()
 
 
+def element_of(message: ForwardMsg) -> str:
+    """What a ForwardMsg carries, for the per-element table: an element's kind and its delta
+    path (``vega_lite_chart @0.3.1``), a reference to the browser's copy (``ref @0.3.1``), or
+    the message type."""
+    kind = message.WhichOneof("type")
+    where = ".".join(map(str, message.metadata.delta_path))
+    if kind == "ref_hash":
+        return f"ref @{where}"
+    if kind == "delta":
+        delta = message.delta
+        if delta.WhichOneof("type") == "new_element":
+            return f"{delta.new_element.WhichOneof('type')} @{where}"
+        return f"{delta.WhichOneof('type')} @{where}"
+    return kind or "?"
+
+
 @dataclass
 class Sample:
     tabs: int
@@ -243,6 +273,7 @@ class Sample:
     kb_per_tab_s: float  # WebSocket payloads, as the page's script sees them
     wire_kb_per_tab_s: float  # bytes on the wire (after compression, with HTTP and WebSocket framing)
     runs_per_tab_s: float  # refreshes that arrived: below 1 when the machine could not keep up
+    elements: dict[str, float] = field(default_factory=dict)  # KB per tab per second, per element
 
     @property
     def cpu_per_tab(self) -> float:
@@ -264,19 +295,34 @@ def measure(
     try:
         tabs.pump(warmup)
         start_bytes, start_wire, start_runs = tabs.bytes, server.meter.down, tabs.runs
+        start_elements = Counter(tabs.elements)
         started = time.monotonic()
         busy = cpu_over(server, seconds, tabs.pump)
         elapsed = time.monotonic() - started
         kb = (tabs.bytes - start_bytes) / 1024 / count / elapsed
         wire = (server.meter.down - start_wire) / 1024 / count / elapsed
         runs = (tabs.runs - start_runs) / count / elapsed
+        elements = {k: v / 1024 / count / elapsed for k, v in (tabs.elements - start_elements).items()}
     finally:
         tabs.close()
-    return Sample(count, idle, busy, kb, wire, runs)
+    return Sample(count, idle, busy, kb, wire, runs, elements)
+
+
+def free_port() -> int:
+    """A port nothing listens on now (bound to 0, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def ports(first: int, count: int) -> list[int]:
+    """``count`` server ports from ``first`` (0: free ports)."""
+    return [free_port() for _ in range(count)] if first == 0 else [first + i for i in range(count)]
 
 
 def baseline_tree(commit: str, into: Path) -> Path:
     """The files of ``commit`` (``git archive``: no worktree metadata left in the repository)."""
+    into.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into
@@ -321,7 +367,15 @@ def compare(args, servers: list[Server]) -> None:
                     for s in servers
                 )
                 idle = ", ".join(f"{s.name} idle {samples[s.name].idle_cpu:.1f}%" for s in servers)
+                per_run = ", ".join(  # what one refresh costs, whatever the rate a loaded machine kept up
+                    f"{s.name} {samples[s.name].kb_per_tab_s / max(samples[s.name].runs_per_tab_s, 1e-9):.1f} KB "
+                    f"{10 * samples[s.name].cpu_per_tab / max(samples[s.name].runs_per_tab_s, 1e-9):.0f} ms"
+                    for s in servers
+                )
                 print(f"{page:10} {count:>4}  {cells}   ({idle})", flush=True)
+                print(f"{'':10} {'':>4}  per refresh per tab: {per_run}", flush=True)
+                if args.elements:
+                    print_elements(samples, servers, args.elements)
             if len(by_count) > 1:  # what one more viewer costs: the slope from the fewest to the most tabs
                 low, high = min(by_count), max(by_count)
                 slope = ", ".join(
@@ -333,6 +387,15 @@ def compare(args, servers: list[Server]) -> None:
             for server in servers:
                 missed_ticks(browser, server, args.wrk_seconds)
         browser.close()
+
+
+def print_elements(samples: dict[str, Sample], servers: list[Server], top: int) -> None:
+    """The ``top`` elements by payload KB per tab per second (the last server's order), each server's figure."""
+    last = samples[servers[-1].name].elements
+    keys = sorted(set().union(*(samples[s.name].elements for s in servers)), key=lambda k: -last.get(k, 0))
+    for key in keys[:top]:
+        cells = "  ".join(f"{samples[s.name].elements.get(key, 0):8.2f}" for s in servers)
+        print(f"    {key:34} {cells}")
 
 
 def missed_ticks(browser, server: Server, seconds: int) -> None:
@@ -454,7 +517,7 @@ print(json.dumps({"charts": count, "shared_us": shared, "viewer_us": viewer, "by
 def chart_cost(args) -> None:
     """One tick's chart work and bytes on the System page, before against after, without a server."""
     with tempfile.TemporaryDirectory(prefix="prsm-before-") as tmp:
-        trees = {f"before({args.baseline})": baseline_tree(args.baseline, Path(tmp)), "after": ROOT}
+        trees = {f"before({c})": baseline_tree(c, Path(tmp) / c) for c in args.baseline} | {"after": ROOT}
         print(f"{'tree':>18} {'charts':>6} {'shared us/tick':>14} {'viewer us/tick':>14} {'bytes/update':>12}")
         for name, tree in trees.items():
             command = [sys.executable, "-c", CHART_COST]
@@ -471,8 +534,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="measuring window per sample")
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--wrk-seconds", type=int, default=60, help="0: no missed-tick check")
-    parser.add_argument("--baseline", default=BASELINE, help="commit measured as 'before'")
-    parser.add_argument("--port", type=int, default=8710, help="first of 8 ports (servers, and +5 the byte meters)")
+    parser.add_argument(
+        "--baseline", nargs="+", default=[BASELINE], help="commits measured as 'before' (one server each, up to 4)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8710, help="first of 10 ports (servers, and +5 the byte meters); 0: free ports"
+    )
+    parser.add_argument("--no-tree", action="store_true", help="only the --baseline commits, not this tree")
+    parser.add_argument("--elements", type=int, default=0, metavar="N", help="also the N elements sending the most")
     parser.add_argument("--history", type=int, default=160, help="ticks each server collects before measuring")
     parser.add_argument(
         "--range",
@@ -497,10 +566,13 @@ def main() -> None:
         gc_variants(args)
         return
     with tempfile.TemporaryDirectory(prefix="prsm-before-") as tmp:
+        fixed, at = args.port != 0, ports(args.port, len(args.baseline) + 1)
         servers = [
-            Server(f"before({args.baseline})", baseline_tree(args.baseline, Path(tmp)), args.port),
-            Server("after", ROOT, args.port + 1),
+            Server(f"before({c})" if i == 0 else c, baseline_tree(c, Path(tmp) / c), at[i], fixed_ports=fixed)
+            for i, c in enumerate(args.baseline)
         ]
+        if not args.no_tree:
+            servers.append(Server("after", ROOT, at[-1], fixed_ports=fixed))
         try:
             start_all(servers, args.history)
             compare(args, servers)

@@ -15,9 +15,12 @@ def demo_app(monkeypatch):
 
 
 def charts_of(at) -> list[tuple[dict, pa.Table | None]]:
-    """Every Vega-Lite chart of the page: (spec, its measured rows)."""
+    """Every Vega-Lite chart of the page: (spec, its measured rows); not the tails drawn over
+    the time series (their few newest rows are inline, no dataset)."""
     found = []
     for element in at.get("vega_lite_chart"):
+        if not element.proto.datasets and '"background": "transparent"' in element.proto.spec:
+            continue
         data = next((d.data.data for d in element.proto.datasets if d.name == "rows"), None)
         found.append((json.loads(element.proto.spec), pa.ipc.open_stream(data).read_all() if data else None))
     return found

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import altair as alt
@@ -60,6 +60,11 @@ class Chart:
 
     spec: dict
     datasets: Mapping[str, pa.Table] = field(default_factory=dict)
+    # A time series' own description, for a tail that continues it (:func:`.charts.tail`): its
+    # shape (the spec's cache key), its window row and the fields its columns s0, s1, ... hold.
+    shape: Hashable | None = None
+    window: Mapping | None = None
+    fields: tuple[str, ...] = ()
 
     @property
     def data(self) -> pa.Table | None:
@@ -110,6 +115,21 @@ def time_format(span_seconds: float, compact: bool = False) -> str:
 def window(x0: float = 0.0, x1: float = 60.0, y0: float = 0.0, y1: float = 1.0, note: str | None = None) -> dict:
     """The window row of ``marks``: times ``x0``..``x1`` (epoch seconds), values ``y0``..``y1``, a note."""
     return {"kind": "window", "x": ms(x0), "x2": ms(x1), "y": float(y0), "y2": float(y1), "label": note}
+
+
+def fitted_legend(labels: Sequence[str], font_size: float = 12, **legend) -> alt.Legend:
+    """A legend in as many columns as fit the chart's width (Vega's ``width`` signal), each
+    column as wide as the longest label needs: no label is cut ("500 ms and ove") and no
+    entry falls off the right edge, at any width. Widths are estimated from the label's length
+    (an average glyph is about 0.62 em) plus the symbol and the padding."""
+    widest = max((len(label) for label in labels), default=1) * font_size * 0.62 + 16 + 6 + 12
+    return alt.Legend(
+        columns=alt.ExprRef(f"max(1, floor(width / {widest:.0f}))"),
+        labelLimit=0,
+        labelFontSize=font_size,
+        columnPadding=12,
+        **legend,
+    )
 
 
 def window_layer() -> alt.Chart:

@@ -14,6 +14,7 @@ notes and insight marks) travels as named datasets beside it.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,7 @@ from .chartkit import (
     VALUE_DOMAIN,
     Chart,  # noqa: F401 - the pages' name for a drawn chart
     arrow,
+    fitted_legend,
     marks_table,
     time_format,
     to_spec,
@@ -48,6 +50,7 @@ from .style import LEVEL_COLORS, PARTS_COLOR, series_color
 
 CHART_HEIGHT = 200
 PART_WIDTH = 1.0  # per-core lines: thin, and their tooltip names the core only
+HEADROOM = 0.1  # of a body's value range above its values, so that the tail's next ones fit
 GAP_STEPS = 5  # a step this many times the typical one is a gap in the record, drawn as one
 
 
@@ -185,6 +188,8 @@ def timeseries(
     compact: bool = False,
     parts: Parts | None = None,
     insight: insight_layers.Decor | None = None,
+    reach: float | None = None,
+    also: np.ndarray | None = None,
 ) -> Chart | None:
     """Lines of ``series`` (``{field: label}``) over time, with warning and critical rule lines.
 
@@ -193,11 +198,12 @@ def timeseries(
     forecast (:mod:`.insight_layers`). The rows are sent wide (one per time): the time in
     seconds after the window's start (:func:`compact_times`), 4 bytes (float32) per series. ``title`` names the
     y axis (with the unit); ``compact`` drops axis titles, legend and labels (small trend charts
-    that the caption above names)."""
+    that the caption above names). ``reach`` (epoch seconds) is where the time axis ends at
+    the least, ``also`` values the value axis must hold: a body that a tail (:func:`tail`)
+    continues up to now."""
     if frame.empty:
         return None
-    main = [(f, series[f]) for f in series if f in frame.columns and frame[f].notna().any()]
-    extra = parts.fields(frame) if parts else []
+    main, extra = drawn_fields(frame, series, parts)
     if not main and not extra:
         return None
     data = pd.DataFrame({f"s{i}": frame[f].astype("float32") for i, (f, _) in enumerate(main + extra)})
@@ -207,12 +213,17 @@ def timeseries(
         data["hi"] = frame[f"{band}_max"].astype("float32")
     base, last = float(frame["timestamp"].iloc[0]), float(frame["timestamp"].iloc[-1])
     x0, x1 = time_window(base, last)
+    x1 = max(x1, reach or x1)
     data.insert(0, "t", (frame["timestamp"] - x0).astype("float32"))
     data = break_gaps(data)
     values = data.drop(columns="t").to_numpy(dtype="float64")
+    if also is not None and also.size:
+        values = np.concatenate([values.ravel(), np.asarray(also, dtype="float64").ravel()])
     data_max = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
     shown, off_chart = split_thresholds(thresholds, data_max, unit)
     y0, y1 = value_domain(values, unit, zero, [v for _, v in shown])
+    if reach is not None and unit not in ("%", "ratio"):  # room for the tail's next values
+        y1 += HEADROOM * (y1 - y0)
     marks = threshold_marks(shown, unit)
     if insight is not None:
         marks += insight.rows
@@ -240,22 +251,125 @@ def timeseries(
         insight=() if insight is None else insight.kinds,
     )
     note = None if compact else above_note(off_chart, unit)
+    bounds = window(x0, x1, float(f"{y0:.6g}"), float(f"{y1:.6g}"), note)
     datasets = {
         ROWS: arrow(data).set_column(0, "t", pa.array(compact_times(data["t"].to_numpy()))),
-        MARKS: marks_table(window(x0, x1, float(f"{y0:.6g}"), float(f"{y1:.6g}"), note), marks),
+        MARKS: marks_table(bounds, marks),
     }
-    return Chart(timeseries_spec(shape), datasets)
+    fields = tuple(f for f, _ in main + extra)
+    return Chart(timeseries_spec(shape), datasets, shape=shape, window=bounds, fields=fields)
+
+
+TAIL_POINTS = 32  # at most (every few rows): the tail spans what the body holds still for, 30 s or a step
+
+
+def tail(body: Chart, frame: pd.DataFrame) -> dict | None:
+    """The spec of a small chart drawn over ``body`` (same size, axes and legend, laid out but
+    not drawn: :func:`tail_spec`) with the lines from ``frame``'s rows (the body's last row, then
+    the newer ones), inline. The body holds still while the tail moves: a viewer's browser keeps
+    the body and is sent only this (about 1 KB). None when ``frame`` adds nothing to the body."""
+    if body.shape is None or len(frame) < 2:
+        return None
+    x0 = body.window["x"] / 1000
+    times = np.round(frame["timestamp"].to_numpy(dtype="float64") - x0, 3)
+    columns = {"t": times.tolist()}
+    for i, name in enumerate(body.fields):
+        values = frame[name].to_numpy(dtype="float64") if name in frame.columns else np.full(len(frame), np.nan)
+        columns[f"s{i}"] = [None if not np.isfinite(v) else float(f"{v:.5g}") for v in values]
+    rows = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    template = tail_spec(body.shape)
+    return {
+        **template,
+        "params": [{"name": "bounds", "value": dict(body.window)}],
+        "layer": [{**template["layer"][0], "data": {"values": rows}}, *template["layer"][1:]],
+    }
+
+
+@functools.lru_cache(maxsize=256)
+def tail_spec(shape: Shape) -> dict:
+    """The tail's spec for ``shape`` (rows and window filled in per tick by :func:`tail`),
+    derived from the body's Altair spec (:func:`timeseries_spec`) without building another:
+    its lines layer (the lines only, no tooltips) with the same axes and legend, laid out the
+    same way but not drawn, the note's layer likewise, on a transparent background, so that
+    it lines up over the body."""
+    body = timeseries_spec(shape)
+    lines = copy.deepcopy(next(layer for layer in body["layer"] if layer.get("data") == {"name": ROWS}))
+    lines["data"] = {"values": []}
+    lines["layer"] = [layer for layer in lines["layer"] if layer["mark"]["type"] == "line"]
+    for layer in lines["layer"]:
+        layer["encoding"].pop("tooltip", None)
+    hidden = {"labelOpacity": 0, "tickOpacity": 0, "domainOpacity": 0, "gridOpacity": 0, "titleOpacity": 0}
+    for channel in ("x", "y"):
+        lines["encoding"][channel]["axis"] = {**lines["encoding"][channel].get("axis", {}), **hidden}
+    if lines["encoding"]["color"].get("legend"):
+        lines["encoding"]["color"]["legend"] = {
+            **lines["encoding"]["color"]["legend"],
+            "labelOpacity": 0,
+            "symbolOpacity": 0,
+        }
+    note = copy.deepcopy(
+        next(
+            layer
+            for layer in body["layer"]
+            if layer.get("data") == {"name": MARKS}
+            and layer.get("mark", {}).get("type") == "text"
+            and "label" in str(layer.get("encoding"))
+        )
+    )
+    note["data"] = {"values": [{}]}
+    note["transform"] = [{"calculate": "bounds.label", "as": "label"}, {"filter": "datum.label"}]
+    note["mark"] = {**note["mark"], "opacity": 0}
+    return {
+        "layer": [lines, note],
+        "params": [{"name": "bounds", "value": {}}],
+        "height": body["height"],
+        "autosize": body["autosize"],
+        "background": "transparent",
+    }
+
+
+def drawn_fields(
+    frame: pd.DataFrame, series: Mapping[str, str], parts: Parts | None
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """``(main, extra)``: the ``(field, label)`` of the series with a value in ``frame``, and of
+    its parts; a chart's columns ``s0``, ``s1``, ... in that order."""
+    main = [(f, series[f]) for f in series if f in frame.columns and frame[f].notna().any()]
+    return main, parts.fields(frame) if parts else []
+
+
+def channels(shape: Shape) -> tuple[alt.X, alt.Y, alt.Color]:
+    """The lines' time, value and colour channels."""
+    y_axis = alt.Axis(title=shape.axis_title)
+    if shape.unit.endswith("/s"):  # 1.5M, 20k; with the prefix of the largest tick, so 0 reads "0M" unless told
+        y_axis = alt.Axis(title=shape.axis_title, format="~s", labelExpr="datum.value == 0 ? '0' : datum.label")
+    x = alt.X("time:T", axis=time_axis(shape.time_format, shape.compact), scale=TIME_DOMAIN)
+    y = alt.Y(type="quantitative", axis=y_axis, scale=VALUE_DOMAIN)
+    color = alt.Color(
+        type="nominal",
+        scale=alt.Scale(domain=list(shape.legend), range=list(shape.colors)),
+        legend=None if shape.compact else fitted_legend(shape.legend, **LEGEND),
+    )
+    return x, y, color
+
+
+def line_layers(shape: Shape, tooltips: bool = True) -> list[alt.Chart]:
+    """One line per series of ``shape``, bottom up."""
+    when = alt.Tooltip("time:T", title="Time", format="%H:%M:%S")
+    drawn = []
+    for column, label, name, width in shape.lines:
+        tip = alt.Tooltip(f"{column}:Q", title=f"{name} ({shape.unit or 'value'})", format=",.4~g")
+        encoding = {"tooltip": [tip] if width == PART_WIDTH else [when, tip]} if tooltips else {}
+        drawn.append(
+            alt.Chart().mark_line(strokeWidth=width).encode(y=alt.Y(field=column), color=alt.datum(label), **encoding)
+        )
+    return drawn
 
 
 @functools.lru_cache(maxsize=256)
 def timeseries_spec(shape: Shape) -> dict:
     """The time series' Vega-Lite spec for ``shape``, built with Altair once and shared."""
     unit = shape.unit
-    y_axis = alt.Axis(title=shape.axis_title)
-    if unit.endswith("/s"):  # 1.5M, 20k; with the prefix of the largest tick, so 0 reads "0M" unless told
-        y_axis = alt.Axis(title=shape.axis_title, format="~s", labelExpr="datum.value == 0 ? '0' : datum.label")
-    x = alt.X("time:T", axis=time_axis(shape.time_format, shape.compact), scale=TIME_DOMAIN)
-    y = alt.Y(type="quantitative", axis=y_axis, scale=VALUE_DOMAIN)
+    x, y, color = channels(shape)
     when = alt.Tooltip("time:T", title="Time", format="%H:%M:%S")
 
     def value(column: str, name: str) -> alt.Tooltip:
@@ -274,20 +388,9 @@ def timeseries_spec(shape: Shape) -> dict:
                 tooltip=[when, value("lo", "lowest"), value("hi", "highest")],
             )
         )
-    for column, label, name, width in shape.lines:
-        tooltip = [value(column, name)] if width == PART_WIDTH else [when, value(column, name)]
-        layers.append(
-            alt.Chart()
-            .mark_line(strokeWidth=width)
-            .encode(y=alt.Y(field=column), color=alt.datum(label), tooltip=tooltip)
-        )
+    layers += line_layers(shape)
     # The lines share the time channel, its transform, the y scale and axis and the colour
     # scale (each line adds its field or its datum); the other layers have their own.
-    color = alt.Color(
-        type="nominal",
-        scale=alt.Scale(domain=list(shape.legend), range=list(shape.colors)),
-        legend=None if shape.compact else alt.Legend(**LEGEND),
-    )
     lines = (
         alt.layer(*layers, data=alt.NamedData(ROWS))
         .transform_calculate(time=f"datum.t * 1000 + {TIME_BASE}")

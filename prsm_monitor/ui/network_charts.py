@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
-from .chartkit import FIT_WIDTH, NO_AXIS, ROWS, Chart, arrow, to_spec
+from .chartkit import FIT_WIDTH, NO_AXIS, ROWS, Chart, arrow, fitted_legend, to_spec
 from .style import CALM_COLOR, DOWN_COLOR, LEVEL_COLORS, UNMEASURED_COLOR
 
 # Below the drawing, in rows of three: a legend at the side would squeeze a half-page chart.
-BAND_LEGEND = {"orient": "bottom", "direction": "horizontal", "columns": 3, "labelFontSize": 11}
+BAND_LEGEND = {"orient": "bottom", "direction": "horizontal"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ class LatencyBands:
     def band(self, latency_ms: float | None, up: bool) -> str:
         """The legend label of one link's band."""
         return self.bands()[self.kind(latency_ms, up)][0]
+
+    def labels(self) -> tuple[str, ...]:
+        return tuple(label for label, _ in self.bands().values())
 
     def scale(self) -> dict:
         bands = self.bands().values()
@@ -126,7 +129,7 @@ def topology_spec(bands: LatencyBands, height: int) -> dict:
             "band:N",
             title="Link latency",
             scale=alt.Scale(**bands.scale()),
-            legend=alt.Legend(**BAND_LEGEND, symbolType="stroke", symbolStrokeWidth=3),
+            legend=fitted_legend(bands.labels(), 11, **BAND_LEGEND, symbolType="stroke", symbolStrokeWidth=3),
         ),
     )
     points = alt.Chart(alt.NamedData("points")).encode(**xy)
@@ -136,7 +139,9 @@ def topology_spec(bands: LatencyBands, height: int) -> dict:
         links.transform_filter("datum.band != 'down'").mark_rule(strokeWidth=3),
         points.mark_circle(size=420, opacity=1, stroke="white", strokeWidth=2).encode(
             fill=alt.Fill(
-                "status:N", scale=status, legend=alt.Legend(**{**BAND_LEGEND, "title": "Node", "columns": 2})
+                "status:N",
+                scale=status,
+                legend=alt.Legend(orient="top", direction="horizontal", title="Node", labelFontSize=11),
             ),
             tooltip=[
                 alt.Tooltip("node:N", title="Node"),
@@ -180,7 +185,7 @@ def latency_matrix_spec(bands: LatencyBands, names: tuple[str, ...], height: int
                 "band:N",
                 title="Link latency",
                 scale=alt.Scale(**bands.scale()),
-                legend=alt.Legend(**BAND_LEGEND, symbolType="square"),
+                legend=fitted_legend(bands.labels(), 11, **BAND_LEGEND, symbolType="square"),
             ),
             tooltip=[
                 alt.Tooltip("from:N", title="Node"),

@@ -18,6 +18,7 @@ from .pages import page_of
 from .rules_notice import rules_file_error
 from .sidebar import sidebar
 from .state import Prefs
+from .timechart import LIVE_CSS
 
 View = Callable[[MetricsCollector, Prefs], None]
 # One icon for the browser tab, inlined as a data URL: a Material icon would be fetched from
@@ -31,6 +32,7 @@ def setup(script: str) -> tuple[MetricsCollector, Prefs]:
     another, see :mod:`.instances`) and the viewer's choices."""
     page = page_of(script)
     st.set_page_config(page_title=f"{page.title} · PRSM Monitor", page_icon=str(FAVICON), layout="wide")
+    st.html(LIVE_CSS)  # a chart's tail over its body (our own style, no untrusted text)
     require_access()
     collector = state.collector()
     rules_file_error(collector)

@@ -6,7 +6,7 @@ collector's data and settings, the page and the time range. The collector's
 and settings change, so everything here is computed at most once per version and key, by
 whichever session asks first, and every other session (and every rerun of the same session
 within that tick) gets the same object. This is the API's mechanism
-(:class:`~prsm_monitor.api.cache.PerVersion`), one entry per key.
+(:class:`~prsm_monitor.per_version.PerVersion`), one entry per key.
 
 Keys are (the collector object, what is derived, its arguments): another object with the
 collector's read interface (``version``, ``history``, ``get_latest_metrics``, ``rules``) gets
@@ -19,6 +19,8 @@ the key or applied after the shared step.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import math
 import threading
 import time
 import weakref
@@ -30,8 +32,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ..api.cache import PerVersion
-from . import insight_layers, kpi, timechart
+from ..per_version import PerVersion
+from . import charts, insight_layers, kpi, timechart
 from .charts import Chart
 from .style import MAX_POINTS
 from .timechart import TimeChart, show
@@ -47,7 +49,12 @@ COMPACT_POINTS = 80
 _lock = threading.Lock()
 _entries: OrderedDict[tuple, PerVersion] = OrderedDict()
 _held: dict[tuple, tuple] = {}  # steady(): (collector, state, made at, value) per key
+_bodies: dict[tuple, tuple] = {}  # live(): (collector, (step end, thresholds), body, its last row) per key
 STEADY_SECONDS = 5.0
+clock = time.time  # where a live chart's steps are cut (tests pin it)
+# A body holds still this long at least (whole steps of its range: 30 s at 15 min, one step of
+# 576 s at 24 h); its tail then spans up to that much of raw rows (:data:`charts.TAIL_POINTS`).
+HOLD_SECONDS = 30.0
 computed: Counter[str] = Counter()  # computations per kind ("history", "chart", ...): tests, bench
 
 
@@ -79,6 +86,7 @@ def clear() -> None:
     with _lock:
         _entries.clear()
         _held.clear()
+        _bodies.clear()
         computed.clear()
 
 
@@ -192,6 +200,30 @@ def chart_key(chart: TimeChart) -> tuple:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Live:
+    """A time series as drawn: its ``body`` (None: no data), which holds still between two
+    steps of its range, and the ``tail`` drawn over it from the body's last point to the newest
+    stored one (None: the body reaches it by itself)."""
+
+    body: Chart | None
+    tail: dict | None = None
+
+
+def step_of(minutes: float, points: int) -> float:
+    """Seconds of one point of a chart: ``minutes`` over ``points`` (6 s for 15 min at 150)."""
+    return minutes * 60 / points
+
+
+def hold_of(minutes: float, points: int, span: float | None = None) -> float:
+    """Seconds a chart's body holds still: whole steps, :data:`HOLD_SECONDS` at least; over a
+    history of ``span`` seconds only a thirtieth of it (one step at least), so that a young
+    history's line is not drawn short of a chart's right edge by the room its tail may need."""
+    step = step_of(minutes, points)
+    wanted = HOLD_SECONDS if span is None else min(HOLD_SECONDS, span / 30)
+    return step * max(1, math.ceil(wanted / step))
+
+
 def chart(
     collector,
     declared: TimeChart,
@@ -201,25 +233,88 @@ def chart(
     compact: bool = False,
     points: int = MAX_POINTS,
     band: bool = False,
-) -> Chart | None:
+) -> Live:
     """The Vega-Lite chart of ``declared`` over the range (:func:`timechart.spec`) from
-    ``points`` points (compact: :data:`COMPACT_POINTS`), with the normal band when ``band``, shared."""
+    ``points`` points (compact: :data:`COMPACT_POINTS`), with the normal band when ``band``,
+    shared; as a body and a tail (:class:`Live`, :func:`live`)."""
     points = COMPACT_POINTS if compact else points
-    return per_version(
-        collector,
-        ("chart", component, minutes, chart_key(declared), compact, points, band),
-        lambda c: timechart.spec(declared, c, history(c, component, minutes, points), compact=compact, band=band),
-    )
+    key = ("chart", component, minutes, chart_key(declared), compact, points, band)
+    return per_version(collector, key, lambda c: live(c, key, declared, component, minutes, points))
+
+
+def live(collector, key: tuple, declared: TimeChart, component: str, minutes: float, points: int, now=None) -> Live:
+    """The body: the range up to the last whole step (:func:`step_of`, the bucket grid), built
+    once per step and kept (the same object, so Streamlit sends every viewer a reference to
+    its copy, not the chart again) until the next step closes, a threshold changes or the
+    newest values leave its value axis; its time axis reaches the step's end. The tail: the
+    rows after the body's last one, up to the newest stored value (:data:`charts.TAIL_POINTS`
+    at most), drawn over the body (:func:`charts.tail`). Another instance's history (its API
+    answers up to its own now) is one chart, as read."""
+    compact, band = key[4], key[6]
+
+    def whole(frame: pd.DataFrame) -> Live:
+        return Live(timechart.spec(declared, collector, frame, compact=compact, band=band))
+
+    if getattr(collector, "remote", False):
+        return whole(history(collector, component, minutes, points))
+    now = clock() if now is None else now
+    first = getattr(collector.store, "ring", collector.store).first_timestamp(component)  # in memory: cheap
+    step = hold_of(minutes, points, None if first is None else now - first)
+    end = math.floor(now / step) * step
+    limits = timechart.thresholds(collector, declared.rule)
+    state = (end, limits)
+    held = _bodies.get((id(collector), key))
+    body, last = (held[2], held[3]) if held and held[0]() is collector and held[1] == state else (None, None)
+    if body is None:
+        frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
+        if len(frame) < 2:  # a history younger than a step: one chart, up to now
+            return whole(history(collector, component, minutes, points))
+        last = frame.iloc[-2:]  # the tail goes over the body's last segment: no seam where they meet
+    since = float(last["timestamp"].iloc[-1])
+    newer = collector.history(component, (max(time.time(), now) - since + 1) / 60)
+    newer = newer[newer["timestamp"] > since]
+    if len(newer) > charts.TAIL_POINTS:  # every few rows, the newest one always (its value is the line's end)
+        newer = newer.iloc[np.unique(np.linspace(0, len(newer) - 1, charts.TAIL_POINTS).round().astype(int))]
+    values = newer[[f for f in declared.series if f in newer.columns]].to_numpy(dtype="float64")
+    if body is not None and not _within(body, values):
+        body = None  # a new value beyond the body's value axis: a new body that holds it
+        frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
+    if body is None:
+        body = timechart.spec(
+            declared, collector, named(frame, component), compact=compact, band=band, reach=end + step, also=values
+        )
+        if body is None or body.shape is None:
+            return Live(body)
+        with _lock:
+            _bodies.pop((id(collector), key), None)
+            _bodies[(id(collector), key)] = (weakref.ref(collector), state, body, last)
+            while len(_bodies) > MAX_ENTRIES:
+                _bodies.pop(next(iter(_bodies)))
+    if newer.empty:
+        return Live(body)
+    return Live(body, charts.tail(body, pd.concat([last, newer], ignore_index=True)))
+
+
+def _within(body: Chart, values: np.ndarray) -> bool:
+    finite = values[np.isfinite(values)]
+    return not finite.size or (body.window["y"] <= finite.min() and finite.max() <= body.window["y2"])
+
+
+def live_key(key: tuple) -> str:
+    """A container key for a chart's body and tail (a CSS class: letters, digits, dashes)."""
+    return "live-" + hashlib.blake2s(repr(key).encode(), digest_size=6).hexdigest()
 
 
 def draw(
     declared: TimeChart, collector, component: str, minutes: float, *, compact: bool = False, points: int = MAX_POINTS
 ) -> None:
-    """:func:`timechart.draw` of the shared chart."""
+    """:func:`timechart.draw` of the shared chart, its tail over its body."""
     if declared.heading and not compact:
         st.subheader(declared.heading)
     band = insight_layers.show_band()  # the viewer's own choice: part of the shared chart's key
-    show(chart(collector, declared, component, minutes, compact=compact, points=points, band=band), declared.empty)
+    drawn = chart(collector, declared, component, minutes, compact=compact, points=points, band=band)
+    key = live_key((component, minutes, declared.heading, tuple(declared.series), compact))
+    show(drawn.body, declared.empty, drawn.tail, key)
 
 
 def draw_rows(rows: Sequence[Sequence[TimeChart]], collector, component: str, minutes: float) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -33,13 +34,27 @@ class TimeChart:
     height: int = CHART_HEIGHT
 
 
-def show(chart: charts.Chart | None, empty: str) -> None:
+def show(chart: charts.Chart | None, empty: str, tail: dict | None = None, key: str | None = None) -> None:
     """Draw a chart (its shared spec with this tick's datasets), or say in words why there is
-    none (never an empty frame)."""
+    none (never an empty frame). A ``tail`` (:func:`charts.tail`) is drawn over it, in a
+    container ``key`` (``live-...``: the page's style stacks its two elements, :data:`LIVE_CSS`)."""
     if chart is None:
         st.caption(empty)
-    else:
+    elif tail is None:
         st.vega_lite_chart(None, chart.vega_lite(), width="stretch")
+    else:
+        with st.container(key=key):
+            st.vega_lite_chart(None, chart.vega_lite(), width="stretch")
+            st.vega_lite_chart(None, tail, width="stretch")
+
+
+# A body and its tail in one grid cell, the tail on top and letting the pointer through to the
+# body's tooltips (st.container(key="live-...") has the class st-key-live-...).
+LIVE_CSS = """<style>
+div[class*="st-key-live-"] { display: grid !important; grid-template-columns: minmax(0, 1fr); gap: 0 !important; }
+div[class*="st-key-live-"] > div { grid-area: 1 / 1; width: 100%; min-width: 0; }
+div[class*="st-key-live-"] > div:last-child { pointer-events: none; }
+</style>"""
 
 
 def thresholds(collector: MetricsCollector, rule: str | None) -> tuple[float | None, float | None] | None:
@@ -55,12 +70,20 @@ def draw(chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, c
 
 
 def spec(
-    chart: TimeChart, collector: MetricsCollector, data: pd.DataFrame, *, compact: bool = False, band: bool = False
+    chart: TimeChart,
+    collector: MetricsCollector,
+    data: pd.DataFrame,
+    *,
+    compact: bool = False,
+    band: bool = False,
+    reach: float | None = None,
+    also: np.ndarray | None = None,
 ) -> charts.Chart | None:
     """The chart :func:`draw` shows (None: nothing to draw), with the insight's layers
     (:mod:`.insight_layers`: the normal band when ``band``, anomalies, the forecast); pure, so
     pages can share it (``band`` is a viewer's choice: part of a shared chart's key). Its spec
-    is the one built for its shape (:func:`charts.timeseries_spec`); its datasets are this tick's."""
+    is the one built for its shape (:func:`charts.timeseries_spec`); its datasets are this tick's.
+    ``reach`` and ``also``: see :func:`charts.timeseries`."""
     decor = None
     if not data.empty:
         start, end = float(data["timestamp"].iloc[0]), float(data["timestamp"].iloc[-1])
@@ -76,6 +99,8 @@ def spec(
         compact=compact,
         parts=chart.parts,
         insight=decor,
+        reach=reach,
+        also=also,
     )
 
 

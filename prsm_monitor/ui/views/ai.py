@@ -81,8 +81,8 @@ MODEL_COLUMNS = {
     "inferences": st.column_config.NumberColumn(
         "Inferences", help="Served by this host, cumulative", format="localized"
     ),
-    "success_rate": st.column_config.ProgressColumn(
-        "Success", min_value=0, max_value=1, format="percent", help="Served share of its requests, windowed"
+    "success_rate": st.column_config.NumberColumn(  # a number: a model without requests reads "–", not a blank bar
+        "Success", format="percent", help="Served share of its requests, windowed"
     ),
     "p50_time_s": st.column_config.NumberColumn("p50 (s)", help="Median request time, windowed", format="%.3f"),
     "p95_time_s": st.column_config.NumberColumn(

@@ -1,0 +1,109 @@
+"""A live chart is a body that holds still between steps of its range and a tail up to the
+newest stored value (issue 24: viewer bytes; issue 21: every chart reaches now).
+
+The body is the same object, so the same Streamlit message, on every rerun until a step of its
+range closes: Streamlit then sends a viewer who holds it a reference instead of the chart."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import numpy as np
+import pytest
+from streamlit.elements import vega_charts
+from streamlit.proto.VegaLiteChart_pb2 import VegaLiteChart
+
+from prsm_monitor.collector import MetricsCollector
+from prsm_monitor.config import Settings
+from prsm_monitor.ui import shared_views
+from prsm_monitor.ui.timechart import TimeChart
+
+MEMORY = TimeChart("Memory", {"memory_percent": "Memory"}, "%", "In use", rule="memory")
+SOCKETS = TimeChart("Sockets", {"active_connections": "Sockets"}, "sockets", "Open")
+
+
+def message(spec: dict) -> bytes:
+    """The bytes Streamlit sends for ``st.vega_lite_chart(None, spec)`` (as st.vega_lite_chart marshals it)."""
+    proto = VegaLiteChart()
+    spec = vega_charts._prepare_vega_lite_spec(dict(spec), True)
+    vega_charts._marshall_chart_data(proto, spec, None)
+    proto.spec = vega_charts._stabilize_vega_json_spec(json.dumps(spec))
+    return proto.SerializeToString(deterministic=True)
+
+
+@pytest.fixture
+def collector():
+    c = MetricsCollector(5000, settings=Settings(demo=False, interval=3600))  # never ticks by itself
+    yield c
+    c.close()
+
+
+def fill(collector: MetricsCollector, seconds: int, now: float) -> None:
+    for i in range(seconds):
+        stamp = now - seconds + i
+        collector.store.append("system", {"timestamp": stamp, "memory_percent": 20 + (i % 7), "active_connections": i})
+
+
+def tick(collector: MetricsCollector, stamp: float, value: float) -> None:
+    """A new row and a new collector version (as a tick makes)."""
+    collector.store.append("system", {"timestamp": stamp, "memory_percent": value, "active_connections": value})
+    collector.create_alert("info", "system", f"row at {stamp}")  # an alert event: a new version
+
+
+def tail_end(live: shared_views.Live) -> tuple[float, float]:
+    """The time (epoch s) and value where the drawn line ends: the tail's last row, else the body's."""
+    if live.tail is not None:
+        row = live.tail["layer"][0]["data"]["values"][-1]
+        return live.body.window["x"] / 1000 + row["t"], row["s0"]
+    rows = live.body.data
+    return live.body.window["x"] / 1000 + float(rows["t"][-1].as_py()), float(rows["s0"][-1].as_py())
+
+
+def test_the_body_holds_still_within_a_step_and_the_tail_reaches_the_newest_value(collector, monkeypatch):
+    step = shared_views.hold_of(15, 150)
+    now = (math.floor(time.time() / step) + 0.5) * step  # mid-step: the next ticks stay in this step
+    fill(collector, 600, now - 1)
+    shared_views.clear()
+    monkeypatch.setattr(shared_views, "clock", lambda: now)
+    first = shared_views.chart(collector, MEMORY, "system", 15)
+    tick(collector, now + 0.2, 55.0)
+    monkeypatch.setattr(shared_views, "clock", lambda: now + 0.2)
+    second = shared_views.chart(collector, MEMORY, "system", 15)
+    assert second.body is first.body  # no new bucket: the same chart object
+    assert message(second.body.vega_lite()) == message(first.body.vega_lite())  # so the same message
+    assert tail_end(second) == pytest.approx((now + 0.2, 55.0), abs=1e-3)  # the line reaches the newest value
+    assert len(message(second.tail)) < 3000 < len(message(second.body.vega_lite()))  # what moves is small
+    tick(collector, now + step, 56.0)
+    monkeypatch.setattr(shared_views, "clock", lambda: now + step)  # a step closed
+    third = shared_views.chart(collector, MEMORY, "system", 15)
+    assert third.body is not first.body
+    assert tail_end(third)[1] == 56.0
+
+
+def test_a_value_beyond_the_body_s_axis_makes_a_new_body_that_holds_it(collector, monkeypatch):
+    step = shared_views.hold_of(15, 150)
+    now = (math.floor(time.time() / step) + 0.5) * step
+    fill(collector, 300, now - 1)
+    shared_views.clear()
+    monkeypatch.setattr(shared_views, "clock", lambda: now)
+    first = shared_views.chart(collector, SOCKETS, "system", 15)
+    tick(collector, now + 0.2, 10_000.0)
+    second = shared_views.chart(collector, SOCKETS, "system", 15)
+    assert second.body is not first.body and second.body.window["y2"] >= 10_000
+    assert tail_end(second)[1] == 10_000.0
+
+
+@pytest.mark.parametrize(("minutes", "points"), [(5, 150), (15, 100), (60, 80), (1440, 150)])
+def test_every_range_s_line_ends_at_the_newest_stored_value(collector, minutes, points):
+    now = time.time()
+    fill(collector, 1200, now)
+    shared_views.clear()
+    live = shared_views.chart(collector, MEMORY, "system", minutes, points=points)
+    newest = collector.store.query("system").iloc[-1]
+    end, value = tail_end(live)
+    assert end == pytest.approx(newest["timestamp"], abs=1.0) and value == newest["memory_percent"]
+    assert live.body.window["x2"] / 1000 >= end  # inside the time axis
+    times = [r["t"] for r in live.tail["layer"][0]["data"]["values"]] if live.tail else []
+    assert len(times) <= 34 and np.all(np.diff(times) > 0)
