@@ -22,9 +22,9 @@ from prsm_monitor.alerts.incident_timeline import incident_record
 from prsm_monitor.alerts.log import OPENING
 from prsm_monitor.api.wiring import build_app
 from prsm_monitor.core.collector import MetricsCollector
+from prsm_monitor.demo.source import DemoSource
 from prsm_monitor.notify.view import notifications_view
 from prsm_monitor.settings.model import Settings
-from prsm_monitor.demo.source import DemoSource
 from prsm_monitor.sources.system import SystemSource
 
 from .conftest import wait_until

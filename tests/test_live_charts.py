@@ -15,8 +15,8 @@ import pytest
 from streamlit.elements import vega_charts
 from streamlit.proto.VegaLiteChart_pb2 import VegaLiteChart
 
-from prsm_monitor.collector import MetricsCollector
-from prsm_monitor.config import Settings
+from prsm_monitor.core.collector import MetricsCollector
+from prsm_monitor.settings.model import Settings
 from prsm_monitor.ui import shared_views
 from prsm_monitor.ui.timechart import TimeChart
 

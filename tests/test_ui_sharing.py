@@ -11,8 +11,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from prsm_monitor.api.cache import PerVersion
 from prsm_monitor.core import shared
+from prsm_monitor.per_version import PerVersion
 from prsm_monitor.ui import shared_views
 from prsm_monitor.ui.page import refresh_period
 

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from ..fields import COMPONENTS, COUNTER, LEVELS, Distribution, Field, Rows
 from ..metric_names import PREFIX, metric_name
 from ..metric_names import indexed as numbered
-from .cache import PerVersion
+from ..per_version import PerVersion
 
 
 def _number(value) -> float | None:

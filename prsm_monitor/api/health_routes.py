@@ -18,8 +18,8 @@ from starlette.routing import Route
 
 from ..core.collector import MetricsCollector
 from ..health import health_report, starting_report, version_facts
+from ..per_version import PerVersion
 from ..settings.values import ConfigError
-from .cache import PerVersion
 from .http import ApiError, JSONResponse, Query, echo
 
 ENDPOINTS = {

@@ -38,8 +38,8 @@ from ..fleet import fleet_of, prometheus_fleet_of
 from ..fleet.summary import fleet_summary
 from ..notify.delivery_log import STATUSES
 from ..notify.view import notifications_view
+from ..per_version import PerVersion
 from ..settings.values import ConfigError
-from .cache import PerVersion
 from .exposition import Exposition
 from .health_routes import ENDPOINTS as HEALTH_ENDPOINTS
 from .health_routes import HealthRoutes, config_error
