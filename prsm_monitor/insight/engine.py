@@ -27,7 +27,7 @@ from ..durations import duration as duration_text
 from ..units import range_text, value_text
 from .anomaly import Episodes
 from .baseline import RobustMethod
-from .forecast import Trend, fit, window_text
+from .forecast import Trend, fit, readings, window_text
 from .forecast_alerts import ForecastAlerts
 from .limits import CAPACITY, Limit, limits
 from .normal import LeftOut
@@ -300,12 +300,10 @@ class Insight:
 
     def _trend(self, series: str, field: str, now: float) -> Trend | None:
         try:
-            frame = self.collector.history(series, self.forecast_window / 60, max_points=400)
+            t, y = readings(self.collector.history, series, field, self.forecast_window)
         except ValueError:
             return None
-        if frame.empty or field not in frame.columns:
-            return None
-        return fit(frame["timestamp"].to_numpy("float64"), frame[field].to_numpy("float64"), now, self.forecast_window)
+        return fit(t, y, now, self.forecast_window) if t.size else None
 
     def _warm(self) -> None:
         """Learn from the stored history of the last window, so a restart does not relearn."""
