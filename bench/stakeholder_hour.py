@@ -64,6 +64,9 @@ PAGES = ("Overview", "System", "Network", "AI Models", "Alerts", "Fleet")
 CHART_PAGES = ("Overview", "System", "Network", "AI Models")
 WIDTHS = (1024, 1440)
 HEIGHT = 1000
+MAX_HEIGHT = 9000  # px: a screenshot's height at most
+TALL = """() => Math.max(...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stSidebarContent"]')]
+  .map(e => e.scrollHeight + e.getBoundingClientRect().top), 0)"""
 OPENING = {"fired", "escalated", "anomaly", "forecast", "error"}
 CLOSING = {"resolved", "recovered"}
 LEVELS = ("info", "warning", "error", "critical")
@@ -355,7 +358,15 @@ class Shooter(threading.Thread):
 
     def shoot(self, page, run: Run, name: str) -> None:
         path = self.out / f"{name}.png"
-        page.screenshot(path=path, full_page=True)
+        # the page scrolls inside Streamlit's main block, not the document: as tall as its content
+        width = page.viewport_size["width"]
+        tall = page.evaluate(TALL)
+        page.set_viewport_size({"width": width, "height": max(HEIGHT, min(int(tall), MAX_HEIGHT))})
+        try:
+            page.wait_for_timeout(500)  # the layout settles at the new height (charts keep their width)
+            page.screenshot(path=path, full_page=True)
+        finally:
+            page.set_viewport_size({"width": width, "height": HEIGHT})
         self.shots.append(path)
         self.check(run, name)
 
