@@ -186,10 +186,12 @@ class Presenter:
         box.click()
         self.page.get_by_role("option", name=option, exact=True).click()
         expect(box).to_have_value(option, timeout=60_000)
+        self.idle()  # the rerun that redraws the node's controls
 
     def slide(self, label: str, value: float, step: float) -> None:
         """Move the slider to ``value`` with the arrow keys, as a keyboard user does."""
         thumb = self.sidebar.locator(f"input[type='range'][aria-label='{label}']")
+        expect(thumb).to_have_count(1, timeout=60_000)  # a rerun's stale copy (a re-keyed slider) is gone
         presses = round((value - float(thumb.input_value())) / step)
         thumb.focus()
         for _ in range(abs(presses)):
@@ -197,7 +199,9 @@ class Presenter:
         expect(thumb).to_have_value(f"{value:g}", timeout=60_000)
 
     def press(self, name: str) -> None:
-        self.sidebar.get_by_role("button", name=name, exact=True).click()
+        button = self.sidebar.get_by_role("button", name=name, exact=True)
+        expect(button).to_have_count(1, timeout=60_000)
+        button.click()
 
     def idle(self) -> None:
         """Wait until the page has no script run going (a slider's change has reached the script)."""
