@@ -40,6 +40,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -513,6 +514,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    # stopped with kill (a nohup'd run ignores Ctrl-C): still stop the dashboard and its demo network
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     out = args.out or ROOT / "bench" / "out" / ("hour-quick" if args.quick else "hour-full")
     shots = out / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
