@@ -286,24 +286,46 @@ class Run:
             self.page.wait_for_timeout(100)  # lets Playwright deliver the frames; the loop is the deadline
 
 
+def _titles(spec) -> list[str]:
+    """The title strings in a Vega-Lite spec (axis titles, the chart's), outermost first."""
+    found = []
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            found += [value] if key == "title" and isinstance(value, str) else _titles(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            found += _titles(value)
+    return found
+
+
 def chart_series(chart) -> tuple[str, np.ndarray, np.ndarray] | None:
-    """``(title, times, value rows present)`` of a time chart's measured rows (epoch s), or None
-    for a chart without a time axis (bars, topology, heatmap)."""
+    """``(title, row times, breaks)`` of a time chart's measured rows (epoch s), ``breaks`` the
+    times of the empty rows ``break_gaps`` inserted (an all-empty row where the step around it
+    is over :data:`GAP_STEPS` typical steps; an empty row on the grid is a value the record
+    lacks, not a break). None for a chart without a time axis (bars, topology, heatmap) or of
+    event counts (a string column: its newest bar is the newest event, not the newest row)."""
     tables = {d.name: pa.ipc.open_stream(d.data.data).read_all() for d in chart.datasets}
     rows, marks = tables.get("rows"), tables.get("marks")
     if rows is None or marks is None or "t" not in rows.column_names or not marks.num_rows:
         return None
     base = marks.column("x")[0].as_py()
-    if base is None:
+    kinds = {n: rows.schema.field(n).type for n in rows.column_names if n != "t"}
+    if base is None or any(pa.types.is_string(k) or pa.types.is_dictionary(k) for k in kinds.values()):
         return None
-    t = rows.column("t").to_numpy(zero_copy_only=False).astype("float64")
+    t = base / 1000.0 + rows.column("t").to_numpy(zero_copy_only=False).astype("float64")
     present = np.zeros(len(t), bool)
-    for name in rows.column_names:
-        kind = rows.schema.field(name).type
-        if name != "t" and (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+    for name, kind in kinds.items():
+        if pa.types.is_floating(kind) or pa.types.is_integer(kind):
             present |= np.isfinite(rows.column(name).to_numpy(zero_copy_only=False).astype("float64"))
-    title = json.loads(chart.spec).get("description") or ", ".join(n for n in rows.column_names if n != "t")[:60]
-    return title, base / 1000.0 + t, present
+    breaks = np.zeros(0)
+    if len(t) >= 3:
+        around = t[2:] - t[:-2]  # the step a row in the middle sits in
+        typical = float(np.median(np.diff(t)))
+        inserted = np.r_[False, (~present[1:-1]) & (around > GAP_STEPS * typical), False]
+        breaks = t[inserted]
+    skip = ("time", "lowest", "highest", "threshold")  # the x axis and the band's tooltips: not a series
+    titles = [x for x in _titles(json.loads(chart.spec)) if x.strip() and not x.lower().startswith(skip)]
+    return (titles[0] if titles else ", ".join(kinds)[:60]), t, breaks
 
 
 class Shooter(threading.Thread):
@@ -328,13 +350,15 @@ class Shooter(threading.Thread):
             pages = {}
             for width in WIDTHS:
                 page = browser.new_context(viewport={"width": width, "height": HEIGHT}).new_page()
+                page.set_default_timeout(120_000)  # a loaded machine takes its time
                 pages[width] = (page, Run(page))
             while not self.stop_event.is_set():
                 began = time.time()
                 try:
                     self.round(pages)
                 except Exception:  # noqa: BLE001 - one failed round is reported, the next one tried
-                    self.errors.append(traceback.format_exc(limit=3))
+                    if not self.stop_event.is_set():  # not the dashboard going away at the end
+                        self.errors.append(traceback.format_exc(limit=3))
                 self.stop_event.wait(max(0.0, self.every - (time.time() - began)))
             browser.close()
 
@@ -344,8 +368,12 @@ class Shooter(threading.Thread):
             for title in PAGES:
                 if self.stop_event.is_set():
                     return
-                self.visit(page, run, title)
-                self.shoot(page, run, f"{stamp}-{width}-{title.lower().replace(' ', '_')}")
+                try:
+                    self.visit(page, run, title)
+                    self.shoot(page, run, f"{stamp}-{width}-{title.lower().replace(' ', '_')}")
+                except PlaywrightError as error:  # a page that did not load in time: the next one
+                    if not self.stop_event.is_set():
+                        self.errors.append(f"{stamp} {width} px {title}: {str(error).splitlines()[0]}")
         page, run = pages[1440]
         page.goto(f"{self.url}/?range=24+h")  # a new session at the longest range; the links keep it
         page.wait_for_selector(CONNECTED, timeout=120_000)
@@ -389,17 +417,15 @@ class Shooter(threading.Thread):
             series = chart_series(chart)
             if series is None:
                 continue
-            title, times, present = series
+            title, times, breaks = series
             self.checked += 1
-            if not present.any():
+            if not times.size:
                 continue
-            newest = times[present].max()
-            lag = drawn_at - newest
+            lag = drawn_at - times.max()  # the newest row, with or without a value
             self.lags.append(lag)
             if lag > NEWEST_SLACK:
                 self.problems.append(f"{name}: chart '{title}' ends {lag:.0f} s before its page run")
-            inside = (times > times[present].min()) & (times < newest)  # leading or trailing: not a break
-            breaks = times[~present & inside & (times > self.record_start + START_UP)]
+            breaks = breaks[breaks > self.record_start + START_UP]
             if breaks.size:
                 if gaps is None:
                     gaps = self.record_gaps()
