@@ -515,7 +515,7 @@ def wait_polling(record: Record, until: float) -> None:
 
 
 def act(presenter: Presenter, record: Record, do, expected: dict, what: str) -> float:
-    """Do a sidebar action (twice at most) until its fault event is logged; its time."""
+    """Do a sidebar action (three times at most) until its fault event is logged; its time."""
     for attempt in range(3):
         asked = time.time() - 1.0
         try:
