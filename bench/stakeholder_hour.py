@@ -303,20 +303,20 @@ def chart_series(chart) -> tuple[str, np.ndarray, np.ndarray] | None:
     times of the empty rows ``break_gaps`` inserted (an all-empty row where the step around it
     is over :data:`GAP_STEPS` typical steps; an empty row on the grid is a value the record
     lacks, not a break). None for a chart without a time axis (bars, topology, heatmap) or of
-    event counts (a string column: its newest bar is the newest event, not the newest row)."""
+    event counts (a column that is not a number, the level: its newest bar is the newest event,
+    not the newest row)."""
     tables = {d.name: pa.ipc.open_stream(d.data.data).read_all() for d in chart.datasets}
     rows, marks = tables.get("rows"), tables.get("marks")
     if rows is None or marks is None or "t" not in rows.column_names or not marks.num_rows:
         return None
     base = marks.column("x")[0].as_py()
     kinds = {n: rows.schema.field(n).type for n in rows.column_names if n != "t"}
-    if base is None or any(pa.types.is_string(k) or pa.types.is_dictionary(k) for k in kinds.values()):
+    if base is None or not all(pa.types.is_floating(k) or pa.types.is_integer(k) for k in kinds.values()):
         return None
     t = base / 1000.0 + rows.column("t").to_numpy(zero_copy_only=False).astype("float64")
     present = np.zeros(len(t), bool)
-    for name, kind in kinds.items():
-        if pa.types.is_floating(kind) or pa.types.is_integer(kind):
-            present |= np.isfinite(rows.column(name).to_numpy(zero_copy_only=False).astype("float64"))
+    for name in kinds:
+        present |= np.isfinite(rows.column(name).to_numpy(zero_copy_only=False).astype("float64"))
     breaks = np.zeros(0)
     if len(t) >= 3:
         around = t[2:] - t[:-2]  # the step a row in the middle sits in
@@ -389,6 +389,7 @@ class Shooter(threading.Thread):
         if not page.url.startswith(self.url):
             page.goto(self.url)
             page.wait_for_selector(CONNECTED, timeout=120_000)
+        run.last = (0.0, [])  # the charts checked are this page's, not the page before's
         if title != "Overview" or page.get_by_role("heading", name="Overview", exact=True).count() == 0:
             page.locator("[data-testid='stSidebar']").get_by_role("link", name=title, exact=True).click()
         expect(page.get_by_role("heading", name=title, exact=True).first).to_be_visible(timeout=120_000)
