@@ -242,3 +242,17 @@ def test_every_socket_and_thread_is_released_after_stop():
     leftovers = [c for c in process.net_connections("tcp") if c.laddr.port in ports and c.status != "TIME_WAIT"]
     assert leftovers == []
     assert process.num_fds() == fds_before
+
+
+def test_overload_times_late_answers_so_the_average_passes_the_deadline(make_network):
+    # The hosts serve what they dequeue before its deadline, so under overload most answers come
+    # after the client gave up. They count as timeouts, and with the time they took: the average
+    # agrees with the hosts' own times instead of stopping at the deadline (4.91 s against p50s
+    # of 5.3-6.3 s under x20 before, so the 5 s critical threshold was out of reach).
+    net = make_network(3, 2, heartbeat=0.1, rate=200.0, queue_limit=20, inference_timeout=0.5)
+    source = PrsmSource(net, window=2.0, owns_network=False)
+    ai = wait_until(lambda: (a := source.collect()["ai"])["average_inference_time"] is not None and a["timeouts"] and a)
+    assert ai["success_rate"] < 0.5
+    # before, every timed answer was a success, so the average could not pass the deadline
+    ai = wait_until(lambda: (a := source.collect()["ai"])["average_inference_time"] > 0.5 and a)
+    assert ai["p50_inference_time"] > 0.5  # the median answer is late too, as on the hosts

@@ -7,7 +7,8 @@ import pytest
 
 from prsm_monitor.insight.anomaly import Episodes
 from prsm_monitor.insight.baseline import GUARD_SECONDS, RobustMethod, Seasonal, robust_band
-from prsm_monitor.insight.forecast import fit, theil_sen
+from prsm_monitor.insight.forecast import fit, readings, theil_sen
+from prsm_monitor.store.ring import HistoryStore
 
 LEARN = 300
 
@@ -189,3 +190,36 @@ def test_a_shift_that_straddles_the_band_edge_is_flagged_when_mostly_outside():
     half = noise(1200)
     half[900::2] += 25  # every other tick
     assert run(half) == []
+
+
+def leak_readings(now: float, rise_per_s: float, start: float = 3300.0, step: float = 0.39):
+    """Read as the engine reads it (:func:`readings` on a real history store): a node's memory
+    flat for 55 min, then growing ``rise_per_s`` in steps of ``step`` (the demo's 256 KiB)."""
+    store = HistoryStore(capacity=5000)
+    store.declare("node:node-0", ("timestamp", "memory_percent"))
+    for t in np.arange(0.0, now + 1):
+        leaked = max(0.0, t - start) * rise_per_s
+        store.append("node:node-0", {"timestamp": t, "memory_percent": 0.0077 + leaked - leaked % step})
+    history = lambda series, minutes, max_points: store.query(series, now - minutes * 60, now, max_points)  # noqa: E731
+    return readings(history, "node:node-0", "memory_percent", 6 * 3600.0)
+
+
+def test_the_demos_leak_is_forecast_within_its_first_minutes():
+    """The issue: a forecast needed ten minutes of one straight line, so the demo's 3-minute
+    leak (16 MiB/min on a 64 MiB node: 0.42 %/s, full in ~4 min) was never forecast."""
+    now = 3300.0 + 75
+    t, y = leak_readings(now, 0.42)
+    trend = fit(t, y, now)
+    truth = (100 - 75 * 0.42) / 0.42
+    assert trend.eta(100.0) == pytest.approx(truth, rel=0.1)
+    assert trend.window < 120  # the leak's own minute, not the flat hour before it
+
+
+def test_a_minute_of_healthy_rise_is_no_forecast():
+    """A value climbing along a clean line for 90 s (a host's memory while a build starts, 1.3 %
+    a minute) would reach 100 % in 45 min: 30 of its windows ahead, beyond the 4 a short line
+    may reach."""
+    now = 3300.0 + 90
+    t, y = leak_readings(now, 1.3 / 60, step=0.01)
+    trend = fit(t, y, now)
+    assert trend.slope > 0 and trend.eta(100.0) is None

@@ -8,8 +8,12 @@ back on that reverse path. A host queues at most ``queue_limit`` requests (more 
 ``service_time`` while the NumPy forward pass computes the answer. A request whose deadline
 passed while queued is *expired* without being served. At the gateway, success means a
 valid answer before the deadline (``inference_timeout`` seconds after submission); the time
-measured is from submission to answer. So a higher request rate makes queues, inference
-time and failures grow for real.
+measured is from submission to a model's answer, for every answer: one that arrives after the
+deadline (a timed-out request the host still served) counts as the failure it is and with the
+time it really took, so the inference time agrees with the hosts' own times under overload
+instead of stopping at the deadline. Requests no model answered (rejected, expired, no route,
+lost) have no inference time; the success rate counts them. So a higher request rate makes
+queues, inference time and failures grow for real.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from .models import FRAMEWORK, Model
 
 FAILURES = ("timeout", "rejected", "expired", "no_route", "error")
 MAX_HOPS = 16
+OVERDUE_KEEP = 60.0  # s after its timeout a request's late answer is still timed (then it is lost)
 
 
 class _HostCounters:
@@ -135,6 +140,7 @@ class Gateway:
     def __init__(self, node):
         self.node = node
         self.pending: dict[str, _Request] = {}
+        self.overdue: dict[str, float] = {}  # timed-out request id -> its submission (loop time), oldest first
         self.forwarded: dict[str, tuple[str, float]] = {}  # request id -> (previous hop, loop time)
         self.submitted = self.completed = self.succeeded = self.confidence_count = 0
         self.confidence_sum = 0.0
@@ -191,6 +197,11 @@ class Gateway:
         request_id = result["id"]
         request = self.pending.pop(request_id, None)
         if request is None:
+            submitted = self.overdue.pop(request_id, None)
+            if submitted is not None:  # the answer to a request that timed out here: late, but timed
+                if result.get("ok") is True:
+                    self.time.observe(self.node.loop.time() - submitted)
+                return
             back = self.forwarded.pop(request_id, None)
             if back is not None:
                 self.node.send_to(back[0], result)
@@ -235,6 +246,13 @@ class Gateway:
         request = self.pending.pop(request_id, None)
         if request is not None:
             self._tally_failure(request.model, reason)
+            now = self.node.loop.time()
+            self.overdue[request_id] = request.t0
+            while self.overdue:  # forget the oldest once no answer can be expected any more
+                oldest = next(iter(self.overdue))
+                if self.overdue[oldest] >= now - self.node.config.inference_timeout - OVERDUE_KEEP:
+                    break
+                del self.overdue[oldest]
 
     def _tally_failure(self, model: str, reason: str) -> None:
         self.completed += 1
@@ -257,6 +275,7 @@ class Gateway:
         for request in self.pending.values():
             request.timer.cancel()
         self.pending.clear()
+        self.overdue.clear()
 
     def stats(self) -> GatewayStats:
         models = tuple(

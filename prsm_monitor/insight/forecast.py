@@ -2,9 +2,21 @@
 
 :func:`theil_sen` is the median of the pairwise slopes (robust to up to ~29 % outliers).
 :func:`fit` picks the window: it starts from the longest (6 h by default, or what history
-there is) and moves to the recent third while the recent part's slope disagrees with the
-whole's (a leak that started 20 min ago is judged on those 20 min, not diluted by a flat
-morning). :func:`Trend.eta` is the time until the fitted line reaches a limit.
+there is) and moves to shorter stretches while the stretch bends (its recent third's slope
+disagrees with the whole's, or its newest minute has left its line): a leak that started
+20 min ago is judged on those 20 min, not diluted by a flat morning, and one that started a
+minute ago on that minute. :func:`readings` gives it the history at the resolution that
+needs: the long window downsampled, the newest :data:`RECENT` seconds tick by tick.
+:func:`Trend.eta` is the time until the fitted line reaches a limit.
+
+How short a trend may be, and how far it may reach: a forecast needs a straight line of
+:data:`MIN_WINDOW` (60 s) whose pairwise slopes agree in sign (:data:`CONSISTENT`) and whose
+rise is :data:`CLEAR_RISE` times its scatter. A line shorter than :data:`LONG_WINDOW` (10 min)
+forecasts at most :data:`SHORT_REACH` (4) of its own lengths ahead, a longer one
+:data:`MAX_REACH` (12). The demo's leak (16 MiB/min on a 64 MiB node, full in ~3.8 min) is then
+forecast after about a minute of it (3 windows ahead) and its alert fires after the 20 s hold,
+well inside a 3-minute fault; a healthy value would have to rise along one line for a full
+minute at a rate that reaches its limit within 4 minutes.
 """
 
 from __future__ import annotations
@@ -14,14 +26,20 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_POINTS = 120  # pairwise slopes of at most this many points (7,140 pairs)
-MIN_SPAN = 120.0  # seconds of data a trend needs
+MIN_SPAN = 60.0  # seconds of data a trend needs
 MIN_POINTS = 20
-MIN_RECENT = 60.0  # seconds of data the recent third needs to be judged on its own
+MIN_RECENT = 20.0  # seconds of data the recent third needs to be judged on its own
+NEWEST = 60.0  # seconds: the newest stretch whose level must stay on a line for the line to count
 SHRINK = 0.85  # each shorter stretch tried is this much of the previous one
-MIN_WINDOW = 600.0  # seconds of one straight line a forecast needs (a 2-minute swing is no trend)
+MIN_WINDOW = 60.0  # seconds of one straight line a forecast needs
 CONSISTENT = 0.8  # share of pairwise slopes that must agree in sign for a trend to count
 CLEAR_RISE = 5.0  # the rise over the window must be this many times the scatter about the line
+LONG_WINDOW = 600.0  # a line this long may reach MAX_REACH windows ahead, a shorter one SHORT_REACH
 MAX_REACH = 12.0  # no forecast further ahead than this many times the window it was fitted on
+SHORT_REACH = 4.0
+RECENT = 300.0  # seconds of the newest history read at full resolution (readings)
+LONG_POINTS = 400  # points of the long window's read (downsampled)
+RECENT_POINTS = 600  # at most this many of the recent read (an interval under 0.5 s is downsampled)
 
 
 @dataclass(frozen=True)
@@ -44,8 +62,8 @@ class Trend:
     def eta(self, limit: float) -> float | None:
         """Seconds from ``at`` until the line reaches ``limit`` upwards (0: past it already);
         None when it does not rise consistently and clearly above its scatter, or when the
-        limit is further ahead than :data:`MAX_REACH` windows (a 2-minute swing says nothing
-        about next week)."""
+        limit is further ahead than :data:`MAX_REACH` windows (:data:`SHORT_REACH` for a line
+        shorter than :data:`LONG_WINDOW`: a 2-minute swing says nothing about next week)."""
         if self.level >= limit:
             return 0.0
         if self.slope <= 0 or self.agreement < CONSISTENT or self.slope * self.window < CLEAR_RISE * self.noise:
@@ -53,7 +71,8 @@ class Trend:
         if self.window < MIN_WINDOW:
             return None
         eta = (limit - self.level) / self.slope
-        return eta if eta <= MAX_REACH * self.window else None
+        reach = MAX_REACH if self.window >= LONG_WINDOW else SHORT_REACH
+        return eta if eta <= reach * self.window else None
 
     @property
     def per_day(self) -> float:
@@ -103,9 +122,15 @@ def fit(t: np.ndarray, y: np.ndarray, now: float, window: float = 6 * 3600.0) ->
 
 def _line(t: np.ndarray, y: np.ndarray, now: float) -> Trend | None:
     """The fit of ``t, y`` when its last third runs on its line (within 3x that third's own
-    scatter over its span), else None: the stretch bends and a shorter one is tried."""
+    scatter over its span) and its newest :data:`NEWEST` seconds stay on it (their median
+    residual within 3x the scatter about the line), else None: the stretch bends and a
+    shorter one is tried."""
     start = t[0]
     slope, intercept, agreement = theil_sen(t - start, y)
+    residual = y - (intercept + slope * (t - start))
+    newest = t >= t[-1] - NEWEST
+    if newest.sum() < t.size and abs(np.median(residual[newest])) > 3 * max(np.median(np.abs(residual)), 1e-9):
+        return None
     recent = t >= t[-1] - (t[-1] - t[0]) / 3
     if recent.sum() >= MIN_POINTS // 2 and t[-1] - t[recent][0] >= MIN_RECENT:
         r_slope, r_intercept, _ = theil_sen(t[recent] - start, y[recent])
@@ -120,6 +145,29 @@ def _trend(t, y, now, slope, intercept, agreement) -> Trend:
     residual = np.abs(y - (intercept + slope * (t - start)))
     level = intercept + slope * (now - start)
     return Trend(now, float(level), slope, float(t[-1] - t[0]), agreement, float(np.median(residual)))
+
+
+def readings(history, series: str, field: str, window: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, y)`` of ``field`` of ``series`` over the last ``window`` seconds, for :func:`fit`:
+    ``history(series, minutes, max_points=)`` (a collector's) read twice, the whole window
+    downsampled to :data:`LONG_POINTS` and the newest :data:`RECENT` seconds at full
+    resolution, spliced where the recent read starts (without recent rows: the long read).
+    Empty without the field."""
+
+    def read(seconds: float, points: int) -> tuple[np.ndarray, np.ndarray]:
+        frame = history(series, seconds / 60, max_points=points)
+        if frame.empty or field not in frame.columns:
+            return np.zeros(0), np.zeros(0)
+        return frame["timestamp"].to_numpy("float64"), frame[field].to_numpy("float64")
+
+    t, y = read(window, LONG_POINTS)
+    if not t.size:
+        return t, y
+    rt, ry = read(min(RECENT, window), RECENT_POINTS)
+    if not rt.size:
+        return t, y
+    older = t < rt[0]
+    return np.concatenate([t[older], rt]), np.concatenate([y[older], ry])
 
 
 def window_text(seconds: float) -> str:

@@ -3,8 +3,10 @@
 :func:`forecasts` fits a trend (:func:`~.forecast.fit`) to each field that has a limit
 (:func:`~.limits.limits`) and says when it reaches it; :func:`capacity` does the same for
 the capacity figures the Overview shows. Both read ``collector.history`` (ring, then disk
-tiers), downsampled to :data:`POINTS` points, so a forecast can only change once a new point
-of that resolution exists: :func:`period` is that resolution, the learning thread's pace.
+tiers) through :func:`~.forecast.readings`: the window downsampled, the newest minutes at full
+resolution, so a fault that bends a line in its first minutes is seen. :func:`period` is the
+learning thread's pace for them: a new point of the window's resolution, but at least every
+:data:`FRESH` seconds, for the newest minutes.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..settings.durations import duration as duration_text
-from .forecast import Trend, fit, window_text
+from .forecast import Trend, fit, readings, window_text
 from .limits import CAPACITY, Limit, limits
 
-POINTS = 400  # points of history one trend is fitted on
+POINTS = 400  # points of the long read (forecast.LONG_POINTS)
+FRESH = 10.0  # seconds: the newest minutes are read at full resolution; refit at least this often
 
 
 @dataclass(frozen=True)
@@ -36,19 +39,18 @@ class Forecast:
 
 
 def period(window: float) -> float:
-    """Seconds between two points of the history a trend over ``window`` is fitted on."""
-    return window / POINTS
+    """Seconds between two fits of the trends over ``window``: a new point of the long read,
+    or :data:`FRESH`, whichever comes first."""
+    return min(window / POINTS, FRESH)
 
 
 def trend(collector, series: str, field: str, now: float, window: float) -> Trend | None:
     """The trend of one field over ``window`` seconds of its stored history (None: too little)."""
     try:
-        frame = collector.history(series, window / 60, max_points=POINTS)
+        t, y = readings(collector.history, series, field, window)
     except ValueError:
         return None
-    if frame.empty or field not in frame.columns:
-        return None
-    return fit(frame["timestamp"].to_numpy("float64"), frame[field].to_numpy("float64"), now, window)
+    return fit(t, y, now, window) if t.size else None
 
 
 def forecasts(collector, records: dict, now: float, window: float) -> dict[tuple[str, str], Forecast]:

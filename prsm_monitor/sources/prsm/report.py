@@ -171,7 +171,7 @@ class GatewayStats:
     completed: int
     succeeded: int
     failed: dict[str, int]
-    time_s: HistogramSnapshot  # end-to-end time of successes, s
+    time_s: HistogramSnapshot  # submission to answer of every answer, late ones (timed out) included, s
     confidence_sum: float
     confidence_count: int
     models: tuple[GatewayModelStats, ...]
