@@ -30,7 +30,7 @@ from .settings.model import Settings
 from .settings.thresholds import check_thresholds
 from .settings.values import ConfigError
 
-log = logging.getLogger("prsm_monitor.core.collector")
+log = logging.getLogger("prsm_monitor.collector")
 
 # the guide's "Custom Thresholds" keys -> the rules whose warning threshold they set
 BASELINE_KEYS = {

@@ -38,7 +38,7 @@ def test_the_settings_choose_the_kinds_in_registration_order(settings, kinds):
 def test_with_the_demo_the_real_node_source_is_never_imported():
     script = (
         "import sys\n"
-        "from prsm_monitor.config import Settings\n"
+        "from prsm_monitor.settings.model import Settings\n"
         "from prsm_monitor.core.collector import MetricsCollector\n"
         "settings = Settings(demo=True, demo_nodes=2, demo_peers=1, rules_file=None)\n"
         "with MetricsCollector(settings=settings) as collector:\n"

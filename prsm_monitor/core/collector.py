@@ -31,7 +31,7 @@ from .loop import TickLoop
 from .sourceset import SourceSet, collect, default_sources
 from .tickstats import TickStats
 
-log = logging.getLogger("prsm_monitor.core.collector")
+log = logging.getLogger("prsm_monitor.collector")
 
 
 class MetricsCollector(CollectorCompat):

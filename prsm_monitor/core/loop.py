@@ -18,7 +18,7 @@ from collections.abc import Callable
 from ..alerts.log import AlertLog
 from ..settings.limits import INTERVAL_MIN
 
-log = logging.getLogger("prsm_monitor.core.collector")
+log = logging.getLogger("prsm_monitor.collector")
 
 
 class TickLoop:
