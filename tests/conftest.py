@@ -25,3 +25,15 @@ def wait_until(predicate, timeout=15.0, interval=0.01):
 @pytest.fixture
 def no_demo():
     return Settings(demo=False)
+
+
+@pytest.fixture(scope="session")
+def fault_runs():
+    """Every demo fault, run once for the suite (see ``tests/fault_runs.py``)."""
+    from .fault_runs import close_all, run_all  # imports this module's wait_until
+
+    results = run_all()
+    try:
+        yield results
+    finally:
+        close_all(results)

@@ -1,9 +1,10 @@
 """Issue 25: every demo fault, each on a real demo network of its own, makes an incident whose
-timeline tells it in order: the fault first, its alerts in the order the log has them, the resolution last,
-and a time to detect equal to the alert's firing time less the fault's.
+timeline tells it in order: the fault first, its alerts in the order the log has them, the
+resolution last, and a time to detect equal to the alert's firing time less the fault's.
 
-Each fault on a demo network of its own (a 3 s window, so each fault moves it in seconds), all
-at once; each injected only until its alert fires, then cleared until its incident ends.
+The faults run once for the suite, all at once, each on a default demo network of its own,
+each injected only until its alerts fire, then cleared until its incident ends
+(``tests/fault_runs.py``, shared with the README's fault table test);
 ``bench/bench_incidents.py`` runs the two-minute version.
 
 The API's two endpoints are checked here too, against the incidents these faults made.
@@ -12,59 +13,19 @@ The API's two endpoints are checked here too, against the incidents these faults
 from __future__ import annotations
 
 import re
-import threading
-from dataclasses import dataclass
 
 import pytest
 import requests
 
 from prsm_monitor.alerts.incident_report import markdown
-from prsm_monitor.alerts.incident_timeline import incident_record
 from prsm_monitor.alerts.log import OPENING
 from prsm_monitor.api.wiring import build_app
-from prsm_monitor.core.collector import MetricsCollector
-from prsm_monitor.demo.source import DemoSource
-from prsm_monitor.notify.view import notifications_view
 from prsm_monitor.settings.model import Settings
-from prsm_monitor.sources.system import SystemSource
 
-from .conftest import wait_until
+from .fault_runs import FAULTS
 from .fixtures.server import InProcessServer
 
-pytestmark = pytest.mark.timeout(240)
-WINDOW = 3.0  # seconds the demo's network and AI figures are windowed over
-FIRE_WITHIN = CLEAR_WITHIN = 60.0
-
-
-@dataclass(frozen=True)
-class Fault:
-    inject: dict
-    clear: tuple[dict, ...]
-    cause: str  # the incident's cause (its title's start)
-    alert: str  # a word of the alert that must fire (a rule's name, or the message)
-
-
-FAULTS = {
-    "stop a node": Fault(
-        {"action": "stop_node", "name": "node-0"}, ({"action": "start_node", "name": "node-0"},), "node-0 stopped",
-        "Node node-0 is down",
-    ),
-    "link delay": Fault(
-        {"action": "add_delay", "name": "node-0", "ms": 300.0}, ({"action": "clear_delay"},), "link delay on node-0",
-        "latency",
-    ),
-    "input drift": Fault({"action": "drift", "amount": 0.8}, ({"action": "clear_drift"},), "input drift", "confidence"),
-    "request rate ×20": Fault(
-        {"action": "overload", "factor": 20.0}, ({"action": "clear_overload"},), "request rate ×20", "success_rate"
-    ),
-    "partition": Fault({"action": "partition"}, ({"action": "heal"},), "network partition", "consensus_rejections"),
-    "memory leak": Fault(  # 1 GiB/min reaches the node's 64 MiB limit in seconds: it is stopped, as out of memory
-        {"action": "leak", "name": "node-1", "mb_per_min": 1024.0},
-        ({"action": "clear_leak", "name": "node-1"}, {"action": "start_node", "name": "node-1"}),
-        "node-1 memory leak",
-        "Node node-1 is down",
-    ),
-}  # fmt: skip
+pytestmark = pytest.mark.timeout(300)
 
 
 def named(text: str) -> bool:
@@ -72,61 +33,16 @@ def named(text: str) -> bool:
     return re.search(r"node-[0-9](?![0-9a-f])", text) is not None
 
 
-def fired(alert: dict, word: str) -> bool:
-    return alert["details"].get("rule") == word or alert["message"] == word
-
-
-def run(collector: MetricsCollector, fault: Fault) -> dict:
-    """Inject, wait for the alert, clear, wait for the incident to end; what a test needs."""
-    collector.configure(fault=fault.inject)
-    injected = collector.get_alerts()[-1]["timestamp"]
-
-    def incident():
-        found = [i for i in collector.notifier.incidents() if i["cause"] == fault.cause and i["started"] >= injected]
-        return next((i for i in found if any(fired(a, fault.alert) for a in i["alerts"])), None)
-
-    started = wait_until(incident, timeout=FIRE_WITHIN)
-    for clear in fault.clear:
-        collector.configure(fault=clear)
-    wait_until(
-        lambda: not next(i for i in collector.notifier.incidents() if i["id"] == started["id"])["open"], CLEAR_WITHIN
-    )
-    record = incident_record(collector, notifications_view(collector.notifier), started["id"])
-    return {"record": record, "injected": injected, "events": collector.get_alerts()}
-
-
-def collector_for_faults() -> MetricsCollector:
-    source = DemoSource.from_settings(Settings(demo=True), window=WINDOW)
-    return MetricsCollector(settings=Settings(demo=False, interval=0.25), sources=[SystemSource(), source])
-
-
 @pytest.fixture(scope="module")
-def stories():
-    """Each fault's incident, every fault on a demo network of its own, all at once (so the
-    module takes as long as the slowest fault, not their sum); a failure is kept and reported
-    by its test. Each story keeps its collector until the module ends (the API's tests read one)."""
-    results: dict[str, dict | BaseException] = {}
-    collectors = {name: collector_for_faults() for name in FAULTS}
-
-    def story(name: str) -> None:
-        collector = collectors[name]
-        try:
-            collector.start()
-            wait_until(lambda: (collector.latest("ai") or {}).get("window_seconds", 0) >= WINDOW - 0.5, timeout=60)
-            results[name] = {**run(collector, FAULTS[name]), "collector": collector}
-        except AssertionError as error:
-            results[name] = error
-
-    threads = [threading.Thread(target=story, args=(name,), name=f"fault {name}") for name in FAULTS]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    try:
-        yield results
-    finally:
-        for collector in collectors.values():
-            collector.close()
+def stories(fault_runs):
+    """Each fault's incident from the suite's one run of every fault (``tests/fault_runs.py``);
+    a fault whose run failed is reported by its test."""
+    return {
+        name: run.error or AssertionError("no incident")
+        if run.record is None
+        else {"record": run.record, "injected": run.injected, "events": run.events, "collector": run.collector}
+        for name, run in fault_runs.items()
+    }
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
