@@ -72,7 +72,7 @@ TALL = """() => Math.max(...[...document.querySelectorAll('[data-testid="stMain"
 OPENING = {"fired", "escalated", "anomaly", "forecast", "error"}
 CLOSING = {"resolved", "recovered"}
 LEVELS = ("info", "warning", "error", "critical")
-GAP_STEPS = 5  # a step this many times the typical one is a gap: the rule of ui/charts.py's break_gaps
+GAP_STEPS = 5  # a step this many times the typical one is a gap: the rule of ui/chart_rows.py's break_gaps
 NEWEST_SLACK = 2.5 + 3.0  # s: 2.5 ticks of 1 s, and the frame's way from the script to the browser
 SHOT_EVERY = 300.0
 START_UP = 60.0  # s: values the first minute lacks (rates need two samples, nodes connect) are no break

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import altair as alt
@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..units import value_text
 from . import insight_layers
 from .bar_charts import alert_counts, distribution  # noqa: F401 - the pages' names for the bar charts
+from .chart_rows import break_gaps, compact_times, time_axis, time_window, value_domain
+from .chart_thresholds import above_note, split_thresholds, threshold_layers, threshold_marks
 from .chartkit import (
     BOUNDS,
     FIT_WIDTH,
@@ -46,12 +47,11 @@ from .chartkit import (
     window,
     window_layer,
 )
-from .style import LEVEL_COLORS, PARTS_COLOR, series_color
+from .style import PARTS_COLOR, series_color
 
 CHART_HEIGHT = 200
 PART_WIDTH = 1.0  # per-core lines: thin, and their tooltip names the core only
 HEADROOM = 0.1  # of a body's value range above its values, so that the tail's next ones fit
-GAP_STEPS = 5  # a step this many times the typical one is a gap in the record, drawn as one
 
 
 @dataclass(frozen=True)
@@ -71,89 +71,6 @@ class Parts:
             if match and frame[column].notna().any():
                 found.append((column, self.name.format(match.group(1))))
         return found
-
-
-def break_gaps(data: pd.DataFrame) -> pd.DataFrame:
-    """``data`` (time in column ``t``) with an empty row in each gap longer than
-    :data:`GAP_STEPS` typical steps (the monitor was stopped, an instance did not answer):
-    a line breaks at an empty value instead of joining both sides with a straight line, which
-    would draw values nobody measured."""
-    t = data["t"].to_numpy(dtype="float64")
-    if len(t) < 3:
-        return data
-    steps = np.diff(t)
-    typical = float(np.median(steps))
-    gaps = np.flatnonzero(steps > GAP_STEPS * typical) if typical > 0 else []
-    if not len(gaps):
-        return data
-    filler = pd.DataFrame(np.nan, index=range(len(gaps)), columns=data.columns).astype(data.dtypes.to_dict())
-    filler["t"] = ((t[gaps] + t[gaps + 1]) / 2).astype(data["t"].dtype)
-    return pd.concat([data, filler], ignore_index=True).sort_values("t", kind="stable", ignore_index=True)
-
-
-def time_axis(fmt: str, compact: bool = False) -> alt.Axis:
-    """A time axis without a title (the page names the time zone once)."""
-    return alt.Axis(title=None, format=fmt, tickCount=4 if compact else 6)
-
-
-def compact_times(t: np.ndarray) -> np.ndarray:
-    """Seconds after the window's start in two bytes when they are whole and under 18 h (a
-    history at whole seconds: :func:`shared_views.visible_precision`), else float32 (4 bytes)."""
-    finite = t[np.isfinite(t)]
-    if finite.size and finite.min() >= 0 and finite.max() < 65536 and np.all(finite == np.round(finite)):
-        return t.astype("uint16")
-    return t.astype("float32")
-
-
-def time_window(first: float, last: float) -> tuple[float, float]:
-    """``first`` to ``last``, widened to a minute when they nearly meet."""
-    return (last - 30, last + 30) if last - first < 1 else (first, last)
-
-
-def value_domain(values: np.ndarray, unit: str, zero: bool, shown: Sequence[float]) -> list[float]:
-    """The y domain: 0..1 for ratios, 0..100 for percentages (more if the data goes beyond),
-    else the data's range (from 0 when ``zero``) stretched to the ``shown`` threshold values."""
-    finite = values[np.isfinite(values)]
-    if unit in ("ratio", "%"):
-        top = 1.0 if unit == "ratio" else 100.0
-        return [0.0, max(top, float(finite.max()) if finite.size else top)]
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    if zero:
-        low = min(low, 0.0)
-    for value in shown:
-        low, high = min(low, value), max(high, value)
-    if high - low < 1e-9:
-        high = low + (abs(low) * 0.1 or 1.0)
-    return [low, high]
-
-
-def threshold_label(level: str, value: float, unit: str) -> str:
-    return f"{level} {value_text(value, '' if unit == 'ratio' else unit)}"  # every value with its unit, one way
-
-
-def split_thresholds(thresholds, data_max: float, unit: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
-    """``(shown, off_chart)`` as ``(level, value)`` pairs. A threshold far above the data
-    would flatten the lines to nothing, so it stays off the chart and is only named (percent
-    and 0..1 ratio charts always show theirs)."""
-    shown, off_chart = [], []
-    for level, value in zip(("warning", "critical"), thresholds or (None, None), strict=True):
-        if value is None:
-            continue
-        far = unit not in ("%", "ratio") and value > 3 * max(data_max, 1e-9)
-        (off_chart if far else shown).append((level, value))
-    return shown, off_chart
-
-
-def threshold_marks(shown, unit: str) -> list[dict]:
-    """``marks`` rows: a dashed rule per shown threshold (its ``kind`` is its level)."""
-    return [{"kind": level, "y": value, "label": threshold_label(level, value, unit)} for level, value in shown]
-
-
-def above_note(off_chart, unit: str) -> str | None:
-    """The thresholds above the plot, named: ``↑ warning 100 ms · critical 500 ms``."""
-    if not off_chart:
-        return None
-    return "↑ " + " · ".join(threshold_label(level, value, unit) for level, value in off_chart)
 
 
 @dataclass(frozen=True)
@@ -401,7 +318,7 @@ def timeseries_spec(shape: Shape) -> dict:
         return alt.Y(f"{column}:Q")
 
     under, over = insight_layers.layers(y_of, shape.insight, compact=shape.compact)
-    thresholds = _threshold_layers(y_of("y"), labelled=not shape.compact) if shape.thresholds else []
+    thresholds = threshold_layers(y_of("y"), labelled=not shape.compact) if shape.thresholds else []
     chart = alt.layer(*under, lines, *thresholds, *over, window_layer())
     chart = chart.add_params(BOUNDS).resolve_scale(color="independent").resolve_legend(color="independent")
     return to_spec(chart.properties(height=shape.height, autosize=FIT_WIDTH), "timeseries")
@@ -411,21 +328,3 @@ def band_of(frame: pd.DataFrame, field: str) -> bool:
     """True when ``frame`` carries a min-max band for ``field`` (history read from a rollup tier:
     each row a bucket's mean, with ``<field>_min`` and ``<field>_max``)."""
     return f"{field}_min" in frame.columns and f"{field}_max" in frame.columns and frame[f"{field}_min"].notna().any()
-
-
-def _threshold_layers(y: alt.Y, labelled: bool) -> list[alt.Chart]:
-    """Dashed rule lines at the warning and critical levels, in the alert levels' colours,
-    each named at its right end; thresholds above the chart are named in the legend's row,
-    right-aligned, with an arrow instead (:func:`above_note`, drawn by the window's layer)."""
-    levels = ["warning", "critical"]
-    color = alt.Color("kind:N", scale=alt.Scale(domain=levels, range=[LEVEL_COLORS[lv] for lv in levels]), legend=None)
-    drawn = [
-        alt.Chart()
-        .mark_rule(strokeDash=[6, 4], strokeWidth=1.5)
-        .encode(tooltip=alt.Tooltip("label:N", title="Threshold"))
-    ]
-    if labelled:
-        at_right = {"align": "right", "baseline": "bottom", "dx": -2, "dy": -3, "fontSize": 10}
-        drawn.append(alt.Chart().mark_text(**at_right).encode(x=alt.XValue("width"), text="label:N"))
-    rows = alt.FieldOneOfPredicate(field="kind", oneOf=levels)
-    return [alt.layer(*drawn, data=alt.NamedData(MARKS)).transform_filter(rows).encode(y=y, color=color)]
