@@ -107,3 +107,20 @@ def test_every_range_s_line_ends_at_the_newest_stored_value(collector, minutes, 
     assert live.body.window["x2"] / 1000 >= end  # inside the time axis
     times = [r["t"] for r in live.tail["layer"][0]["data"]["values"]] if live.tail else []
     assert len(times) <= 34 and np.all(np.diff(times) > 0)
+
+
+def test_a_series_whose_values_all_came_after_the_step_end_is_drawn(collector, monkeypatch):
+    """A field that only started reporting within the current step (the body's part of the
+    range has rows, but none of that field's values) is drawn, not left empty."""
+    step = shared_views.hold_of(15, 150)
+    now = (math.floor(time.time() / step) + 0.9) * step
+    for i in range(300):  # sockets reported all along, memory not yet
+        collector.store.append("system", {"timestamp": now - 300 + i, "active_connections": i})
+    for i in range(3):  # memory's first values, all after the step's end
+        collector.store.append("system", {"timestamp": now - 2 + i, "memory_percent": 40.0 + i})
+    shared_views.clear()
+    monkeypatch.setattr(shared_views, "clock", lambda: now + 0.5)
+    drawn = shared_views.chart(collector, MEMORY, "system", 15)
+    assert drawn.body is not None and drawn.body.shape is not None  # was None: "no data" under data
+    at, value = tail_end(drawn)
+    assert now - step <= at <= now and 40.0 <= value <= 42.0  # memory's newest bucket

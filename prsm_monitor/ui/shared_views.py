@@ -283,8 +283,8 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
         body = timechart.spec(
             declared, collector, named(frame, component), compact=compact, band=band, reach=end + step, also=values
         )
-        if body is None or body.shape is None:
-            return Live(body)
+        if body is None or body.shape is None:  # nothing before the step's end yet: one chart, up to now
+            return whole(history(collector, component, minutes, points))
         with _lock:
             _bodies.pop((id(collector), key), None)
             _bodies[(id(collector), key)] = (weakref.ref(collector), state, body, last)
