@@ -149,3 +149,19 @@ def test_the_page_can_say_what_the_band_was_learnt_from(faulty):
     tick(collector, clock, 5)
     text = shared_views.learned_from(collector)
     assert "5 s while a demo fault was injected" in text and "(not learning now: link delay on node-2)" in text
+
+
+def test_the_learning_note_names_the_component_an_alert_kept_out():
+    """The host's own CPU alert keeps only the system's values out of learning: the note says
+    so instead of reporting the shortest span for every band."""
+    from prsm_monitor.insight.normal import LeftOut
+
+    class CpuRule:
+        component = "system"
+
+    left_out = LeftOut(rows=100, grace=1.0)
+    for now in range(60):
+        keys = ["rule:cpu"] if now >= 20 else []
+        left_out.components({}, keys, lambda: {"cpu": CpuRule()}, float(now))
+    text = left_out.text(1.0)
+    assert text.startswith("Normal bands learnt from 60 s of network and AI values and 20 s of system values"), text

@@ -47,7 +47,7 @@ class LeftOut:
         self.until: dict[str, float] = {}  # component -> left out until then
         self.why: str | None = None  # what is left out now for ("node-0 memory leak", "an alert"); None: nothing
         self.seen: dict[str, float] = {}  # active alert key -> first tick it was seen active
-        self.ticks: deque[bool] = deque(maxlen=rows)  # the window's ticks: left out (any component) or not
+        self.ticks: deque[frozenset[str]] = deque(maxlen=rows)  # the window's ticks: the components left out
 
     def components(
         self, records: Mapping, alert_keys: Iterable[str], rules: Callable[[], Mapping], now: float
@@ -74,19 +74,28 @@ class LeftOut:
         out = {c for c, until in self.until.items() if now < until}
         if not out:
             self.why = None
-        self.ticks.append(bool(out))
+        self.ticks.append(frozenset(out))
         return out
 
     def preloaded(self, rows: int) -> None:
         """``rows`` earlier samples were learnt from (stored history, a recorded baseline)."""
-        self.ticks.extend([False] * min(rows, self.ticks.maxlen or rows))
+        self.ticks.extend([frozenset()] * min(rows, self.ticks.maxlen or rows))
 
     def text(self, interval: float) -> str:
         """``Normal bands learnt from 28 min of values; 2 min while a demo fault was injected or
-        an alert fired left out.``"""
-        out = sum(self.ticks)
-        kept = len(self.ticks) - out
-        text = f"Normal bands learnt from {duration(kept * interval)} of values"
+        an alert fired left out.`` When the components differ (the host's own alert kept only its
+        values out): ``Normal bands learnt from 30 min of network and AI values and 7 s of system
+        values; …``."""
+        kept = {c: sum(c not in t for t in self.ticks) for c in COMPONENTS}
+        out = sum(bool(t) for t in self.ticks)
+        if len(set(kept.values())) == 1:
+            text = f"Normal bands learnt from {duration(kept['system'] * interval)} of values"
+        else:
+            groups: dict[int, list[str]] = {}
+            for component in ("network", "ai", "system"):
+                groups.setdefault(kept[component], []).append("AI" if component == "ai" else component)
+            parts = [f"{duration(n * interval)} of {' and '.join(names)} values" for n, names in groups.items()]
+            text = "Normal bands learnt from " + " and ".join(parts)
         if out:
             text += f"; {duration(out * interval)} while a demo fault was injected or an alert fired left out"
         if self.why:
