@@ -261,12 +261,18 @@ class Run:
         self.current: list = []
         self.started: float | None = None
         self.last: tuple[float, list] = (0.0, [])
+        self.sent: dict[str, ForwardMsg] = {}  # what Streamlit sent whole, by hash: it sends a
+        # message it sent this browser before as a reference (ref_hash), as a held chart body is
         page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
 
     def _frame(self, payload) -> None:
         message = ForwardMsg()
         message.ParseFromString(payload if isinstance(payload, bytes) else payload.encode())
         kind = message.WhichOneof("type")
+        if kind == "ref_hash" and message.ref_hash in self.sent:
+            message, kind = self.sent[message.ref_hash], "delta"
+        elif message.hash and kind == "delta":
+            self.sent[message.hash] = message
         if kind == "delta":
             if self.started is None:
                 self.started = time.time()
@@ -306,6 +312,8 @@ def chart_series(chart) -> tuple[str, np.ndarray, np.ndarray] | None:
     event counts (a column that is not a number, the level: its newest bar is the newest event,
     not the newest row)."""
     tables = {d.name: pa.ipc.open_stream(d.data.data).read_all() for d in chart.datasets}
+    if not tables:
+        return tail_series(json.loads(chart.spec))
     rows, marks = tables.get("rows"), tables.get("marks")
     if rows is None or marks is None or "t" not in rows.column_names or not marks.num_rows:
         return None
@@ -326,6 +334,18 @@ def chart_series(chart) -> tuple[str, np.ndarray, np.ndarray] | None:
     skip = ("time", "lowest", "highest", "threshold")  # the x axis and the band's tooltips: not a series
     titles = [x for x in _titles(json.loads(chart.spec)) if x.strip() and not x.lower().startswith(skip)]
     return (titles[0] if titles else ", ".join(kinds)[:60]), t, breaks
+
+
+def tail_series(spec: dict) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """``("tail", row times, no breaks)`` of a chart's tail (``charts.tail``: drawn over its
+    body, the rows after the body's last one inline, times from the body's window), else None."""
+    bounds = next((p.get("value") for p in spec.get("params", []) if p.get("name") == "bounds"), None)
+    layer = spec.get("layer", [{}])[0]
+    values = layer.get("data", {}).get("values") if isinstance(layer.get("data"), dict) else None
+    if not isinstance(bounds, dict) or values is None:
+        return None
+    t = bounds["x"] / 1000.0 + np.array([row["t"] for row in values], dtype="float64")
+    return "tail", t, np.zeros(0)
 
 
 class Shooter(threading.Thread):
@@ -414,11 +434,12 @@ class Shooter(threading.Thread):
         if not charts:
             return
         gaps = None
-        for chart in charts:
-            series = chart_series(chart)
-            if series is None:
-                continue
-            title, times, breaks = series
+        drawn = [s for s in map(chart_series, charts) if s is not None]
+        for i, (title, times, breaks) in enumerate(drawn):
+            if title == "tail":
+                continue  # counted with its body, the chart it is drawn over (just before it)
+            if i + 1 < len(drawn) and drawn[i + 1][0] == "tail":
+                times = np.r_[times, drawn[i + 1][1]]  # the line reaches the tail's newest row
             self.checked += 1
             if not times.size:
                 continue

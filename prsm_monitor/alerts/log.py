@@ -162,17 +162,8 @@ class AlertLog:
     ) -> list[dict]:
         """Logged events, oldest first, filtered; ``limit`` keeps the newest ones."""
         with self._lock:
-            selected = [
-                e
-                for e in heapq.merge(self._events, self._notices, key=lambda e: e["id"])
-                if e["id"] > since_id
-                and (level is None or e["level"] == level)
-                and (component is None or e["component"] == component)
-                and (since is None or e["timestamp"] >= since)
-            ]
-            if limit is not None:
-                selected = selected[-limit:] if limit > 0 else []
-            return copy.deepcopy(selected)
+            merged = heapq.merge(self._events, self._notices, key=lambda e: e["id"])
+            return copy.deepcopy(select(merged, since_id, limit, level, component, since))
 
     def restore(self, events: list[dict], active: list[dict]) -> None:
         """Take over the events and active alerts an earlier run saved (no new events); ids
@@ -191,3 +182,19 @@ class AlertLog:
         with self._lock:
             self._events = deque(self._events, maxlen=history)
             self._notices = deque(self._notices, maxlen=history)
+
+
+def select(events, since_id=0, limit=None, level=None, component=None, since=None) -> list[dict]:
+    """``events`` (oldest first) after ``since_id``, of ``level`` and ``component``, from
+    ``since``; ``limit`` keeps the newest ones. The one filter of the live log and the past's."""
+    selected = [
+        e
+        for e in events
+        if e["id"] > since_id
+        and (level is None or e["level"] == level)
+        and (component is None or e["component"] == component)
+        and (since is None or e["timestamp"] >= since)
+    ]
+    if limit is not None:
+        selected = selected[-limit:] if limit > 0 else []
+    return selected

@@ -28,6 +28,7 @@ from collections import OrderedDict
 
 import pandas as pd
 
+from ..alerts.log import select
 from ..store import snapshots
 from .overlay import at_tick
 from .replay import PastIncidents, PastSilences, active_at, silences_at
@@ -183,17 +184,7 @@ class PastCollector:
 
     def get_alerts(self, *, since_id=0, limit=None, level=None, component=None, since=None) -> list[dict]:
         """Events up to the moment, oldest first, filtered as :meth:`AlertLog.events` does."""
-        selected = [
-            e
-            for e in self._load()["events"]
-            if e["id"] > since_id
-            and (level is None or e["level"] == level)
-            and (component is None or e["component"] == component)
-            and (since is None or e["timestamp"] >= since)
-        ]
-        if limit is not None:
-            selected = selected[-limit:] if limit > 0 else []
-        return selected
+        return select(self._load()["events"], since_id, limit, level, component, since)
 
     def history(self, component: str, minutes: float | None = 60, max_points: int | None = None, end=None):
         """The stored history of ``component`` over the ``minutes`` before the moment (or before
