@@ -165,3 +165,36 @@ def test_the_learning_note_names_the_component_an_alert_kept_out():
         left_out.components({}, keys, lambda: {"cpu": CpuRule()}, float(now))
     text = left_out.text(1.0)
     assert text.startswith("Normal bands learnt from 60 s of network and AI values and 20 s of system values"), text
+
+
+def test_the_learning_note_counts_a_rolling_window_and_reads_while_ticks_come():
+    """The note's spans are counted as ticks enter and leave the window (a page reads them
+    while the collector thread appends: iterating the window there raised "deque mutated
+    during iteration" in a page run)."""
+    import threading
+
+    from prsm_monitor.insight.normal import LeftOut
+
+    class CpuRule:
+        component = "system"
+
+    left_out = LeftOut(rows=50, grace=0.5)
+    for now in range(120):  # the CPU alert from 100 on: 20 of the window's 50 ticks
+        left_out.components({}, ["rule:cpu"] if now >= 100 else [], lambda: {"cpu": CpuRule()}, float(now))
+    text = left_out.text(1.0)
+    assert text.startswith("Normal bands learnt from 50 s of network and AI values and 30 s of system values"), text
+    assert "; 20 s while a demo fault was injected or an alert fired left out" in text
+
+    done = threading.Event()
+
+    def append() -> None:
+        for now in range(120, 30_000):
+            left_out.components({}, [], dict, float(now))
+        done.set()
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    while not done.is_set():
+        left_out.text(1.0)  # raised RuntimeError while the deque was iterated
+    writer.join()
+    assert left_out.text(1.0).startswith("Normal bands learnt from 50 s of values"), left_out.text(1.0)

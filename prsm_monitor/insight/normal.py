@@ -14,7 +14,8 @@ keeps them out (a host that always runs at 90 % memory still gets a baseline).
 
 from __future__ import annotations
 
-from collections import deque
+import threading
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 
 from ..demo.faults import injected
@@ -48,6 +49,11 @@ class LeftOut:
         self.why: str | None = None  # what is left out now for ("node-0 memory leak", "an alert"); None: nothing
         self.seen: dict[str, float] = {}  # active alert key -> first tick it was seen active
         self.ticks: deque[frozenset[str]] = deque(maxlen=rows)  # the window's ticks: the components left out
+        # counts over ``ticks``, kept as ticks come and go: a page reads them while the collector
+        # thread appends (iterating the deque then raised "deque mutated during iteration")
+        self.kept: Counter[str] = Counter()  # ticks each component was learnt from
+        self.out = 0  # ticks something was left out
+        self._lock = threading.Lock()
 
     def components(
         self, records: Mapping, alert_keys: Iterable[str], rules: Callable[[], Mapping], now: float
@@ -74,20 +80,34 @@ class LeftOut:
         out = {c for c, until in self.until.items() if now < until}
         if not out:
             self.why = None
-        self.ticks.append(frozenset(out))
+        self._add([frozenset(out)])
         return out
 
     def preloaded(self, rows: int) -> None:
         """``rows`` earlier samples were learnt from (stored history, a recorded baseline)."""
-        self.ticks.extend([frozenset()] * min(rows, self.ticks.maxlen or rows))
+        self._add([frozenset()] * min(rows, self.ticks.maxlen or rows))
+
+    def _add(self, ticks: list[frozenset[str]]) -> None:
+        with self._lock:
+            for tick in ticks:
+                if len(self.ticks) == self.ticks.maxlen:
+                    self._count(self.ticks[0], -1)  # the oldest leaves the window
+                self.ticks.append(tick)
+                self._count(tick, 1)
+
+    def _count(self, tick: frozenset[str], sign: int) -> None:
+        for component in COMPONENTS:
+            if component not in tick:
+                self.kept[component] += sign
+        self.out += sign if tick else 0
 
     def text(self, interval: float) -> str:
         """``Normal bands learnt from 28 min of values; 2 min while a demo fault was injected or
         an alert fired left out.`` When the components differ (the host's own alert kept only its
         values out): ``Normal bands learnt from 30 min of network and AI values and 7 s of system
         values; …``."""
-        kept = {c: sum(c not in t for t in self.ticks) for c in COMPONENTS}
-        out = sum(bool(t) for t in self.ticks)
+        with self._lock:
+            kept, out = {c: self.kept[c] for c in COMPONENTS}, self.out
         if len(set(kept.values())) == 1:
             text = f"Normal bands learnt from {duration(kept['system'] * interval)} of values"
         else:
