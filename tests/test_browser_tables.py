@@ -14,6 +14,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from prsm_monitor.ui.views import ai, fleet, network
+
 from .fixtures.server import ROOT, StreamlitServer
 from .test_browser import CONNECTED, SCREENSHOTS, browser, watched_page  # noqa: F401 - browser is a fixture; skips without Chromium
 
@@ -103,3 +105,21 @@ def test_the_tables_fit_the_main_area_without_a_cut_header_or_value(server, brow
             where = f"{title} at {width} px, columns {grid['columns']}"
             assert grid["content"] <= grid["room"], f"{where}: scrolls sideways, {grid['content']} > {grid['room']} px"
             assert grid["cut"] == [], where
+
+
+def test_the_time_column_says_p50_and_p95_on_one_scale_with_the_unit_once():
+    assert ai.time_pair(0.0798, 0.357) == "79.8 / 357 ms"
+    assert ai.time_pair(0.95, 5.31) == "0.95 / 5.31 s"  # on the larger's scale
+    assert ai.time_pair(None, 0.2) == "– / 200 ms"
+    assert ai.time_pair(None, float("nan")) is None  # shown as the table's "–"
+
+
+def test_the_fleet_alerts_column_counts_every_level_and_names_the_most_severe():
+    assert fleet.alerts_text({"info": 2, "warning": 0, "error": 1, "critical": 0}) == "3 (error)"
+    assert fleet.alerts_text({"info": 0, "warning": 0, "error": 0, "critical": 0}) == "none"
+    assert fleet.alerts_text({}) is None
+
+
+def test_the_nodes_table_counts_models_and_node_detail_keeps_their_names():
+    rows = network.node_rows([{"name": "n1", "status": "up", "links_up": 2, "links_total": 3, "models": ["a", "b"]}])
+    assert rows.loc[0, "model_count"] == 2 and rows.loc[0, "models"] == ["a", "b"] and rows.loc[0, "links"] == "2/3"
