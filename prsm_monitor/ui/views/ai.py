@@ -86,7 +86,7 @@ MODEL_COLUMNS = {
     "success_rate": st.column_config.NumberColumn(  # a number: a model without requests reads "–", not a blank bar
         "Success", format="percent", help="Served share of its requests, windowed", width=70
     ),
-    "time": st.column_config.TextColumn(
+    "time_p50_p95": st.column_config.TextColumn(
         "Time p50 / p95", help="Request time on this host, median / 95th percentile, windowed", width=115
     ),
     "mean_confidence": st.column_config.NumberColumn(
@@ -100,7 +100,7 @@ HOST_COLUMNS = {
         "Inferences", help="Served by this host, cumulative", format="localized", width=85
     ),
     "success_rate": MODEL_COLUMNS["success_rate"],
-    "time": MODEL_COLUMNS["time"],
+    "time_p50_p95": MODEL_COLUMNS["time_p50_p95"],
     "input_scale": st.column_config.NumberColumn(
         "Input scale",
         help="RMS of its inputs standardised by its training inputs: 1 as trained",
@@ -145,7 +145,7 @@ def model_rows(collector: MetricsCollector) -> pd.DataFrame:
     """One row per model on a host, with every field the page shows of it (both tables)."""
     fields = [*MODEL_COLUMNS, *HOST_COLUMNS, "framework", "type", "p50_time_s", "p95_time_s"]
     rows = pd.DataFrame((latest(collector)["ai"] or {}).get("models") or [], columns=list(dict.fromkeys(fields)))
-    rows["time"] = [time_pair(a, b) for a, b in zip(rows["p50_time_s"], rows["p95_time_s"], strict=True)]
+    rows["time_p50_p95"] = [time_pair(a, b) for a, b in zip(rows["p50_time_s"], rows["p95_time_s"], strict=True)]
     return rows
 
 
