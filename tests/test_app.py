@@ -190,7 +190,7 @@ def test_network_and_ai_pages_show_the_demo_network(demo_app):
     open_page(demo_app, "pages/3_AI_Models.py")
     assert {"Models up", "Inferences/s", "Success rate", "Confidence"} <= {m.label for m in demo_app.metric}
     models = demo_app.dataframe[0].value
-    assert {"node", "model", "framework", "type", "success_rate", "p95_time_s", "mean_confidence"} <= set(models)
+    assert {"node", "model", "status", "success_rate", "time_p50_p95", "mean_confidence"} <= set(models)
     assert len(models) == c.get_latest_metrics()["ai"]["total_models"]
 
 

@@ -31,7 +31,7 @@ def test_the_fleet_page_opens_an_instance_and_every_page_keeps_it(hub, browser):
         sidebar = page.locator("[data-testid='stSidebar']")
         sidebar.get_by_role("link", name="Fleet", exact=True).click()
         expect(page.get_by_role("heading", name="Fleet", exact=True)).to_be_visible(timeout=30_000)
-        expect(page.locator("[data-testid='stDataFrame']")).to_be_visible(timeout=30_000)
+        expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
         page.get_by_role("button", name="edge").click()
         expect(page.get_by_role("heading", name="Overview · edge")).to_be_visible(timeout=30_000)
         assert "instance=edge" in page.url

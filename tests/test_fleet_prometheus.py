@@ -103,7 +103,7 @@ def test_every_scraped_instance_gets_a_row_and_one_that_stops_is_down(scraped, m
         app.run()
         assert not app.exception, [e.value for e in app.exception]
         assert [s.value for s in app.subheader] == ["Scraped by Prometheus"]
-        table = app.dataframe[1].value
+        table = app.dataframe[3].value  # after this instance's table and its expander's two
         assert sorted(table["instance"]) == sorted(targets)
         assert dict(zip(table["instance"], table["status"], strict=True))[targets[1]] == "down"
     finally:

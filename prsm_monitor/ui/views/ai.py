@@ -3,17 +3,21 @@ and one model's own charts."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 
+from ... import units
 from ...core.collector import MetricsCollector
 from .. import charts, kpi
 from ..kpi import Kpi
 from ..shared_views import draw_rows, kpi_row, latest, per_version
 from ..state import Prefs
+from ..text import escape_markdown
 from ..timechart import TimeChart, show
 from . import nodes as real_nodes
-from .common import arrow_rows, detail_charts, frame, range_note, source_error, table
+from .common import MISSING, arrow_rows, detail_charts, frame, range_note, source_error, table
 from .network import NO_SOURCE
 
 NOT_FROM_NODES = "No PRSM node of PRSM_NODE_URLS has been read yet."
@@ -72,27 +76,36 @@ MODEL_CHARTS = {
     "regressor": TimeChart(None, {"mean_absolute_error": "Mean abs. error"}, "", "Mean abs. error"),
     "input": TimeChart(None, {"input_scale": "Input scale"}, "", "Input scale (1 as trained)"),
 }
+# Widths in px: every header and value whole in the main area at 1024 px with the sidebar open
+# (about 560 px; tests/test_browser_tables.py). Framework, type, inferences and input scale of
+# each host are under Model detail.
 MODEL_COLUMNS = {
-    "node": st.column_config.TextColumn("Node", pinned=True),
-    "model": st.column_config.TextColumn("Model", pinned=True),
-    "framework": st.column_config.TextColumn("Framework", width="small"),
-    "type": st.column_config.TextColumn("Type", width="small"),
-    "status": st.column_config.TextColumn("Status", width="small"),
-    "inferences": st.column_config.NumberColumn(
-        "Inferences", help="Served by this host, cumulative", format="localized"
-    ),
+    "model": st.column_config.TextColumn("Model", width=135),
+    "node": st.column_config.TextColumn("Node", width=75),
+    "status": st.column_config.TextColumn("Status", width=65),
     "success_rate": st.column_config.NumberColumn(  # a number: a model without requests reads "–", not a blank bar
-        "Success", format="percent", help="Served share of its requests, windowed"
+        "Success", format="percent", help="Served share of its requests, windowed", width=70
     ),
-    "p50_time_s": st.column_config.NumberColumn("p50 (s)", help="Median request time, windowed", format="%.3f"),
-    "p95_time_s": st.column_config.NumberColumn(
-        "p95 (s)", help="95th percentile request time, windowed", format="%.3f"
+    "time_p50_p95": st.column_config.TextColumn(
+        "Time p50 / p95", help="Request time on this host, median / 95th percentile, windowed", width=115
     ),
     "mean_confidence": st.column_config.NumberColumn(
-        "Confidence", help="Classifiers only; regressors have none", format="%.3f"
+        "Confidence", help="Classifiers only; regressors have none", format="%.3f", width=90
     ),
+}
+HOST_COLUMNS = {
+    "node": MODEL_COLUMNS["node"],
+    "status": MODEL_COLUMNS["status"],
+    "inferences": st.column_config.NumberColumn(
+        "Inferences", help="Served by this host, cumulative", format="localized", width=85
+    ),
+    "success_rate": MODEL_COLUMNS["success_rate"],
+    "time_p50_p95": MODEL_COLUMNS["time_p50_p95"],
     "input_scale": st.column_config.NumberColumn(
-        "Input scale", help="RMS of its inputs standardised by its training inputs: 1 as trained", format="%.2f"
+        "Input scale",
+        help="RMS of its inputs standardised by its training inputs: 1 as trained",
+        format="%.2f",
+        width=90,
     ),
 }
 
@@ -112,7 +125,10 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     draw_rows(CHARTS, collector, "ai", prefs.minutes)
     st.caption(INPUT_DRIFT_NOTE)
     st.subheader("Models")
-    table(per_version(collector, ("model_rows",), lambda c: arrow_rows(model_rows(c), MODEL_COLUMNS)), MODEL_COLUMNS)
+    table(
+        per_version(collector, ("model_rows",), lambda c: arrow_rows(shared_model_rows(c), MODEL_COLUMNS)),
+        MODEL_COLUMNS,
+    )
     for column, (field, title) in zip(st.columns(2), DISTRIBUTIONS.items(), strict=True):
         with column:
             show(
@@ -126,7 +142,31 @@ DISTRIBUTIONS = {"distribution_by_framework": "Instances by framework", "distrib
 
 
 def model_rows(collector: MetricsCollector) -> pd.DataFrame:
-    return pd.DataFrame((latest(collector)["ai"] or {}).get("models") or [], columns=list(MODEL_COLUMNS))
+    """One row per model on a host, with every field the page shows of it (both tables)."""
+    fields = [*MODEL_COLUMNS, *HOST_COLUMNS, "framework", "type", "p50_time_s", "p95_time_s"]
+    rows = pd.DataFrame((latest(collector)["ai"] or {}).get("models") or [], columns=list(dict.fromkeys(fields)))
+    rows["time_p50_p95"] = [time_pair(a, b) for a, b in zip(rows["p50_time_s"], rows["p95_time_s"], strict=True)]
+    return rows
+
+
+def shared_model_rows(collector: MetricsCollector) -> pd.DataFrame:
+    """:func:`model_rows` once per collector version, for both tables."""
+    return per_version(collector, ("model_frame",), model_rows)
+
+
+def time_pair(p50: float | None, p95: float | None) -> str | None:
+    """``62 / 293 ms`` or ``5.31 / 6.27 s``: both on the scale of the larger, the unit said once;
+    None (shown "–") when neither is known."""
+    known = [v for v in (p50, p95) if v is not None and math.isfinite(v)]
+    if not known:
+        return None
+    seconds = max(known) >= 1
+    scale, unit = (1.0, "s") if seconds else (1000.0, "ms")
+
+    def one(value: float | None) -> str:
+        return MISSING if value is None or not math.isfinite(value) else units.number(value * scale)
+
+    return f"{one(p50)} / {one(p95)} {unit}"
 
 
 def distribution(collector: MetricsCollector, field: str, title: str) -> charts.Chart | None:
@@ -144,6 +184,10 @@ def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> Non
     name = st.selectbox("Model", names, key="ai_model")
     row = next(m for m in summary if m["model"] == name)
     regressor = row["type"] == "regressor"
+    rows = shared_model_rows(collector)
+    hosts = rows[rows["model"] == name]
+    kind = ", ".join(escape_markdown(v) for v in dict.fromkeys(hosts["framework"].dropna()))
+    count = f"{len(hosts)} host{'' if len(hosts) == 1 else 's'}"
     kpi.figure_row(
         (
             ("Hosts up", row["live_hosts"], lambda v: f"{v:.0f}/{row['hosts']}"),
@@ -157,5 +201,8 @@ def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> Non
         )
     )
     quality = MODEL_CHARTS["regressor" if regressor else "classifier"]
-    rows = ((MODEL_CHARTS["time"], quality), (MODEL_CHARTS["input"],))
-    detail_charts(collector, f"model:{name}", prefs.minutes, rows)
+    st.caption(f"A {escape_markdown(row['type'])} model of framework {kind or MISSING}, on {count}:")
+    table(hosts, HOST_COLUMNS)
+    detail_charts(
+        collector, f"model:{name}", prefs.minutes, ((MODEL_CHARTS["time"], quality), (MODEL_CHARTS["input"],))
+    )

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from ...core.collector import MetricsCollector
+from ...fields import LEVELS as ALERT_LEVELS
 from ...fleet import InstanceState, PrometheusFleet, ScrapedInstance, fleet_of, prometheus_fleet_of, summary
 from ...fleet.poller import SPARK_POINTS, UP, WAITING
 from ...settings.durations import duration
@@ -21,6 +22,7 @@ from ..text import escape_markdown
 from .common import moment_of
 
 SPARK_MINUTES = 5
+LEVELS = tuple(reversed(ALERT_LEVELS))  # most severe first
 STATUS_WORDS = {
     UP: "up",
     WAITING: "waiting",
@@ -29,28 +31,38 @@ STATUS_WORDS = {
     "bad_answer": "not a prsm-monitor",
 }
 STATUS_COLORS = {"up": "#2e9e4f", "stale": LEVEL_COLORS["warning"], "waiting": "#9aa0aa"}
+# Widths in px: every header and value whole in the main area at 1024 px with the sidebar open
+# (about 560 px; tests/test_browser_tables.py). One frame holds every figure; the main table
+# shows MAIN, the "Addresses, nodes, models and alerts by level" expander the rest.
 COLUMNS = {
-    "instance": st.column_config.TextColumn("Instance"),
-    "address": st.column_config.TextColumn("Address"),
-    "status": st.column_config.TextColumn("Status", help="stale: the figures are its last answer, that old"),
-    "last_seen": st.column_config.TextColumn("Last seen", help="Age of the last answer read from the instance"),
-    "cpu": st.column_config.NumberColumn("CPU (%)", format="%.1f"),
-    "memory": st.column_config.NumberColumn("Mem. (%)", format="%.1f", help="Memory in use"),
-    "nodes": st.column_config.TextColumn("Nodes up"),
-    "models": st.column_config.TextColumn("Models", help="Active of all model instances"),
-    "critical": st.column_config.NumberColumn("Critical", format="%d"),
-    "error": st.column_config.NumberColumn("Error", format="%d"),
-    "warning": st.column_config.NumberColumn("Warning", format="%d"),
-    "info": st.column_config.NumberColumn("Info", format="%d"),
+    "instance": st.column_config.TextColumn("Instance", width=110),
+    "address": st.column_config.TextColumn("Address", width=165),
+    "status": st.column_config.TextColumn("Status", help="stale: the figures are its last answer, that old", width=130),
+    "last_seen": st.column_config.TextColumn(
+        "Last seen", help="Age of the last answer read from the instance", width=90
+    ),
+    "cpu": st.column_config.NumberColumn("CPU", format="%.1f%%", width=60),
+    "memory": st.column_config.NumberColumn("Memory", format="%.1f%%", help="Memory in use", width=75),
+    "alerts": st.column_config.TextColumn(
+        "Alerts", help="Active alerts, every level, and the most severe; each level's count below", width=90
+    ),
+    "nodes": st.column_config.TextColumn("Nodes up", width=80),
+    "models": st.column_config.TextColumn("Models", help="Active of all model instances", width=70),
+    "critical": st.column_config.NumberColumn("Critical", format="%d", width=70),
+    "error": st.column_config.NumberColumn("Error", format="%d", width=60),
+    "warning": st.column_config.NumberColumn("Warning", format="%d", width=75),
+    "info": st.column_config.NumberColumn("Info", format="%d", width=60),
     "cpu_trend": st.column_config.LineChartColumn(
         f"CPU, {SPARK_MINUTES} min",
         y_min=0,
         y_max=100,
-        width="small",
+        width=90,
         help=f"CPU (%) over the last {SPARK_MINUTES} minutes",
     ),
 }
-FIGURES = ["cpu", "memory", "nodes", "models", "critical", "error", "warning", "info"]
+MAIN = ["instance", "status", "cpu", "memory", "alerts", "cpu_trend"]
+DETAILS = (["instance", "address", "last_seen", "nodes", "models"], ["instance", *LEVELS])
+FIGURES = ["cpu", "memory", "alerts", "nodes", "models", *LEVELS]
 
 
 def _of(numerator, denominator) -> str | None:
@@ -70,8 +82,19 @@ def row(instance: dict, address: str | None, trend: list[float]) -> dict:
         "nodes": _of(instance["active_nodes"], instance["total_nodes"]),
         "models": _of(instance["active_models"], instance["total_models"]),
         **instance["active_alerts"],
+        "alerts": alerts_text(instance["active_alerts"]),
         "cpu_trend": trend,
     }
+
+
+def alerts_text(counts: dict) -> str | None:
+    """``3 (critical)``: the active alerts of every level, and the most severe; ``none``; None
+    (shown "–") when the instance's alerts are not known."""
+    known = {level: counts[level] for level in LEVELS if counts.get(level) is not None}
+    if not known:
+        return None
+    worst = next((level for level in LEVELS if known.get(level)), None)
+    return "none" if worst is None else f"{sum(known.values()):.0f} ({worst})"
 
 
 def local_row(collector: MetricsCollector, now: float) -> dict:
@@ -106,9 +129,18 @@ def prometheus_table(scraped: PrometheusFleet, now: float) -> None:
     if not rows:
         st.caption("No prsm-monitor found there yet.")
         return
-    columns = {k: v for k, v in COLUMNS.items() if k != "address"}  # the instance label is its address
-    table = pd.DataFrame([scraped_row(r, scraped.is_stale(r, now), now) for r in rows])[list(columns)]
-    st.dataframe(styled(table), hide_index=True, column_config=columns, placeholder="–")
+    table = pd.DataFrame([scraped_row(r, scraped.is_stale(r, now), now) for r in rows])[list(COLUMNS)]
+    tables(table, address=False)  # the instance label is its address
+
+
+def tables(table: pd.DataFrame, address: bool = True) -> None:
+    """``table``'s MAIN columns, then the others in an expander (each table fits 1024 px)."""
+    show = styled(table)
+    st.dataframe(show, hide_index=True, column_config=COLUMNS, column_order=MAIN, placeholder="–")
+    with st.expander("Addresses, nodes, models and alerts by level"):
+        for order in DETAILS:
+            order = [c for c in order if address or c != "address"]
+            st.dataframe(show, hide_index=True, column_config=COLUMNS, column_order=order, placeholder="–")
 
 
 def _status_style(status: str) -> str:
@@ -142,12 +174,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         + ", ".join(f"{n} {status}" for status, n in counts.most_common())
         + ("" if fleet is None else f". Others are read from their API every {fleet.interval:g} s.")
     )
-    st.dataframe(
-        styled(table),
-        hide_index=True,
-        column_config=COLUMNS,
-        placeholder="–",
-    )
+    tables(table)
     scraped = prometheus_fleet_of(hub)
     if fleet is None and scraped is None:
         st.info(

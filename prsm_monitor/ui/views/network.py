@@ -55,31 +55,32 @@ NODE_CHARTS = (
     TimeChart(None, {"message_rate": "Messages/s"}, "messages/s", "Received"),
     TimeChart(None, {"memory_percent": "Memory"}, "%", "Of its memory limit"),
 )
+# Widths in px: every header and value whole in the main area at 1024 px with the sidebar open
+# (about 560 px; tests/test_browser_tables.py). Frames received and sent, and the models' names,
+# are under Node detail.
 NODE_COLUMNS = {
-    "name": st.column_config.TextColumn("Node", pinned=True),
-    "status": st.column_config.TextColumn("Status", width="small"),
-    "links": st.column_config.TextColumn("Links up", width="small", help="Links up / configured"),
+    "name": st.column_config.TextColumn("Node", width=90),
+    "status": st.column_config.TextColumn("Status", width=65),
+    "links": st.column_config.TextColumn("Links up", help="Links up / configured", width=75),
     "latency_ms": st.column_config.NumberColumn(
-        "Latency (ms)", help="Mean heartbeat round trip, windowed", format="%.2f"
+        "Latency", help="Mean heartbeat round trip, windowed", format="%.2f ms", width=85
     ),
-    "message_rate": st.column_config.NumberColumn("Messages/s", help="Frames received per second", format="%.1f"),
-    "messages_in": st.column_config.NumberColumn("Received", help="Frames since the node started", format="localized"),
-    "messages_out": st.column_config.NumberColumn("Sent", help="Frames since the node started", format="localized"),
-    "queue_length": st.column_config.NumberColumn(
-        "Queue", width="small", help="Inference requests waiting", format="%d"
+    "message_rate": st.column_config.NumberColumn(
+        "Messages/s", help="Frames received per second", format="%.1f", width=90
     ),
-    "models": st.column_config.TextColumn("Models", width="large"),
+    "queue_length": st.column_config.NumberColumn("Queue", help="Inference requests waiting", format="%d", width=65),
+    "model_count": st.column_config.NumberColumn(
+        "Models", help="Model instances it hosts: their names are under Node detail", format="%d", width=70
+    ),
 }
 PROPOSAL_COLUMNS = {
-    "started": st.column_config.DatetimeColumn("Started", format="HH:mm:ss"),
-    "proposer": st.column_config.TextColumn("Proposed by"),
-    "outcome": st.column_config.TextColumn("Outcome"),
-    "votes": st.column_config.NumberColumn("Votes", width="small", format="%d"),
-    "quorum": st.column_config.NumberColumn(
-        "Quorum", width="small", help="Votes needed: 2/3 of live nodes", format="%d"
-    ),
-    "live_nodes": st.column_config.NumberColumn("Live nodes", width="small", format="%d"),
-    "time_to_commit_ms": st.column_config.NumberColumn("To commit (ms)", format="%.1f"),
+    "started": st.column_config.DatetimeColumn("Started", format="HH:mm:ss", width=75),
+    "proposer": st.column_config.TextColumn("Proposed by", width=95),
+    "outcome": st.column_config.TextColumn("Outcome", width=85),
+    "votes": st.column_config.NumberColumn("Votes", format="%d", width=60),
+    "quorum": st.column_config.NumberColumn("Quorum", help="Votes needed: 2/3 of live nodes", format="%d", width=70),
+    "live_nodes": st.column_config.NumberColumn("Live nodes", format="%d", width=80),
+    "time_to_commit_ms": st.column_config.NumberColumn("To commit", format="%.1f ms", width=85),
 }
 NO_SOURCE = (
     "No PRSM network source is running: the demo network is off (PRSM_DEMO=false) and no network "
@@ -165,9 +166,9 @@ def _latency_matrix(collector: MetricsCollector):
 
 
 def node_rows(nodes: list[dict]) -> pd.DataFrame:
-    rows = pd.DataFrame(nodes, columns=[*NODE_COLUMNS, "links_up", "links_total"])
+    rows = pd.DataFrame(nodes, columns=[*NODE_COLUMNS, "links_up", "links_total", "models"])
     rows["links"] = [links_text(up, total) for up, total in zip(rows["links_up"], rows["links_total"], strict=True)]
-    rows["models"] = [", ".join(m) if isinstance(m, list | tuple) else m for m in rows["models"]]
+    rows["model_count"] = [len(m) if isinstance(m, list | tuple) else None for m in rows["models"]]
     return rows
 
 
@@ -224,6 +225,11 @@ def node_detail(collector: MetricsCollector, nodes: list[dict], prefs: Prefs) ->
                 ("Links up", row.get("links_up"), lambda v: links_text(v, row["links_total"])),
                 ("Queue", row.get("queue_length"), kpi.count),
                 ("Uptime", row.get("uptime_s"), duration),
+                ("Frames received", row.get("messages_in"), kpi.count),
+                ("Frames sent", row.get("messages_out"), kpi.count),
             )
         )
+    models = row.get("models")
+    if isinstance(models, list | tuple):
+        st.caption(f"Models on {md(name)}: " + (", ".join(md(m) for m in models) or "none") + ".")
     detail_charts(collector, f"node:{name}", prefs.minutes, (NODE_CHARTS,))
