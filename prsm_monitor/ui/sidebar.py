@@ -30,6 +30,7 @@ NODE_RULES += ("balance_falling",)  # shown when real PRSM nodes are watched (PR
 DEFAULT_RANGE = "15 min"
 DEFAULT_REFRESH = "2 s"
 STEPS = {"%": 1.0, "ms": 10.0, "s": 0.1, "": 0.01}
+LEARNED_EVERY = 30.0  # s: the learning note changes by the minute
 
 
 def _remembered(widget_key: str, store_key: str):
@@ -85,9 +86,7 @@ def sidebar(collector: MetricsCollector) -> Prefs:
         else:
             threshold_controls(collector)
             insight_layers.band_toggle()
-            learned = shared_views.learned_from(collector)
-            if learned and insight_layers.show_band():
-                st.caption(learned)
+            learned_note(collector, live=at is None)
             demo_controls(collector)
         moment.picker(at)
         with st.expander("Export", icon=":material/download:"):
@@ -95,6 +94,22 @@ def sidebar(collector: MetricsCollector) -> Prefs:
             download_buttons(collector, RANGES[range_label])
         logout_button()
     return Prefs(REFRESH[refresh_label], range_label, instance, at)
+
+
+def learned_note(collector: MetricsCollector, live: bool) -> None:
+    """What the normal bands were learnt from, under the band toggle. Live, it is re-read every
+    :data:`LEARNED_EVERY` seconds on its own: the sidebar is drawn once per page run, and a page
+    left open kept the note of its first second ("learnt from 8 s of values" after 30 minutes)."""
+
+    def note() -> None:
+        learned = shared_views.learned_from(collector)
+        if learned and insight_layers.show_band():
+            st.caption(learned)
+
+    if live:
+        st.fragment(run_every=LEARNED_EVERY)(note)()
+    else:
+        note()
 
 
 def threshold_controls(collector: MetricsCollector) -> None:
