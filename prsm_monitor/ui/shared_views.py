@@ -34,6 +34,7 @@ import streamlit as st
 
 from ..per_version import PerVersion
 from . import charts, insight_layers, kpi, timechart
+from .chart_rows import at_step
 from .charts import Chart
 from .style import MAX_POINTS
 from .timechart import TimeChart, show
@@ -54,7 +55,7 @@ STEADY_SECONDS = 5.0
 clock = time.time  # where a live chart's steps are cut (tests pin it)
 # A body holds still this long at least (whole steps of its range: 30 s at 15 min, one step of
 # 576 s at 24 h); its tail then spans up to that much of raw rows (:data:`charts.TAIL_POINTS`).
-HOLD_SECONDS = 30.0
+HOLD_SECONDS = 60.0
 computed: Counter[str] = Counter()  # computations per kind ("history", "chart", ...): tests, bench
 
 
@@ -264,18 +265,14 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     limits = timechart.thresholds(collector, declared.rule)
     state = (end, limits)
     held = _bodies.get((id(collector), key))
-    body, last = (held[2], held[3]) if held and held[0]() is collector and held[1] == state else (None, None)
+    body, head = (held[2], held[3]) if held and held[0]() is collector and held[1] == state else (None, None)
     if body is None:
         frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
         if len(frame) < 2:  # a history younger than a step: one chart, up to now
             return whole(history(collector, component, minutes, points))
-        last = frame.iloc[-2:]  # the tail goes over the body's last segment: no seam where they meet
-    since = float(last["timestamp"].iloc[-1])
-    newer = collector.history(component, (max(time.time(), now) - since + 1) / 60)
-    newer = newer[newer["timestamp"] > since]
-    if len(newer) > charts.TAIL_POINTS:  # every few rows, the newest one always (its value is the line's end)
-        newer = newer.iloc[np.unique(np.linspace(0, len(newer) - 1, charts.TAIL_POINTS).round().astype(int))]
-    values = newer[[f for f in declared.series if f in newer.columns]].to_numpy(dtype="float64")
+    since = float(head[0][-1] if body is not None else frame["timestamp"].iloc[-1])
+    times, newer = _newer(collector, component, since, step_of(minutes, points), now)
+    values = np.array([newer[f] for f in declared.series if f in newer]).reshape(-1, times.size)
     if body is not None and not _within(body, values):
         body = None  # a new value beyond the body's value axis: a new body that holds it
         frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
@@ -285,14 +282,39 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
         )
         if body is None or body.shape is None:  # nothing before the step's end yet: one chart, up to now
             return whole(history(collector, component, minutes, points))
+        last = frame.iloc[-2:]  # the tail goes over the body's last segment: no seam where they meet
+        head = (
+            last["timestamp"].to_numpy(dtype="float64"),
+            np.array([last[f].to_numpy(dtype="float64") if f in last else np.full(2, np.nan) for f in body.fields]),
+        )
         with _lock:
             _bodies.pop((id(collector), key), None)
-            _bodies[(id(collector), key)] = (weakref.ref(collector), state, body, last)
+            _bodies[(id(collector), key)] = (weakref.ref(collector), state, body, head)
             while len(_bodies) > MAX_ENTRIES:
                 _bodies.pop(next(iter(_bodies)))
-    if newer.empty:
+    if not times.size:
         return Live(body)
-    return Live(body, charts.tail(body, pd.concat([last, newer], ignore_index=True)))
+    drawn = np.array([newer.get(f, np.full(times.size, np.nan)) for f in body.fields]).reshape(-1, times.size)
+    return Live(body, charts.tail(body, np.r_[head[0], times], np.hstack([head[1], drawn])))
+
+
+def _newer(collector, component: str, since: float, step: float, now: float) -> tuple[np.ndarray, dict]:
+    """The rows after ``since`` at a chart's resolution (:func:`chart_rows.at_step`): their
+    times and ``{field: values}``. Read from the newest raw rows in memory when the collector
+    has them (a live collector: numpy, no DataFrame), else from its history."""
+    ring = getattr(collector.store, "ring", collector.store)
+    if not getattr(collector, "past", False) and hasattr(ring, "block") and ring.fields(component):
+        names, block = ring.block(component, since, None)
+    else:
+        frame = collector.history(component, (max(time.time(), now) - since + 1) / 60)
+        names, block = tuple(frame.columns), frame.to_numpy(dtype="float64").T
+    columns = dict(zip(names, np.asarray(block, dtype="float64"), strict=True))
+    times = columns.pop("timestamp", np.empty(0))
+    keep = times > since
+    fields = list(columns)
+    values = np.array([columns[f][keep] for f in fields]).reshape(len(fields), int(keep.sum()))
+    times, values = at_step(times[keep], values, since, step)
+    return times, dict(zip(fields, values, strict=True))
 
 
 def _within(body: Chart, values: np.ndarray) -> bool:
