@@ -33,8 +33,7 @@ import pandas as pd
 import streamlit as st
 
 from ..per_version import PerVersion
-from . import charts, insight_layers, kpi, timechart
-from .chart_rows import at_step
+from . import insight_layers, kpi, tails, timechart
 from .charts import Chart
 from .style import MAX_POINTS
 from .timechart import TimeChart, show
@@ -50,11 +49,11 @@ COMPACT_POINTS = 80
 _lock = threading.Lock()
 _entries: OrderedDict[tuple, PerVersion] = OrderedDict()
 _held: dict[tuple, tuple] = {}  # steady(): (collector, state, made at, value) per key
-_bodies: dict[tuple, tuple] = {}  # live(): (collector, (step end, thresholds), body, its last row) per key
+_bodies: dict[tuple, tuple] = {}  # live(): (collector, (step end, thresholds), body, its last rows) per key
 STEADY_SECONDS = 5.0
 clock = time.time  # where a live chart's steps are cut (tests pin it)
-# A body holds still this long at least (whole steps of its range: 30 s at 15 min, one step of
-# 576 s at 24 h); its tail then spans up to that much of raw rows (:data:`charts.TAIL_POINTS`).
+# A body holds still this long at least (whole steps of its range: 60 s at 15 min, one step of
+# 576 s at 24 h); its tail then spans up to that much, at the body's resolution (chart_rows.at_step).
 HOLD_SECONDS = 60.0
 computed: Counter[str] = Counter()  # computations per kind ("history", "chart", ...): tests, bench
 
@@ -88,6 +87,7 @@ def clear() -> None:
         _entries.clear()
         _held.clear()
         _bodies.clear()
+        tails.clear()
         computed.clear()
 
 
@@ -218,10 +218,10 @@ def step_of(minutes: float, points: int) -> float:
 
 def hold_of(minutes: float, points: int, span: float | None = None) -> float:
     """Seconds a chart's body holds still: whole steps, :data:`HOLD_SECONDS` at least; over a
-    history of ``span`` seconds only a thirtieth of it (one step at least), so that a young
+    history of ``span`` seconds only a tenth of it (one step at least), so that a young
     history's line is not drawn short of a chart's right edge by the room its tail may need."""
     step = step_of(minutes, points)
-    wanted = HOLD_SECONDS if span is None else min(HOLD_SECONDS, span / 30)
+    wanted = HOLD_SECONDS if span is None else min(HOLD_SECONDS, span / 10)
     return step * max(1, math.ceil(wanted / step))
 
 
@@ -248,9 +248,10 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     once per step and kept (the same object, so Streamlit sends every viewer a reference to
     its copy, not the chart again) until the next step closes, a threshold changes or the
     newest values leave its value axis; its time axis reaches the step's end. The tail: the
-    rows after the body's last one, up to the newest stored value (:data:`charts.TAIL_POINTS`
-    at most), drawn over the body (:func:`charts.tail`). Another instance's history (its API
-    answers up to its own now) is one chart, as read."""
+    rows after the body's last one at the body's resolution, up to the newest stored value,
+    drawn over the body (:func:`charts.tail`) and kept while it looks the same
+    (:func:`tails.held`). Another instance's history (its API answers up to its own now) is
+    one chart, as read."""
     compact, band = key[4], key[6]
 
     def whole(frame: pd.DataFrame) -> Live:
@@ -271,9 +272,9 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
         if len(frame) < 2:  # a history younger than a step: one chart, up to now
             return whole(history(collector, component, minutes, points))
     since = float(head[0][-1] if body is not None else frame["timestamp"].iloc[-1])
-    times, newer = _newer(collector, component, since, step_of(minutes, points), now)
+    times, newer = tails.newer(collector, component, since, step_of(minutes, points), now)
     values = np.array([newer[f] for f in declared.series if f in newer]).reshape(-1, times.size)
-    if body is not None and not _within(body, values):
+    if body is not None and not tails.within(body, values):
         body = None  # a new value beyond the body's value axis: a new body that holds it
         frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
     if body is None:
@@ -295,31 +296,7 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     if not times.size:
         return Live(body)
     drawn = np.array([newer.get(f, np.full(times.size, np.nan)) for f in body.fields]).reshape(-1, times.size)
-    return Live(body, charts.tail(body, np.r_[head[0], times], np.hstack([head[1], drawn])))
-
-
-def _newer(collector, component: str, since: float, step: float, now: float) -> tuple[np.ndarray, dict]:
-    """The rows after ``since`` at a chart's resolution (:func:`chart_rows.at_step`): their
-    times and ``{field: values}``. Read from the newest raw rows in memory when the collector
-    has them (a live collector: numpy, no DataFrame), else from its history."""
-    ring = getattr(collector.store, "ring", collector.store)
-    if not getattr(collector, "past", False) and hasattr(ring, "block") and ring.fields(component):
-        names, block = ring.block(component, since, None)
-    else:
-        frame = collector.history(component, (max(time.time(), now) - since + 1) / 60)
-        names, block = tuple(frame.columns), frame.to_numpy(dtype="float64").T
-    columns = dict(zip(names, np.asarray(block, dtype="float64"), strict=True))
-    times = columns.pop("timestamp", np.empty(0))
-    keep = times > since
-    fields = list(columns)
-    values = np.array([columns[f][keep] for f in fields]).reshape(len(fields), int(keep.sum()))
-    times, values = at_step(times[keep], values, since, step)
-    return times, dict(zip(fields, values, strict=True))
-
-
-def _within(body: Chart, values: np.ndarray) -> bool:
-    finite = values[np.isfinite(values)]
-    return not finite.size or (body.window["y"] <= finite.min() and finite.max() <= body.window["y2"])
+    return Live(body, tails.held((id(collector), key), body, head, times, drawn, step_of(minutes, points)))
 
 
 def live_key(key: tuple) -> str:

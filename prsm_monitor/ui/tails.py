@@ -1,0 +1,82 @@
+"""A live chart's tail (:func:`.charts.tail`): the rows after its body's last one, at the body's
+resolution, up to the newest stored value; kept while it would be drawn the same.
+
+A tail changes with every tick, and every viewer is sent it on every refresh; so it is kept
+(the same object, so the same Streamlit message, which a viewer who holds it receives as a
+reference) while it looks the same: the same closed steps, its end within a third of a
+step of the newest row's time and within a pixel of each series' newest value."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from . import charts
+from .chart_rows import at_step
+from .chartkit import Chart
+
+MAX_ENTRIES = 512
+TAIL_LAG = 1 / 3  # of a step (a point's width, 5 to 8 px): how far a kept tail may end before the newest row
+_lock = threading.Lock()
+_held: dict[tuple, tuple] = {}  # held(): (body, times, values, tail) per chart
+
+
+def clear() -> None:
+    """Forget every kept tail (tests)."""
+    with _lock:
+        _held.clear()
+
+
+def newer(collector, component: str, since: float, step: float, now: float) -> tuple[np.ndarray, dict]:
+    """The rows after ``since`` at a chart's resolution (:func:`chart_rows.at_step`): their
+    times and ``{field: values}``. Read from the newest raw rows in memory when the collector
+    has them (a live collector: numpy, no DataFrame), else from its history."""
+    ring = getattr(collector.store, "ring", collector.store)
+    if not getattr(collector, "past", False) and hasattr(ring, "block") and ring.fields(component):
+        names, block = ring.block(component, since, None)
+    else:
+        frame = collector.history(component, (max(time.time(), now) - since + 1) / 60)
+        names, block = tuple(frame.columns), frame.to_numpy(dtype="float64").T
+    columns = dict(zip(names, np.asarray(block, dtype="float64"), strict=True))
+    times = columns.pop("timestamp", np.empty(0))
+    keep = times > since
+    fields = list(columns)
+    values = np.array([columns[f][keep] for f in fields]).reshape(len(fields), int(keep.sum()))
+    times, values = at_step(times[keep], values, since, step)
+    return times, dict(zip(fields, values, strict=True))
+
+
+def held(key: tuple, body: Chart, head: tuple, times: np.ndarray, values: np.ndarray, step: float) -> dict:
+    """:func:`charts.tail` through ``head`` (the body's last rows) and ``times``/``values``; the
+    same object as the previous tail of ``key`` while that one is drawn the same to the eye
+    (:func:`unmoved`), so that Streamlit sends a viewer who holds it a reference, not the tail."""
+    previous = _held.get(key)
+    if previous is not None and previous[0] is body and unmoved(body, previous[1], previous[2], times, values, step):
+        return previous[3]
+    tail = charts.tail(body, np.r_[head[0], times], np.hstack([head[1], values]))
+    with _lock:
+        _held.pop(key, None)
+        _held[key] = (body, times, values, tail)
+        while len(_held) > MAX_ENTRIES:
+            _held.pop(next(iter(_held)))
+    return tail
+
+
+def unmoved(body: Chart, was: np.ndarray, old: np.ndarray, times: np.ndarray, values: np.ndarray, step: float) -> bool:
+    """Whether a tail drawn through ``was``/``old`` looks like one through ``times``/``values``:
+    the same closed steps, its end within :data:`TAIL_LAG` of a step of the newest row's
+    time (2 to 3 px) and each series' end within a pixel of its newest value."""
+    if times.size != was.size or not np.array_equal(times[:-1], was[:-1]) or times[-1] - was[-1] > TAIL_LAG * step:
+        return False
+    if not np.array_equal(values[:, :-1], old[:, :-1], equal_nan=True):
+        return False
+    pixel = (body.window["y2"] - body.window["y"]) / getattr(body.shape, "height", charts.CHART_HEIGHT)
+    now, then = values[:, -1], old[:, -1]
+    return np.array_equal(np.isnan(now), np.isnan(then)) and bool(np.all(np.abs(np.nan_to_num(now - then)) <= pixel))
+
+
+def within(body: Chart, values: np.ndarray) -> bool:
+    finite = values[np.isfinite(values)]
+    return not finite.size or (body.window["y"] <= finite.min() and finite.max() <= body.window["y2"])
