@@ -74,7 +74,7 @@ def at_step(times: np.ndarray, values: np.ndarray, since: float, step: float) ->
     tail finer than the body it continues, and cost more bytes than they show."""
     if times.size == 0:
         return times, values
-    k = np.floor((times - since) / step).astype(np.int64)
+    k = np.ceil((times - since) / step).astype(np.int64) - 1  # step k: (since + k step, since + (k + 1) step]
     closed = k < k[-1]  # the newest row's step is still open: only the newest row of it is drawn
     if not closed.any():
         return times[-1:], values[:, -1:]
