@@ -49,7 +49,7 @@ COMPACT_POINTS = 80
 _lock = threading.Lock()
 _entries: OrderedDict[tuple, PerVersion] = OrderedDict()
 _held: dict[tuple, tuple] = {}  # steady(): (collector, state, made at, value) per key
-_bodies: dict[tuple, tuple] = {}  # live(): (collector, (step end, thresholds), body, its last rows) per key
+_bodies: dict[tuple, tuple] = {}  # live(): (collector, (its end, thresholds, hold), body, its last rows) per key
 STEADY_SECONDS = 5.0
 clock = time.time  # where a live chart's steps are cut (tests pin it)
 # A body holds still this long at least (whole steps of its range: 60 s at 15 min, one step of
@@ -261,25 +261,26 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
         return whole(history(collector, component, minutes, points))
     now = clock() if now is None else now
     first = getattr(collector.store, "ring", collector.store).first_timestamp(component)  # in memory: cheap
-    step = hold_of(minutes, points, None if first is None else now - first)
-    end = math.floor(now / step) * step
+    hold = hold_of(minutes, points, None if first is None else now - first)
+    end = math.floor(now / step_of(minutes, points)) * step_of(minutes, points)  # a new body's: the last whole step
     limits = timechart.thresholds(collector, declared.rule)
-    state = (end, limits)
-    held = _bodies.get((id(collector), key))
-    body, head = (held[2], held[3]) if held and held[0]() is collector and held[1] == state else (None, None)
+    held = _bodies.get((id(collector), key))  # kept from its end for its hold (a young history's grows with it)
+    fresh = held and held[0]() is collector and held[1][1] == limits and held[1][0] <= now < held[1][0] + held[1][2]
+    body, head = (held[2], held[3]) if fresh else (None, None)
     if body is None:
         frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
         if len(frame) < 2:  # a history younger than a step: one chart, up to now
             return whole(history(collector, component, minutes, points))
     since = float(head[0][-1] if body is not None else frame["timestamp"].iloc[-1])
     times, newer = tails.newer(collector, component, since, step_of(minutes, points), now)
-    values = np.array([newer[f] for f in declared.series if f in newer]).reshape(-1, times.size)
+    shown = [newer[f] for f in declared.series if f in newer]
+    values = np.array(shown, dtype="float64").reshape(len(shown), times.size)
     if body is not None and not tails.within(body, values):
         body = None  # a new value beyond the body's value axis: a new body that holds it
         frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
     if body is None:
         body = timechart.spec(
-            declared, collector, named(frame, component), compact=compact, band=band, reach=end + step, also=values
+            declared, collector, named(frame, component), compact=compact, band=band, reach=end + hold, also=values
         )
         if body is None or body.shape is None:  # nothing before the step's end yet: one chart, up to now
             return whole(history(collector, component, minutes, points))
@@ -290,12 +291,12 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
         )
         with _lock:
             _bodies.pop((id(collector), key), None)
-            _bodies[(id(collector), key)] = (weakref.ref(collector), state, body, head)
+            _bodies[(id(collector), key)] = (weakref.ref(collector), (end, limits, hold), body, head)
             while len(_bodies) > MAX_ENTRIES:
                 _bodies.pop(next(iter(_bodies)))
     if not times.size:
         return Live(body)
-    drawn = np.array([newer.get(f, np.full(times.size, np.nan)) for f in body.fields]).reshape(-1, times.size)
+    drawn = np.array([newer.get(f, np.full(times.size, np.nan)) for f in body.fields]).reshape(len(body.fields), -1)
     return Live(body, tails.held((id(collector), key), body, head, times, drawn, step_of(minutes, points)))
 
 
