@@ -36,7 +36,7 @@ def message(spec: dict) -> bytes:
 
 @pytest.fixture
 def collector():
-    c = MetricsCollector(5000, settings=Settings(demo=False, interval=3600))  # never ticks by itself
+    c = MetricsCollector(5000, settings=Settings(demo=False, interval=1))  # never started: ticks are the tests'
     yield c
     c.close()
 
@@ -136,13 +136,14 @@ def test_rows_after_the_body_are_drawn_at_its_resolution_up_to_the_newest_row():
     assert at_step(times[:2], values[:, :2], since=100.0, step=6.0)[0].tolist() == [103.0]  # only the open step
 
 
-def test_a_tail_is_kept_while_it_looks_the_same_and_remade_when_it_would_not(collector, monkeypatch):
+def test_a_tail_is_kept_while_it_looks_the_same_or_is_recent_and_remade_when_not(collector, monkeypatch):
     step = shared_views.step_of(15, 150)
     hold = shared_views.hold_of(15, 150)
-    now = (math.floor(time.time() / hold) + 0.5) * hold  # mid-hold: the body stays
-    fill(collector, 600, now - 1)
-    now += 0.2  # every tick below in one step after the body's end (its steps end on whole seconds of it)
+    now = (math.floor(time.time() / hold) + 0.5) * hold  # mid-hold, on a step: the body ends here
+    fill(collector, 600, now + 1)  # its last row at ``now``: the tail's steps are (now, now + 6], ...
+    now += 0.2  # every tick below in the first of them
     shared_views.clear()
+    monkeypatch.setattr(shared_views, "RECENT_INTERVALS", 0)  # first the look alone (the next block: the age)
     monkeypatch.setattr(shared_views, "clock", lambda: now)
     tick(collector, now, 30.0)
     first = shared_views.chart(collector, MEMORY, "system", 15)
@@ -158,3 +159,10 @@ def test_a_tail_is_kept_while_it_looks_the_same_and_remade_when_it_would_not(col
     tick(collector, later, 30.0 + 3 * pixel)
     fourth = shared_views.chart(collector, MEMORY, "system", 15)
     assert fourth.tail is not third.tail and tail_end(fourth)[0] == pytest.approx(later, abs=1e-3)
+    monkeypatch.setattr(shared_views, "RECENT_INTERVALS", 1 / collector.collection_interval)  # one second
+    tick(collector, later + 0.8, 30.0 + 10 * pixel)  # moved, but its end is younger than a second
+    fifth = shared_views.chart(collector, MEMORY, "system", 15)
+    assert fifth.tail is fourth.tail
+    tick(collector, later + 1.6, 30.0 + 10 * pixel)  # older than that: the newest value
+    sixth = shared_views.chart(collector, MEMORY, "system", 15)
+    assert tail_end(sixth) == pytest.approx((later + 1.6, 30.0 + 10 * pixel), abs=1e-3)

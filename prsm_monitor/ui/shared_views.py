@@ -55,6 +55,7 @@ clock = time.time  # where a live chart's steps are cut (tests pin it)
 # A body holds still this long at least (whole steps of its range: 60 s at 15 min, one step of
 # 576 s at 24 h); its tail then spans up to that much, at the body's resolution (chart_rows.at_step).
 HOLD_SECONDS = 60.0
+RECENT_INTERVALS = 2  # a tail may end this many collection intervals before the newest row (issue 21)
 computed: Counter[str] = Counter()  # computations per kind ("history", "chart", ...): tests, bench
 
 
@@ -220,8 +221,7 @@ def hold_of(minutes: float, points: int, span: float | None = None) -> float:
     """Seconds a chart's body holds still: whole steps, :data:`HOLD_SECONDS` at least; over a
     history of ``span`` seconds only a tenth of it (one step at least), so that a young
     history's line is not drawn short of a chart's right edge by the room its tail may need."""
-    step = step_of(minutes, points)
-    wanted = HOLD_SECONDS if span is None else min(HOLD_SECONDS, span / 10)
+    step, wanted = step_of(minutes, points), HOLD_SECONDS if span is None else min(HOLD_SECONDS, span / 10)
     return step * max(1, math.ceil(wanted / step))
 
 
@@ -262,12 +262,12 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     now = clock() if now is None else now
     first = getattr(collector.store, "ring", collector.store).first_timestamp(component)  # in memory: cheap
     hold = hold_of(minutes, points, None if first is None else now - first)
-    end = math.floor(now / step_of(minutes, points)) * step_of(minutes, points)  # a new body's: the last whole step
     limits = timechart.thresholds(collector, declared.rule)
     held = _bodies.get((id(collector), key))  # kept from its end for its hold (a young history's grows with it)
     fresh = held and held[0]() is collector and held[1][1] == limits and held[1][0] <= now < held[1][0] + held[1][2]
     body, head = (held[2], held[3]) if fresh else (None, None)
     if body is None:
+        end = body_end(collector, component, now, step_of(minutes, points))
         frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
         if len(frame) < 2:  # a history younger than a step: one chart, up to now
             return whole(history(collector, component, minutes, points))
@@ -277,6 +277,7 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     values = np.array(shown, dtype="float64").reshape(len(shown), times.size)
     if body is not None and not tails.within(body, values):
         body = None  # a new value beyond the body's value axis: a new body that holds it
+        end = body_end(collector, component, now, step_of(minutes, points))
         frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
     if body is None:
         body = timechart.spec(
@@ -297,7 +298,16 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     if not times.size:
         return Live(body)
     drawn = np.array([newer.get(f, np.full(times.size, np.nan)) for f in body.fields]).reshape(len(body.fields), -1)
-    return Live(body, tails.held((id(collector), key), body, head, times, drawn, step_of(minutes, points)))
+    recent = RECENT_INTERVALS * getattr(collector, "collection_interval", 0.0)
+    return Live(body, tails.held((id(collector), key), body, head, times, drawn, step_of(minutes, points), recent))
+
+
+def body_end(collector, component: str, now: float, step: float) -> float:
+    """Where a new body ends: the last whole step before ``now``, and before the newest stored
+    row, which is the tail's (a body's last row is a bucket's mean: the line would end there)."""
+    newest = collector.history(component, NEWEST_MINUTES)["timestamp"]
+    end = math.floor(now / step) * step
+    return min(end, float(newest.iloc[-1]) - 1e-3) if len(newest) else end
 
 
 def live_key(key: tuple) -> str:

@@ -3,8 +3,9 @@ resolution, up to the newest stored value; kept while it would be drawn the same
 
 A tail changes with every tick, and every viewer is sent it on every refresh; so it is kept
 (the same object, so the same Streamlit message, which a viewer who holds it receives as a
-reference) while it looks the same: the same closed steps, its end within a third of a
-step of the newest row's time and within a pixel of each series' newest value."""
+reference) while it still holds: the same closed steps, and its end at most a couple of
+collection intervals old (what issue 21 allows a chart's line) or looking the same, within a
+third of a step of the newest row's time and within a pixel of each series' newest value."""
 
 from __future__ import annotations
 
@@ -48,12 +49,14 @@ def newer(collector, component: str, since: float, step: float, now: float) -> t
     return times, dict(zip(fields, values, strict=True))
 
 
-def held(key: tuple, body: Chart, head: tuple, times: np.ndarray, values: np.ndarray, step: float) -> dict:
+def held(
+    key: tuple, body: Chart, head: tuple, times: np.ndarray, values: np.ndarray, step: float, recent: float = 0.0
+) -> dict:
     """:func:`charts.tail` through ``head`` (the body's last rows) and ``times``/``values``; the
-    same object as the previous tail of ``key`` while that one is drawn the same to the eye
-    (:func:`unmoved`), so that Streamlit sends a viewer who holds it a reference, not the tail."""
+    same object as the previous tail of ``key`` while that one still holds (:func:`unmoved`),
+    so that Streamlit sends a viewer who holds it a reference, not the tail."""
     previous = _held.get(key)
-    if previous is not None and previous[0] is body and unmoved(body, previous[1], previous[2], times, values, step):
+    if previous is not None and previous[0] is body and unmoved(body, previous[1:3], (times, values), step, recent):
         return previous[3]
     tail = charts.tail(body, np.r_[head[0], times], np.hstack([head[1], values]))
     with _lock:
@@ -64,13 +67,21 @@ def held(key: tuple, body: Chart, head: tuple, times: np.ndarray, values: np.nda
     return tail
 
 
-def unmoved(body: Chart, was: np.ndarray, old: np.ndarray, times: np.ndarray, values: np.ndarray, step: float) -> bool:
-    """Whether a tail drawn through ``was``/``old`` looks like one through ``times``/``values``:
-    the same closed steps, its end within :data:`TAIL_LAG` of a step of the newest row's
-    time (2 to 3 px) and each series' end within a pixel of its newest value."""
-    if times.size != was.size or not np.array_equal(times[:-1], was[:-1]) or times[-1] - was[-1] > TAIL_LAG * step:
+def unmoved(body: Chart, drawn: tuple, newest: tuple, step: float, recent: float = 0.0) -> bool:
+    """Whether a tail drawn through ``drawn`` (times, values) may stand for one through
+    ``newest``: the same closed steps, and its end either ``recent`` (a couple of collection
+    intervals: the age a chart's line may have, issue 21) or looking the same, within
+    :data:`TAIL_LAG` of a step of the newest row's time (2 to 3 px) and within a pixel of
+    each series' newest value."""
+    (was, old), (times, values) = drawn, newest
+    if times.size != was.size or not np.array_equal(times[:-1], was[:-1]):
         return False
     if not np.array_equal(values[:, :-1], old[:, :-1], equal_nan=True):
+        return False
+    lag = times[-1] - was[-1]
+    if lag <= recent:
+        return True
+    if lag > TAIL_LAG * step:
         return False
     pixel = (body.window["y2"] - body.window["y"]) / getattr(body.shape, "height", charts.CHART_HEIGHT)
     now, then = values[:, -1], old[:, -1]
