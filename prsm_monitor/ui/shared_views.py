@@ -244,10 +244,11 @@ def chart(
 
 
 def live(collector, key: tuple, declared: TimeChart, component: str, minutes: float, points: int, now=None) -> Live:
-    """The body: the range up to the last whole step (:func:`step_of`, the bucket grid), built
-    once per step and kept (the same object, so Streamlit sends every viewer a reference to
-    its copy, not the chart again) until the next step closes, a threshold changes or the
-    newest values leave its value axis; its time axis reaches the step's end. The tail: the
+    """The body: the range up to the last whole step (:func:`step_of`, the bucket grid) before
+    the newest row (:func:`tails.body_end`), kept (the same object, so Streamlit sends every viewer a
+    reference to its copy, not the chart again) for its hold (:func:`hold_of`) unless a
+    threshold changes or the newest values leave its value axis; its time axis reaches the
+    hold's end. The tail: the
     rows after the body's last one at the body's resolution, up to the newest stored value,
     drawn over the body (:func:`charts.tail`) and kept while it looks the same
     (:func:`tails.held`). Another instance's history (its API answers up to its own now) is
@@ -267,7 +268,7 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     fresh = held and held[0]() is collector and held[1][1] == limits and held[1][0] <= now < held[1][0] + held[1][2]
     body, head = (held[2], held[3]) if fresh else (None, None)
     if body is None:
-        end = body_end(collector, component, now, step_of(minutes, points))
+        end = tails.body_end(collector, component, now, step_of(minutes, points), NEWEST_MINUTES)
         frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
         if len(frame) < 2:  # a history younger than a step: one chart, up to now
             return whole(history(collector, component, minutes, points))
@@ -277,7 +278,7 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     values = np.array(shown, dtype="float64").reshape(len(shown), times.size)
     if body is not None and not tails.within(body, values):
         body = None  # a new value beyond the body's value axis: a new body that holds it
-        end = body_end(collector, component, now, step_of(minutes, points))
+        end = tails.body_end(collector, component, now, step_of(minutes, points), NEWEST_MINUTES)
         frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
     if body is None:
         body = timechart.spec(
@@ -300,14 +301,6 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     drawn = np.array([newer.get(f, np.full(times.size, np.nan)) for f in body.fields]).reshape(len(body.fields), -1)
     recent = RECENT_INTERVALS * getattr(collector, "collection_interval", 0.0)
     return Live(body, tails.held((id(collector), key), body, head, times, drawn, step_of(minutes, points), recent))
-
-
-def body_end(collector, component: str, now: float, step: float) -> float:
-    """Where a new body ends: the last whole step before ``now``, and before the newest stored
-    row, which is the tail's (a body's last row is a bucket's mean: the line would end there)."""
-    newest = collector.history(component, NEWEST_MINUTES)["timestamp"]
-    end = math.floor(now / step) * step
-    return min(end, float(newest.iloc[-1]) - 1e-3) if len(newest) else end
 
 
 def live_key(key: tuple) -> str:

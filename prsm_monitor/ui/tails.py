@@ -9,6 +9,7 @@ third of a step of the newest row's time and within a pixel of each series' newe
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -28,6 +29,15 @@ def clear() -> None:
     """Forget every kept tail (tests)."""
     with _lock:
         _held.clear()
+
+
+def body_end(collector, component: str, now: float, step: float, newest_minutes: float) -> float:
+    """Where a new body ends: the last whole step before ``now``, and before the newest stored
+    row (looked for over the last ``newest_minutes``), which is the tail's: a body's last row
+    is a bucket's mean, and the line would end there."""
+    newest = collector.history(component, newest_minutes)["timestamp"]
+    end = math.floor(now / step) * step
+    return min(end, float(newest.iloc[-1]) - 1e-3) if len(newest) else end
 
 
 def newer(collector, component: str, since: float, step: float, now: float) -> tuple[np.ndarray, dict]:
@@ -89,5 +99,6 @@ def unmoved(body: Chart, drawn: tuple, newest: tuple, step: float, recent: float
 
 
 def within(body: Chart, values: np.ndarray) -> bool:
+    """Whether ``values`` lie on ``body``'s value axis (else the tail would leave the plot)."""
     finite = values[np.isfinite(values)]
     return not finite.size or (body.window["y"] <= finite.min() and finite.max() <= body.window["y2"])
