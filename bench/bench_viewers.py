@@ -390,12 +390,21 @@ def compare(args, servers: list[Server]) -> None:
 
 
 def print_elements(samples: dict[str, Sample], servers: list[Server], top: int) -> None:
-    """The ``top`` elements by payload KB per tab per second (the last server's order), each server's figure."""
-    last = samples[servers[-1].name].elements
-    keys = sorted(set().union(*(samples[s.name].elements for s in servers)), key=lambda k: -last.get(k, 0))
+    """The ``top`` elements by payload KB per tab per second (the most any server sends first), each
+    server's figure; then each kind of element summed over the page."""
+    keys = sorted(
+        set().union(*(samples[s.name].elements for s in servers)),
+        key=lambda k: -max(samples[s.name].elements.get(k, 0) for s in servers),
+    )
     for key in keys[:top]:
         cells = "  ".join(f"{samples[s.name].elements.get(key, 0):8.2f}" for s in servers)
         print(f"    {key:34} {cells}")
+    kinds = sorted({key.split(" @")[0] for key in keys})  # per kind of element, summed over the page
+    for kind in kinds:
+        cells = "  ".join(
+            f"{sum(v for k, v in samples[s.name].elements.items() if k.split(' @')[0] == kind):8.2f}" for s in servers
+        )
+        print(f"    {'all ' + kind:34} {cells}")
 
 
 def missed_ticks(browser, server: Server, seconds: int) -> None:

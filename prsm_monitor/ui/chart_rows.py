@@ -64,3 +64,27 @@ def value_domain(values: np.ndarray, unit: str, zero: bool, shown: Sequence[floa
     if high - low < 1e-9:
         high = low + (abs(low) * 0.1 or 1.0)
     return [low, high]
+
+
+def at_step(times: np.ndarray, values: np.ndarray, since: float, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Raw rows after ``since`` (``times``, and ``values`` as (series, rows)) at a chart's own
+    resolution: per whole ``step`` after ``since`` that has closed, the mean of its rows (NaN
+    skipped) stamped with the step's end, as the body's buckets are; then the newest row as
+    it is, so that the line ends at the newest value. Raw rows a second apart would draw the
+    tail finer than the body it continues, and cost more bytes than they show."""
+    if times.size == 0:
+        return times, values
+    k = np.ceil((times - since) / step).astype(np.int64) - 1  # step k: (since + k step, since + (k + 1) step]
+    closed = k < k[-1]  # the newest row's step is still open: only the newest row of it is drawn
+    if not closed.any():
+        return times[-1:], values[:, -1:]
+    kept = k[closed]
+    starts = np.flatnonzero(np.r_[True, kept[1:] != kept[:-1]])
+    inside = values[:, closed]
+    present = ~np.isnan(inside)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.add.reduceat(np.where(present, inside, 0.0), starts, axis=1) / np.add.reduceat(
+            present, starts, axis=1
+        )
+    stamps = since + (kept[starts] + 1) * step
+    return np.r_[stamps, times[-1]], np.hstack([means, values[:, -1:]])

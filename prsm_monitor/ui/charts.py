@@ -177,71 +177,79 @@ def timeseries(
     return Chart(timeseries_spec(shape), datasets, shape=shape, window=bounds, fields=fields)
 
 
-TAIL_POINTS = 32  # at most (every few rows): the tail spans what the body holds still for, 30 s or a step
-
-
-def tail(body: Chart, frame: pd.DataFrame) -> dict | None:
+def tail(body: Chart, times: np.ndarray, values: np.ndarray) -> dict | None:
     """The spec of a small chart drawn over ``body`` (same size, axes and legend, laid out but
-    not drawn: :func:`tail_spec`) with the lines from ``frame``'s rows (the body's last row, then
-    the newer ones), inline. The body holds still while the tail moves: a viewer's browser keeps
-    the body and is sent only this (about 1 KB). None when ``frame`` adds nothing to the body."""
-    if body.shape is None or len(frame) < 2:
+    not drawn: :func:`tail_spec`) with the lines through ``times`` (epoch seconds: the body's
+    last rows, then the newer ones at the body's resolution, :func:`chart_rows.at_step`) and
+    ``values`` (one row per field of the body, :attr:`Chart.fields`), inline. The body holds
+    still while the tail moves: a viewer's browser keeps the body and is sent only this (under
+    1 KB for a line of a few points). None when there is nothing to add to the body."""
+    if body.shape is None or times.size < 2:
         return None
-    x0 = body.window["x"] / 1000
-    times = np.round(frame["timestamp"].to_numpy(dtype="float64") - x0, 3)
-    columns = {"t": times.tolist()}
-    for i, name in enumerate(body.fields):
-        values = frame[name].to_numpy(dtype="float64") if name in frame.columns else np.full(len(frame), np.nan)
-        columns[f"s{i}"] = [None if not np.isfinite(v) else float(f"{v:.5g}") for v in values]
+    relative = np.round(times - body.window["x"] / 1000, 3)
+    columns = {"t": [_short(t) for t in relative.tolist()]}
+    for i, row in enumerate(values):
+        columns[f"s{i}"] = [None if not np.isfinite(v) else _short(float(f"{v:.5g}")) for v in row.tolist()]
     rows = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-    template = tail_spec(body.shape)
+    noted = bool(body.window.get("label"))
+    template = tail_spec(body.shape, noted)
+    bounds = {k: _short(body.window[k]) for k in ("x", "x2", "y", "y2")}
+    if noted:
+        bounds["label"] = body.window["label"]
     return {
         **template,
-        "params": [{"name": "bounds", "value": dict(body.window)}],
+        "params": [{"name": "bounds", "value": bounds}],
         "layer": [{**template["layer"][0], "data": {"values": rows}}, *template["layer"][1:]],
     }
 
 
+def _short(value: float) -> float | int:
+    """A whole number as an int (``55``, not ``55.0``, in the JSON)."""
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+HIDDEN = {  # the tail's axes and legend: laid out as the body's, drawn by the body only
+    "axis": {"labelOpacity": 0, "tickOpacity": 0, "domainOpacity": 0, "gridOpacity": 0, "titleOpacity": 0},
+    "legend": {"labelOpacity": 0, "symbolOpacity": 0},
+}
+
+
 @functools.lru_cache(maxsize=256)
-def tail_spec(shape: Shape) -> dict:
+def tail_spec(shape: Shape, noted: bool = False) -> dict:
     """The tail's spec for ``shape`` (rows and window filled in per tick by :func:`tail`),
     derived from the body's Altair spec (:func:`timeseries_spec`) without building another:
     its lines layer (the lines only, no tooltips) with the same axes and legend, laid out the
-    same way but not drawn, the note's layer likewise, on a transparent background, so that
-    it lines up over the body."""
+    same way but not drawn (:data:`HIDDEN`), and when the body has a note above the plot
+    (``noted``) the note's layer likewise, on a transparent background, so that it lines up
+    over the body."""
     body = timeseries_spec(shape)
     lines = copy.deepcopy(next(layer for layer in body["layer"] if layer.get("data") == {"name": ROWS}))
     lines["data"] = {"values": []}
     lines["layer"] = [layer for layer in lines["layer"] if layer["mark"]["type"] == "line"]
     for layer in lines["layer"]:
         layer["encoding"].pop("tooltip", None)
-    hidden = {"labelOpacity": 0, "tickOpacity": 0, "domainOpacity": 0, "gridOpacity": 0, "titleOpacity": 0}
-    for channel in ("x", "y"):
-        lines["encoding"][channel]["axis"] = {**lines["encoding"][channel].get("axis", {}), **hidden}
-    if lines["encoding"]["color"].get("legend"):
-        lines["encoding"]["color"]["legend"] = {
-            **lines["encoding"]["color"]["legend"],
-            "labelOpacity": 0,
-            "symbolOpacity": 0,
-        }
-    note = copy.deepcopy(
-        next(
-            layer
-            for layer in body["layer"]
-            if layer.get("data") == {"name": MARKS}
-            and layer.get("mark", {}).get("type") == "text"
-            and "label" in str(layer.get("encoding"))
+    layers = [lines]
+    if noted:
+        note = copy.deepcopy(
+            next(
+                layer
+                for layer in body["layer"]
+                if layer.get("data") == {"name": MARKS}
+                and layer.get("mark", {}).get("type") == "text"
+                and "label" in str(layer.get("encoding"))
+            )
         )
-    )
-    note["data"] = {"values": [{}]}
-    note["transform"] = [{"calculate": "bounds.label", "as": "label"}, {"filter": "datum.label"}]
-    note["mark"] = {**note["mark"], "opacity": 0}
+        note["data"] = {"values": [{}]}
+        note["transform"] = [{"calculate": "bounds.label", "as": "label"}, {"filter": "datum.label"}]
+        note["mark"] = {**note["mark"], "opacity": 0}
+        layers.append(note)
     return {
-        "layer": [lines, note],
+        "layer": layers,
         "params": [{"name": "bounds", "value": {}}],
         "height": body["height"],
         "autosize": body["autosize"],
         "background": "transparent",
+        "config": HIDDEN,
     }
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 import streamlit as st
 
 from ..per_version import PerVersion
-from . import charts, insight_layers, kpi, timechart
+from . import insight_layers, kpi, tails, timechart
 from .charts import Chart
 from .style import MAX_POINTS
 from .timechart import TimeChart, show
@@ -49,12 +49,13 @@ COMPACT_POINTS = 80
 _lock = threading.Lock()
 _entries: OrderedDict[tuple, PerVersion] = OrderedDict()
 _held: dict[tuple, tuple] = {}  # steady(): (collector, state, made at, value) per key
-_bodies: dict[tuple, tuple] = {}  # live(): (collector, (step end, thresholds), body, its last row) per key
+_bodies: dict[tuple, tuple] = {}  # live(): (collector, (its end, thresholds, hold), body, its last rows) per key
 STEADY_SECONDS = 5.0
 clock = time.time  # where a live chart's steps are cut (tests pin it)
-# A body holds still this long at least (whole steps of its range: 30 s at 15 min, one step of
-# 576 s at 24 h); its tail then spans up to that much of raw rows (:data:`charts.TAIL_POINTS`).
-HOLD_SECONDS = 30.0
+# A body holds still this long at least (whole steps of its range: 60 s at 15 min, one step of
+# 576 s at 24 h); its tail then spans up to that much, at the body's resolution (chart_rows.at_step).
+HOLD_SECONDS = 60.0
+RECENT_INTERVALS = 2  # a tail may end this many collection intervals before the newest row (issue 21)
 computed: Counter[str] = Counter()  # computations per kind ("history", "chart", ...): tests, bench
 
 
@@ -87,6 +88,7 @@ def clear() -> None:
         _entries.clear()
         _held.clear()
         _bodies.clear()
+        tails.clear()
         computed.clear()
 
 
@@ -217,10 +219,9 @@ def step_of(minutes: float, points: int) -> float:
 
 def hold_of(minutes: float, points: int, span: float | None = None) -> float:
     """Seconds a chart's body holds still: whole steps, :data:`HOLD_SECONDS` at least; over a
-    history of ``span`` seconds only a thirtieth of it (one step at least), so that a young
+    history of ``span`` seconds only a tenth of it (one step at least), so that a young
     history's line is not drawn short of a chart's right edge by the room its tail may need."""
-    step = step_of(minutes, points)
-    wanted = HOLD_SECONDS if span is None else min(HOLD_SECONDS, span / 30)
+    step, wanted = step_of(minutes, points), HOLD_SECONDS if span is None else min(HOLD_SECONDS, span / 10)
     return step * max(1, math.ceil(wanted / step))
 
 
@@ -243,13 +244,15 @@ def chart(
 
 
 def live(collector, key: tuple, declared: TimeChart, component: str, minutes: float, points: int, now=None) -> Live:
-    """The body: the range up to the last whole step (:func:`step_of`, the bucket grid), built
-    once per step and kept (the same object, so Streamlit sends every viewer a reference to
-    its copy, not the chart again) until the next step closes, a threshold changes or the
-    newest values leave its value axis; its time axis reaches the step's end. The tail: the
-    rows after the body's last one, up to the newest stored value (:data:`charts.TAIL_POINTS`
-    at most), drawn over the body (:func:`charts.tail`). Another instance's history (its API
-    answers up to its own now) is one chart, as read."""
+    """The body: the range up to the last whole step (:func:`step_of`, the bucket grid) before
+    the newest row (:func:`tails.body_end`), kept (the same object, so Streamlit sends every viewer a
+    reference to its copy, not the chart again) for its hold (:func:`hold_of`) unless a
+    threshold changes or the newest values leave its value axis; its time axis reaches the
+    hold's end. The tail: the
+    rows after the body's last one at the body's resolution, up to the newest stored value,
+    drawn over the body (:func:`charts.tail`) and kept while it looks the same
+    (:func:`tails.held`). Another instance's history (its API answers up to its own now) is
+    one chart, as read."""
     compact, band = key[4], key[6]
 
     def whole(frame: pd.DataFrame) -> Live:
@@ -259,45 +262,45 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
         return whole(history(collector, component, minutes, points))
     now = clock() if now is None else now
     first = getattr(collector.store, "ring", collector.store).first_timestamp(component)  # in memory: cheap
-    step = hold_of(minutes, points, None if first is None else now - first)
-    end = math.floor(now / step) * step
+    hold = hold_of(minutes, points, None if first is None else now - first)
     limits = timechart.thresholds(collector, declared.rule)
-    state = (end, limits)
-    held = _bodies.get((id(collector), key))
-    body, last = (held[2], held[3]) if held and held[0]() is collector and held[1] == state else (None, None)
+    held = _bodies.get((id(collector), key))  # kept from its end for its hold (a young history's grows with it)
+    fresh = held and held[0]() is collector and held[1][1] == limits and held[1][0] <= now < held[1][0] + held[1][2]
+    body, head = (held[2], held[3]) if fresh else (None, None)
     if body is None:
+        end = tails.body_end(collector, component, now, step_of(minutes, points), NEWEST_MINUTES)
         frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
         if len(frame) < 2:  # a history younger than a step: one chart, up to now
             return whole(history(collector, component, minutes, points))
-        last = frame.iloc[-2:]  # the tail goes over the body's last segment: no seam where they meet
-    since = float(last["timestamp"].iloc[-1])
-    newer = collector.history(component, (max(time.time(), now) - since + 1) / 60)
-    newer = newer[newer["timestamp"] > since]
-    if len(newer) > charts.TAIL_POINTS:  # every few rows, the newest one always (its value is the line's end)
-        newer = newer.iloc[np.unique(np.linspace(0, len(newer) - 1, charts.TAIL_POINTS).round().astype(int))]
-    values = newer[[f for f in declared.series if f in newer.columns]].to_numpy(dtype="float64")
-    if body is not None and not _within(body, values):
+    since = float(head[0][-1] if body is not None else frame["timestamp"].iloc[-1])
+    times, newer = tails.newer(collector, component, since, step_of(minutes, points), now)
+    shown = [newer[f] for f in declared.series if f in newer]
+    values = np.array(shown, dtype="float64").reshape(len(shown), times.size)
+    if body is not None and not tails.within(body, values):
         body = None  # a new value beyond the body's value axis: a new body that holds it
+        end = tails.body_end(collector, component, now, step_of(minutes, points), NEWEST_MINUTES)
         frame = visible_precision(collector.history(component, minutes, max_points=points, end=end))
     if body is None:
         body = timechart.spec(
-            declared, collector, named(frame, component), compact=compact, band=band, reach=end + step, also=values
+            declared, collector, named(frame, component), compact=compact, band=band, reach=end + hold, also=values
         )
         if body is None or body.shape is None:  # nothing before the step's end yet: one chart, up to now
             return whole(history(collector, component, minutes, points))
+        last = frame.iloc[-2:]  # the tail goes over the body's last segment: no seam where they meet
+        head = (
+            last["timestamp"].to_numpy(dtype="float64"),
+            np.array([last[f].to_numpy(dtype="float64") if f in last else np.full(2, np.nan) for f in body.fields]),
+        )
         with _lock:
             _bodies.pop((id(collector), key), None)
-            _bodies[(id(collector), key)] = (weakref.ref(collector), state, body, last)
+            _bodies[(id(collector), key)] = (weakref.ref(collector), (end, limits, hold), body, head)
             while len(_bodies) > MAX_ENTRIES:
                 _bodies.pop(next(iter(_bodies)))
-    if newer.empty:
+    if not times.size:
         return Live(body)
-    return Live(body, charts.tail(body, pd.concat([last, newer], ignore_index=True)))
-
-
-def _within(body: Chart, values: np.ndarray) -> bool:
-    finite = values[np.isfinite(values)]
-    return not finite.size or (body.window["y"] <= finite.min() and finite.max() <= body.window["y2"])
+    drawn = np.array([newer.get(f, np.full(times.size, np.nan)) for f in body.fields]).reshape(len(body.fields), -1)
+    recent = RECENT_INTERVALS * getattr(collector, "collection_interval", 0.0)
+    return Live(body, tails.held((id(collector), key), body, head, times, drawn, step_of(minutes, points), recent))
 
 
 def live_key(key: tuple) -> str:

@@ -12,7 +12,7 @@ from ... import units
 from ...core.collector import MetricsCollector
 from .. import charts, kpi
 from ..kpi import Kpi
-from ..shared_views import draw_rows, kpi_row, latest, per_version
+from ..shared_views import draw_rows, kpi_row, latest, per_version, steady
 from ..state import Prefs
 from ..text import escape_markdown
 from ..timechart import TimeChart, show
@@ -125,10 +125,9 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     draw_rows(CHARTS, collector, "ai", prefs.minutes)
     st.caption(INPUT_DRIFT_NOTE)
     st.subheader("Models")
-    table(
-        per_version(collector, ("model_rows",), lambda c: arrow_rows(shared_model_rows(c), MODEL_COLUMNS)),
-        MODEL_COLUMNS,
-    )
+    st.caption(MODELS_NOTE)
+    rows = steady(collector, ("model_rows",), model_states, lambda c: arrow_rows(shared_model_rows(c), MODEL_COLUMNS))
+    table(rows, MODEL_COLUMNS)
     for column, (field, title) in zip(st.columns(2), DISTRIBUTIONS.items(), strict=True):
         with column:
             show(
@@ -139,6 +138,16 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
 
 
 DISTRIBUTIONS = {"distribution_by_framework": "Instances by framework", "distribution_by_type": "Instances by type"}
+
+
+MODELS_NOTE = "Each model instance: its status at once, its figures re-read every 5 s."
+
+
+def model_states(collector: MetricsCollector) -> tuple:
+    """What the models table must show at once: which instances there are and their status
+    (its figures may be a few seconds old, :func:`shared_views.steady`)."""
+    models = (latest(collector)["ai"] or {}).get("models") or []
+    return tuple((m.get("node"), m.get("model"), m.get("status")) for m in models)
 
 
 def model_rows(collector: MetricsCollector) -> pd.DataFrame:
