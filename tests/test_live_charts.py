@@ -17,7 +17,7 @@ from streamlit.proto.VegaLiteChart_pb2 import VegaLiteChart
 
 from prsm_monitor.core.collector import MetricsCollector
 from prsm_monitor.settings.model import Settings
-from prsm_monitor.ui import shared_views, tails
+from prsm_monitor.ui import shared_views
 from prsm_monitor.ui.chart_rows import at_step
 from prsm_monitor.ui.timechart import TimeChart
 
@@ -136,33 +136,24 @@ def test_rows_after_the_body_are_drawn_at_its_resolution_up_to_the_newest_row():
     assert at_step(times[:2], values[:, :2], since=100.0, step=6.0)[0].tolist() == [103.0]  # only the open step
 
 
-def test_a_tail_is_kept_while_it_looks_the_same_or_is_recent_and_remade_when_not(collector, monkeypatch):
-    step = shared_views.step_of(15, 150)
+def test_a_tail_is_kept_while_recent_and_remade_when_not(collector, monkeypatch):
     hold = shared_views.hold_of(15, 150)
     now = (math.floor(time.time() / hold) + 0.5) * hold  # mid-hold, on a step: the body ends here
     fill(collector, 600, now + 1)  # its last row at ``now``: the tail's steps are (now, now + 6], ...
     now += 0.2  # every tick below in the first of them
     shared_views.clear()
-    monkeypatch.setattr(shared_views, "RECENT_INTERVALS", 0)  # first the look alone (the next block: the age)
+    monkeypatch.setattr(shared_views, "RECENT_INTERVALS", 1 / collector.collection_interval)  # one second
     monkeypatch.setattr(shared_views, "clock", lambda: now)
     tick(collector, now, 30.0)
     first = shared_views.chart(collector, MEMORY, "system", 15)
-    pixel = (first.body.window["y2"] - first.body.window["y"]) / 200
-    tick(collector, now + 0.5, 30.0 + pixel / 2)  # half a pixel, a twelfth of a step later: looks the same
+    tick(collector, now + 0.8, 45.0)  # moved, but the drawn end is younger than a second
     second = shared_views.chart(collector, MEMORY, "system", 15)
     assert second.body is first.body and second.tail is first.tail
     assert message(second.tail) == message(first.tail) and len(message(first.tail)) >= 1000  # sent as a reference
-    tick(collector, now + 1.0, 30.0 + 3 * pixel)  # three pixels: a new tail that ends there
+    tick(collector, now + 1.6, 45.0)  # the same value, but the drawn end is older than a second
     third = shared_views.chart(collector, MEMORY, "system", 15)
-    assert third.tail is not first.tail and tail_end(third) == pytest.approx((now + 1.0, 30.0 + 3 * pixel), abs=1e-3)
-    later = now + 1.0 + tails.TAIL_LAG * step + 0.5  # the same value, but its end would lag
-    tick(collector, later, 30.0 + 3 * pixel)
+    assert third.tail is not first.tail and tail_end(third) == pytest.approx((now + 1.6, 45.0), abs=1e-3)
+    monkeypatch.setattr(shared_views, "RECENT_INTERVALS", 0)  # no age allowed: every new row a new tail
+    tick(collector, now + 1.7, 45.0)
     fourth = shared_views.chart(collector, MEMORY, "system", 15)
-    assert fourth.tail is not third.tail and tail_end(fourth)[0] == pytest.approx(later, abs=1e-3)
-    monkeypatch.setattr(shared_views, "RECENT_INTERVALS", 1 / collector.collection_interval)  # one second
-    tick(collector, later + 0.8, 30.0 + 10 * pixel)  # moved, but its end is younger than a second
-    fifth = shared_views.chart(collector, MEMORY, "system", 15)
-    assert fifth.tail is fourth.tail
-    tick(collector, later + 1.6, 30.0 + 10 * pixel)  # older than that: the newest value
-    sixth = shared_views.chart(collector, MEMORY, "system", 15)
-    assert tail_end(sixth) == pytest.approx((later + 1.6, 30.0 + 10 * pixel), abs=1e-3)
+    assert fourth.tail is not third.tail and tail_end(fourth)[0] == pytest.approx(now + 1.7, abs=1e-3)

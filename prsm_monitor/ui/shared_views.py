@@ -250,8 +250,8 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     threshold changes or the newest values leave its value axis; its time axis reaches the
     hold's end. The tail: the
     rows after the body's last one at the body's resolution, up to the newest stored value,
-    drawn over the body (:func:`charts.tail`) and kept while it looks the same
-    (:func:`tails.held`). Another instance's history (its API answers up to its own now) is
+    drawn over the body (:func:`charts.tail`) and kept while its end is a couple of
+    intervals old (:func:`tails.held`). Another instance's history (its API answers up to its own now) is
     one chart, as read."""
     compact, band = key[4], key[6]
 

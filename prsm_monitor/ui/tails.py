@@ -1,11 +1,10 @@
 """A live chart's tail (:func:`.charts.tail`): the rows after its body's last one, at the body's
-resolution, up to the newest stored value; kept while it would be drawn the same.
+resolution, up to the newest stored value; kept while its end is a couple of intervals old.
 
 A tail changes with every tick, and every viewer is sent it on every refresh; so it is kept
 (the same object, so the same Streamlit message, which a viewer who holds it receives as a
 reference) while it still holds: the same closed steps, and its end at most a couple of
-collection intervals old (what issue 21 allows a chart's line) or looking the same, within a
-third of a step of the newest row's time and within a pixel of each series' newest value."""
+collection intervals old (what issue 21 allows a chart's line, whatever is cached)."""
 
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from .chart_rows import at_step
 from .chartkit import Chart
 
 MAX_ENTRIES = 512
-TAIL_LAG = 1 / 3  # of a step (a point's width, 5 to 8 px): how far a kept tail may end before the newest row
 _lock = threading.Lock()
 _held: dict[tuple, tuple] = {}  # held(): (body, times, values, tail) per chart
 
@@ -79,23 +77,16 @@ def held(
 
 def unmoved(body: Chart, drawn: tuple, newest: tuple, step: float, recent: float = 0.0) -> bool:
     """Whether a tail drawn through ``drawn`` (times, values) may stand for one through
-    ``newest``: the same closed steps, and its end either ``recent`` (a couple of collection
-    intervals: the age a chart's line may have, issue 21) or looking the same, within
-    :data:`TAIL_LAG` of a step of the newest row's time (2 to 3 px) and within a pixel of
-    each series' newest value."""
+    ``newest``: the same closed steps, and its end at most ``recent`` seconds older than the
+    newest row (a couple of collection intervals: the age issue 21 allows a chart's line,
+    whatever is cached; a line that merely looks the same at a long range could be minutes
+    old)."""
     (was, old), (times, values) = drawn, newest
     if times.size != was.size or not np.array_equal(times[:-1], was[:-1]):
         return False
     if not np.array_equal(values[:, :-1], old[:, :-1], equal_nan=True):
         return False
-    lag = times[-1] - was[-1]
-    if lag <= recent:
-        return True
-    if lag > TAIL_LAG * step:
-        return False
-    pixel = (body.window["y2"] - body.window["y"]) / getattr(body.shape, "height", charts.CHART_HEIGHT)
-    now, then = values[:, -1], old[:, -1]
-    return np.array_equal(np.isnan(now), np.isnan(then)) and bool(np.all(np.abs(np.nan_to_num(now - then)) <= pixel))
+    return times[-1] - was[-1] <= recent
 
 
 def within(body: Chart, values: np.ndarray) -> bool:
