@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator
 
 from starlette.datastructures import QueryParams
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Route, Router
+from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..health import starting_report
@@ -56,6 +56,7 @@ class Front:
         self.provider = provider  # the API's (default: the process-wide collector, started once loaded)
         self.loaded = threading.Event()
         self.router: ASGIApp | None = None  # the API's routes (or the closed ones), once loaded
+        self.exact: dict[str, Route] = {}  # those without parameters, by path: /health without a second routing
         self.mount: list[Middleware] = []  # Socket.IO, once loaded
         self._ready: asyncio.Event | None = None  # ``loaded`` on the server's event loop
         self._shared = None  # prsm_monitor.core.shared, once loaded with a collector to stop
@@ -98,6 +99,7 @@ class Front:
             served = api.Api(self.provider)  # its event hub feeds both /api/stream and Socket.IO at /socket.io/
             self.mount = [api.socketio_middleware(served, self.settings)]
             self.router = Router(served.routes)
+            self.exact = {r.path: r for r in served.routes if isinstance(r, Route) and "{" not in r.path}
             shared = importlib.import_module("..core.shared", __package__) if self.provider is None else None
         except ConfigError as error:
             log.error("prsm_monitor: %s", error)
@@ -127,6 +129,13 @@ class Deferred:
             await starting(scope)(scope, receive, send)
             return
         await front.wait()
+        route = front.exact.get(scope["path"])
+        if route is not None:  # the route Starlette's router would find, without matching them all again
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                scope.update(child)
+                await route.handle(scope, receive, send)
+                return
         await front.router(scope, receive, send)
 
 
