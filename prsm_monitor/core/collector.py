@@ -8,8 +8,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 
-import numpy as np
-
 from ..alerts import AlertLog, RuleState, default_rules, evaluate, firing
 from ..alerts.custom import CustomAlerts
 from ..alerts.log import Ack
@@ -279,7 +277,7 @@ class MetricsCollector(CollectorCompat):
         component without a source gives no rows; an unknown one raises ``ValueError``."""
         if not self.store.fields(component):
             if component in (*COMPONENTS, "collector"):
-                return Columns({"timestamp": np.zeros(0)})
+                return Columns.no_rows()
             raise ValueError(f"component={component!r} is unknown: expected one of {', '.join(COMPONENTS)}")
         until = time.time() if end is None else end
         start = None if minutes is None else until - minutes * 60

@@ -33,6 +33,10 @@ class Columns:
         return cls(dict(zip(names, block, strict=True)))
 
     @classmethod
+    def no_rows(cls, names: Iterable[str] = ("timestamp",)) -> Columns:
+        return cls({name: np.zeros(0) for name in names})
+
+    @classmethod
     def of_frame(cls, frame: pd.DataFrame) -> Columns:
         return cls({name: frame[name].to_numpy("float64") for name in frame.columns}, frame.attrs)
 
