@@ -2,7 +2,8 @@
 
 `streamlit run streamlit_app.py` imports this file to find `app` (the HTTP API on the same
 port: /api/..., /health, /metrics; Socket.IO at /socket.io/) and runs it as a script
-(`__main__`) for every page view of the Overview; the API is built once, on the import.
+(`__main__`) for every page view of the Overview; the API is built once, on a thread started
+when the port listens (`prsm_monitor/api/front.py`).
 """
 
 import streamlit as st
@@ -18,20 +19,20 @@ else:
 
     honour_dashboard_address()  # PRSM_DASHBOARD_HOST/PORT under a plain `streamlit run` too (may re-execute)
 
-    from prsm_monitor import api
+    from prsm_monitor.api.front import Front
+    from prsm_monitor.api.wiring import unavailable
     from prsm_monitor.settings.values import ConfigError
 
     try:
-        served = api.Api()  # its event hub feeds both /api/stream and Socket.IO at /socket.io/
-        app = st.App(
-            __file__,
-            routes=served.routes,
-            middleware=[*api.middleware(), api.socketio_middleware(served)],
-            lifespan=api.lifespan,  # the collector starts and stops with the server
-        )
+        # The port answers /health ("starting") at once; the API's routes, Socket.IO and the
+        # collector load on a thread once it listens, and other requests wait for them.
+        front = Front()
+        app = st.App(__file__, routes=front.routes(), middleware=front.middleware(), lifespan=front.lifespan)
     except ConfigError as error:
         # A bad PRSM_* setting: no API (never one without its access control), but every API
         # path answers a JSON 503 naming the setting, so /health fails; every page shows the
         # error with st.error until the setting is fixed.
-        closed_routes, closed_middleware = api.unavailable(error)
-        app = st.App(__file__, routes=closed_routes, middleware=closed_middleware, lifespan=api.serving)
+        from prsm_monitor.api.lifecycle import serving
+
+        closed_routes, closed_middleware = unavailable(error)
+        app = st.App(__file__, routes=closed_routes, middleware=closed_middleware, lifespan=serving)

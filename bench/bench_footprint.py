@@ -22,7 +22,9 @@ Figures per subject and round:
 - RSS: resident memory of the whole tree ``--minutes`` after launch (the main process alone
   in brackets);
 - launch to first answer: from ``Popen`` to the first 200 on ``/health`` (prsm),
-  ``/api/4/status`` (Glances REST), ``/api/v1/info`` (Netdata);
+  ``/api/4/status`` (Glances REST), ``/api/v1/info`` (Netdata); and the CPU seconds the
+  tree had used by then (the work done before answering, which a loaded machine stretches
+  less than the wall time);
 - requests/s, after the idle window: ``/health`` and Streamlit's own ``/_stcore/health`` on
   the same server, alternated ``--load-rounds`` times, and Glances' ``/api/4/status``; with
   ``wrk`` (``apt-get install -y wrk``) when installed, else a keep-alive Python load loop
@@ -31,6 +33,11 @@ Figures per subject and round:
 The machine may be shared: the 1-minute load average is printed beside every figure.
 
 Run from the repo root: ``python bench/bench_footprint.py [--minutes 2] [--rounds 3]``.
+
+Memory over time instead (bench/footprint_memory.py): ``--memory-hours N`` collects N simulated
+hours in-process as fast as it can (real demo nodes, the store's real tiers and ring
+eviction) and prints RSS per simulated hour; ``--memory-minutes M`` runs the real app for M
+minutes and prints its RSS every minute and the slope in MB/h.
 """
 
 from __future__ import annotations
@@ -199,6 +206,7 @@ def run_once(subject: Subject, args) -> None:
                     raise RuntimeError(f"{subject.name} did not answer {subject.first_path} (exit {proc.poll()})")
                 time.sleep(0.01)
             subject.add("launch", time.monotonic() - t0)
+            subject.add("launch_cpu", sum(cpu_seconds(root).values()))  # the work done first: steadier under load
         time.sleep(max(0.0, t0 + args.warmup - time.monotonic()))
         start_cpu, w0 = cpu_seconds(root), time.monotonic()
         time.sleep(max(0.0, t0 + args.minutes * 60 - time.monotonic()))
@@ -293,6 +301,7 @@ def print_table(subs: list[Subject], args) -> None:
         (f"RSS after {args.minutes:g} min, MB (tree)", "rss", "{:.0f}"),
         ("RSS main process, MB", "rss_main", "{:.0f}"),
         ("launch to first answer, s", "launch", "{:.2f}"),
+        ("CPU used to first answer, s", "launch_cpu", "{:.2f}"),
         ("/health requests/s", "rate /health", "{:,.0f}"),
         ("/_stcore/health requests/s", "rate /_stcore/health", "{:,.0f}"),
         ("/api/4/status requests/s", "rate /api/4/status", "{:,.0f}"),
@@ -310,6 +319,12 @@ def print_table(subs: list[Subject], args) -> None:
             ("idle CPU demo / netdata", median(demo, "cpu"), median(anchor["netdata"], "cpu"), "≤ 1"),
             ("idle CPU no demo / glances -q", median(nodemo, "cpu"), median(anchor["glances -q"], "cpu"), "≤ 1"),
             ("launch demo / glances -w", median(demo, "launch"), median(anchor["glances -w"], "launch"), "≤ 1"),
+            (
+                "CPU to first answer demo / glances -w",
+                median(demo, "launch_cpu"),
+                median(anchor["glances -w"], "launch_cpu"),
+                "",
+            ),
             ("/health / /_stcore/health", median(demo, "rate /health"), median(demo, "rate /_stcore/health"), "≥ 0.9"),
             ("RSS demo / netdata", median(demo, "rss"), median(anchor["netdata"], "rss"), ""),
             ("RSS demo / glances -w", median(demo, "rss"), median(anchor["glances -w"], "rss"), ""),
@@ -324,6 +339,19 @@ def parse_app(text: str) -> tuple[str, Path]:
     return (label or "prsm"), Path(directory).resolve()
 
 
+def memory_over_time(args) -> None:
+    """``--memory-hours`` / ``--memory-minutes`` (see bench/footprint_memory.py), for the first ``--app``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import footprint_memory
+
+    root = args.app[0][1]
+    print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; app {root}")
+    if args.memory_hours:
+        footprint_memory.simulated(args.memory_hours, not args.memory_no_demo, root)
+    if args.memory_minutes:
+        footprint_memory.real_time(args.memory_minutes, args.memory_from, root, free_port())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=2.0, help="RSS is read this long after launch")
@@ -335,8 +363,15 @@ def main() -> None:
     parser.add_argument("--glances", default=os.environ.get("GLANCES") or shutil.which("glances"))
     parser.add_argument("--netdata", default=os.environ.get("NETDATA") or shutil.which("netdata"))
     parser.add_argument("--only", help="comma-separated subject names to run (default: all)")
+    parser.add_argument("--memory-hours", type=float, help="instead: RSS over this many simulated hours (in-process)")
+    parser.add_argument("--memory-no-demo", action="store_true", help="--memory-hours without the demo network")
+    parser.add_argument("--memory-minutes", type=float, help="instead: RSS of the real app every minute for this long")
+    parser.add_argument("--memory-from", type=float, default=10.0, help="--memory-minutes: the slope from this minute")
     args = parser.parse_args()
     args.app = args.app or [("prsm", ROOT)]
+    if args.memory_hours or args.memory_minutes:
+        memory_over_time(args)
+        return
     if args.warmup >= args.minutes * 60:
         parser.error(f"--warmup {args.warmup:g} s must be shorter than --minutes {args.minutes:g} min")
     subs = subjects(args)

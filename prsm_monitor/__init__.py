@@ -3,20 +3,24 @@
 The guide's names are here too: ``MetricsCollector``, ``PRSMMonitoringDashboard`` and the
 demo network (the guide's ``EnhancedP2PNetworkDemo`` is :class:`DemoNetwork`); see docs/guide.md.
 
-``DemoNetwork`` and ``PRSMMonitoringDashboard`` are imported on first use (PEP 562): a
-process that never runs the demo network does not load it.
+Every name here is imported on first use (PEP 562): ``import prsm_monitor`` (which any
+``prsm_monitor.x`` import runs first) loads nothing else, so a light module such as
+:mod:`.address` or :mod:`.api.front` does not pay for the collector, NumPy or the demo network.
 """
 
 import importlib
 
-from .alerts import AlertLog, Rule
-from .core.collector import MetricsCollector
-from .fields import Field
-from .settings.model import Settings
-from .settings.values import ConfigError
-from .store import HistoryStore
-
-_LAZY = {"DemoNetwork": ".demo", "PRSMMonitoringDashboard": ".guide"}
+_LAZY = {
+    "AlertLog": ".alerts",
+    "ConfigError": ".settings.values",
+    "DemoNetwork": ".demo",
+    "Field": ".fields",
+    "HistoryStore": ".store",
+    "MetricsCollector": ".core.collector",
+    "PRSMMonitoringDashboard": ".guide",
+    "Rule": ".alerts",
+    "Settings": ".settings.model",
+}
 
 __all__ = [
     "AlertLog",

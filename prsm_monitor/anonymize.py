@@ -28,10 +28,12 @@ import threading
 import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .store.tiered import saved_in
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)")  # a port may follow: 10.0.0.1:8080
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")  # in [..] too
@@ -90,6 +92,8 @@ class Anonymizer:
 
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A copy with column names and text cells anonymized; numeric columns unchanged."""
+        import pandas as pd  # on use, for start-up cost: a monitor at rest never imports pandas (store/columns.py)
+
         out = frame.rename(columns=lambda c: self.text(c) if isinstance(c, str) else c)
         for column in out.columns:
             if not pd.api.types.is_numeric_dtype(out[column]):

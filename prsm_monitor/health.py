@@ -8,8 +8,12 @@ longer than the interval); ``starting`` before its first tick; ``degraded`` (200
 
 from __future__ import annotations
 
-from .core.collector import MetricsCollector
+from typing import TYPE_CHECKING
+
 from .fields import LEVELS
+
+if TYPE_CHECKING:
+    from .core.collector import MetricsCollector
 
 COLLECTOR_KEYS = (
     "running",
@@ -37,13 +41,12 @@ def missed_recently(collector: MetricsCollector, record: dict | None) -> tuple[i
     :data:`MISSED_WINDOW_SECONDS` of the collector's own history, up to ``record`` (its latest)."""
     if record is None:
         return 0, 0, 0.0
-    frame = collector.store.query("collector", record["timestamp"] - MISSED_WINDOW_SECONDS)
-    if len(frame) < 2:
+    rows = collector.store.query_columns("collector", record["timestamp"] - MISSED_WINDOW_SECONDS)
+    if len(rows) < 2:
         return 0, 0, 0.0
-    first, last = frame.iloc[0], frame.iloc[-1]
-    missed = int(last["missed_ticks_total"] - first["missed_ticks_total"])
-    ran = int(last["ticks_total"] - first["ticks_total"])
-    return missed, missed + ran, float(last["timestamp"] - first["timestamp"])
+    missed = int(rows["missed_ticks_total"][-1] - rows["missed_ticks_total"][0])
+    ran = int(rows["ticks_total"][-1] - rows["ticks_total"][0])
+    return missed, missed + ran, float(rows["timestamp"][-1] - rows["timestamp"][0])
 
 
 def collector_problems(collector: MetricsCollector, record: dict | None, age: float | None) -> tuple[list, list]:

@@ -1,6 +1,7 @@
 """What keeps the monitor light at rest (issue #26): /health answers while the collector is
 still being created and reads a per-version cache; ``import prsm_monitor`` does not load the
-demo network, the fleet poller or the instance source; the history ring is bounded by time."""
+demo network, the fleet poller or the instance source; the history ring is bounded by time;
+the entry file's front answers /health before the API loads; work at rest never imports pandas."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import threading
 import requests
 from starlette.applications import Starlette
 
+from prsm_monitor.api.front import Front
 from prsm_monitor.api.providers import FixedCollector
 from prsm_monitor.api.routes import Api
 from prsm_monitor.api.wiring import middleware
@@ -139,3 +141,59 @@ def test_the_ring_holds_a_time_span_when_older_rows_are_on_disk():
     for t in range(5000, 9000):
         store.append("system", {"timestamp": 1000.0 + t, "cpu_percent": float(t)})
     assert store.count("system") == held + 4000
+
+
+def test_the_entry_file_imports_only_the_light_front():
+    # what streamlit_app.py imports before the port opens: no collector, NumPy, pandas or Socket.IO
+    code = (
+        "import sys, streamlit\n"
+        "import prsm_monitor.address, prsm_monitor.api.front\n"
+        "heavy = ('numpy', 'pandas', 'pyarrow', 'socketio', 'prsm_monitor.core', 'prsm_monitor.api.routes')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_health_says_starting_before_the_api_loads_and_other_paths_wait_for_it():
+    collector = MetricsCollector(settings=Settings(demo=False, data_dir=None))
+    try:
+        collector.collect_once()
+        front = Front(Settings(), provider=FixedCollector(collector))
+        app = Starlette(routes=front.routes(), middleware=front.middleware())  # no lifespan: loads on a wait
+        with InProcessServer(app) as server:
+            early = requests.get(server.url + "/health", timeout=5)
+            assert early.status_code == 200 and early.json()["status"] == "starting"
+            assert requests.get(server.url + "/health?strict=maybe", timeout=5).status_code == 400
+            assert not front.loaded.is_set()  # /health did not wait for the load
+            metrics = requests.get(server.url + "/api/metrics", timeout=30)  # waits for the load
+            assert metrics.status_code == 200 and front.loaded.is_set()
+            assert "system" in metrics.json()
+            late = requests.get(server.url + "/health", timeout=5).json()
+            assert late["collector"]["ticks_total"] == 1  # the API's own /health now
+            assert requests.get(server.url + "/socket.io/socket.io.min.js", timeout=5).status_code == 200
+    finally:
+        collector.close()
+
+
+def test_work_at_rest_never_imports_pandas(tmp_path):
+    # ticks with history on disk, the insight engine's learning (bands, forecasts, warm start) and
+    # /health: none of it builds a DataFrame; a page's frame then does
+    code = (
+        "import sys, time\n"
+        "from prsm_monitor.core.collector import MetricsCollector\n"
+        "from prsm_monitor.health import health_report\n"
+        "from prsm_monitor.settings.model import Settings\n"
+        f"c = MetricsCollector(settings=Settings(demo=False, data_dir={str(tmp_path)!r}))\n"
+        "for _ in range(5): c.collect_once()\n"
+        "learnt = c.insight.learn_what_changed(time.time())\n"
+        "health_report(c, time.time())\n"
+        "c.close()\n"
+        f"c = MetricsCollector(settings=Settings(demo=False, data_dir={str(tmp_path)!r}))\n"
+        "c.collect_once()\n"
+        "print('pandas' in sys.modules, 'pyarrow' in sys.modules, learnt)\n"
+        "print(len(c.history('system')) > 0, 'pandas' in sys.modules)\n"
+        "c.close()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == ["False False True", "True True"]

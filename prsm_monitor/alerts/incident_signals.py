@@ -14,8 +14,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 LOOKBACK = 300.0  # seconds before an alert searched for the start of its abnormal run
 MAX_SIGNALS = 6  # charts on an incident page
@@ -87,6 +90,8 @@ def signals(alerts: list[Mapping], rules: Mapping) -> list[Signal]:
 
 def history(collector, series: str, start: float, end: float) -> pd.DataFrame:
     """The stored rows of ``series`` from ``start`` to ``end`` (empty when none are stored)."""
+    import pandas as pd  # on use, for start-up cost: a monitor at rest never imports pandas (store/columns.py)
+
     try:
         frame = collector.history(series, minutes=max(end - start, 1.0) / 60.0, end=end)
     except (KeyError, ValueError):
@@ -138,6 +143,8 @@ def chart_frames(collector, found: list[Signal], start: float, end: float) -> di
 
 def long_csv(found: list[Signal], frames: Mapping[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
     """The charts' data as one long table: time (UTC ISO), series, field, unit, value."""
+    import pandas as pd  # on use, for start-up cost: a monitor at rest never imports pandas (store/columns.py)
+
     parts = []
     for signal in found:
         frame = frames.get(signal.key)

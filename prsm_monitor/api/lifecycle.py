@@ -17,6 +17,11 @@ server has closed every connection. At start:
   then call the server's own.
 - **the process-wide collector** (:func:`prsm_monitor.core.shared.lifespan`): started with the
   server, closed after it (the last batch of history committed).
+
+``streamlit_app.py`` runs :meth:`.front.Front.lifespan`, which does the server's part here and
+loads the API and the collector on a thread once the port listens; :func:`lifespan` is the same
+without the deferred load (``st.App(routes=api.routes(), lifespan=api.lifespan)``). This
+module imports neither the collector nor NumPy: the front imports it before the port opens.
 """
 
 from __future__ import annotations
@@ -30,8 +35,6 @@ from collections.abc import AsyncIterator
 
 import psutil
 from streamlit import config
-
-from ..core import shared
 
 log = logging.getLogger(__name__)
 
@@ -85,5 +88,7 @@ async def serving(app) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def lifespan(app) -> AsyncIterator[None]:
     """The server's part, then the collector's: see the module doc."""
+    from ..core import shared  # on use, for start-up cost: the front imports this module before the port opens
+
     async with serving(app), shared.lifespan(app):
         yield

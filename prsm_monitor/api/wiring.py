@@ -5,26 +5,30 @@ process whose settings are bad serves instead."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..core.collector import MetricsCollector
 from ..settings.model import Settings
 from ..settings.values import ConfigError
 from .auth import ApiCORS, TokenAuth, TokenSource
 from .guard import ApiGuard, HostPolicy, WriteGuard, apply_to_streamlit
 from .http import ALL_METHODS, SERVED_ROOTS, JSONResponse, echo
-from .providers import FixedCollector
-from .routes import Api
+
+if TYPE_CHECKING:
+    from ..core.collector import MetricsCollector
 
 
 def routes(provider=None) -> list[BaseRoute]:
     """The API's routes for ``st.App(routes=...)``: a fresh :class:`Api` (and Prometheus
     registry) each call; nothing is registered globally. ``provider`` defaults to the
     process-wide collector."""
+    from .routes import Api  # on use, for start-up cost: middleware() serves the port before the routes load
+
     return Api(provider).routes
 
 
@@ -73,5 +77,7 @@ def unavailable(error: ConfigError) -> tuple[list[BaseRoute], list[Middleware]]:
 def build_app(settings: Settings | None = None, collector: MetricsCollector | None = None) -> Starlette:
     """A plain Starlette app with the API alone: the same routes and middleware as the
     dashboard's, serving ``collector`` (default: the process-wide one)."""
+    from .providers import FixedCollector  # on use, for start-up cost (see routes())
+
     provider = FixedCollector(collector) if collector is not None else None
     return Starlette(routes=routes(provider), middleware=middleware(settings))

@@ -8,8 +8,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 
-import pandas as pd
-
 from ..alerts import AlertLog, RuleState, default_rules, evaluate, firing
 from ..alerts.custom import CustomAlerts
 from ..alerts.log import Ack
@@ -23,6 +21,7 @@ from ..notify import attach_notifier
 from ..settings.model import Settings, history_points
 from ..sources.base import as_source, field_units
 from ..sources.registry import REGISTRY
+from ..store.columns import Columns
 from ..store.persistence import attach, open_store
 from . import declared
 from .checks import Checks
@@ -268,17 +267,21 @@ class MetricsCollector(CollectorCompat):
         self, component: str, minutes: float | None = 60, max_points: int | None = None, end: float | None = None
     ):
         """History of ``component`` over the ``minutes`` before ``end`` (default: now) as a
-        DataFrame (``minutes=None``: everything up to ``end``).
+        DataFrame (``minutes=None``: everything up to ``end``)."""
+        return self.history_columns(component, minutes, max_points, end).frame()
 
-        A known component without a source gives an empty frame; an unknown one raises
-        ``ValueError``."""
+    def history_columns(
+        self, component: str, minutes: float | None = 60, max_points: int | None = None, end: float | None = None
+    ) -> Columns:
+        """:meth:`history` as NumPy columns (the work done at rest never imports pandas). A known
+        component without a source gives no rows; an unknown one raises ``ValueError``."""
         if not self.store.fields(component):
             if component in (*COMPONENTS, "collector"):
-                return pd.DataFrame(columns=["timestamp"])
+                return Columns.no_rows()
             raise ValueError(f"component={component!r} is unknown: expected one of {', '.join(COMPONENTS)}")
         until = time.time() if end is None else end
         start = None if minutes is None else until - minutes * 60
-        return self.store.query(component, start, end, max_points)
+        return self.store.query_columns(component, start, end, max_points)
 
     def history_start(self, component: str) -> float | None:
         """Time of the oldest stored point of ``component`` (None: none yet): where history starts."""

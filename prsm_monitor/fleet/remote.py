@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..fields import COMPONENTS, GAUGE, Field
 from ..settings.rules import Rule, default_rules
@@ -23,6 +23,9 @@ from ..settings.thresholds import check_threshold
 from ..settings.values import ConfigError
 from . import validate
 from .client import InstanceClient, InstanceError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HISTORY_COMPONENTS = (*COMPONENTS, "collector")
 HISTORY_TIMEOUT = 3.0  # seconds a page may wait for an instance's history
@@ -132,6 +135,8 @@ class RemoteCollector:
     def history(self, component: str, minutes: float | None = 60, max_points: int | None = None) -> pd.DataFrame:
         """The instance's ``/api/historical/{component}``, read at most once per version for
         the same arguments; while it does not answer, the last frame read (or an empty one)."""
+        import pandas as pd  # on use, for start-up cost: a monitor at rest never imports pandas (store/columns.py)
+
         if component not in HISTORY_COMPONENTS:
             if component.partition(":")[1]:  # node:<name>, model:<name>: not served by the API
                 return pd.DataFrame(columns=["timestamp"])
@@ -223,6 +228,8 @@ def _said(field, key: str) -> str:
 def _frame(rows: list) -> pd.DataFrame:
     """An API history answer as the collector's frame: float columns, ``timestamp`` first;
     text, non-finite and absurd values (over :data:`validate.LIMIT`) are missing values."""
+    import pandas as pd  # on use, for start-up cost: a monitor at rest never imports pandas (store/columns.py)
+
     rows = [r for r in rows if isinstance(r, dict)]
     if not rows:
         return pd.DataFrame(columns=["timestamp"])

@@ -26,8 +26,6 @@ import sqlite3
 import threading
 from collections import OrderedDict
 
-import pandas as pd
-
 from ..alerts.log import select
 from ..store import snapshots
 from .overlay import at_tick
@@ -139,6 +137,8 @@ class PastCollector:
 
     def _row(self, component: str) -> tuple[dict | None, str | None]:
         """The stored row of ``component`` at or just before the moment, and its tier."""
+        import pandas as pd  # on use, for start-up cost: a monitor at rest never imports pandas (store/columns.py)
+
         try:
             frame = self.hub.history(component, RECENT_MINUTES, end=self.at)
         except (ValueError, KeyError):

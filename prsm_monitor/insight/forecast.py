@@ -149,7 +149,7 @@ def _trend(t, y, now, slope, intercept, agreement) -> Trend:
 
 def readings(history, series: str, field: str, window: float) -> tuple[np.ndarray, np.ndarray]:
     """``(t, y)`` of ``field`` of ``series`` over the last ``window`` seconds, for :func:`fit`:
-    ``history(series, minutes, max_points=)`` (a collector's) read twice, the whole window
+    ``history(series, minutes, max_points=)`` (a collector's ``history_columns``) read twice, the whole window
     downsampled to :data:`LONG_POINTS` and the newest :data:`RECENT` seconds at full
     resolution, spliced where the recent read starts (without recent rows: the long read).
     Empty without the field."""
@@ -158,7 +158,7 @@ def readings(history, series: str, field: str, window: float) -> tuple[np.ndarra
         frame = history(series, seconds / 60, max_points=points)
         if frame.empty or field not in frame.columns:
             return np.zeros(0), np.zeros(0)
-        return frame["timestamp"].to_numpy("float64"), frame[field].to_numpy("float64")
+        return np.asarray(frame["timestamp"], dtype="float64"), np.asarray(frame[field], dtype="float64")
 
     t, y = read(window, LONG_POINTS)
     if not t.size:

@@ -47,7 +47,7 @@ def period(window: float) -> float:
 def trend(collector, series: str, field: str, now: float, window: float) -> Trend | None:
     """The trend of one field over ``window`` seconds of its stored history (None: too little)."""
     try:
-        t, y = readings(collector.history, series, field, window)
+        t, y = readings(collector.history_columns, series, field, window)
     except ValueError:
         return None
     return fit(t, y, now, window) if t.size else None

@@ -32,7 +32,7 @@ def preload(insight, frames: dict) -> bool:
     for series, frame in blocks:
         for name, i in insight.columns.plans[series]:
             if name in frame.columns:
-                column = frame[name].to_numpy("float64")
+                column = np.asarray(frame[name], dtype="float64")
                 block[rows - column.size :, i] = column
     insight.method.ring.load(block)
     insight.left_out.preloaded(rows)
@@ -46,7 +46,7 @@ def warm(insight) -> None:
     frames = {}
     for series in SERIES:
         if collector.fields.get(series):
-            frames[series] = collector.history(series, minutes, max_points=insight.method.ring.rows)
+            frames[series] = collector.history_columns(series, minutes, max_points=insight.method.ring.rows)
     if preload(insight, frames):
         seasonal(insight)
 
@@ -59,11 +59,11 @@ def seasonal(insight) -> None:
     now = time.time()
     blocks, stamps = [], None
     for series in SERIES:
-        frame = collector.history(series, SEASONAL_LOOKBACK_MINUTES, max_points=SEASONAL_LOOKBACK_MINUTES)
+        frame = collector.history_columns(series, SEASONAL_LOOKBACK_MINUTES, max_points=SEASONAL_LOOKBACK_MINUTES)
         if frame.empty or frame.attrs.get("tier") == "raw":
             return
         if stamps is None:
-            stamps = frame["timestamp"].to_numpy("float64")
+            stamps = np.asarray(frame["timestamp"], dtype="float64")
         blocks.append((series, frame))
     if stamps is None or now - stamps[0] < SEASON_SPAN:
         return
@@ -71,5 +71,5 @@ def seasonal(insight) -> None:
     for series, frame in blocks:
         for name, i in insight.columns.plans.get(series, []):
             if name in frame.columns and len(frame) == stamps.size:
-                block[:, i] = frame[name].to_numpy("float64")
+                block[:, i] = np.asarray(frame[name], dtype="float64")
     insight.method.seasonal.learn(stamps, block, insight.method.k)

@@ -20,15 +20,18 @@ import math
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .. import redact
 from ..fields import COUNTER, Field
 from ..metric_names import indexed as _indexed
 from ..metric_names import metric_name
 from ..outside.http import OutsideError, fetch
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_POINTS = 11_000  # Prometheus refuses more points per series in one range query
 MAX_BYTES = 32 * 1024 * 1024  # one answer: three stats of ~30 fields at 11,000 points is ~10 MiB
@@ -92,6 +95,8 @@ class PrometheusReader:
     ) -> pd.DataFrame:
         """Mean, minimum and maximum of ``fields`` per bucket over ``[start, end]`` (end None:
         now), at most ``max_points`` buckets; ``selector`` defaults to this instance's."""
+        import pandas as pd  # on use, for start-up cost: a monitor at rest never imports pandas (store/columns.py)
+
         end = time.time() if end is None else end
         points = min(max_points or MAX_POINTS, MAX_POINTS)
         step = max(1, math.ceil((end - start) / points))

@@ -6,7 +6,8 @@ rows held (from :data:`INITIAL_ROWS`, doubling, up to the capacity), so memory f
 is stored, not what could be; with ``keep_seconds`` (a store with tiers on disk: older rows
 are read there) a ring stops growing once it spans that much time and wraps from then on.
 Records are expected in time order (the collector appends them so); queries by time
-range return pandas DataFrames, optionally downsampled for charts into buckets evenly
+range return pandas DataFrames (``query``) or NumPy columns (``query_columns``, for the work
+done at rest, see :mod:`.columns`), optionally downsampled for charts into buckets evenly
 spaced in time, each with its mean, minimum and maximum (so peaks survive as a band).
 """
 
@@ -15,9 +16,14 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+from .columns import Columns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INITIAL_ROWS = 256  # rows a ring allocates at first; it doubles from there while it may grow
 
@@ -257,6 +263,12 @@ class HistoryStore:
         With ``max_points`` the result is downsampled (see :func:`downsample`). Unknown
         components raise ``KeyError``.
         """
+        return self.query_columns(component, start, end, max_points).frame()
+
+    def query_columns(
+        self, component: str, start: float | None = None, end: float | None = None, max_points: int | None = None
+    ) -> Columns:
+        """:meth:`query`'s rows as NumPy columns."""
         with self._lock:
             ring = self._rings[component]
             block = ring.window(start, end)
@@ -267,4 +279,4 @@ class HistoryStore:
             downsampled = downsample(block, max_points, names.index("timestamp"))
             if downsampled is not block:
                 block, names = downsampled, bucket_names(names)
-        return pd.DataFrame(dict(zip(names, block, strict=True)), columns=list(names))
+        return Columns.of(names, block)

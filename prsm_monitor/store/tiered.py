@@ -25,21 +25,25 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .codec import decode_raw, decode_raw_many, decode_rollups
+from .columns import Columns
 from .ring import HistoryStore, bucket_names, downsample
 from .tiers import RAW, TIERS, Rollup, decode_rollup, downsample_rollup, merge, pick_tier, roll_up
 from .writer import Writer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 MIB = 1024.0 * 1024.0
 LIVE_SECONDS = 3600.0  # raw rows held in memory while a writer keeps the older ones on disk
 
 
-def rollup_frame(names: tuple[str, ...], rollup: Rollup) -> pd.DataFrame:
+def rollup_frame(names: tuple[str, ...], rollup: Rollup) -> Columns:
     """The rollup shape of the module doc; ``names`` includes ``timestamp``."""
     fields = [n for n in names if n != "timestamp"]
     low, mean, high, _ = rollup.stats.astype(float)
@@ -48,7 +52,7 @@ def rollup_frame(names: tuple[str, ...], rollup: Rollup) -> pd.DataFrame:
     for i, name in enumerate(fields):
         columns[f"{name}_min"] = low[i]
         columns[f"{name}_max"] = high[i]
-    return pd.DataFrame(columns)
+    return Columns(columns)
 
 
 def _align(source: tuple[str, ...], target: tuple[str, ...], values: np.ndarray, axis: int) -> np.ndarray:
@@ -195,6 +199,12 @@ class TieredStore:
     ) -> pd.DataFrame:
         """Rows of ``component`` with ``start <= timestamp <= end`` from the tier that suits
         (see the module doc for the shape). Unknown components raise ``KeyError``."""
+        return self.query_columns(component, start, end, max_points).frame()
+
+    def query_columns(
+        self, component: str, start: float | None = None, end: float | None = None, max_points: int | None = None
+    ) -> Columns:
+        """:meth:`query`'s rows as NumPy columns (:mod:`.columns`)."""
         names = self.ring.fields(component)
         if not names:
             raise KeyError(component)
@@ -203,7 +213,7 @@ class TieredStore:
         now = time.time() if end is None else end
         if self.remote is not None and start is not None and start < now - self.remote_after:
             try:
-                return self.remote.query(component, names, start, end, max_points)
+                return Columns.of_frame(self.remote.query(component, names, start, end, max_points))
             except LookupError:  # not a series the server has (drill-down): the local store
                 pass
             except Exception as error:  # noqa: BLE001 - an unreachable server falls back to the local store
@@ -213,24 +223,24 @@ class TieredStore:
                 return frame
         return self._local(component, names, start, end, max_points)
 
-    def _local(self, component, names, start, end, max_points) -> pd.DataFrame:
+    def _local(self, component, names, start, end, max_points) -> Columns:
         ring_first = self.ring.first_timestamp(component)
         if self._db is None or (start is not None and ring_first is not None and ring_first <= start):
-            return self._frame(self.ring.query(component, start, end, max_points), RAW)
+            return self._frame(self.ring.query_columns(component, start, end, max_points), RAW)
         try:
             return self._disk(component, names, start, end, max_points, ring_first)
         except sqlite3.Error as error:
-            frame = self._frame(self.ring.query(component, start, end, max_points), RAW)
+            frame = self._frame(self.ring.query_columns(component, start, end, max_points), RAW)
             frame.attrs["error"] = f"history file: {error}"
             return frame
 
-    def _disk(self, component, names, start, end, max_points, ring_first) -> pd.DataFrame:
+    def _disk(self, component, names, start, end, max_points, ring_first) -> Columns:
         db = self._db
         series = db.series(component)
         firsts = self._firsts(component, [sid for sid, _ in series], ring_first)
         oldest = history_start(firsts)
         if oldest is None:
-            return self._frame(self.ring.query(component, start, end, max_points), RAW)
+            return self._frame(self.ring.query_columns(component, start, end, max_points), RAW)
         reach = oldest if start is None else max(start, oldest)
         covered = {level: first is not None and first <= reach for level, first in firsts.items()}
         span = (time.time() if end is None else end) - reach
@@ -242,7 +252,7 @@ class TieredStore:
                 and (small := downsample(block, max_points, names.index("timestamp"))) is not block
             ):
                 block, names = small, bucket_names(names)
-            return self._frame(pd.DataFrame(dict(zip(names, block, strict=True)), columns=list(names)), RAW)
+            return self._frame(Columns.of(names, block), RAW)
         fields = tuple(n for n in names if n != "timestamp")
         lo = None if start is None else start - tier.step  # the bucket holding start, too
         rollup = self._rollups(series, fields, tier.level, lo, end)
@@ -322,7 +332,7 @@ class TieredStore:
         return block[:, lo:hi]
 
     @staticmethod
-    def _frame(frame: pd.DataFrame, tier) -> pd.DataFrame:
+    def _frame(frame: Columns, tier) -> Columns:
         frame.attrs.update(tier=tier.name, step=tier.step)
         return frame
 
