@@ -27,4 +27,4 @@ if [ ! -x .venv-prsm/bin/prsm ]; then
   python -m venv .venv-prsm
   .venv-prsm/bin/pip install -q prsm-network==1.7.0
 fi
-python -m pytest "$@"
+python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"  # a module per worker at a time (tests/conftest.py)

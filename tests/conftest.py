@@ -37,3 +37,12 @@ def fault_runs():
         yield results
     finally:
         close_all(results)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n N --dist loadgroup`` (test.sh), a module's tests run on one worker, so
+    its module-scoped app, browser or demo network starts once; the modules that share the
+    session's fault runs (``xdist_group("fault_runs")``) run on one worker together."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

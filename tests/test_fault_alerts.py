@@ -17,7 +17,11 @@ import pytest
 from .fault_runs import FAULTS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-pytestmark = [pytest.mark.filterwarnings("error::ResourceWarning"), pytest.mark.timeout(300)]
+pytestmark = [
+    pytest.mark.filterwarnings("error::ResourceWarning"),
+    pytest.mark.timeout(300),
+    pytest.mark.xdist_group("fault_runs"),  # one worker runs the shared fault runs once
+]
 
 
 def readme_rows() -> dict[str, dict[str, str]]:

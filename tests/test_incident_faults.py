@@ -25,7 +25,7 @@ from prsm_monitor.settings.model import Settings
 from .fault_runs import FAULTS
 from .fixtures.server import InProcessServer
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("fault_runs")]  # with the README fault test
 
 
 def named(text: str) -> bool:
