@@ -231,16 +231,25 @@ class RealNetwork:
 
     def stop_node(self, node: RealNode, seconds: float = 15.0) -> None:
         """Stop ``node`` (SIGINT, as Ctrl-C would; SIGKILL after ``seconds``)."""
-        node.client.close()
-        process, node.process = node.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(seconds)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        self.stop_nodes([node], seconds)
+
+    def stop_nodes(self, nodes: list[RealNode], seconds: float = 15.0) -> None:
+        """Stop ``nodes`` together: SIGINT to each at once, then SIGKILL to those still running
+        after ``seconds`` (one after the other, N nodes took up to N x ``seconds``)."""
+        running = []
+        for node in nodes:
+            node.client.close()
+            process, node.process = node.process, None
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)
+                running.append(process)
+        deadline = time.monotonic() + seconds
+        for process in running:
+            try:
+                process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
     def tail(self, node: RealNode, lines: int = 20) -> str:
         try:
@@ -249,8 +258,7 @@ class RealNetwork:
             return ""
 
     def close(self) -> None:
-        for node in self.nodes:
-            self.stop_node(node)
+        self.stop_nodes(self.nodes)
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 
