@@ -159,7 +159,11 @@ def test_real_demo_starts_real_nodes_and_stops_them_on_ctrl_c(tmp_path):
         assert sum(s["compute_requester"]["total_submitted"] for s in statuses) >= 1
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(30) == 0
+        try:
+            assert process.wait(30) == 0
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise AssertionError("real-demo did not stop 30 s after Ctrl-C:\n" + "".join(lines[-20:])) from None
     for url in urls:  # the nodes were stopped with the command
         with pytest.raises(OutsideError):
             Client(url, deadline=1.0).get_json("/health")

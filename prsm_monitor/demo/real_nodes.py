@@ -238,7 +238,6 @@ class RealNetwork:
         after ``seconds`` (one after the other, N nodes took up to N x ``seconds``)."""
         running = []
         for node in nodes:
-            node.client.close()
             process, node.process = node.process, None
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGINT)
@@ -250,6 +249,8 @@ class RealNetwork:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        for node in nodes:  # after: a request in flight (it holds the client) ends with its node
+            node.client.close()
 
     def tail(self, node: RealNode, lines: int = 20) -> str:
         try:
