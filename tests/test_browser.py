@@ -14,6 +14,7 @@ import pytest
 
 from prsm_monitor.ui.clock import zone_note
 
+from .conftest import wait_until
 from .fixtures.server import ROOT, StreamlitServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -130,7 +131,9 @@ def test_page_draws_its_charts_without_console_errors(server, page, title):
     open_page(page, server, title)
     if title != "Alerts":  # the Alerts page draws its chart only once there are alert events
         expect(page.page.locator(CHART).first).to_be_visible(timeout=30_000)
-        box = page.page.locator("[data-testid='stVegaLiteChart']").first.bounding_box()  # the canvas is redrawn
+        chart = page.page.locator("[data-testid='stVegaLiteChart']").first
+        # the chart may be replaced between finding it and measuring it (a new body): measured again
+        box = wait_until(lambda: chart.bounding_box(), timeout=30)
         assert box["width"] > 100 and box["height"] > 50
     page.wait_for_runs(2)  # two refresh ticks redraw every chart
     assert page.page.locator("[data-testid='stException']").count() == 0

@@ -13,6 +13,7 @@ import copy
 import math
 import time
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -151,7 +152,9 @@ def test_hostile_values_from_an_instance_break_no_page(app_env, how):
     assert not fleet_page.exception, [e.value for e in fleet_page.exception]
     table = fleet_page.dataframe[0].value
     assert table["instance"].tolist() == ["This instance", "edge"]
-    assert table["status"].tolist() == ["up", "up"] and math.isnan(table.loc[1, "cpu"])  # shown as missing
+    assert table["status"].tolist() == ["up", "up"] and pd.isna(
+        table.loc[1, "cpu"]
+    )  # shown as missing (None when no row has a figure yet)
 
     for path in PAGES:
         at = AppTest.from_file("../streamlit_app.py", default_timeout=60)

@@ -49,6 +49,9 @@ def run(settings, nodes: int = 3, job_every: float = 10.0, dashboard: bool = Tru
     stop = threading.Event()
     dashboard_process = None
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop: the nodes are stopped too
+    # Ctrl-C too, set here: a process started in the background of a script inherits SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt of its own
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         print(f"Starting {nodes} PRSM nodes (prsm-network, {network.venv}) under {network.root} ...", flush=True)
         network.start()
@@ -74,6 +77,7 @@ def run(settings, nodes: int = 3, job_every: float = 10.0, dashboard: bool = Tru
         return 1
     finally:
         stop.set()
+        print(f"Stopping {len(network.nodes)} PRSM nodes ...", flush=True)
         if dashboard_process is not None and dashboard_process.poll() is None:
             dashboard_process.terminate()
             dashboard_process.wait(10)
