@@ -222,7 +222,12 @@ def test_alerts_pushed_to_a_real_alertmanager_resent_while_firing_and_resolved(a
         wait_until(lambda: not alertmanager.alerts(active="true"), timeout=20)
         # by the push with endsAt at its end (it would otherwise stay active until the last endsAt)
         assert any(d["title"] == "0 firing, 1 resolved" for d in collector.notifier.deliveries.entries())
-        entries = collector.notifier.deliveries.entries()
+
+        def settled():  # a re-send may still be on its way (queued) when the alert already reads resolved
+            entries = collector.notifier.deliveries.entries()
+            return entries if all(d["status"] != "queued" for d in entries) else None
+
+        entries = wait_until(settled, timeout=20)
         assert all(d["status"] == "sent" for d in entries), [(d["status"], d.get("error")) for d in entries]
     finally:
         collector.close()
