@@ -300,7 +300,7 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
         return Live(body)
     drawn = np.array([newer.get(f, np.full(times.size, np.nan)) for f in body.fields]).reshape(len(body.fields), -1)
     recent = RECENT_INTERVALS * getattr(collector, "collection_interval", 0.0)
-    return Live(body, tails.held((id(collector), key), body, head, times, drawn, step_of(minutes, points), recent))
+    return Live(body, tails.held((id(collector), key), body, head, times, drawn, recent))
 
 
 def live_key(key: tuple) -> str:

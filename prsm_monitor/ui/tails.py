@@ -57,14 +57,12 @@ def newer(collector, component: str, since: float, step: float, now: float) -> t
     return times, dict(zip(fields, values, strict=True))
 
 
-def held(
-    key: tuple, body: Chart, head: tuple, times: np.ndarray, values: np.ndarray, step: float, recent: float = 0.0
-) -> dict:
+def held(key: tuple, body: Chart, head: tuple, times: np.ndarray, values: np.ndarray, recent: float = 0.0) -> dict:
     """:func:`charts.tail` through ``head`` (the body's last rows) and ``times``/``values``; the
     same object as the previous tail of ``key`` while that one still holds (:func:`unmoved`),
     so that Streamlit sends a viewer who holds it a reference, not the tail."""
     previous = _held.get(key)
-    if previous is not None and previous[0] is body and unmoved(body, previous[1:3], (times, values), step, recent):
+    if previous is not None and previous[0] is body and unmoved(previous[1:3], (times, values), recent):
         return previous[3]
     tail = charts.tail(body, np.r_[head[0], times], np.hstack([head[1], values]))
     with _lock:
@@ -75,7 +73,7 @@ def held(
     return tail
 
 
-def unmoved(body: Chart, drawn: tuple, newest: tuple, step: float, recent: float = 0.0) -> bool:
+def unmoved(drawn: tuple, newest: tuple, recent: float = 0.0) -> bool:
     """Whether a tail drawn through ``drawn`` (times, values) may stand for one through
     ``newest``: the same closed steps, and its end at most ``recent`` seconds older than the
     newest row (a couple of collection intervals: the age issue 21 allows a chart's line,
