@@ -40,19 +40,35 @@ def above_note(off_chart, unit: str) -> str | None:
     return "↑ " + " · ".join(threshold_label(level, value, unit) for level, value in off_chart)
 
 
+# A rule's label sits under it, or over it when the rule is too near the plot's bottom to hold
+# it: nothing is drawn outside the plot, so nothing there moves the plot (a tail lies over it),
+# and two rules' labels do not meet unless the rules do.
+NEAR_BOTTOM = "scale('y', datum.y) > height - 14"
+LABEL_BASELINE = alt.ExprRef(f"{NEAR_BOTTOM} ? 'bottom' : 'top'")
+LABEL_DY = alt.ExprRef(f"{NEAR_BOTTOM} ? -3 : 3")
+
+
 def threshold_layers(y: alt.Y, labelled: bool) -> list[alt.Chart]:
     """Dashed rule lines at the warning and critical levels, in the alert levels' colours,
-    each named at its right end; thresholds above the chart are named in the legend's row,
-    right-aligned, with an arrow instead (:func:`above_note`, drawn by the window's layer)."""
+    each named at its right end (under it: :data:`LABEL_BASELINE`); thresholds above the chart
+    are named above the plot, right-aligned, with an arrow instead (:func:`above_note`, drawn by
+    the window's layer)."""
     levels = ["warning", "critical"]
     color = alt.Color("kind:N", scale=alt.Scale(domain=levels, range=[LEVEL_COLORS[lv] for lv in levels]), legend=None)
     drawn = [
         alt.Chart()
-        .mark_rule(strokeDash=[6, 4], strokeWidth=1.5)
+        .mark_rule(strokeDash=[6, 4], strokeWidth=1.5, clip=True)
         .encode(tooltip=alt.Tooltip("label:N", title="Threshold"))
     ]
     if labelled:
-        at_right = {"align": "right", "baseline": "bottom", "dx": -2, "dy": -3, "fontSize": 10}
+        at_right = {
+            "align": "right",
+            "baseline": LABEL_BASELINE,
+            "dx": -2,
+            "dy": LABEL_DY,
+            "fontSize": 10,
+            "clip": True,
+        }
         drawn.append(alt.Chart().mark_text(**at_right).encode(x=alt.XValue("width"), text="label:N"))
     rows = alt.FieldOneOfPredicate(field="kind", oneOf=levels)
     return [alt.layer(*drawn, data=alt.NamedData(MARKS)).transform_filter(rows).encode(y=y, color=color)]

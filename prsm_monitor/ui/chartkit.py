@@ -32,7 +32,7 @@ from streamlit.dataframe_util import convert_arrow_table_to_arrow_bytes
 ROWS, MARKS = "rows", "marks"
 FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 NOTE_COLOR = "#6b7280"
-LEGEND = {"title": None, "orient": "top", "symbolType": "stroke", "symbolStrokeWidth": 3}
+LEGEND = {"title": None, "orient": "bottom", "symbolType": "stroke", "symbolStrokeWidth": 3}
 NO_AXIS = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
 # The window row; before the first data arrives a minute from the epoch, values 0 to 1.
 BOUNDS = alt.param(name="bounds", expr=f"data('{MARKS}')[0] || {{x: 0, x2: 60000, y: 0, y2: 1}}")

@@ -177,30 +177,38 @@ def timeseries(
     return Chart(timeseries_spec(shape), datasets, shape=shape, window=bounds, fields=fields)
 
 
+TAIL_LABEL = "Newest values"  # the tail's accessible name; the page's style finds it by it (timechart.LIVE_CSS)
+
+
 def tail(body: Chart, times: np.ndarray, values: np.ndarray) -> dict | None:
-    """The spec of a small chart drawn over ``body`` (same size, axes and legend, laid out but
-    not drawn: :func:`tail_spec`) with the lines through ``times`` (epoch seconds: the body's
-    last rows, then the newer ones at the body's resolution, :func:`chart_rows.at_step`) and
-    ``values`` (one row per field of the body, :attr:`Chart.fields`), inline. The body holds
-    still while the tail moves: a viewer's browser keeps the body and is sent only this (under
-    1 KB for a line of a few points). None when there is nothing to add to the body."""
+    """The spec of a small chart drawn over ``body`` (:func:`tail_spec`: its plot laid out where
+    the body's is, nothing drawn but the lines) through ``times`` (epoch seconds: the body's last
+    rows, then the newer ones at the body's resolution, :func:`chart_rows.at_step`) and ``values``
+    (one row per field of the body, :attr:`Chart.fields`), inline. The body holds still while
+    the tail moves: a viewer's browser keeps the body and is sent only this (a few hundred bytes
+    for a line of a few points). None when there is nothing to add to the body."""
     if body.shape is None or times.size < 2:
         return None
     relative = np.round(times - body.window["x"] / 1000, 3)
     columns = {"t": [_short(t) for t in relative.tolist()]}
     for i, row in enumerate(values):
-        columns[f"s{i}"] = [None if not np.isfinite(v) else _short(float(f"{v:.5g}")) for v in row.tolist()]
+        columns[f"s{i}"] = [None if not np.isfinite(v) else _short(float(f"{v:.4g}")) for v in row.tolist()]
     rows = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-    noted = bool(body.window.get("label"))
-    template = tail_spec(body.shape, noted)
-    bounds = {k: _short(body.window[k]) for k in ("x", "x2", "y", "y2")}
-    if noted:
-        bounds["label"] = body.window["label"]
-    return {
-        **template,
-        "params": [{"name": "bounds", "value": bounds}],
-        "layer": [{**template["layer"][0], "data": {"values": rows}}, *template["layer"][1:]],
+    label = body.window.get("label")
+    template = tail_spec(body.shape, bool(label))
+    lines, *note = template["layer"]
+    x0 = _short(body.window["x"])
+    ends = [{"expr": str(x0)}, {"expr": str(_short(body.window["x2"]))}]  # epoch ms: a number alone is no time here
+    x = {**lines["encoding"]["x"], "scale": {"domain": ends}}
+    y = {**lines["encoding"]["y"], "scale": {**VALUE_SCALE, "domain": [_short(body.window[k]) for k in ("y", "y2")]}}
+    lines = {
+        **lines,
+        "data": {"values": rows},
+        "transform": [{"calculate": f"datum.t * 1000 + {x0}", "as": "time"}],
+        "encoding": {"x": x, "y": y},
     }
+    note = [{**layer, "data": {"values": [{"label": label}]}} for layer in note]
+    return {**template, "layer": [lines, *note]}
 
 
 def _short(value: float) -> float | int:
@@ -208,27 +216,41 @@ def _short(value: float) -> float | int:
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
-HIDDEN = {  # the tail's axes and legend: laid out as the body's, drawn by the body only
+VALUE_SCALE = {"nice": True}  # the body's value scale (chartkit.VALUE_DOMAIN) but for its domain
+HIDDEN = {  # the tail's axes: laid out as the body's (same ticks and labels), drawn by the body only
     "axis": {"labelOpacity": 0, "tickOpacity": 0, "domainOpacity": 0, "gridOpacity": 0, "titleOpacity": 0},
-    "legend": {"labelOpacity": 0, "symbolOpacity": 0},
 }
 
 
 @functools.lru_cache(maxsize=256)
 def tail_spec(shape: Shape, noted: bool = False) -> dict:
-    """The tail's spec for ``shape`` (rows and window filled in per tick by :func:`tail`),
-    derived from the body's Altair spec (:func:`timeseries_spec`) without building another:
-    its lines layer (the lines only, no tooltips) with the same axes and legend, laid out the
-    same way but not drawn (:data:`HIDDEN`), and when the body has a note above the plot
-    (``noted``) the note's layer likewise, on a transparent background, so that it lines up
-    over the body."""
+    """The tail's spec for ``shape`` (rows and domains filled in per tick by :func:`tail`),
+    derived from the body's Altair spec (:func:`timeseries_spec`) without building another.
+
+    Its plot must land exactly on the body's, and a plot is moved by whatever is drawn outside
+    it. Every mark of the body is clipped to its plot (a threshold's label goes under its rule
+    near the top), so only the axes, the legend and the note above the plot count. The tail
+    has the body's axes (same scales, so the same ticks and labels) and its note (``noted``),
+    laid out but not drawn (:data:`HIDDEN`); it has no legend, which the body draws below its
+    plot where it moves nothing the tail needs. Its lines are coloured as the body's, on a
+    transparent background."""
     body = timeseries_spec(shape)
     lines = copy.deepcopy(next(layer for layer in body["layer"] if layer.get("data") == {"name": ROWS}))
-    lines["data"] = {"values": []}
-    lines["layer"] = [layer for layer in lines["layer"] if layer["mark"]["type"] == "line"]
+    colors = dict(zip(shape.legend, shape.colors, strict=True))
+    drawn = []
     for layer in lines["layer"]:
-        layer["encoding"].pop("tooltip", None)
-    layers = [lines]
+        if layer["mark"]["type"] == "line":
+            encoding = layer["encoding"]
+            drawn.append({"mark": {**layer["mark"], "color": colors[encoding["color"]["datum"]]}, "y": encoding["y"]})
+    layers = [
+        {
+            "layer": [{"mark": d["mark"], "encoding": {"y": d["y"]}} for d in drawn],
+            "data": {"values": []},
+            "encoding": {
+                channel: {k: v for k, v in lines["encoding"][channel].items() if k != "scale"} for channel in "xy"
+            },
+        }
+    ]
     if noted:
         note = copy.deepcopy(
             next(
@@ -239,13 +261,12 @@ def tail_spec(shape: Shape, noted: bool = False) -> dict:
                 and "label" in str(layer.get("encoding"))
             )
         )
-        note["data"] = {"values": [{}]}
-        note["transform"] = [{"calculate": "bounds.label", "as": "label"}, {"filter": "datum.label"}]
+        note.pop("transform", None)
         note["mark"] = {**note["mark"], "opacity": 0}
         layers.append(note)
     return {
+        "description": TAIL_LABEL,
         "layer": layers,
-        "params": [{"name": "bounds", "value": {}}],
         "height": body["height"],
         "autosize": body["autosize"],
         "background": "transparent",
@@ -285,7 +306,9 @@ def line_layers(shape: Shape, tooltips: bool = True) -> list[alt.Chart]:
         tip = alt.Tooltip(f"{column}:Q", title=f"{name} ({shape.unit or 'value'})", format=",.4~g")
         encoding = {"tooltip": [tip] if width == PART_WIDTH else [when, tip]} if tooltips else {}
         drawn.append(
-            alt.Chart().mark_line(strokeWidth=width).encode(y=alt.Y(field=column), color=alt.datum(label), **encoding)
+            alt.Chart()
+            .mark_line(strokeWidth=width, clip=True)
+            .encode(y=alt.Y(field=column), color=alt.datum(label), **encoding)
         )
     return drawn
 
@@ -305,7 +328,7 @@ def timeseries_spec(shape: Shape) -> dict:
         first = shape.colors[0]
         layers.append(
             alt.Chart()
-            .mark_area(opacity=0.18, color=first)
+            .mark_area(opacity=0.18, color=first, clip=True)
             .encode(
                 y=alt.Y(field="lo"),
                 y2=alt.Y2(field="hi"),

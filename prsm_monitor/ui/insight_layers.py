@@ -91,7 +91,7 @@ def layers(y: Callable[[str], alt.Y], kinds: Sequence[str], *, compact: bool) ->
     if "forecast" in kinds:
         forecast = marks_of("forecast").encode(x=x, y=y("y"))
         over.append(forecast.mark_line(strokeDash=[5, 4], strokeWidth=2, color=FORECAST_COLOR, clip=True))
-        text = {"align": "right", "baseline": "bottom", "dy": -4, "fontSize": 10, "color": FORECAST_COLOR}
+        text = {"align": "right", "baseline": "bottom", "dy": -4, "fontSize": 10, "color": FORECAST_COLOR, "clip": True}
         over.append(forecast.mark_text(**text).encode(text="label:N"))
     return under, over
 

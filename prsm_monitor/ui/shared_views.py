@@ -19,7 +19,6 @@ the key or applied after the shared step.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 import threading
 import time
@@ -303,11 +302,6 @@ def live(collector, key: tuple, declared: TimeChart, component: str, minutes: fl
     return Live(body, tails.held((id(collector), key), body, head, times, drawn, recent))
 
 
-def live_key(key: tuple) -> str:
-    """A container key for a chart's body and tail (a CSS class: letters, digits, dashes)."""
-    return "live-" + hashlib.blake2s(repr(key).encode(), digest_size=6).hexdigest()
-
-
 def draw(
     declared: TimeChart, collector, component: str, minutes: float, *, compact: bool = False, points: int = MAX_POINTS
 ) -> None:
@@ -316,8 +310,7 @@ def draw(
         st.subheader(declared.heading)
     band = insight_layers.show_band()  # the viewer's own choice: part of the shared chart's key
     drawn = chart(collector, declared, component, minutes, compact=compact, points=points, band=band)
-    key = live_key((component, minutes, declared.heading, tuple(declared.series), compact))
-    show(drawn.body, declared.empty, drawn.tail, key)
+    show(drawn.body, declared.empty, drawn.tail)
 
 
 def draw_rows(rows: Sequence[Sequence[TimeChart]], collector, component: str, minutes: float) -> None:

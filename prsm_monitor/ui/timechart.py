@@ -34,26 +34,26 @@ class TimeChart:
     height: int = CHART_HEIGHT
 
 
-def show(chart: charts.Chart | None, empty: str, tail: dict | None = None, key: str | None = None) -> None:
+def show(chart: charts.Chart | None, empty: str, tail: dict | None = None) -> None:
     """Draw a chart (its shared spec with this tick's datasets), or say in words why there is
-    none (never an empty frame). A ``tail`` (:func:`charts.tail`) is drawn over it, in a
-    container ``key`` (``live-...``: the page's style stacks its two elements, :data:`LIVE_CSS`)."""
+    none (never an empty frame). A ``tail`` (:func:`charts.tail`) is drawn over it: placed just
+    before the body, it takes no room of its own and lies over the body (:data:`LIVE_CSS`)."""
     if chart is None:
         st.caption(empty)
-    elif tail is None:
-        st.vega_lite_chart(None, chart.vega_lite(), width="stretch")
-    else:
-        with st.container(key=key):
-            st.vega_lite_chart(None, chart.vega_lite(), width="stretch")
-            st.vega_lite_chart(None, tail, width="stretch")
+        return
+    if tail is not None:
+        st.vega_lite_chart(None, tail, width="stretch")
+    st.vega_lite_chart(None, chart.vega_lite(), width="stretch")
 
 
-# A body and its tail in one grid cell, the tail on top and letting the pointer through to the
-# body's tooltips (st.container(key="live-...") has the class st-key-live-...).
-LIVE_CSS = """<style>
-div[class*="st-key-live-"] { display: grid !important; grid-template-columns: minmax(0, 1fr); gap: 0 !important; }
-div[class*="st-key-live-"] > div { grid-area: 1 / 1; width: 100%; min-width: 0; }
-div[class*="st-key-live-"] > div:last-child { pointer-events: none; }
+# A tail (found by its accessible name) takes no height and lies over the chart after it, its
+# top on the chart's top (the block's 1rem gap taken back), letting the pointer through to the
+# chart's tooltips. No container per chart: a container is one more message on every refresh.
+LIVE_CSS = f"""<style>
+div[data-testid="stElementContainer"]:has([aria-label="{charts.TAIL_LABEL}"]) {{
+  height: 0 !important; min-height: 0 !important; overflow: visible; margin-bottom: -1rem;
+  position: relative; z-index: 1; pointer-events: none;
+}}
 </style>"""
 
 
