@@ -88,10 +88,12 @@ sys.exit(main())
 class Meter:
     """A TCP relay in front of a server, counting the bytes the server sends through it: what
     the tabs receive on the wire (compressed when the WebSocket is). Playwright's frame events
-    report payloads after decompression, so they alone would not show what compression saves."""
+    report payloads after decompression, so they alone would not show what compression saves.
+    It counts what the tabs send too (``up``): each rerun request carries the hashes of every
+    message the browser holds, so more references cost more upstream."""
 
     def __init__(self, target: int, port: int):
-        self.target, self.port, self.down = target, port, 0
+        self.target, self.port, self.down, self.up = target, port, 0, 0
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, daemon=True).start()
         asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result()
@@ -111,6 +113,8 @@ class Meter:
                 while data := await source.read(65536):
                     if counted:
                         self.down += len(data)
+                    else:
+                        self.up += len(data)
                     sink.write(data)
                     await sink.drain()
             except (ConnectionError, asyncio.CancelledError):
@@ -273,6 +277,7 @@ class Sample:
     kb_per_tab_s: float  # WebSocket payloads, as the page's script sees them
     wire_kb_per_tab_s: float  # bytes on the wire (after compression, with HTTP and WebSocket framing)
     runs_per_tab_s: float  # refreshes that arrived: below 1 when the machine could not keep up
+    up_kb_per_tab_s: float = 0.0  # bytes on the wire from the tabs (rerun requests)
     elements: dict[str, float] = field(default_factory=dict)  # KB per tab per second, per element
 
     @property
@@ -294,18 +299,19 @@ def measure(
     tabs = Tabs(browser, server, page, count, time_range)
     try:
         tabs.pump(warmup)
-        start_bytes, start_wire, start_runs = tabs.bytes, server.meter.down, tabs.runs
+        start_bytes, start_wire, start_runs, start_up = tabs.bytes, server.meter.down, tabs.runs, server.meter.up
         start_elements = Counter(tabs.elements)
         started = time.monotonic()
         busy = cpu_over(server, seconds, tabs.pump)
         elapsed = time.monotonic() - started
         kb = (tabs.bytes - start_bytes) / 1024 / count / elapsed
         wire = (server.meter.down - start_wire) / 1024 / count / elapsed
+        up = (server.meter.up - start_up) / 1024 / count / elapsed
         runs = (tabs.runs - start_runs) / count / elapsed
         elements = {k: v / 1024 / count / elapsed for k, v in (tabs.elements - start_elements).items()}
     finally:
         tabs.close()
-    return Sample(count, idle, busy, kb, wire, runs, elements)
+    return Sample(count, idle, busy, kb, wire, runs, up, elements)
 
 
 def free_port() -> int:
@@ -348,7 +354,7 @@ def start_all(servers: list[Server], ticks: int = 10) -> None:
 def compare(args, servers: list[Server]) -> None:
     from playwright.sync_api import sync_playwright
 
-    head = "  ".join(f"{s.name + ' CPU%/tab':>24} {'KB/s/tab':>8} {'wire':>6} {'runs/s':>6}" for s in servers)
+    head = "  ".join(f"{s.name + ' CPU%/tab':>24} {'KB/s/tab':>8} {'wire':>6} {'up':>5} {'runs/s':>6}" for s in servers)
     print(f"\n{'page':10} {'tabs':>4}  {head}")
     with sync_playwright() as playwright:
         browser = launch(playwright)
@@ -363,7 +369,8 @@ def compare(args, servers: list[Server]) -> None:
                 }
                 cells = "  ".join(
                     f"{samples[s.name].cpu_per_tab:24.2f} {samples[s.name].kb_per_tab_s:8.1f} "
-                    f"{samples[s.name].wire_kb_per_tab_s:6.1f} {samples[s.name].runs_per_tab_s:6.2f}"
+                    f"{samples[s.name].wire_kb_per_tab_s:6.1f} {samples[s.name].up_kb_per_tab_s:5.1f} "
+                    f"{samples[s.name].runs_per_tab_s:6.2f}"
                     for s in servers
                 )
                 idle = ", ".join(f"{s.name} idle {samples[s.name].idle_cpu:.1f}%" for s in servers)

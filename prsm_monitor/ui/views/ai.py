@@ -182,6 +182,13 @@ def distribution(collector: MetricsCollector, field: str, title: str) -> charts.
     return charts.distribution((latest(collector)["ai"] or {}).get(field) or {}, title=title)
 
 
+def hosts_of(collector: MetricsCollector, name: str) -> pd.DataFrame:
+    """The rows of model ``name``, one per host (the detail's table; like the models table, its
+    figures re-read every few seconds and its hosts' status at once: :func:`shared_views.steady`)."""
+    rows = shared_model_rows(collector)
+    return rows[rows["model"] == name]
+
+
 def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> None:
     """Drill-down: one model's figures across its hosts, and its own history."""
     st.subheader("Model detail")
@@ -193,8 +200,7 @@ def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> Non
     name = st.selectbox("Model", names, key="ai_model")
     row = next(m for m in summary if m["model"] == name)
     regressor = row["type"] == "regressor"
-    rows = shared_model_rows(collector)
-    hosts = rows[rows["model"] == name]
+    hosts = steady(collector, ("model_hosts", name), model_states, lambda c: hosts_of(c, name))
     kind = ", ".join(escape_markdown(v) for v in dict.fromkeys(hosts["framework"].dropna()))
     count = f"{len(hosts)} host{'' if len(hosts) == 1 else 's'}"
     kpi.figure_row(
