@@ -228,8 +228,9 @@ def tail_spec(shape: Shape, noted: bool = False) -> dict:
     derived from the body's Altair spec (:func:`timeseries_spec`) without building another.
 
     Its plot must land exactly on the body's, and a plot is moved by whatever is drawn outside
-    it. Every mark of the body is clipped to its plot (a threshold's label goes under its rule
-    near the top), so only the axes, the legend and the note above the plot count. The tail
+    it. Every mark of the body is clipped to its plot (a threshold's label sits under its rule,
+    :data:`chart_thresholds.LABEL_BASELINE`), so only the axes, the legend and the note above
+    the plot count. The tail
     has the body's axes (same scales, so the same ticks and labels) and its note (``noted``),
     laid out but not drawn (:data:`HIDDEN`); it has no legend, which the body draws below its
     plot where it moves nothing the tail needs. Its lines are coloured as the body's, on a
