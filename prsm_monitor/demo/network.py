@@ -124,6 +124,7 @@ class DemoNetwork(NetworkFaults):
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._report: NetworkReport | None = None
+        self._listeners: tuple = ()  # called on the loop's thread after each report is published
         self._workload: Workload | None = None
         self._partition: tuple[list[str], list[str]] | None = None
 
@@ -277,12 +278,23 @@ class DemoNetwork(NetworkFaults):
         }
         stats = {name: node.stats() for name, node in self.nodes.items() if node.running}
         self._report = NetworkReport(time.time(), directory, stats, self._faults())
+        for listener in self._listeners:
+            listener()
 
     # -- reading --------------------------------------------------------------------------
     def report(self) -> NetworkReport | None:
         """The latest published report (at most ``stats_period`` old), or None when the network
         is not running; cheap, from any thread."""
         return self._report if self.running else None
+
+    def add_report_listener(self, listener) -> None:
+        """Call ``listener()`` after each report is published, on the loop's thread: it must
+        return at once (e.g. ``threading.Event.set``), so that a reader can wait for the next
+        report instead of polling :meth:`report`."""
+        self._listeners += (listener,)
+
+    def remove_report_listener(self, listener) -> None:
+        self._listeners = tuple(f for f in self._listeners if f != listener)  # == : bound methods are made anew
 
     def refresh(self, timeout: float = 5.0) -> NetworkReport:
         """Publish a report now and return it (waits for the loop)."""
