@@ -24,7 +24,7 @@ import time
 from ..sources.prsm.report import NetworkReport, NodeInfo
 from .faults import NetworkFaults
 from .models import build_catalog
-from .node import Node
+from .node import Node, next_beat
 from .node_api import NodeApi
 from .peers import Directory, NodeConfig
 from .protocol import MAX_FRAME
@@ -253,7 +253,7 @@ class DemoNetwork(NetworkFaults):
     async def _gossip(self) -> None:
         turns = self._turns()
         while True:
-            await asyncio.sleep(self.gossip_period)
+            await next_beat(self.gossip_period)
             node = next(turns)
             if node is not None:
                 node.flood("announce", {"load": len(node.host_service.queue)})
@@ -261,14 +261,14 @@ class DemoNetwork(NetworkFaults):
     async def _consensus(self) -> None:
         turns = self._turns()
         while True:
-            await asyncio.sleep(self.consensus_period)
+            await next_beat(self.consensus_period)
             node = next(turns)
             if node is not None:
                 node.consensus.propose()
 
     async def _publisher(self) -> None:
         while True:
-            await asyncio.sleep(self.stats_period)
+            await next_beat(self.stats_period)
             self._publish()
 
     def _publish(self) -> None:
