@@ -7,7 +7,7 @@ import pytest
 
 from prsm_monitor.insight.anomaly import Episodes
 from prsm_monitor.insight.baseline import GUARD_SECONDS, RobustMethod, Seasonal, robust_band
-from prsm_monitor.insight.forecast import fit, readings, theil_sen
+from prsm_monitor.insight.forecast import MAX_POINTS, fit, readings, theil_sen
 from prsm_monitor.store.ring import HistoryStore
 
 LEARN = 300
@@ -126,6 +126,29 @@ def test_theil_sen_recovers_a_line_through_outliers():
     y[::9] += 50  # 12 % outliers
     slope, _, agreement = theil_sen(t, y)
     assert slope == pytest.approx(0.5, rel=1e-6) and agreement > 0.8
+
+
+@pytest.mark.parametrize("size", [2, 7, MAX_POINTS, 700])
+def test_theil_sen_is_the_median_of_every_pair_s_slope(size):
+    """Against the definition, on rising times and on times with repeats and steps back (pairs
+    without a later time left out), falling and rising data: the pairs made once per size and
+    the shortcuts for rising times change no number."""
+    rng = np.random.default_rng(size)
+    for t, y in [
+        (np.cumsum(rng.uniform(0.5, 1.5, size)), rng.normal(0, 1, size).cumsum()),
+        (rng.integers(0, max(2, size // 3), size).astype(float), -np.arange(size) + rng.normal(0, 5, size)),
+    ]:
+        pick = np.linspace(0, size - 1, MAX_POINTS).round().astype(int) if size > MAX_POINTS else np.arange(size)
+        ts, ys = t[pick], y[pick]
+        pairs = [
+            (ys[b] - ys[a]) / (ts[b] - ts[a]) for a in range(ts.size) for b in range(a + 1, ts.size) if ts[b] > ts[a]
+        ]
+        slope, intercept, agreement = theil_sen(t, y)
+        if not pairs:
+            assert (slope, agreement) == (0.0, 0.0)
+            continue
+        assert slope == float(np.median(pairs)) and intercept == float(np.median(ys - slope * ts))
+        assert agreement == np.mean(np.sign(pairs) == np.sign(slope))
 
 
 def test_forecast_of_a_known_linear_ramp():

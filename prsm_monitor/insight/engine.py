@@ -297,7 +297,7 @@ class Insight:
             return
         self._forecast_at = now
         self.forecasts = forecasting.forecasts(self.collector, records, now, self.forecast_window)
-        self.capacity = forecasting.capacity(self.collector, now, self.forecast_window)
+        self.capacity = forecasting.capacity(self.collector, now, self.forecast_window, self.forecasts)
         self.forecast_alerts.update(self.collector.log, self.forecasts, self.horizon, now)
 
     def declarable(self) -> dict[str, tuple]:

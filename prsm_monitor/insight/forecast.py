@@ -85,16 +85,36 @@ def theil_sen(t: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     if t.size > MAX_POINTS:
         pick = np.linspace(0, t.size - 1, MAX_POINTS).round().astype(int)
         t, y = t[pick], y[pick]
-    i, j = np.triu_indices(t.size, k=1)
+    i, j = _pairs(t.size)
     dt = t[j] - t[i]
-    keep = dt > 0
-    slopes = (y[j] - y[i])[keep] / dt[keep]
+    if t.size > 1 and (t[1:] > t[:-1]).all():  # times rising (as stored): every pair counts
+        slopes = (y[j] - y[i]) / dt
+    else:
+        keep = dt > 0
+        slopes = (y[j] - y[i])[keep] / dt[keep]
     if slopes.size == 0:
         return 0.0, float(np.median(y)), 0.0
     slope = float(np.median(slopes))
     intercept = float(np.median(y - slope * t))
-    agreement = float(np.mean(np.sign(slopes) == np.sign(slope))) if slope != 0 else 0.0
+    agreeing = np.count_nonzero(slopes > 0 if slope > 0 else slopes < 0)
+    agreement = agreeing / slopes.size if slope != 0 else 0.0
     return slope, intercept, agreement
+
+
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.triu_indices(n, k=1)``; made once for :data:`MAX_POINTS`, the size of every
+    stretch longer than that (the learning thread fits ~20 trends every 10 s, a few
+    stretches each)."""
+    return _PAIRS if n == MAX_POINTS else np.triu_indices(n, k=1)
+
+
+def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
+
+
+_PAIRS = _read_only(*np.triu_indices(MAX_POINTS, k=1))
 
 
 def fit(t: np.ndarray, y: np.ndarray, now: float, window: float = 6 * 3600.0) -> Trend | None:

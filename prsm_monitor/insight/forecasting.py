@@ -63,6 +63,14 @@ def forecasts(collector, records: dict, now: float, window: float) -> dict[tuple
     return found
 
 
-def capacity(collector, now: float, window: float) -> dict[str, Trend | None]:
-    """``{label: trend}`` of the capacity figures (:data:`~.limits.CAPACITY`)."""
-    return {label: trend(collector, series, field, now, window) for series, field, label, _ in CAPACITY}
+def capacity(collector, now: float, window: float, fitted: dict | None = None) -> dict[str, Trend | None]:
+    """``{label: trend}`` of the capacity figures (:data:`~.limits.CAPACITY`); a figure with a
+    forecast in ``fitted`` (what :func:`forecasts` returned for the same ``now``: disk and
+    memory) takes its trend, not a second fit of the same history."""
+    fitted = fitted or {}
+    return {
+        label: fitted[(series, field)].trend
+        if (series, field) in fitted
+        else trend(collector, series, field, now, window)
+        for series, field, label, _ in CAPACITY
+    }
