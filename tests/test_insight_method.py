@@ -7,7 +7,7 @@ import pytest
 
 from prsm_monitor.insight.anomaly import Episodes
 from prsm_monitor.insight.baseline import GUARD_SECONDS, RobustMethod, Seasonal, robust_band
-from prsm_monitor.insight.forecast import MAX_POINTS, fit, readings, theil_sen
+from prsm_monitor.insight.forecast import MAX_POINTS, fit, median, readings, theil_sen
 from prsm_monitor.store.ring import HistoryStore
 
 LEARN = 300
@@ -126,6 +126,14 @@ def test_theil_sen_recovers_a_line_through_outliers():
     y[::9] += 50  # 12 % outliers
     slope, _, agreement = theil_sen(t, y)
     assert slope == pytest.approx(0.5, rel=1e-6) and agreement > 0.8
+
+
+def test_the_fits_median_is_numpys():
+    rng = np.random.default_rng(5)
+    for size in [*range(1, 40), MAX_POINTS, 7140]:
+        values = rng.lognormal(0.0, 3.0, size) * rng.choice([-1.0, 1.0], size)
+        values[: size // 4] = values[-1]  # ties
+        assert median(values) == float(np.median(values)), size
 
 
 @pytest.mark.parametrize("size", [2, 7, MAX_POINTS, 700])
