@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 
 import psutil
@@ -63,7 +64,12 @@ def read_frame(sock: socket.socket) -> dict:
 
 def test_counters_move_only_when_frames_cross_the_socket(make_network):
     net = make_network(3, 2, **QUIET)
+    published = threading.Event()
+    net.add_report_listener(published.set)  # told of each report published (PrsmSource's prefetch waits on it)
     before = net.refresh().stats
+    assert published.is_set()
+    net.remove_report_listener(published.set)
+    published.clear()
     assert net.refresh().stats["node-0"].frames_in == before["node-0"].frames_in  # no traffic, no change
     frames = [encode({"type": "ping", "seq": i, "ts": 0.0}) for i in range(3)]
     with raw_connection(net, "node-0") as sock:
@@ -79,6 +85,7 @@ def test_counters_move_only_when_frames_cross_the_socket(make_network):
     assert node0.connections_accepted == old0.connections_accepted + 1
     for other in ("node-1", "node-2"):
         assert after[other].frames_in == before[other].frames_in
+    assert not published.is_set()  # removed: no longer told
 
 
 def test_links_measure_round_trips_and_routes_reach_every_model(make_network):

@@ -139,6 +139,16 @@ def test_capacity_growth_per_day(rig):
 
     tick(collector, clock, 300, every=fill)
     assert collector.insight.capacity["Disk"].per_day == pytest.approx(86.4, rel=0.05)
+    reads = []  # one refit reads each series once (its long and its recent read), for all its fields
+    real = collector.history_columns
+    collector.history_columns = lambda series, minutes, **options: (
+        reads.append(series) or real(series, minutes, **options)
+    )
+    collector.insight.update_forecasts(clock.now)
+    assert reads.count("system") == 2  # the forecast's disk and the panel's disk and memory: one long, one recent read
+    assert max(reads.count(series) for series in reads) == 2
+    forecast = collector.insight.forecasts[("system", "disk_percent")]
+    assert collector.insight.capacity["Disk"] is forecast.trend  # the same fit, not a second one
 
 
 def test_a_preloaded_baseline_is_judged_against_at_once(rig):

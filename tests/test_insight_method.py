@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from prsm_monitor.insight.anomaly import Episodes
-from prsm_monitor.insight.baseline import GUARD_SECONDS, RobustMethod, Seasonal, robust_band
-from prsm_monitor.insight.forecast import fit, readings, theil_sen
+from prsm_monitor.insight.baseline import GUARD_SECONDS, RobustMethod, Seasonal, _quantiles, per_column, robust_band
+from prsm_monitor.insight.forecast import MAX_POINTS, fit, median, readings, theil_sen
 from prsm_monitor.store.ring import HistoryStore
 
 LEARN = 300
@@ -126,6 +126,54 @@ def test_theil_sen_recovers_a_line_through_outliers():
     y[::9] += 50  # 12 % outliers
     slope, _, agreement = theil_sen(t, y)
     assert slope == pytest.approx(0.5, rel=1e-6) and agreement > 0.8
+
+
+def test_bands_are_numpys_nan_statistics_whether_or_not_a_column_has_gaps():
+    """Columns without a gap go through one vectorised median/quantile, the others column by
+    column: the same numbers as ``np.nanmedian``/``np.nanquantile`` over the whole block."""
+    rng = np.random.default_rng(9)
+    values = rng.lognormal(1.0, 1.0, (1800, 12))
+    values[rng.random((1800, 12)) < 0.1 * (np.arange(12) % 3 == 0)] = np.nan  # gaps in 4 columns
+    values[:, 5] = np.nan  # never seen
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        centre = np.nanmedian(values, axis=0)
+        quantiles = np.nanquantile(values, [0.005, 0.995], axis=0)
+    band = robust_band(values, 5.0)
+    np.testing.assert_array_equal(band.centre, centre)
+    np.testing.assert_array_equal(per_column(_quantiles, values, (2,)), quantiles)
+    clean = np.delete(values, [0, 3, 5, 6, 9], axis=1)  # no gap at all: the vectorised path alone
+    np.testing.assert_array_equal(robust_band(clean, 5.0).centre, np.median(clean, axis=0))
+
+
+def test_the_fits_median_is_numpys():
+    rng = np.random.default_rng(5)
+    for size in [*range(1, 40), MAX_POINTS, 7140]:
+        values = rng.lognormal(0.0, 3.0, size) * rng.choice([-1.0, 1.0], size)
+        values[: size // 4] = values[-1]  # ties
+        assert median(values) == float(np.median(values)), size
+
+
+@pytest.mark.parametrize("size", [2, 7, MAX_POINTS, 700])
+def test_theil_sen_is_the_median_of_every_pair_s_slope(size):
+    """Against the definition, on rising times and on times with repeats and steps back (pairs
+    without a later time left out), falling and rising data: the pairs made once per size and
+    the shortcuts for rising times change no number."""
+    rng = np.random.default_rng(size)
+    for t, y in [
+        (np.cumsum(rng.uniform(0.5, 1.5, size)), rng.normal(0, 1, size).cumsum()),
+        (rng.integers(0, max(2, size // 3), size).astype(float), -np.arange(size) + rng.normal(0, 5, size)),
+    ]:
+        pick = np.linspace(0, size - 1, MAX_POINTS).round().astype(int) if size > MAX_POINTS else np.arange(size)
+        ts, ys = t[pick], y[pick]
+        pairs = [
+            (ys[b] - ys[a]) / (ts[b] - ts[a]) for a in range(ts.size) for b in range(a + 1, ts.size) if ts[b] > ts[a]
+        ]
+        slope, intercept, agreement = theil_sen(t, y)
+        if not pairs:
+            assert (slope, agreement) == (0.0, 0.0)
+            continue
+        assert slope == float(np.median(pairs)) and intercept == float(np.median(ys - slope * ts))
+        assert agreement == np.mean(np.sign(pairs) == np.sign(slope))
 
 
 def test_forecast_of_a_known_linear_ramp():

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from prsm_monitor.sources.prsm.report import (
 )
 from prsm_monitor.sources.system import SystemSource
 
+from .conftest import wait_until
 from .test_cli import ctrl_c_as_in_a_terminal
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
@@ -162,6 +164,49 @@ class FakeNetwork:
 
     def stop(self):
         self.stopped = True
+
+
+class ListenedNetwork(FakeNetwork):
+    """A FakeNetwork that tells its listeners of each report, as DemoNetwork does; counts the
+    prefetch thread's reads."""
+
+    def __init__(self):
+        super().__init__()
+        self.listeners = ()
+        self.prefetch_reads = 0
+
+    def add_report_listener(self, listener):
+        self.listeners += (listener,)
+
+    def remove_report_listener(self, listener):
+        self.listeners = tuple(f for f in self.listeners if f != listener)
+
+    def report(self):
+        if threading.current_thread().name == "prsm-prefetch":
+            self.prefetch_reads += 1
+        return self.current
+
+    def publish(self, t):
+        self.current = NetworkReport(t, DIRECTORY, {"a": node_stats("a", t, frames=int(t))}, {"drift": {}})
+        for listener in self.listeners:
+            listener()
+
+
+def test_the_prefetch_thread_reads_a_report_when_told_of_one_not_on_a_timer():
+    net = ListenedNetwork()
+    net.publish(1000.0)
+    source = PrsmSource(net, prefetch=0.01)
+    try:
+        wait_until(lambda: net.prefetch_reads == 1)  # the report already published
+        net.publish(1001.0)
+        wait_until(lambda: net.prefetch_reads == 2)
+        threading.Event().wait(0.2)  # nothing published: the thread sleeps (polling at 0.01 s: ~20 reads)
+        assert net.prefetch_reads == 2 and len(net.listeners) == 1
+        assert source.collect()["network"]["total_messages"] == 1001
+    finally:
+        source.close()
+    assert net.listeners == () and net.stopped
+    assert "prsm-prefetch" not in [t.name for t in threading.enumerate()]
 
 
 def test_fields_declare_every_reference_field_with_its_unit():

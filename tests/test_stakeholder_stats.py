@@ -38,6 +38,40 @@ def test_a_p95_is_the_95th_percentile_of_the_windows_samples():
     assert (p50, p95) == pytest.approx(tuple(np.quantile(quick, [0.5, 0.95])))
 
 
+def test_window_quantiles_equal_numpys_over_the_samples_after_the_windows_start():
+    """The samples are found by bisection on their times and interpolated without NumPy: the
+    same numbers as ``numpy.quantile`` over exactly the samples after ``since`` (one observed
+    at ``since`` itself is out), from several histograms, one of them past its RECENT limit."""
+    from prsm_monitor.sources.prsm.report import RECENT, sample_quantiles
+
+    rng = np.random.default_rng(26)
+    since, qs = 1000.0, (0.0, 0.05, 0.5, 0.95, 0.99, 1.0)
+    for count in (1, 2, 3, 10, 37, 2 * RECENT):
+        hists, inside = [], []
+        for _ in range(3):
+            h = Histogram(RTT_BUCKETS_MS)
+            times = np.sort(rng.uniform(since - 20.0, since + 10.0, count))
+            times[count // 2] = since  # on the edge: not after it
+            for t, v in zip(times, rng.lognormal(0.0, 1.0, count), strict=True):
+                h.observe(float(v), at=float(t))
+            hists.append(h.snapshot())
+            inside += [v for t, v in h.recent if t > since]
+        got = sample_quantiles(hists, since, *qs)
+        if inside:
+            assert got == [float(x) for x in np.quantile(np.asarray(inside), qs)], count
+        else:
+            assert got == [None] * len(qs)
+    assert sample_quantiles([Histogram(RTT_BUCKETS_MS).snapshot()], since, 0.5) is None
+    full = Histogram(RTT_BUCKETS_MS)  # observed out of time order: kept in it, the latest RECENT
+    for i in range(RECENT):
+        full.observe(float(i), at=since + i)
+    full.observe(-1.0, at=since - 1.0)  # older than all kept: counted, not kept
+    full.observe(-2.0, at=since + 0.5)
+    assert full.count == RECENT + 2 and len(full.recent) == RECENT
+    assert [t for t, _ in full.recent][:3] == [since + 0.5, since + 1, since + 2]
+    assert sample_quantiles([full.snapshot()], since + 0.25, 0.0) == [-2.0]
+
+
 def test_a_producer_without_samples_still_gets_its_buckets_quantiles():
     now = 1000.0
     win = CounterWindow(10.0)

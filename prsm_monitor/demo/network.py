@@ -24,7 +24,7 @@ import time
 from ..sources.prsm.report import NetworkReport, NodeInfo
 from .faults import NetworkFaults
 from .models import build_catalog
-from .node import Node
+from .node import Node, next_beat
 from .node_api import NodeApi
 from .peers import Directory, NodeConfig
 from .protocol import MAX_FRAME
@@ -124,6 +124,7 @@ class DemoNetwork(NetworkFaults):
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._report: NetworkReport | None = None
+        self._listeners: tuple = ()  # called on the loop's thread after each report is published
         self._workload: Workload | None = None
         self._partition: tuple[list[str], list[str]] | None = None
 
@@ -252,7 +253,7 @@ class DemoNetwork(NetworkFaults):
     async def _gossip(self) -> None:
         turns = self._turns()
         while True:
-            await asyncio.sleep(self.gossip_period)
+            await next_beat(self.gossip_period)
             node = next(turns)
             if node is not None:
                 node.flood("announce", {"load": len(node.host_service.queue)})
@@ -260,14 +261,14 @@ class DemoNetwork(NetworkFaults):
     async def _consensus(self) -> None:
         turns = self._turns()
         while True:
-            await asyncio.sleep(self.consensus_period)
+            await next_beat(self.consensus_period)
             node = next(turns)
             if node is not None:
                 node.consensus.propose()
 
     async def _publisher(self) -> None:
         while True:
-            await asyncio.sleep(self.stats_period)
+            await next_beat(self.stats_period)
             self._publish()
 
     def _publish(self) -> None:
@@ -277,12 +278,23 @@ class DemoNetwork(NetworkFaults):
         }
         stats = {name: node.stats() for name, node in self.nodes.items() if node.running}
         self._report = NetworkReport(time.time(), directory, stats, self._faults())
+        for listener in self._listeners:
+            listener()
 
     # -- reading --------------------------------------------------------------------------
     def report(self) -> NetworkReport | None:
         """The latest published report (at most ``stats_period`` old), or None when the network
         is not running; cheap, from any thread."""
         return self._report if self.running else None
+
+    def add_report_listener(self, listener) -> None:
+        """Call ``listener()`` after each report is published, on the loop's thread: it must
+        return at once (e.g. ``threading.Event.set``), so that a reader can wait for the next
+        report instead of polling :meth:`report`."""
+        self._listeners += (listener,)
+
+    def remove_report_listener(self, listener) -> None:
+        self._listeners = tuple(f for f in self._listeners if f != listener)  # == : bound methods are made anew
 
     def refresh(self, timeout: float = 5.0) -> NetworkReport:
         """Publish a report now and return it (waits for the loop)."""

@@ -48,11 +48,25 @@ def per_column(statistic, values: np.ndarray, each: tuple[int, ...] = ()) -> np.
 
 
 def _median(values: np.ndarray) -> np.ndarray:
-    return np.nanmedian(values, axis=0)
+    return _by_gaps(np.median, np.nanmedian, values)
 
 
 def _quantiles(values: np.ndarray) -> np.ndarray:
-    return np.nanquantile(values, [0.005, 0.995], axis=0)
+    return _by_gaps(np.quantile, np.nanquantile, values, [0.005, 0.995])
+
+
+def _by_gaps(whole, nan_aware, values: np.ndarray, *args) -> np.ndarray:
+    """``nan_aware(values, *args, axis=0)``, the same numbers: the columns without a gap in
+    one vectorised ``whole`` call, only those with one through ``nan_aware`` (which goes
+    column by column along a long axis: ~50 us per column, ~110 columns with the demo)."""
+    gaps = np.isnan(values).any(axis=0)
+    if not gaps.any():
+        return whole(values, *args, axis=0)
+    out = np.empty(np.shape(whole(values[:, :1], *args, axis=0))[:-1] + (values.shape[1],))
+    if not gaps.all():
+        out[..., ~gaps] = whole(values[:, ~gaps], *args, axis=0)
+    out[..., gaps] = nan_aware(values[:, gaps], *args, axis=0)
+    return out
 
 
 def robust_band(values: np.ndarray, k: float, floors: np.ndarray | None = None) -> Band:
@@ -211,20 +225,22 @@ class RobustMethod:
         values, counts = self.ring.snapshot(int(GUARD_SECONDS / interval))
         if n == 0 or values.shape[0] == 0:
             return
-        values, counts = values[:, :n].astype("float64"), counts[:n]
+        counts = counts[:n]
+        learnt = counts >= self.learn_samples  # the others' bands are NaN: not worked out at all
+        values = values[:, :n][:, learnt].astype("float64")  # (a new install: none for its first 30 min)
         floors = self.floors[:n] if self.floors.size >= n else np.zeros(n)
-        band = robust_band(values, self.k, floors)
+        band = robust_band(values, self.k, floors[learnt])
         q_lo, q_hi = per_column(_quantiles, values, (2,))
-        lo, hi = np.fmin(band.lo, q_lo), np.fmax(band.hi, q_hi)
-        lo = np.where(q_lo >= 0, np.fmax(lo, 0.0), lo)  # a value that never went negative: from 0
+        lo, hi, centre = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        lo[learnt], hi[learnt], centre[learnt] = np.fmin(band.lo, q_lo), np.fmax(band.hi, q_hi), band.centre
+        lo[learnt] = np.where(q_lo >= 0, np.fmax(lo[learnt], 0.0), lo[learnt])  # never went negative: from 0
         season = self.seasonal.band(now) if self.seasonal.ready else None
         if season is not None:
             m = min(n, season.lo.size)
             lo[:m] = np.fmin(season.lo[:m], lo[:m])  # normal now, or normal at this hour of day
             hi[:m] = np.fmax(season.hi[:m], hi[:m])
-        unlearnt = counts < self.learn_samples
-        lo[unlearnt] = np.nan
-        hi[unlearnt] = np.nan
+        lo[~learnt] = np.nan
+        hi[~learnt] = np.nan
         self.learnt = counts
-        self.band = Band(lo, hi, band.centre)
+        self.band = Band(lo, hi, centre)
         self.band_history.append((now, lo.astype("float32"), hi.astype("float32")))

@@ -296,8 +296,9 @@ class Insight:
         if not records:
             return
         self._forecast_at = now
-        self.forecasts = forecasting.forecasts(self.collector, records, now, self.forecast_window)
-        self.capacity = forecasting.capacity(self.collector, now, self.forecast_window)
+        history = forecasting.reader(self.collector.history_columns)  # each series read once per refit
+        self.forecasts = forecasting.forecasts(self.collector, records, now, self.forecast_window, history)
+        self.capacity = forecasting.capacity(self.collector, now, self.forecast_window, self.forecasts, history)
         self.forecast_alerts.update(self.collector.log, self.forecasts, self.horizon, now)
 
     def declarable(self) -> dict[str, tuple]:

@@ -44,25 +44,49 @@ def period(window: float) -> float:
     return min(window / POINTS, FRESH)
 
 
-def trend(collector, series: str, field: str, now: float, window: float) -> Trend | None:
-    """The trend of one field over ``window`` seconds of its stored history (None: too little)."""
+def reader(history):
+    """``history`` (a collector's ``history_columns``) remembering each read for the life of
+    the returned function: one refit reads each series once for all its fields with a limit
+    (system: disk, memory, swap; a node: memory, queue), not once per field."""
+    reads = {}
+
+    def read(series: str, minutes: float, max_points: int | None = None):
+        key = (series, minutes, max_points)
+        if key not in reads:
+            reads[key] = history(series, minutes, max_points=max_points)
+        return reads[key]
+
+    return read
+
+
+def trend(collector, series: str, field: str, now: float, window: float, history=None) -> Trend | None:
+    """The trend of one field over ``window`` seconds of its stored history (None: too
+    little), read through ``history`` (default: ``collector.history_columns``)."""
     try:
-        t, y = readings(collector.history_columns, series, field, window)
+        t, y = readings(history or collector.history_columns, series, field, window)
     except ValueError:
         return None
     return fit(t, y, now, window) if t.size else None
 
 
-def forecasts(collector, records: dict, now: float, window: float) -> dict[tuple[str, str], Forecast]:
+def forecasts(collector, records: dict, now: float, window: float, history=None) -> dict[tuple[str, str], Forecast]:
     """``{(series, field): Forecast}`` for every field of ``records`` with a limit and a trend."""
     found = {}
     for limit in limits(collector.rules, records):
-        line = trend(collector, limit.series, limit.field, now, window)
+        line = trend(collector, limit.series, limit.field, now, window, history)
         if line is not None:
             found[(limit.series, limit.field)] = Forecast(limit, line, line.eta(limit.value))
     return found
 
 
-def capacity(collector, now: float, window: float) -> dict[str, Trend | None]:
-    """``{label: trend}`` of the capacity figures (:data:`~.limits.CAPACITY`)."""
-    return {label: trend(collector, series, field, now, window) for series, field, label, _ in CAPACITY}
+def capacity(collector, now: float, window: float, fitted: dict | None = None, history=None) -> dict[str, Trend | None]:
+    """``{label: trend}`` of the capacity figures (:data:`~.limits.CAPACITY`); a figure with a
+    forecast in ``fitted`` (what :func:`forecasts` returned for the same ``now``: disk and
+    memory) takes its trend, not a second fit of the same history."""
+    fitted = fitted or {}
+    return {
+        label: fitted[(series, field)].trend
+        if (series, field) in fitted
+        else trend(collector, series, field, now, window, history)
+        for series, field, label, _ in CAPACITY
+    }

@@ -22,11 +22,10 @@ Units: times in ``*_ms`` fields are milliseconds, in ``*_s`` fields seconds; ``t
 from __future__ import annotations
 
 import bisect
+import math
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
-
-import numpy as np
 
 SCHEMA_VERSION = 1
 RTT_BUCKETS_MS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0)
@@ -36,12 +35,18 @@ TIME_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 7.
 RECENT = 1024  # observations a histogram keeps as they were, with their time, for exact quantiles
 
 
+def _time(observation) -> float:
+    return observation[0]
+
+
 class Histogram:
     """A cumulative histogram being filled (inside a node). ``counts[i]`` counts values
     ``<= bounds[i]`` and above the previous bound; the last count is for values above every bound.
     The latest :data:`RECENT` observations are kept too, each with its time: a window's
     percentile is then computed from the samples themselves, not guessed inside a bucket (a
-    p95 of 473 ms when every link was at most 301 ms, inside the 300-500 ms bucket)."""
+    p95 of 473 ms when every link was at most 301 ms, inside the 300-500 ms bucket). They are
+    kept in time order (an observation given an earlier ``at`` than the latest goes in its
+    place), so a window's samples are a tail of them (:func:`sample_quantiles`)."""
 
     __slots__ = ("bounds", "counts", "sum", "count", "recent")
 
@@ -56,7 +61,18 @@ class Histogram:
         self.counts[bisect.bisect_left(self.bounds, value)] += 1
         self.sum += value
         self.count += 1
-        self.recent.append((time.time() if at is None else at, value))
+        t = time.time() if at is None else at
+        recent = self.recent
+        if recent and t < recent[-1][0]:  # out of time order (a given ``at``, a clock stepped back)
+            i = bisect.bisect_right(recent, t, key=_time)
+            if len(recent) == recent.maxlen:
+                if i == 0:  # older than every kept one: not among the latest
+                    return
+                recent.popleft()
+                i -= 1
+            recent.insert(i, (t, value))
+        else:
+            recent.append((t, value))
 
     def snapshot(self) -> HistogramSnapshot:
         return HistogramSnapshot(self.bounds, tuple(self.counts), self.sum, self.count, tuple(self.recent))
@@ -65,7 +81,7 @@ class Histogram:
 @dataclass(frozen=True)
 class HistogramSnapshot:
     """A histogram's cumulative counts at one moment (see :class:`Histogram`), and its latest
-    observations as ``(time, value)`` pairs (empty from a producer that keeps none)."""
+    observations as ``(time, value)`` pairs in time order (empty from a producer that keeps none)."""
 
     bounds: tuple[float, ...]
     counts: tuple[int, ...]
@@ -77,14 +93,34 @@ class HistogramSnapshot:
 def sample_quantiles(snapshots, since: float, *qs: float) -> list[float | None] | None:
     """The ``qs`` quantiles of the observations made after ``since`` in ``snapshots`` (linear
     between order statistics, as NumPy's default); None when the snapshots keep no
-    observations at all (then only the buckets can tell), a list of None for an empty window."""
+    observations at all (then only the buckets can tell), a list of None for an empty window.
+
+    A snapshot's ``recent`` is in time order, so the window's observations are the tail after
+    the last time ``<= since``, found by bisection instead of reading all :data:`RECENT` of them."""
     kept = [h.recent for h in snapshots if h is not None and h.recent]
     if not kept:
         return None
-    values = [v for recent in kept for t, v in recent if t > since]
+    values = []
+    for recent in kept:
+        values.extend(v for _, v in recent[bisect.bisect_right(recent, since, key=_time) :])
     if not values:
         return [None] * len(qs)
-    return [float(x) for x in np.quantile(np.asarray(values, dtype="float64"), qs)]
+    values.sort()
+    return [linear_quantile(values, q) for q in qs]
+
+
+def linear_quantile(ordered: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``ordered`` (sorted, not empty), computed as
+    ``numpy.quantile(ordered, q)`` computes it (its default ``linear`` method, the same float
+    operations), without building an array for the few dozen values of a window."""
+    last = len(ordered) - 1
+    at = last * q
+    if at >= last:
+        return float(ordered[last])
+    low = math.floor(at)
+    a, b, t = ordered[low], ordered[low + 1], at - low
+    diff = b - a
+    return float(b - diff * (1 - t) if t >= 0.5 else a + diff * t)
 
 
 def quantile(bounds, counts, q: float) -> float | None:

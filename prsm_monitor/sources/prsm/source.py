@@ -68,6 +68,7 @@ class PrsmSource(Source):
         self._lock = threading.Lock()  # one report processed at a time
         self._records: dict[str, dict] | None = None  # of the report with timestamp self._counters.seen
         self._stop = threading.Event()
+        self._published = threading.Event()  # wakes the prefetch thread: a new report, or close()
         self._prefetcher: threading.Thread | None = None
         report = network.report()
         directory = report.directory if report else {}
@@ -113,14 +114,33 @@ class PrsmSource(Source):
             return self._records
 
     def _prefetch(self, every: float) -> None:
+        """Process each new report: woken by the network when it publishes one (a network with
+        ``add_report_listener``, as :class:`~prsm_monitor.demo.network.DemoNetwork`), else
+        looking every ``every`` seconds."""
         failed = None  # a report that failed is left to collect(), which reports the error
-        while not self._stop.wait(every):
-            report = self.network.report()
-            if report is not None and report.timestamp not in (self._counters.seen, failed):
-                try:
-                    self._process(report)
-                except Exception:  # noqa: BLE001
-                    failed = report.timestamp
+        listen = getattr(self.network, "add_report_listener", None)
+        if listen is not None:
+            listen(self._published.set)
+            self._published.set()  # the report already published
+        try:
+            while True:
+                self._published.wait(None if listen is not None else every)
+                if self._stop.is_set():
+                    return
+                self._published.clear()  # before reading: a report published from here on wakes the next wait
+                failed = self._prefetch_one(failed)
+        finally:
+            if listen is not None:
+                self.network.remove_report_listener(self._published.set)
+
+    def _prefetch_one(self, failed: float | None) -> float | None:
+        report = self.network.report()
+        if report is not None and report.timestamp not in (self._counters.seen, failed):
+            try:
+                self._process(report)
+            except Exception:  # noqa: BLE001
+                return report.timestamp
+        return failed
 
     def _details(self, records: dict, now: float) -> dict[str, dict]:
         """The drill-down series' records, from the rows of the network and ai records."""
@@ -154,6 +174,7 @@ class PrsmSource(Source):
 
     def close(self) -> None:
         self._stop.set()
+        self._published.set()
         if self._prefetcher is not None:
             self._prefetcher.join()
             self._prefetcher = None
