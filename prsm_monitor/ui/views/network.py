@@ -93,6 +93,12 @@ def latency_bands(collector: MetricsCollector) -> LatencyBands:
     return LatencyBands(rule.warning, rule.critical)
 
 
+NO_ROWS_YET = (
+    "No node, link or consensus rows were stored at or before this moment (they are stored every"
+    " few seconds from the start): its figures and charts only."
+)
+
+
 def render(collector: MetricsCollector, prefs: Prefs) -> None:
     metrics = latest(collector)
     record = metrics["network"]
@@ -105,6 +111,12 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         return real_nodes.network(collector, record, prefs, lambda: show(drawing, "No nodes watched."))
     kpi_row(collector, "network", KPIS)
     st.caption(f"Windowed values cover the last {record['window_seconds']:.0f} s of reports.")
+    if "nodes" not in record:  # a past moment before the store's first snapshot of the node rows
+        st.info(NO_ROWS_YET, icon=":material/history:")
+        data = frame(collector, "network", prefs.minutes)
+        range_note(collector, "network", data, prefs.minutes, prefs.range_label)
+        draw_rows(CHARTS, collector, "network", prefs.minutes)
+        return
     nodes = record["nodes"]
     left, right = st.columns(2)
     with left:
