@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from prsm_monitor.core import shared
+from prsm_monitor.history import PastCollector
 from prsm_monitor.ui import shared_views
 
 from .conftest import wait_until
@@ -25,6 +26,12 @@ PAGES += ("pages/4_Alerts.py", "pages/5_Fleet.py")
 
 def node_down(c) -> bool:
     return any(a["message"] == "Node node-0 is down" for a in c.get_active_alerts())
+
+
+def stored_nodes(c) -> int:
+    """How many node rows the store's newest snapshot holds (the pages' past reads them)."""
+    snapshot = PastCollector(c, time.time()).snapshot
+    return len(((snapshot.records if snapshot else {}).get("network") or {}).get("nodes") or ())
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +53,7 @@ def moment(tmp_path_factory):
         open_page(AppTest.from_file("../streamlit_app.py", default_timeout=30), "streamlit_app.py")
         c = collector()
         wait_until(lambda: len((c.get_latest_metrics()["network"] or {}).get("nodes") or ()) == 4, 30)
+        wait_until(lambda: stored_nodes(c) == 4, 30)  # the node rows are in the store before the fault
         c.configure(fault={"action": "stop_node", "name": "node-0"})
         wait_until(lambda: node_down(c), 30)
         wait_until(lambda: c.get_latest_metrics()["network"]["active_nodes"] == 3, 30)
