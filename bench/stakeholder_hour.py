@@ -72,6 +72,7 @@ TALL = """() => Math.max(...[...document.querySelectorAll('[data-testid="stMain"
 OPENING = {"fired", "escalated", "anomaly", "forecast", "error"}
 CLOSING = {"resolved", "recovered"}
 LEVELS = ("info", "warning", "error", "critical")
+TAIL_LABEL = "Newest values"  # a chart's tail's description: prsm_monitor.ui.charts.TAIL_LABEL
 GAP_STEPS = 5  # a step this many times the typical one is a gap: the rule of ui/chart_rows.py's break_gaps
 NEWEST_SLACK = 2.5 + 3.0  # s: 2.5 ticks of 1 s, and the frame's way from the script to the browser
 SHOT_EVERY = 300.0
@@ -304,13 +305,14 @@ def _titles(spec) -> list[str]:
     return found
 
 
-def chart_series(chart) -> tuple[str, np.ndarray, np.ndarray] | None:
-    """``(title, row times, breaks)`` of a time chart's measured rows (epoch s), ``breaks`` the
+def chart_series(chart) -> tuple[str, np.ndarray, np.ndarray, float | None] | None:
+    """``(title, row times, breaks, start)`` of a time chart's measured rows (epoch s), ``breaks`` the
     times of the empty rows ``break_gaps`` inserted (an all-empty row where the step around it
     is over :data:`GAP_STEPS` typical steps; an empty row on the grid is a value the record
     lacks, not a break). None for a chart without a time axis (bars, topology, heatmap) or of
     event counts (a column that is not a number, the level: its newest bar is the newest event,
-    not the newest row)."""
+    not the newest row). ``start`` is the chart's window start (epoch s), which a tail's times
+    count from (None for a tail)."""
     tables = {d.name: pa.ipc.open_stream(d.data.data).read_all() for d in chart.datasets}
     if not tables:
         return tail_series(json.loads(chart.spec))
@@ -333,19 +335,20 @@ def chart_series(chart) -> tuple[str, np.ndarray, np.ndarray] | None:
         breaks = t[inserted]
     skip = ("time", "lowest", "highest", "threshold")  # the x axis and the band's tooltips: not a series
     titles = [x for x in _titles(json.loads(chart.spec)) if x.strip() and not x.lower().startswith(skip)]
-    return (titles[0] if titles else ", ".join(kinds)[:60]), t, breaks
+    return (titles[0] if titles else ", ".join(kinds)[:60]), t, breaks, base / 1000.0
 
 
-def tail_series(spec: dict) -> tuple[str, np.ndarray, np.ndarray] | None:
-    """``("tail", row times, no breaks)`` of a chart's tail (``charts.tail``: drawn over its
-    body, the rows after the body's last one inline, times from the body's window), else None."""
-    bounds = next((p.get("value") for p in spec.get("params", []) if p.get("name") == "bounds"), None)
+def tail_series(spec: dict) -> tuple[str, np.ndarray, np.ndarray, None] | None:
+    """``("tail", row times, no breaks, None)`` of a chart's tail (``charts.tail``: placed just
+    before the body it is drawn over, the rows after the body's last one inline, their times in
+    seconds after the body's window start), else None."""
+    if spec.get("description") != TAIL_LABEL:
+        return None
     layer = spec.get("layer", [{}])[0]
     values = layer.get("data", {}).get("values") if isinstance(layer.get("data"), dict) else None
-    if not isinstance(bounds, dict) or values is None:
+    if values is None:
         return None
-    t = bounds["x"] / 1000.0 + np.array([row["t"] for row in values], dtype="float64")
-    return "tail", t, np.zeros(0)
+    return "tail", np.array([row["t"] for row in values], dtype="float64"), np.zeros(0), None
 
 
 class Shooter(threading.Thread):
@@ -435,11 +438,11 @@ class Shooter(threading.Thread):
             return
         gaps = None
         drawn = [s for s in map(chart_series, charts) if s is not None]
-        for i, (title, times, breaks) in enumerate(drawn):
+        for i, (title, times, breaks, start) in enumerate(drawn):
             if title == "tail":
-                continue  # counted with its body, the chart it is drawn over (just before it)
-            if i + 1 < len(drawn) and drawn[i + 1][0] == "tail":
-                times = np.r_[times, drawn[i + 1][1]]  # the line reaches the tail's newest row
+                continue  # counted with its body, the chart it is drawn over (just after it)
+            if i > 0 and drawn[i - 1][0] == "tail":
+                times = np.r_[times, start + drawn[i - 1][1]]  # the line reaches the tail's newest row
             self.checked += 1
             if not times.size:
                 continue

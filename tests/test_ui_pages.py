@@ -5,6 +5,8 @@ import json
 import pyarrow as pa
 import pytest
 
+from prsm_monitor.ui import charts
+
 from .conftest import wait_until
 from .test_app import collector, fresh_app, open_page
 
@@ -19,7 +21,7 @@ def charts_of(at) -> list[tuple[dict, pa.Table | None]]:
     the time series (their few newest rows are inline, no dataset)."""
     found = []
     for element in at.get("vega_lite_chart"):
-        if not element.proto.datasets and '"background": "transparent"' in element.proto.spec:
+        if not element.proto.datasets and f'"description": "{charts.TAIL_LABEL}"' in element.proto.spec:
             continue
         data = next((d.data.data for d in element.proto.datasets if d.name == "rows"), None)
         found.append((json.loads(element.proto.spec), pa.ipc.open_stream(data).read_all() if data else None))

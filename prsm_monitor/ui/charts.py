@@ -186,7 +186,11 @@ def tail(body: Chart, times: np.ndarray, values: np.ndarray) -> dict | None:
     rows, then the newer ones at the body's resolution, :func:`chart_rows.at_step`) and ``values``
     (one row per field of the body, :attr:`Chart.fields`), inline. The body holds still while
     the tail moves: a viewer's browser keeps the body and is sent only this (a few hundred bytes
-    for a line of a few points). None when there is nothing to add to the body."""
+    for a line of a few points). None when there is nothing to add to the body.
+
+    Its time axis is seconds after the body's window start (``t``, as the body's rows), on a
+    linear scale over the body's window: the same place for the same time as the body's time
+    scale, with no transform and no epoch in the spec."""
     if body.shape is None or times.size < 2:
         return None
     relative = np.round(times - body.window["x"] / 1000, 3)
@@ -197,16 +201,10 @@ def tail(body: Chart, times: np.ndarray, values: np.ndarray) -> dict | None:
     label = body.window.get("label")
     template = tail_spec(body.shape, bool(label))
     lines, *note = template["layer"]
-    x0 = _short(body.window["x"])
-    ends = [{"expr": str(x0)}, {"expr": str(_short(body.window["x2"]))}]  # epoch ms: a number alone is no time here
-    x = {**lines["encoding"]["x"], "scale": {"domain": ends}}
+    span = _short(round((body.window["x2"] - body.window["x"]) / 1000, 3))
+    x = {"field": "t", "type": "quantitative", "scale": {"domain": [0, span]}, "axis": None}
     y = {**lines["encoding"]["y"], "scale": {**VALUE_SCALE, "domain": [_short(body.window[k]) for k in ("y", "y2")]}}
-    lines = {
-        **lines,
-        "data": {"values": rows},
-        "transform": [{"calculate": f"datum.t * 1000 + {x0}", "as": "time"}],
-        "encoding": {"x": x, "y": y},
-    }
+    lines = {**lines, "data": {"values": rows}, "encoding": {"x": x, "y": y}}
     note = [{**layer, "data": {"values": [{"label": label}]}} for layer in note]
     return {**template, "layer": [lines, *note]}
 
@@ -217,9 +215,6 @@ def _short(value: float) -> float | int:
 
 
 VALUE_SCALE = {"nice": True}  # the body's value scale (chartkit.VALUE_DOMAIN) but for its domain
-HIDDEN = {  # the tail's axes: laid out as the body's (same ticks and labels), drawn by the body only
-    "axis": {"labelOpacity": 0, "tickOpacity": 0, "domainOpacity": 0, "gridOpacity": 0, "titleOpacity": 0},
-}
 
 
 @functools.lru_cache(maxsize=256)
@@ -229,12 +224,13 @@ def tail_spec(shape: Shape, noted: bool = False) -> dict:
 
     Its plot must land exactly on the body's, and a plot is moved by whatever is drawn outside
     it. Every mark of the body is clipped to its plot (a threshold's label sits under its rule,
-    :data:`chart_thresholds.LABEL_BASELINE`), so only the axes, the legend and the note above
-    the plot count. The tail
-    has the body's axes (same scales, so the same ticks and labels) and its note (``noted``),
-    laid out but not drawn (:data:`HIDDEN`); it has no legend, which the body draws below its
-    plot where it moves nothing the tail needs. Its lines are coloured as the body's, on a
-    transparent background."""
+    :data:`chart_thresholds.LABEL_BASELINE`) and its time axis labels are flush with the plot
+    (Vega-Lite's default for a continuous x scale), so only the value axis, the legend and the
+    note above the plot count. The tail has the body's value axis (same scale, so the same
+    ticks and labels) and its note (``noted``, not drawn); no time axis, which lies below the
+    plot, and no legend, which the body draws below its plot where it moves nothing the tail
+    needs. The page's style (:data:`timechart.LIVE_CSS`) hides its axis and its background,
+    so nothing of that rides along in each tick's spec; its lines are coloured as the body's."""
     body = timeseries_spec(shape)
     lines = copy.deepcopy(next(layer for layer in body["layer"] if layer.get("data") == {"name": ROWS}))
     colors = dict(zip(shape.legend, shape.colors, strict=True))
@@ -246,10 +242,7 @@ def tail_spec(shape: Shape, noted: bool = False) -> dict:
     layers = [
         {
             "layer": [{"mark": d["mark"], "encoding": {"y": d["y"]}} for d in drawn],
-            "data": {"values": []},
-            "encoding": {
-                channel: {k: v for k, v in lines["encoding"][channel].items() if k != "scale"} for channel in "xy"
-            },
+            "encoding": {"y": {k: v for k, v in lines["encoding"]["y"].items() if k != "scale"}},
         }
     ]
     if noted:
@@ -265,14 +258,7 @@ def tail_spec(shape: Shape, noted: bool = False) -> dict:
         note.pop("transform", None)
         note["mark"] = {**note["mark"], "opacity": 0}
         layers.append(note)
-    return {
-        "description": TAIL_LABEL,
-        "layer": layers,
-        "height": body["height"],
-        "autosize": body["autosize"],
-        "background": "transparent",
-        "config": HIDDEN,
-    }
+    return {"description": TAIL_LABEL, "layer": layers, "height": body["height"], "autosize": body["autosize"]}
 
 
 def drawn_fields(

@@ -49,11 +49,15 @@ def show(chart: charts.Chart | None, empty: str, tail: dict | None = None) -> No
 # A tail (found by its accessible name) takes no height and lies over the chart after it, its
 # top on the chart's top (the block's 1rem gap taken back), letting the pointer through to the
 # chart's tooltips. No container per chart: a container is one more message on every refresh.
+# Its value axis (laid out so that its plot lands on the chart's) and its background are hidden
+# here, once per page, rather than in the spec sent with every tick.
 LIVE_CSS = f"""<style>
 div[data-testid="stElementContainer"]:has([aria-label="{charts.TAIL_LABEL}"]) {{
   height: 0 !important; min-height: 0 !important; overflow: visible; margin-bottom: -1rem;
   position: relative; z-index: 1; pointer-events: none;
 }}
+[aria-label="{charts.TAIL_LABEL}"] svg {{ background-color: transparent !important; }}
+[aria-label="{charts.TAIL_LABEL}"] .role-axis {{ visibility: hidden; }}
 </style>"""
 
 
