@@ -147,23 +147,29 @@ def forecasts(insight, series: str | None = None, within: float | None = None) -
     return sorted(found, key=lambda f: f.eta)
 
 
-def learning_note(insight) -> None:
-    text = insight.learning_text()
-    if text:
-        st.caption(f":material/school: Anomaly detection is {text}: it judges values once it knows what is normal.")
+NONE_NEAR = "No limit is forecast to be reached within {horizon} at the current rates."
+LEARNING = "Anomaly detection is {learning}: it judges values once it knows what is normal."
 
 
-def forecast_notes(insight, series: str | None = None, within: float | None = None) -> None:
-    """``Disk full in 3 d 4 h (at the current rate over the last 6 h)`` per forecast, as text
-    (node names are untrusted: escaped)."""
+def insight_notes(insight, series: str | None = None, within: float | None = None) -> None:
+    """``Disk full in 3 d 4 h (at the current rate over the last 6 h)`` per forecast of
+    ``series`` (all: None; within ``within`` seconds), a line each, as text (node names are
+    untrusted: escaped); else that none is near, and how far anomaly detection has learnt, in
+    one caption. One element each, not one per line: every element is one more message to
+    every viewer on every refresh, and a caption this long is sent as a reference while it
+    reads the same."""
     found = forecasts(insight, series, within)
-    for forecast in found[:6]:
-        st.markdown(f":material/trending_up: {escape_markdown(forecast.text)}")
+    if found:
+        st.markdown("  \n".join(f":material/trending_up: {escape_markdown(f.text)}" for f in found[:6]))
+    quiet = []
     if not found:
         horizon = duration_text(insight.horizon if within is None else within)
-        st.caption(
-            f":material/trending_flat: No limit is forecast to be reached within {horizon} at the current rates."
-        )
+        quiet.append(f":material/trending_flat: {NONE_NEAR.format(horizon=horizon)}")
+    learning = insight.learning_text()
+    if learning:
+        quiet.append(f":material/school: {LEARNING.format(learning=learning)}")
+    if quiet:
+        st.caption("  \n".join(quiet))
 
 
 CAPACITY_WINDOW = 3600.0  # seconds of trend a growth per day needs

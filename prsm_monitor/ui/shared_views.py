@@ -314,12 +314,16 @@ def draw(
 
 
 def draw_rows(rows: Sequence[Sequence[TimeChart]], collector, component: str, minutes: float) -> None:
-    """:func:`timechart.draw_rows` of shared charts: a row's charts side by side."""
+    """Shared charts row by row: a row's charts side by side in columns, so they line up; a
+    row of one chart spans the page as it is, in no column (a column and its row are two more
+    messages to every viewer on every refresh)."""
     for row in rows:
-        points = MAX_POINTS if len(row) == 1 else HALF_POINTS
+        if len(row) == 1:
+            draw(row[0], collector, component, minutes, points=MAX_POINTS)
+            continue
         for column, declared in zip(st.columns(len(row)), row, strict=True):
             with column:
-                draw(declared, collector, component, minutes, points=points)
+                draw(declared, collector, component, minutes, points=HALF_POINTS)
 
 
 def learned_from(collector) -> str | None:

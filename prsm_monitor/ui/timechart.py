@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,12 +106,3 @@ def spec(
         reach=reach,
         also=also,
     )
-
-
-def draw_rows(rows: Sequence[Sequence[TimeChart]], collector: MetricsCollector, data: pd.DataFrame) -> None:
-    """Declared charts row by row: the charts of a row side by side, so they line up; a row
-    of one chart spans the page."""
-    for row in rows:
-        for column, chart in zip(st.columns(len(row)), row, strict=True):
-            with column:
-                draw(chart, collector, data)

@@ -89,8 +89,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     insight = getattr(collector, "insight", None)  # another instance's pages: its own dashboard has them
     if insight is not None:
         st.subheader("Forecasts")
-        insight_layers.forecast_notes(insight, within=insight.horizon)
-        insight_layers.learning_note(insight)
+        insight_layers.insight_notes(insight, within=insight.horizon)
         insight_layers.capacity_panel(insight)
     st.subheader("Active alerts")
     counts = Counter(a["level"] for a in active)

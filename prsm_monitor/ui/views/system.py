@@ -102,8 +102,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     range_note(collector, "system", data, prefs.minutes, prefs.range_label)
     insight = getattr(collector, "insight", None)  # another instance's pages: its own dashboard has them
     if insight is not None:
-        insight_layers.forecast_notes(insight, "system")
-        insight_layers.learning_note(insight)
+        insight_layers.insight_notes(insight, "system")
     draw_rows(CHARTS, collector, "system", prefs.minutes)
     st.subheader("Top processes")
     if getattr(collector, "past", False):
