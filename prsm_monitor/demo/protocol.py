@@ -123,6 +123,7 @@ class Connection(asyncio.Protocol):
         self.peer: str | None = None  # the node name once it said hello
         self.expected: str | None = None  # for an outgoing connection, the node we dialled
         self.closed: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pending: list[bytes] = []  # frames written in this pass of the loop (write)
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -147,12 +148,26 @@ class Connection(asyncio.Protocol):
         self._on_lost(self)
 
     def write(self, data: bytes) -> None:
-        """Send a frame unless the connection is closing (then it is silently dropped)."""
-        if self.is_open:
-            self.transport.write(data)
+        """Send a frame unless the connection is closing (then it is silently dropped).
+
+        The frames written in one pass of the event loop leave together, in one write at the
+        start of the next pass: the demo's timers share one grid (``node.next_beat``), so a
+        node sends a peer its ping, a gossip and a vote at the same moment, and one send (one
+        wake-up of the peer) carries them all, in order."""
+        if not self.is_open:
+            return
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending and self.is_open:
+            self.transport.write(b"".join(pending))
 
     def close(self) -> None:
         if self.transport is not None:
+            self._flush()  # what was written before the close still leaves
             self.transport.close()
 
     @property
