@@ -122,7 +122,8 @@ class Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.peer: str | None = None  # the node name once it said hello
         self.expected: str | None = None  # for an outgoing connection, the node we dialled
-        self.closed: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._loop = asyncio.get_running_loop()
+        self.closed: asyncio.Future = self._loop.create_future()
         self._pending: list[bytes] = []  # frames written in this pass of the loop (write)
 
     def connection_made(self, transport) -> None:
@@ -157,7 +158,7 @@ class Connection(asyncio.Protocol):
         if not self.is_open:
             return
         if not self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)
+            self._loop.call_soon(self._flush)
         self._pending.append(data)
 
     def _flush(self) -> None:

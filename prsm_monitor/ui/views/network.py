@@ -113,9 +113,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     st.caption(f"Windowed values cover the last {record['window_seconds']:.0f} s of reports.")
     if "nodes" not in record:  # a past moment before the store's first snapshot of the node rows
         st.info(NO_ROWS_YET, icon=":material/history:")
-        data = frame(collector, "network", prefs.minutes)
-        range_note(collector, "network", data, prefs.minutes, prefs.range_label)
-        draw_rows(CHARTS, collector, "network", prefs.minutes)
+        network_charts(collector, prefs)
         return
     nodes = record["nodes"]
     left, right = st.columns(2)
@@ -134,11 +132,16 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         per_version(collector, ("node_rows",), lambda c: arrow_rows(node_rows(_record(c)["nodes"]), NODE_COLUMNS)),
         NODE_COLUMNS,
     )
+    network_charts(collector, prefs)
+    consensus(collector, record, prefs)
+    node_detail(collector, nodes, prefs)
+
+
+def network_charts(collector: MetricsCollector, prefs: Prefs) -> None:
+    """The network's time series over the chosen range, with what the range holds."""
     data = frame(collector, "network", prefs.minutes)
     range_note(collector, "network", data, prefs.minutes, prefs.range_label)
     draw_rows(CHARTS, collector, "network", prefs.minutes)
-    consensus(collector, record, prefs)
-    node_detail(collector, nodes, prefs)
 
 
 def links_text(up, total) -> str:
