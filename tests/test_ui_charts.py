@@ -343,3 +343,31 @@ def test_whole_second_times_travel_in_two_bytes_and_others_keep_their_fraction()
     fast["timestamp"] = 1_800_000_000.0 + np.arange(60) * 0.5  # ticks every half second
     t = charts.timeseries(fast, {"cpu": "CPU"}, unit="%").data.column("t")
     assert str(t.type) == "float" and t.to_pylist()[1] == 0.5
+
+
+def test_a_chart_heading_says_what_each_line_is_from_the_source_s_declared_fields(system_app):
+    """The help beside a heading (Netdata's chart info) names each series, the help its source
+    declares and its field as the API and /metrics call it; the per-core lines and the dashed limits
+    are said once. Made once from the declarations, so every refresh sends the same heading."""
+    open_page(system_app, "pages/1_System.py")
+    wait_until(lambda: collector().store.count("system") >= 3, 20)
+    open_page(system_app, "pages/1_System.py")
+    helps = {h.value: h.proto.help for h in system_app.subheader}
+    declared = {f.name: f.help for f in collector().fields["system"]}
+    assert f"**CPU**: {declared['cpu_percent']}. Field `cpu_percent`." in helps["CPU"]
+    assert "**Per core**, one thin line each: CPU use of core 0, and so on." in helps["CPU"]
+    assert "alert rule `cpu`" in helps["CPU"] and "alert rule" not in helps["Disk I/O"]
+    assert f"**Swap**: {declared['swap_percent']}. Field `swap_percent`." in helps["Memory"]
+    assert helps["Top processes"].startswith("Read live with psutil")
+    system_app.run()
+    assert {h.value: h.proto.help for h in system_app.subheader} == helps
+
+
+def test_a_chart_without_a_declared_series_has_no_help():
+    from prsm_monitor.fields import GAUGE, Field
+    from prsm_monitor.ui.timechart import TimeChart, about
+
+    chart = TimeChart("Load", {"load_1m": "Load 1m", "load_5m": "Load 5m"}, "")
+    assert about(chart, {}) is None
+    only = about(chart, {"load_5m": Field("load_5m", "1", GAUGE, "Load average over 5 minutes")})
+    assert only == "**Load 5m**: Load average over 5 minutes. Field `load_5m`."

@@ -22,20 +22,28 @@ SYSTEM_FIELDS: tuple[Field, ...] = (
     Field("memory_percent", "%", GAUGE, "Memory in use, as psutil's virtual_memory().percent"),
     Field("memory_used_gb", "GB", GAUGE, "Memory in use (total minus available), GiB"),
     Field("memory_total_gb", "GB", GAUGE, "Physical memory, GiB"),
-    Field("disk_percent", "%", GAUGE, "Space used on the monitored file system"),
+    Field("disk_percent", "%", GAUGE, "Space used on the monitored file system, read every 5 s"),
     Field("network_sent_mb", "MB", COUNTER, "Bytes sent on the network interfaces (not loopback) since boot, MiB"),
     Field("network_recv_mb", "MB", COUNTER, "Bytes received on the network interfaces (not loopback) since boot, MiB"),
-    Field("active_connections", "1", GAUGE, "Open inet (TCP and UDP, IPv4 and IPv6) sockets"),
+    Field(
+        "active_connections",
+        "1",
+        GAUGE,
+        (
+            "Open inet (TCP and UDP, IPv4 and IPv6) sockets of this machine, counted every 5 s from the kernel's "
+            "own counters (/proc/net/sockstat on Linux)"
+        ),
+    ),
     Field("network_sent_bytes_per_s", "B/s", GAUGE, "Send rate on the network interfaces (not loopback)"),
     Field("network_recv_bytes_per_s", "B/s", GAUGE, "Receive rate on the network interfaces (not loopback)"),
-    Field("disk_read_bytes_per_s", "B/s", GAUGE, "Read rate of all disks"),
-    Field("disk_write_bytes_per_s", "B/s", GAUGE, "Write rate of all disks"),
-    Field("swap_percent", "%", GAUGE, "Swap in use; None where the machine has no swap"),
+    Field("disk_read_bytes_per_s", "B/s", GAUGE, "Read rate of all disks, over the last 5 s"),
+    Field("disk_write_bytes_per_s", "B/s", GAUGE, "Write rate of all disks, over the last 5 s"),
+    Field("swap_percent", "%", GAUGE, "Swap in use, read every 5 s (absent where the machine has no swap)"),
     Field("swap_used_gb", "GB", GAUGE, "Swap in use, GiB"),
-    Field("load_1m", "1", GAUGE, "Load average over 1 minute; None where the platform has none"),
+    Field("load_1m", "1", GAUGE, "Load average over 1 minute, read every 5 s (absent where the platform has none)"),
     Field("load_5m", "1", GAUGE, "Load average over 5 minutes"),
     Field("load_15m", "1", GAUGE, "Load average over 15 minutes"),
-    Field("process_count", "1", GAUGE, "Number of processes"),
+    Field("process_count", "1", GAUGE, "Number of processes, counted every 5 s"),
 )
 
 

@@ -240,7 +240,7 @@ def tail_spec(shape: Shape, noted: bool = False) -> dict:
             encoding = layer["encoding"]
             drawn.append({"mark": {**layer["mark"], "color": colors[encoding["color"]["datum"]]}, "y": encoding["y"]})
     layers = [
-        {
+        {  # one layer of the lines, for their data (a spec's top-level data would be sent as Arrow)
             "layer": [{"mark": d["mark"], "encoding": {"y": d["y"]}} for d in drawn],
             "encoding": {"y": {k: v for k, v in lines["encoding"]["y"].items() if k != "scale"}},
         }

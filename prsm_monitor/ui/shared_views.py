@@ -307,10 +307,21 @@ def draw(
 ) -> None:
     """:func:`timechart.draw` of the shared chart, its tail over its body."""
     if declared.heading and not compact:
-        st.subheader(declared.heading)
+        st.subheader(declared.heading, help=about(collector, component, declared))
     band = insight_layers.show_band()  # the viewer's own choice: part of the shared chart's key
     drawn = chart(collector, declared, component, minutes, compact=compact, points=points, band=band)
     show(drawn.body, declared.empty, drawn.tail)
+
+
+def about(collector, component: str, declared: TimeChart) -> str | None:
+    """:func:`timechart.about` from the fields the collector's sources declare (a past moment's
+    are the live collector's, another instance's those its API serves)."""
+
+    def compute(c) -> str | None:
+        declared_fields = getattr(c, "fields", None)
+        return timechart.about(declared, {f.name: f for f in (declared_fields or {}).get(component, ())})
+
+    return per_version(collector, ("about", component, chart_key(declared)), compute)
 
 
 def draw_rows(rows: Sequence[Sequence[TimeChart]], collector, component: str, minutes: float) -> None:

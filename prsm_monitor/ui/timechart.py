@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from ..core.collector import MetricsCollector
+from ..fields import Field
 from . import charts, insight_layers
 from .charts import CHART_HEIGHT, Parts
 
@@ -59,6 +61,25 @@ div[data-testid="stElementContainer"]:has([aria-label="{charts.TAIL_LABEL}"]) {{
 [aria-label="{charts.TAIL_LABEL}"] svg {{ background-color: transparent !important; }}
 [aria-label="{charts.TAIL_LABEL}"] .role-axis {{ visibility: hidden; }}
 </style>"""
+
+
+def about(chart: TimeChart, fields: Mapping[str, Field]) -> str | None:
+    """What a chart's lines are, for the help beside its heading (like Netdata's chart info):
+    each series' label, the help its source declares for it and its field name (as the API's
+    JSON names it); its per-part lines; its dashed lines. None when the source declares
+    none of its series."""
+    lines = [
+        f"**{label}**: {fields[name].help}. Field `{name}`." for name, label in chart.series.items() if name in fields
+    ]
+    if not lines:
+        return None
+    if chart.parts is not None:
+        part = next((f for f in fields.values() if re.fullmatch(chart.parts.pattern, f.name)), None)
+        if part is not None:
+            lines.append(f"**{chart.parts.legend}**, one thin line each: {part.help}, and so on.")
+    if chart.rule:
+        lines.append(f"Dashed lines: the warning and critical limits of alert rule `{chart.rule}`.")
+    return "\n\n".join(lines)
 
 
 def thresholds(collector: MetricsCollector, rule: str | None) -> tuple[float | None, float | None] | None:

@@ -66,6 +66,11 @@ CHARTS = (
         ),
     ),
 )
+PROCESSES_HELP = (
+    "Read live with psutil when the page is drawn, at most every 5 s, and not stored: so not shown "
+    "for a past moment or for another instance. CPU is the share of one core since the previous "
+    "reading; memory is the resident set."
+)
 PROCESS_COLUMNS = {
     "pid": st.column_config.NumberColumn("PID", width="small", format="%d"),
     "name": st.column_config.TextColumn("Name", width="medium"),
@@ -104,7 +109,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     if insight is not None:
         insight_layers.insight_notes(insight, "system")
     draw_rows(CHARTS, collector, "system", prefs.minutes)
-    st.subheader("Top processes")
+    st.subheader("Top processes", help=PROCESSES_HELP)
     if getattr(collector, "past", False):
         st.caption("Processes are read live and not stored: clear the moment (Back to live) to see them.")
         return
