@@ -340,8 +340,10 @@ def launch(playwright):
 
 
 def start_all(servers: list[Server], ticks: int = 10) -> None:
-    """Start the servers and wait until each has collected ``ticks`` times: 160 (at 1 s) fill
-    the 15 min charts to their downsampled maximum (150 points), a long-running server's state."""
+    """Start the servers and wait until each has collected ``ticks`` times. 160 (at 1 s) fill
+    the 15 min charts to their downsampled maximum (150 points); a chart's body still holds
+    still for only a tenth of the history's age then (18-42 s, ``shared_views.hold_of``); 60 s,
+    as on a long-running server, from 600 ticks on (``--history 900``: full 15 min charts too)."""
     for server in servers:
         server.start()
     for server in servers:
