@@ -17,7 +17,7 @@ from ..state import Prefs
 from ..text import escape_markdown
 from ..timechart import TimeChart, show
 from . import nodes as real_nodes
-from .common import MISSING, arrow_rows, detail_charts, frame, range_note, source_error, table
+from .common import MISSING, arrow_rows, detail_charts, range_note, source_error, table
 from .network import NO_SOURCE
 
 NOT_FROM_NODES = "No PRSM node of PRSM_NODE_URLS has been read yet."
@@ -120,8 +120,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     if record.get("source") == "nodes":  # real PRSM nodes (PRSM_NODE_URLS): their compute jobs
         return real_nodes.ai(collector, record, prefs)
     kpi_row(collector, "ai", KPIS)
-    data = frame(collector, "ai", prefs.minutes)
-    range_note(collector, "ai", data, prefs.minutes, prefs.range_label)
+    range_note(collector, "ai", prefs.minutes, prefs.range_label)
     draw_rows(CHARTS, collector, "ai", prefs.minutes)
     st.caption(INPUT_DRIFT_NOTE)
     st.subheader("Models")

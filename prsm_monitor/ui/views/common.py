@@ -12,23 +12,21 @@ import streamlit as st
 from ...core.collector import MetricsCollector
 from ...settings.durations import duration
 from ..clock import clock, viewer_zone
-from ..shared_views import draw_rows, history, per_version
+from ..shared_views import draw_rows, latest, per_version
 from ..text import escape_markdown
 from ..timechart import TimeChart
 
 MISSING = "–"
 
 
-def frame(collector: MetricsCollector, component: str, minutes: float) -> pd.DataFrame:
-    """History of the range, downsampled for charts with peaks kept (shared by every viewer)."""
-    return history(collector, component, minutes)
-
-
-def range_note(collector: MetricsCollector, component: str, data: pd.DataFrame, minutes: float, label: str) -> None:
+def range_note(collector: MetricsCollector, component: str, minutes: float, label: str) -> None:
     """Say so when the chosen range reaches further back than the stored history does (in
-    any tier: ``collector.history_start``). Only an in-memory ring can be full."""
+    any tier: ``collector.history_start``). Only an in-memory ring can be full. Nothing when the
+    range holds no value at all (its newest record is older: the charts say so)."""
     start, stored = per_version(collector, ("coverage", component), lambda c: _coverage(c, component))
-    if start is None or data.empty:
+    record = latest(collector).get(component)
+    now = moment_of(collector) or time.time()
+    if start is None or not record or (record.get("timestamp") or 0) < now - minutes * 60:
         return
     first = pd.DataFrame({"timestamp": [start]})
     note = coverage_note(first, minutes, label, stored, collector.store.capacity, moment_of(collector))

@@ -17,7 +17,7 @@ from ..state import Prefs
 from ..text import escape_markdown as md
 from ..timechart import TimeChart, show
 from . import nodes as real_nodes
-from .common import MISSING, arrow_rows, detail_charts, frame, range_note, source_error, table
+from .common import MISSING, arrow_rows, detail_charts, range_note, source_error, table
 
 KPIS = (
     Kpi("active_nodes", "Nodes up", kpi.count, "Nodes that answered in the latest report", rise="good"),
@@ -139,8 +139,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
 
 def network_charts(collector: MetricsCollector, prefs: Prefs) -> None:
     """The network's time series over the chosen range, with what the range holds."""
-    data = frame(collector, "network", prefs.minutes)
-    range_note(collector, "network", data, prefs.minutes, prefs.range_label)
+    range_note(collector, "network", prefs.minutes, prefs.range_label)
     draw_rows(CHARTS, collector, "network", prefs.minutes)
 
 

@@ -17,7 +17,7 @@ from ..shared_views import draw_rows, kpi_row, latest, per_version
 from ..state import Prefs
 from ..text import escape_markdown as md
 from ..timechart import TimeChart
-from .common import arrow_rows, frame, range_note, table
+from .common import arrow_rows, range_note, table
 
 NETWORK_KPIS = (
     Kpi("active_nodes", "Nodes up", kpi.count, "Watched nodes whose /status answered on their latest poll", "good"),
@@ -189,8 +189,7 @@ def network(collector: MetricsCollector, record: dict, prefs: Prefs, topology: C
     st.caption(missing(record))
     st.subheader("Peer links")
     topology()
-    data = frame(collector, "network", prefs.minutes)
-    range_note(collector, "network", data, prefs.minutes, prefs.range_label)
+    range_note(collector, "network", prefs.minutes, prefs.range_label)
     draw_rows(NETWORK_CHARTS, collector, "network", prefs.minutes)
 
 
@@ -202,6 +201,5 @@ def ai(collector: MetricsCollector, record: dict, prefs: Prefs) -> None:
     st.subheader("Compute jobs by node")
     table(per_version(collector, ("real_job_rows",), lambda c: arrow_rows(job_rows(c), JOB_COLUMNS)), JOB_COLUMNS)
     st.caption("Counts since each node started. 1.7.0 nodes report jobs by status, not by job type. " + missing(record))
-    data = frame(collector, "ai", prefs.minutes)
-    range_note(collector, "ai", data, prefs.minutes, prefs.range_label)
+    range_note(collector, "ai", prefs.minutes, prefs.range_label)
     draw_rows(AI_CHARTS, collector, "ai", prefs.minutes)

@@ -9,7 +9,7 @@ import streamlit as st
 from ...core.collector import COMPONENTS, MetricsCollector
 from .. import insight_layers, kpi
 from ..kpi import Kpi
-from ..shared_views import COMPACT_POINTS, draw, history, kpi_row, latest
+from ..shared_views import draw, kpi_row, latest
 from ..state import Prefs
 from ..style import LEVEL_BADGES, LEVEL_ORDER
 from ..timechart import TimeChart
@@ -66,8 +66,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     active = metrics["active_alerts"]
     trends = [c for c in COMPONENTS if metrics[c] is not None]
     if "system" in trends:
-        data = history(collector, "system", prefs.minutes, COMPACT_POINTS)
-        range_note(collector, "system", data, prefs.minutes, prefs.range_label)
+        range_note(collector, "system", prefs.minutes, prefs.range_label)
     for column, component in zip(st.columns(3), COMPONENTS, strict=True):
         mine = [a for a in active if a["component"] == component]
         level = worst_level(mine)

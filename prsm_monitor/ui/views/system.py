@@ -14,7 +14,7 @@ from ..kpi import Kpi
 from ..shared_views import draw_rows, kpi_row, latest
 from ..state import Prefs
 from ..timechart import TimeChart
-from .common import arrow_rows, frame, range_note, source_error, table
+from .common import arrow_rows, range_note, source_error, table
 
 KPIS = (
     Kpi("cpu_percent", "CPU", kpi.pct, "Use over all cores", rise="bad"),
@@ -103,8 +103,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         st.info("Waiting for the first reading of this machine.", icon=":material/hourglass_empty:")
         return
     kpi_row(collector, "system", KPIS)
-    data = frame(collector, "system", prefs.minutes)
-    range_note(collector, "system", data, prefs.minutes, prefs.range_label)
+    range_note(collector, "system", prefs.minutes, prefs.range_label)
     insight = getattr(collector, "insight", None)  # another instance's pages: its own dashboard has them
     if insight is not None:
         insight_layers.insight_notes(insight, "system")
