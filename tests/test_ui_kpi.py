@@ -100,3 +100,13 @@ def test_formats_stay_short_so_a_card_is_not_cut():
     assert kpi.pct(7.25) == "7.2%"
     assert kpi.rate(1234.5) == "1,234/s"
     assert kpi.seconds(0.162) == "162 ms"
+
+
+def test_the_value_a_minute_ago_is_the_newest_stamped_at_least_60_s_before_now():
+    now = 1_000.0
+    times = [now - 90, now - 60, now - 59, now]
+    frame = pd.DataFrame({"timestamp": times, "cpu": [1.0, 2.0, 3.0, 4.0], "swap": [5.0, float("nan"), 6.0, 7.0]})
+    assert kpi.values_a_minute_ago(frame, ["cpu", "swap", "load"], now) == {"cpu": 2.0}  # exactly 60 s; NaN left out
+    assert kpi.values_a_minute_ago(frame, ["cpu"], now - 0.5) == {"cpu": 1.0}
+    assert kpi.values_a_minute_ago(frame, ["cpu"], now - 31) == {}  # nothing a minute before
+    assert kpi.values_a_minute_ago(frame.iloc[:0], ["cpu"], now) == {}

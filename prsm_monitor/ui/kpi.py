@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -52,15 +53,16 @@ def delta_of(kpi: Kpi, change: float) -> Delta:
     return Delta(sign + magnitude, _DELTA_COLORS[kpi.rise], "auto")
 
 
-def value_a_minute_ago(frame: pd.DataFrame, field: str, now: float) -> float | None:
-    """The newest value of ``field`` stamped at least 60 s before ``now`` (None if the history is shorter)."""
-    if frame.empty or field not in frame:
-        return None
-    older = frame[frame["timestamp"] <= now - 60]
-    if older.empty:
-        return None
-    value = older[field].iloc[-1]
-    return None if pd.isna(value) else float(value)
+def values_a_minute_ago(frame: pd.DataFrame, fields: Sequence[str], now: float) -> dict[str, float]:
+    """Each field's value in the newest row stamped at least 60 s before ``now`` (a field
+    without one there, or a history shorter than a minute, is left out)."""
+    if frame.empty:
+        return {}
+    row = int(np.searchsorted(frame["timestamp"].to_numpy(), now - 60, side="right")) - 1
+    if row < 0:
+        return {}
+    values = {field: frame[field].iloc[row] for field in fields if field in frame}
+    return {field: float(value) for field, value in values.items() if not pd.isna(value)}
 
 
 def _number(value) -> float | None:
@@ -78,14 +80,15 @@ def kpi_row(collector: MetricsCollector, component: str, record: dict | None, kp
 
 def cards(collector: MetricsCollector, component: str, record: dict | None, kpis: Sequence[Kpi]) -> list[dict]:
     """``st.metric`` arguments of each KPI card (pure, so pages can share them)."""
-    recent = collector.history(component, minutes=1.5)
     now = record.get("timestamp") if record else None
+    wanted = [kpi.field for kpi in kpis if kpi.delta]
+    earlier = values_a_minute_ago(collector.history(component, minutes=1.5), wanted, now) if now and wanted else {}
     made = []
     for kpi in kpis:
         value = _number(record.get(kpi.field)) if record else None
         delta = None
-        if kpi.delta and value is not None and now is not None:
-            before = value_a_minute_ago(recent, kpi.field, now)
+        if kpi.delta and value is not None:
+            before = earlier.get(kpi.field)
             if before is not None:
                 delta = delta_of(kpi, value - before)
         help_text = f"{kpi.help}. " if kpi.help else ""
