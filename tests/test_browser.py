@@ -165,7 +165,7 @@ def test_an_export_file_is_named_at_the_click(server, page):
     open_page(page, server, "Overview")
     page.page.get_by_text("Export").click()
     button = page.page.get_by_role("button", name="AI CSV")
-    expect(button).to_be_visible()
+    expect(button).to_be_visible(timeout=30_000)  # a loaded machine draws the opened expander late
     page.wait_for_runs(2)  # the page was drawn a few seconds before the click
     clicked = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with page.page.expect_download() as download:
