@@ -347,8 +347,8 @@ def test_whole_second_times_travel_in_two_bytes_and_others_keep_their_fraction()
 
 def test_a_chart_heading_says_what_each_line_is_from_the_source_s_declared_fields(system_app):
     """The help beside a heading (Netdata's chart info) names each series, the help its source
-    declares and its field as the API and /metrics call it; the per-core lines and the dashed limits
-    are said once. Made once from the declarations, so every refresh sends the same heading."""
+    declares and its field's name as the API's JSON has it; the per-core lines and the dashed
+    limits are said once. Made once from the declarations, so every refresh sends the same heading."""
     open_page(system_app, "pages/1_System.py")
     wait_until(lambda: collector().store.count("system") >= 3, 20)
     open_page(system_app, "pages/1_System.py")
