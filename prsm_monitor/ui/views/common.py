@@ -29,7 +29,7 @@ def range_note(collector: MetricsCollector, component: str, minutes: float, labe
     if start is None or not record or (record.get("timestamp") or 0) < now - minutes * 60:
         return
     first = pd.DataFrame({"timestamp": [start]})
-    note = coverage_note(first, minutes, label, stored, collector.store.capacity, moment_of(collector))
+    note = coverage_note(first, minutes, label, stored, collector.store.capacity, now)
     if note:
         st.caption(f":material/history: {note}")
 
