@@ -21,6 +21,12 @@ before and after (the collector counts a tick it had to skip).
     python bench/bench_viewers.py --gc            # this tree only: GC after every rerun vs off vs gc.freeze()
     python bench/bench_viewers.py --memory 20     # this tree only: RSS every 30 s with 5 tabs for 20 min
     python bench/bench_viewers.py --chart-cost    # no server: one tick's chart work, before and after, in-process
+    python bench/bench_viewers.py --baseline --floor --history 900   # this tree, live and held still
+
+``--floor`` adds a server "still": this tree with its collector's ticks made to do nothing after
+``--history`` ticks (``STILL``). Every rerun then reuses what is shared per version, so what a tab
+costs there is Streamlit's work for the page's messages and the page's own glue: the floor
+under the live page, which adds what a lone viewer's refresh recomputes each tick.
 
 Ports: 8710 and up (``--port``). Needs /usr/bin/chromium (or ``chromium`` on PATH), Playwright,
 psutil, git; ``wrk`` for the missed-tick check. Figures depend on the machine: run it where
@@ -83,6 +89,29 @@ sys.argv = sys.argv[1:]
 from streamlit.web.cli import main
 sys.exit(main())
 """
+# The same page with nothing of ours left to compute per refresh: once the collector has ticked
+# PRSM_BENCH_STILL times its ticks do nothing, so its version (ticks, alert log, thresholds) stays
+# put and every result shared per version (bodies, tails, cards, headings) is reused by every
+# rerun. A tab then costs what Streamlit spends to run the page's script and send its messages
+# (all of them references to the browser's copies) plus the page's own glue: the floor under
+# the live page's cost per viewer. Run as ``python -c STILL streamlit run ...``.
+STILL = """
+import os, sys, threading, time
+def still():
+    ticks = int(os.environ["PRSM_BENCH_STILL"])
+    while True:
+        shared = sys.modules.get("prsm_monitor.core.shared")
+        collector = shared.current_collector() if shared is not None else None
+        if collector is not None and collector.version[0] >= ticks:
+            collector.loop._tick = lambda: None
+            print("collector held still at version", collector.version, flush=True)
+            return
+        time.sleep(0.2)
+threading.Thread(target=still, daemon=True).start()
+sys.argv = sys.argv[1:]
+from streamlit.web.cli import main
+sys.exit(main())
+"""
 
 
 class Meter:
@@ -134,6 +163,7 @@ class Server:
     port: int
     args: tuple[str, ...] = ()
     freeze: bool = False
+    still: int = 0  # > 0: the collector's ticks do nothing after this many (STILL)
     process: subprocess.Popen | None = None
     log: list[str] = field(default_factory=list)
     meter: Meter | None = None
@@ -145,9 +175,9 @@ class Server:
 
     @property
     def browser_url(self) -> str:
-        """Where the tabs connect: through the byte meter (port + 5; a free port when ports are picked free)."""
+        """Where the tabs connect: through the byte meter (port + 6; a free port when ports are picked free)."""
         if self.meter is None:
-            self.meter = Meter(self.port, self.port + 5 if self.fixed_ports else free_port())
+            self.meter = Meter(self.port, self.port + 6 if self.fixed_ports else free_port())
         return f"http://127.0.0.1:{self.meter.port}"
 
     def start(self) -> None:
@@ -157,10 +187,12 @@ class Server:
             "PRSM_DATA_DIR": "",  # memory only: no disk writes, nothing shared between the two
             "PRSM_METRICS_INTERVAL": "1",
             "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+            "PRSM_BENCH_STILL": str(self.still),
         }
         run = ["streamlit", "run", "streamlit_app.py", "--server.port", str(self.port)]
         run += ["--server.address", "127.0.0.1", "--server.headless", "true", *self.args]
-        command = [sys.executable, "-c", FREEZE, *run] if self.freeze else [sys.executable, "-m", *run]
+        prelude = FREEZE if self.freeze else STILL if self.still else None
+        command = [sys.executable, "-c", prelude, *run] if prelude else [sys.executable, "-m", *run]
         self.process = subprocess.Popen(
             command, cwd=self.tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -553,10 +585,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--wrk-seconds", type=int, default=60, help="0: no missed-tick check")
     parser.add_argument(
-        "--baseline", nargs="+", default=[BASELINE], help="commits measured as 'before' (one server each, up to 4)"
+        "--baseline",
+        nargs="*",
+        default=[BASELINE],
+        help="commits measured as 'before' (one server each, up to 4; none: this tree alone)",
     )
     parser.add_argument(
-        "--port", type=int, default=8710, help="first of 10 ports (servers, and +5 the byte meters); 0: free ports"
+        "--port", type=int, default=8710, help="first of 12 ports (servers, and +6 the byte meters); 0: free ports"
     )
     parser.add_argument("--no-tree", action="store_true", help="only the --baseline commits, not this tree")
     parser.add_argument("--elements", type=int, default=0, metavar="N", help="also the N elements sending the most")
@@ -565,6 +600,12 @@ def main() -> None:
         "--range",
         help="sidebar time range the tabs pick (default: the page's, 15 min); '5 min' with --history 330 "
         "fills every chart to its 150 points, each redrawn every 2 s: the most bytes a range sends",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also 'still': this tree with its collector held still after --history ticks (STILL), "
+        "what a viewer costs with nothing of ours recomputed",
     )
     parser.add_argument("--gc", action="store_true", help="compare the three garbage-collection settings")
     parser.add_argument("--memory", type=float, metavar="MINUTES", help="RSS over time with 5 tabs")
@@ -584,13 +625,15 @@ def main() -> None:
         gc_variants(args)
         return
     with tempfile.TemporaryDirectory(prefix="prsm-before-") as tmp:
-        fixed, at = args.port != 0, ports(args.port, len(args.baseline) + 1)
+        fixed, at = args.port != 0, ports(args.port, len(args.baseline) + 2)
         servers = [
             Server(f"before({c})" if i == 0 else c, baseline_tree(c, Path(tmp) / c), at[i], fixed_ports=fixed)
             for i, c in enumerate(args.baseline)
         ]
         if not args.no_tree:
-            servers.append(Server("after", ROOT, at[-1], fixed_ports=fixed))
+            servers.append(Server("after", ROOT, at[-2], fixed_ports=fixed))
+        if args.floor:
+            servers.append(Server("still", ROOT, at[-1], fixed_ports=fixed, still=args.history))
         try:
             start_all(servers, args.history)
             compare(args, servers)
