@@ -185,3 +185,26 @@ def test_a_steady_drawing_is_the_same_object_until_its_state_changes_or_it_is_ol
     other = Versioned()  # another collector never gets this one's drawing
     assert shared_views.steady(other, ("drawing",), lambda c: state[0], draw, now=lambda: clock[0]) is not red
     shared_views.clear()
+
+
+def test_the_model_distribution_is_rebuilt_only_when_the_counts_change():
+    """The AI page's bars of instances per framework: one chart object across ticks while the
+    counts stay (a reference to every viewer), a new one the tick they change."""
+    from prsm_monitor.ui.views import ai
+
+    shared_views.clear()
+    collector = Versioned()
+    counts = {"numpy": 3, "sklearn": 2}
+    collector.get_latest_metrics = lambda: {"ai": {"distribution_by_framework": dict(counts)}}
+    first = ai.distribution(collector, "distribution_by_framework", "Instances by framework")
+    collector.version = (2, 0, 0)
+    assert ai.distribution(collector, "distribution_by_framework", "Instances by framework") is first
+    counts["numpy"] = 2  # an instance went away
+    collector.version = (3, 0, 0)
+    fewer = ai.distribution(collector, "distribution_by_framework", "Instances by framework")
+    assert fewer is not first
+    assert fewer.datasets["rows"].to_pydict() == {"name": ["numpy", "sklearn"], "count": [2, 2]}
+    collector.get_latest_metrics = lambda: {"ai": None}  # no AI record: no chart, said in words
+    collector.version = (4, 0, 0)
+    assert ai.distribution(collector, "distribution_by_framework", "Instances by framework") is None
+    shared_views.clear()

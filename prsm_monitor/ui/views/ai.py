@@ -129,10 +129,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     table(rows, MODEL_COLUMNS)
     for column, (field, title) in zip(st.columns(2), DISTRIBUTIONS.items(), strict=True):
         with column:
-            show(
-                per_version(collector, ("distribution", field), lambda c, f=field, t=title: distribution(c, f, t)),
-                "No models deployed.",
-            )
+            show(distribution(collector, field, title), "No models deployed.")
     model_detail(collector, record, prefs)
 
 
@@ -178,7 +175,20 @@ def time_pair(p50: float | None, p95: float | None) -> str | None:
 
 
 def distribution(collector: MetricsCollector, field: str, title: str) -> charts.Chart | None:
-    return charts.distribution((latest(collector)["ai"] or {}).get(field) or {}, title=title)
+    """The bars of instances per name (``distribution_by_framework``, ``distribution_by_type``):
+    the same chart object while the counts are the same (:func:`shared_views.steady`), so it is
+    not rebuilt each tick and every viewer gets a reference to its copy."""
+
+    def counts(c) -> dict:
+        return (latest(c)["ai"] or {}).get(field) or {}
+
+    return steady(
+        collector,
+        ("distribution", field),
+        lambda c: tuple(counts(c).items()),
+        lambda c: charts.distribution(counts(c), title=title),
+        seconds=math.inf,
+    )
 
 
 def hosts_of(collector: MetricsCollector, name: str) -> pd.DataFrame:
@@ -199,7 +209,9 @@ def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> Non
     name = st.selectbox("Model", names, key="ai_model")
     row = next(m for m in summary if m["model"] == name)
     regressor = row["type"] == "regressor"
-    hosts = steady(collector, ("model_hosts", name), model_states, lambda c: hosts_of(c, name))
+    hosts, shown = steady(  # the table converted once for every viewer of this model, not per refresh
+        collector, ("model_hosts", name), model_states, lambda c: (h := hosts_of(c, name), arrow_rows(h, HOST_COLUMNS))
+    )
     kind = ", ".join(escape_markdown(v) for v in dict.fromkeys(hosts["framework"].dropna()))
     count = f"{len(hosts)} host{'' if len(hosts) == 1 else 's'}"
     kpi.figure_row(
@@ -216,7 +228,7 @@ def model_detail(collector: MetricsCollector, record: dict, prefs: Prefs) -> Non
     )
     quality = MODEL_CHARTS["regressor" if regressor else "classifier"]
     st.caption(f"A {escape_markdown(row['type'])} model of framework {kind or MISSING}, on {count}:")
-    table(hosts, HOST_COLUMNS)
+    table(shown, HOST_COLUMNS)
     detail_charts(
         collector, f"model:{name}", prefs.minutes, ((MODEL_CHARTS["time"], quality), (MODEL_CHARTS["input"],))
     )

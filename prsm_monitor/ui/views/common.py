@@ -28,8 +28,7 @@ def range_note(collector: MetricsCollector, component: str, minutes: float, labe
     now = moment_of(collector) or time.time()
     if start is None or not record or (record.get("timestamp") or 0) < now - minutes * 60:
         return
-    first = pd.DataFrame({"timestamp": [start]})
-    note = coverage_note(first, minutes, label, stored, collector.store.capacity, now)
+    note = coverage_note(start, minutes, label, stored, collector.store.capacity, now)
     if note:
         st.caption(f":material/history: {note}")
 
@@ -42,14 +41,15 @@ def _coverage(collector: MetricsCollector, component: str) -> tuple[float | None
 
 
 def coverage_note(
-    data: pd.DataFrame, minutes: float, label: str, stored: int, capacity: int, now: float | None = None
+    first: float | None, minutes: float, label: str, stored: int, capacity: int, now: float | None = None
 ) -> str | None:
-    """``History starts 05:21, 16 min ago: ...`` when the history misses more than 2 % (at
-    least 5 s) of the range at its start; None when the range is covered or there is no data."""
-    if data.empty:
+    """``History starts 05:21, 16 min ago: ...`` when the history, whose oldest point is at
+    ``first``, misses more than 2 % (at least 5 s) of the range at its start; None when the
+    range is covered or there is no data (``first`` None). Read on every refresh of every
+    viewer: plain numbers, no DataFrame."""
+    if first is None:
         return None
     now = time.time() if now is None else now
-    first = float(data["timestamp"].iloc[0])
     if first - (now - minutes * 60) <= max(5.0, minutes * 60 * 0.02):
         return None
     why = (
