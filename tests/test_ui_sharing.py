@@ -208,3 +208,27 @@ def test_the_model_distribution_is_rebuilt_only_when_the_counts_change():
     collector.version = (4, 0, 0)
     assert ai.distribution(collector, "distribution_by_framework", "Instances by framework") is None
     shared_views.clear()
+
+
+def test_the_proposals_table_is_rebuilt_when_a_shown_value_changes_not_every_tick():
+    """The Network page's recent proposals: the same Arrow table across ticks while every value
+    it shows stays (a reference to every viewer), a new one the tick a vote or a commit lands."""
+    from zoneinfo import ZoneInfo
+
+    from prsm_monitor.ui.views import network
+
+    shared_views.clear()
+    collector, zone = Versioned(), ZoneInfo("UTC")
+    proposal = {"id": "p1", "proposer": "node-0", "started": 1_800_000_000.0, "quorum": 4, "live_nodes": 5}
+    proposal |= {"votes": 1, "outcome": "pending", "time_to_commit_ms": None}
+    record = {"nodes": [], "edges": [], "consensus_history": [proposal]}
+    collector.get_latest_metrics = lambda: {"network": json.loads(json.dumps(record))}
+    pending = network.proposal_table(collector, zone)
+    collector.version = (2, 0, 0)
+    assert network.proposal_table(collector, zone) is pending
+    proposal |= {"votes": 4, "outcome": "committed", "time_to_commit_ms": 20.7}
+    collector.version = (3, 0, 0)
+    committed = network.proposal_table(collector, zone)
+    assert committed is not pending
+    assert committed.column("outcome").to_pylist() == ["committed"] and committed.column("votes").to_pylist() == [4]
+    shared_views.clear()

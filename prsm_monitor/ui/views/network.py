@@ -3,6 +3,8 @@ and one node's own charts."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 
@@ -128,7 +130,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
         )
     st.caption(DRAWINGS_NOTE)
     st.subheader("Nodes")
-    table(
+    table(  # exact each tick: a moment looked back at reads as the live page did (its stored rows)
         per_version(collector, ("node_rows",), lambda c: arrow_rows(node_rows(_record(c)["nodes"]), NODE_COLUMNS)),
         NODE_COLUMNS,
     )
@@ -179,6 +181,24 @@ def _latency_matrix(collector: MetricsCollector):
     return latency_matrix(record["edges"], [n["name"] for n in record["nodes"]], latency_bands(collector))
 
 
+def proposal_table(collector: MetricsCollector, zone):
+    """The recent proposals as Arrow, started times in ``zone``; rebuilt when a shown value
+    changes (:func:`_proposals`), not every tick."""
+    return steady(
+        collector,
+        ("proposals", str(zone)),
+        _proposals,
+        lambda c: arrow_rows(proposal_rows(c, zone), PROPOSAL_COLUMNS),
+        seconds=math.inf,
+    )
+
+
+def _proposals(collector: MetricsCollector) -> tuple:
+    """Every shown value of the recent proposals: the table is rebuilt when one changes (a new
+    proposal, a vote, a commit), not every tick."""
+    return tuple(tuple(p.values()) for p in _record(collector).get("consensus_history") or ())
+
+
 def node_rows(nodes: list[dict]) -> pd.DataFrame:
     rows = pd.DataFrame(nodes, columns=[*NODE_COLUMNS, "links_up", "links_total", "models"])
     rows["links"] = [links_text(up, total) for up, total in zip(rows["links_up"], rows["links_total"], strict=True)]
@@ -201,13 +221,7 @@ def consensus(collector: MetricsCollector, record: dict, prefs: Prefs) -> None:
         st.caption("No proposal yet.")
         return
     zone = viewer_zone()  # the viewer's own: part of the key
-    table(
-        per_version(
-            collector, ("proposals", str(zone)), lambda c: arrow_rows(proposal_rows(c, zone), PROPOSAL_COLUMNS)
-        ),
-        PROPOSAL_COLUMNS,
-        height=220,
-    )
+    table(proposal_table(collector, zone), PROPOSAL_COLUMNS, height=220)
 
 
 def proposal_rows(collector: MetricsCollector, zone) -> pd.DataFrame:
