@@ -11,10 +11,12 @@ the grid's padding on both sides."""
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 from playwright.sync_api import expect
 
 from prsm_monitor.ui.views import ai, fleet, network
+from prsm_monitor.ui.views.common import arrow_rows
 
 from .fixtures.server import ROOT, StreamlitServer
 from .test_browser import CONNECTED, SCREENSHOTS, browser, watched_page  # noqa: F401 - browser is a fixture; skips without Chromium
@@ -118,6 +120,48 @@ def test_the_fleet_alerts_column_counts_every_level_and_names_the_most_severe():
     assert fleet.alerts_text({"info": 2, "warning": 0, "error": 1, "critical": 0}) == "3 (error)"
     assert fleet.alerts_text({"info": 0, "warning": 0, "error": 0, "critical": 0}) == "none"
     assert fleet.alerts_text({}) is None
+
+
+def test_the_nodes_table_built_straight_to_arrow_shows_what_the_frame_path_shows():
+    """Built every tick without a DataFrame: the same values, in the same columns, as the frame
+    path (None and NaN both empty); a value Arrow cannot type falls back to that path."""
+    nodes = [
+        {
+            "name": "n1",
+            "status": "up",
+            "links_up": 2,
+            "links_total": 3,
+            "models": ["a", "b"],
+            "latency_ms": 4.5,
+            "message_rate": 9.25,
+            "queue_length": 0,
+        },
+        {
+            "name": "n2",
+            "status": "down",
+            "links_up": 0,
+            "links_total": 3,
+            "models": [],
+            "latency_ms": None,
+            "message_rate": float("nan"),
+            "queue_length": None,
+        },
+    ]
+    direct = network.node_table(nodes)
+    framed = arrow_rows(network.node_rows(nodes), network.NODE_COLUMNS)
+    assert isinstance(direct, pa.Table) and direct.column_names == list(network.NODE_COLUMNS)
+    assert direct.to_pylist() == framed.to_pylist()
+    assert direct.to_pylist()[1] == {
+        "name": "n2",
+        "status": "down",
+        "links": "0/3",
+        "latency_ms": None,
+        "message_rate": None,
+        "queue_length": None,
+        "model_count": 0,
+    }
+    odd = [nodes[0], {**nodes[0], "name": "n3", "queue_length": "3 waiting"}]  # a string among numbers
+    assert network.node_table(odd).equals(arrow_rows(network.node_rows(odd), network.NODE_COLUMNS))
 
 
 def test_the_nodes_table_counts_models_and_node_detail_keeps_their_names():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from ...core.collector import MetricsCollector
@@ -131,8 +132,7 @@ def render(collector: MetricsCollector, prefs: Prefs) -> None:
     st.caption(DRAWINGS_NOTE)
     st.subheader("Nodes")
     table(  # exact each tick: a moment looked back at reads as the live page did (its stored rows)
-        per_version(collector, ("node_rows",), lambda c: arrow_rows(node_rows(_record(c)["nodes"]), NODE_COLUMNS)),
-        NODE_COLUMNS,
+        per_version(collector, ("node_rows",), lambda c: node_table(_record(c)["nodes"])), NODE_COLUMNS
     )
     network_charts(collector, prefs)
     consensus(collector, record, prefs)
@@ -197,6 +197,26 @@ def _proposals(collector: MetricsCollector) -> tuple:
     """Every shown value of the recent proposals: the table is rebuilt when one changes (a new
     proposal, a vote, a commit), not every tick."""
     return tuple(tuple(p.values()) for p in _record(collector).get("consensus_history") or ())
+
+
+def node_table(nodes: list[dict]) -> pa.Table | pd.DataFrame:
+    """The nodes table as st.dataframe sends it (:data:`NODE_COLUMNS`), built straight from the
+    records: it is rebuilt every tick (it must be exact), so without a DataFrame and its
+    conversion. A value Arrow cannot type goes the way of every other table
+    (:func:`node_rows`, :func:`.common.arrow_rows`), which st.dataframe fixes."""
+    derived = {
+        "links": [links_text(n.get("links_up"), n.get("links_total")) for n in nodes],
+        "model_count": [len(m) if isinstance(m := n.get("models"), list | tuple) else None for n in nodes],
+    }
+    try:
+        return pa.table(
+            {
+                name: pa.array(derived[name] if name in derived else [n.get(name) for n in nodes], from_pandas=True)
+                for name in NODE_COLUMNS
+            }
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return arrow_rows(node_rows(nodes), NODE_COLUMNS)
 
 
 def node_rows(nodes: list[dict]) -> pd.DataFrame:
