@@ -22,6 +22,25 @@ def wait_until(predicate, timeout=15.0, interval=0.01):
         time.sleep(interval)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def checkout_data_dir_left_alone():
+    """Fail the run if any test wrote into the checkout's own ``.prsm-monitor/`` (the default data
+    dir): a user who runs the tests and then the app there would open it with the tests'
+    settings and alerts. (Don't run the app from this checkout while the suite runs.)"""
+    from prsm_monitor.settings.env_services import default_data_dir
+
+    def files():
+        folder = default_data_dir()
+        if not folder.is_dir():
+            return None
+        return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()}
+
+    before = files()
+    yield
+    after = files()
+    assert after == before, f"tests wrote into {default_data_dir()}: {before} -> {after}"
+
+
 @pytest.fixture
 def no_demo():
     return Settings(demo=False)

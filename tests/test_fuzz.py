@@ -126,11 +126,19 @@ PAGE_ENV = st.builds(
 )
 
 
+# What every fuzzed environment keeps unless it sets them itself: the suite's "no history next
+# to the repo" (tests/conftest.py). Without it, clearing VARIABLES let pages' collectors write
+# fuzzed thresholds into the checkout's own .prsm-monitor/, and the next `streamlit run` there
+# opened with them (an incident "Proposal rejection rate 0 is at the critical threshold 0").
+KEPT = {"PRSM_PERSIST": "false"}
+
+
 @contextlib.contextmanager
 def environment(env):
     saved = {name: os.environ.get(name) for name in (*VARIABLES, "PRSM_DEMO")}
     for name in VARIABLES:
         os.environ.pop(name, None)
+    os.environ.update(KEPT)
     os.environ.update(env)
     os.environ["PRSM_DEMO"] = "true" if "PRSM_DEMO_NODE_NAMES" in env else "false"
     try:
