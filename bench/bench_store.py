@@ -37,6 +37,7 @@ import requests  # noqa: E402
 
 from prsm_monitor.core.collector import MetricsCollector  # noqa: E402
 from prsm_monitor.demo.network import DemoNetwork  # noqa: E402
+from prsm_monitor.insight.forecast import LONG_POINTS  # noqa: E402
 from prsm_monitor.settings.model import Settings  # noqa: E402
 from prsm_monitor.sources.prsm import PrsmSource  # noqa: E402
 from prsm_monitor.sources.system import SystemSource  # noqa: E402
@@ -189,6 +190,15 @@ def queries(data_dir: Path, end: float) -> None:
                 f"{what}: {frame.attrs['tier']} tier, {len(frame)} rows x {len(frame.columns)} columns",
                 f"{median:.1f} ms",
                 target,
+            )
+        window = 6 * 3600  # a forecast's window: its long read, at every refit (every 10 s)
+        for what, points in (("as before", LONG_POINTS), ("as now, once past the ring", window // 60)):
+            frame = store.query("system", end - window, end, points)
+            median = timed(lambda points=points: store.query("system", end - window, end, points), 20)
+            row(
+                f"a forecast's 6 h read of system, {points} points ({what}): {frame.attrs['tier']} tier, "
+                f"{len(frame)} rows",
+                f"{median:.1f} ms",
             )
         series = db.series("system")
 

@@ -178,10 +178,12 @@ def _trend(t, y, now, slope, intercept, agreement) -> Trend:
     return Trend(now, float(level), slope, float(t[-1] - t[0]), agreement, float(median(residual)))
 
 
-def readings(history, series: str, field: str, window: float) -> tuple[np.ndarray, np.ndarray]:
+def readings(
+    history, series: str, field: str, window: float, long_points: int = LONG_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
     """``(t, y)`` of ``field`` of ``series`` over the last ``window`` seconds, for :func:`fit`:
     ``history(series, minutes, max_points=)`` (a collector's ``history_columns``) read twice, the whole window
-    downsampled to :data:`LONG_POINTS` and the newest :data:`RECENT` seconds at full
+    downsampled to ``long_points`` and the newest :data:`RECENT` seconds at full
     resolution, spliced where the recent read starts (without recent rows: the long read).
     Empty without the field."""
 
@@ -191,7 +193,7 @@ def readings(history, series: str, field: str, window: float) -> tuple[np.ndarra
             return np.zeros(0), np.zeros(0)
         return np.asarray(frame["timestamp"], dtype="float64"), np.asarray(frame[field], dtype="float64")
 
-    t, y = read(window, LONG_POINTS)
+    t, y = read(window, long_points)
     if not t.size:
         return t, y
     rt, ry = read(min(RECENT, window), RECENT_POINTS)

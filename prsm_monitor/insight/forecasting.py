@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..settings.durations import duration as duration_text
-from .forecast import Trend, fit, readings, window_text
+from .forecast import LONG_POINTS, Trend, fit, readings, window_text
 from .limits import CAPACITY, Limit, limits
 
-POINTS = 400  # points of the long read (forecast.LONG_POINTS)
+POINTS = LONG_POINTS  # at most this many points in the long read
+MINUTE = 60.0  # seconds: the step of the store's minute tier
 FRESH = 10.0  # seconds: the newest minutes are read at full resolution; refit at least this often
 
 
@@ -59,11 +60,28 @@ def reader(history):
     return read
 
 
+def long_points(collector, series: str, now: float, window: float) -> int:
+    """Points of a trend's long read: :data:`POINTS` while the in-memory ring holds what is
+    stored of the window; once older rows of it are on disk, as many as it has minutes (at most
+    :data:`POINTS`), which the store answers from its minute tier (its buckets merged two by
+    two to fit: a point every 2 minutes). :data:`POINTS` over a 6 h window (a point every 54 s,
+    finer than a minute) made it pick the raw tier, so from the first hour after start every
+    refit (every 10 s) decoded up to 5 h of raw rows from disk."""
+    ring = getattr(collector.store, "ring", None)  # the newest hour in memory, the rest on disk
+    if ring is None:  # memory only: the window is in memory
+        return POINTS
+    ring_first, first = ring.first_timestamp(series), collector.history_start(series)
+    if ring_first is None or first is None or first >= ring_first or ring_first <= now - window:
+        return POINTS  # nothing of the window older than the ring
+    return max(2, min(POINTS, int((now - max(first, now - window)) // MINUTE)))
+
+
 def trend(collector, series: str, field: str, now: float, window: float, history=None) -> Trend | None:
     """The trend of one field over ``window`` seconds of its stored history (None: too
     little), read through ``history`` (default: ``collector.history_columns``)."""
     try:
-        t, y = readings(history or collector.history_columns, series, field, window)
+        points = long_points(collector, series, now, window)
+        t, y = readings(history or collector.history_columns, series, field, window, points)
     except ValueError:
         return None
     return fit(t, y, now, window) if t.size else None
