@@ -25,6 +25,11 @@ Figures per subject and round:
   ``/api/4/status`` (Glances REST), ``/api/v1/info`` (Netdata); and the CPU seconds the
   tree had used by then (the work done before answering, which a loaded machine stretches
   less than the wall time);
+- the demo's own loop: for ``prsm demo``, the CPU of the thread named ``prsm-demo-network``
+  over the same window (its native id from ``py-spy dump``, its times from ``/proc``; skipped
+  without ``py-spy``). That thread is the watched network itself (five nodes' heartbeats,
+  gossip, votes and inferences over loopback sockets), which a real deployment runs
+  elsewhere; the tree's CPU less it is what the monitor spends watching it;
 - requests/s, after the idle window: ``/health`` and Streamlit's own ``/_stcore/health`` on
   the same server, alternated ``--load-rounds`` times, and Glances' ``/api/4/status``; with
   ``wrk`` (``apt-get install -y wrk``) when installed, else a keep-alive Python load loop
@@ -36,8 +41,10 @@ Run from the repo root: ``python bench/bench_footprint.py [--minutes 2] [--round
 
 Memory over time instead (bench/footprint_memory.py): ``--memory-hours N`` collects N simulated
 hours in-process as fast as it can (real demo nodes, the store's real tiers and ring
-eviction) and prints RSS per simulated hour; ``--memory-minutes M`` runs the real app for M
-minutes and prints its RSS every minute and the slope in MB/h.
+eviction) and prints RSS per simulated hour (``--memory-speed K``: K ticks per real second and
+the demo's traffic K times faster, so what follows the demo's own activity is compressed too);
+``--memory-minutes M`` runs the real app for M minutes and prints its RSS every minute and the
+slope in MB/h.
 """
 
 from __future__ import annotations
@@ -114,6 +121,27 @@ def cpu_seconds(root: psutil.Process) -> dict[int, float]:
         except psutil.NoSuchProcess:
             pass
     return out
+
+
+DEMO_THREAD = "prsm-demo-network"
+DUMP_THREAD = re.compile(r'^Thread (\d+) \([^)]*\): "(.*)"$', re.M)
+
+
+def thread_named(pid: int, name: str) -> int | None:
+    """The native id of the process's Python thread called ``name`` (``py-spy dump``), or None."""
+    if not shutil.which("py-spy"):
+        return None
+    dump = subprocess.run(
+        ["py-spy", "dump", "--nonblocking", "--pid", str(pid)], capture_output=True, text=True, timeout=30
+    )
+    return next((int(tid) for tid, n in DUMP_THREAD.findall(dump.stdout) if n == name), None)
+
+
+def thread_seconds(pid: int, tid: int | None) -> float | None:
+    try:
+        return next((t.user_time + t.system_time for t in psutil.Process(pid).threads() if t.id == tid), None)
+    except psutil.NoSuchProcess:
+        return None
 
 
 def rss_mb(root: psutil.Process) -> tuple[float, float]:
@@ -208,13 +236,17 @@ def run_once(subject: Subject, args) -> None:
             subject.add("launch", time.monotonic() - t0)
             subject.add("launch_cpu", sum(cpu_seconds(root).values()))  # the work done first: steadier under load
         time.sleep(max(0.0, t0 + args.warmup - time.monotonic()))
-        start_cpu, w0 = cpu_seconds(root), time.monotonic()
+        demo = thread_named(proc.pid, DEMO_THREAD) if subject.env.get("PRSM_DEMO") == "true" else None
+        start_cpu, start_demo, w0 = cpu_seconds(root), thread_seconds(proc.pid, demo), time.monotonic()
         time.sleep(max(0.0, t0 + args.minutes * 60 - time.monotonic()))
-        end_cpu, w1 = cpu_seconds(root), time.monotonic()
+        end_cpu, end_demo, w1 = cpu_seconds(root), thread_seconds(proc.pid, demo), time.monotonic()
         if proc.poll() is not None:
             raise RuntimeError(f"{subject.name} exited during the idle window (exit {proc.returncode})")
         used = sum(v - start_cpu.get(pid, 0.0) for pid, v in end_cpu.items())
         subject.add("cpu", 100.0 * used / (w1 - w0))
+        if start_demo is not None and end_demo is not None:
+            subject.add("cpu demo loop", 100.0 * (end_demo - start_demo) / (w1 - w0))
+            subject.add("cpu less demo loop", 100.0 * (used - (end_demo - start_demo)) / (w1 - w0))
         total, main = rss_mb(root)
         subject.add("rss", total)
         subject.add("rss_main", main)
@@ -298,6 +330,8 @@ def print_table(subs: list[Subject], args) -> None:
     by = {s.name: s for s in subs}
     rows = [
         ("idle CPU, % of a core", "cpu", "{:.2f} %"),
+        (f"of which the demo's loop ({DEMO_THREAD})", "cpu demo loop", "{:.2f} %"),
+        ("idle CPU less the demo's loop", "cpu less demo loop", "{:.2f} %"),
         (f"RSS after {args.minutes:g} min, MB (tree)", "rss", "{:.0f}"),
         ("RSS main process, MB", "rss_main", "{:.0f}"),
         ("launch to first answer, s", "launch", "{:.2f}"),
@@ -317,6 +351,12 @@ def print_table(subs: list[Subject], args) -> None:
         demo, nodemo = by.get(f"{label} demo"), by.get(f"{label} no demo")
         lines = [
             ("idle CPU demo / netdata", median(demo, "cpu"), median(anchor["netdata"], "cpu"), "≤ 1"),
+            (
+                "idle CPU demo less the demo's loop / netdata",
+                median(demo, "cpu less demo loop"),
+                median(anchor["netdata"], "cpu"),
+                "",
+            ),
             ("idle CPU no demo / glances -q", median(nodemo, "cpu"), median(anchor["glances -q"], "cpu"), "≤ 1"),
             ("launch demo / glances -w", median(demo, "launch"), median(anchor["glances -w"], "launch"), "≤ 1"),
             (
@@ -347,7 +387,7 @@ def memory_over_time(args) -> None:
     root = args.app[0][1]
     print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; app {root}")
     if args.memory_hours:
-        footprint_memory.simulated(args.memory_hours, not args.memory_no_demo, root)
+        footprint_memory.simulated(args.memory_hours, not args.memory_no_demo, root, args.memory_speed)
     if args.memory_minutes:
         footprint_memory.real_time(args.memory_minutes, args.memory_from, root, free_port())
 
@@ -364,6 +404,11 @@ def main() -> None:
     parser.add_argument("--netdata", default=os.environ.get("NETDATA") or shutil.which("netdata"))
     parser.add_argument("--only", help="comma-separated subject names to run (default: all)")
     parser.add_argument("--memory-hours", type=float, help="instead: RSS over this many simulated hours (in-process)")
+    parser.add_argument(
+        "--memory-speed",
+        type=float,
+        help="--memory-hours at this many ticks per real second, the demo's traffic as many times faster",
+    )
     parser.add_argument("--memory-no-demo", action="store_true", help="--memory-hours without the demo network")
     parser.add_argument("--memory-minutes", type=float, help="instead: RSS of the real app every minute for this long")
     parser.add_argument("--memory-from", type=float, default=10.0, help="--memory-minutes: the slope from this minute")
