@@ -19,6 +19,7 @@ figures, asserts nothing. Two ways, each said in its output:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -61,7 +62,22 @@ def stamped(collect, clock: Clock):
     return collect_now
 
 
-def simulated(hours: float, demo: bool, root: Path) -> None:
+def compressed_demo(settings, speed: float):
+    """The demo network and its source with every period, timeout and service time divided by
+    ``speed`` and the request rate multiplied by it: ``speed`` seconds of its traffic per real
+    second (heartbeats, gossip, votes, inferences over the same loopback sockets)."""
+    from prsm_monitor.demo.source import DemoSource
+
+    return DemoSource.from_settings(
+        dataclasses.replace(settings, demo_rate=settings.demo_rate * speed),
+        window=10.0 / speed,
+        heartbeat=1.0 / speed,
+        inference_timeout=5.0 / speed,
+        service_scale=1.0 / speed,
+    )
+
+
+def simulated(hours: float, demo: bool, root: Path, speed: float | None = None) -> None:
     sys.path.insert(0, str(root))
     from prsm_monitor.core.collector import MetricsCollector
     from prsm_monitor.core.sourceset import default_sources
@@ -72,7 +88,10 @@ def simulated(hours: float, demo: bool, root: Path) -> None:
     ticks = int(hours * 3600)
     clock = Clock(time.time() - ticks)
     settings = Settings(demo=demo, data_dir=data_dir)
-    sources = default_sources(settings)
+    if speed and demo:  # the configured sources but the demo, then the demo at ``speed``
+        sources = [*default_sources(dataclasses.replace(settings, demo=False)), compressed_demo(settings, speed)]
+    else:
+        sources = default_sources(settings)
     for source in sources:  # the sources stamp their records with the wall clock: the simulated one here
         source.collect = stamped(source.collect, clock)
     collector = MetricsCollector(settings=settings, sources=sources, clock=clock)
@@ -81,14 +100,17 @@ def simulated(hours: float, demo: bool, root: Path) -> None:
     collector.insight = Insight(
         collector, horizon=settings.forecast_horizon, learn_seconds=settings.anomaly_learning, threaded=False
     )
+    pace = f"{speed:g} ticks and {speed:g} s of the demo's traffic per real second" if speed else "as fast as they go"
     print(
-        f"memory over simulated time: {hours:g} h of 1 s ticks as fast as they go, demo {'on' if demo else 'off'}, "
+        f"memory over simulated time: {hours:g} h of 1 s ticks, {pace}, demo {'on' if demo else 'off'}, "
         f"history in {data_dir}; RSS of this process (no Streamlit server)",
         flush=True,
     )
     start, marks = time.monotonic(), {}
     try:
         for i in range(1, ticks + 1):
+            if speed:
+                time.sleep(max(0.0, start + i / speed - time.monotonic()))
             clock.now += 1.0
             collector.collect_once()
             if i % 5 == 0:
@@ -100,11 +122,15 @@ def simulated(hours: float, demo: bool, root: Path) -> None:
                 spans = {c: (clock.now - (ring.first_timestamp(c) or clock.now)) / 60 for c in held}
                 detail = [v for c, v in spans.items() if c.startswith(("node:", "model:"))]
                 marks[i / 3600] = rss = rss_mb()
+                network = collector.latest("network") or {}
+                ai = collector.latest("ai") or {}
                 print(
                     f"  {i / 3600:5.1f} h simulated ({time.monotonic() - start:6.0f} s real): RSS {rss:6.1f} MB; "
                     f"rings {sum(held.values()) / 2**20:.1f} MB over {len(held)} series ({series} node/model), "
                     f"spans: system {spans.get('system', 0):.0f} min, node/model {min(detail, default=0):.0f}–"
-                    f"{max(detail, default=0):.0f} min",
+                    f"{max(detail, default=0):.0f} min; demo: nodes up {network.get('active_nodes')}/"
+                    f"{network.get('total_nodes')}, links {network.get('total_connections')}, "
+                    f"inference success {ai.get('success_rate')}",
                     flush=True,
                 )
     finally:
