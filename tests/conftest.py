@@ -7,6 +7,7 @@ import pytest
 # PRSM_DATA_DIR (or Settings(data_dir=...)) themselves. Servers started by tests inherit this.
 os.environ.setdefault("PRSM_PERSIST", "false")
 
+from prsm_monitor.settings.env_services import default_data_dir
 from prsm_monitor.settings.model import Settings
 
 
@@ -27,7 +28,6 @@ def checkout_data_dir_left_alone():
     """Fail the run if any test wrote into the checkout's own ``.prsm-monitor/`` (the default data
     dir): a user who runs the tests and then the app there would open it with the tests'
     settings and alerts. (Don't run the app from this checkout while the suite runs.)"""
-    from prsm_monitor.settings.env_services import default_data_dir
 
     def files():
         folder = default_data_dir()
